@@ -1,0 +1,207 @@
+"""One typed configuration object, read once from the environment (and `.env`).
+
+Nothing else in the project reads `os.environ`: the CLI builds a `Config` with `Config.from_env`
+and hands it to everything that needs it, so tests can build one from a plain dict.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+Mode = Literal["serve", "socket", "offline"]
+
+DEFAULT_API_URL = "https://slack.com/api/"
+
+# Who may do what is configured as Slack user ids (U…/W…) or user-group handles (@name).
+_ROLE_ENTRY = re.compile(r"^(?:[UW][A-Z0-9]{2,}|@[a-z0-9][a-z0-9._-]*)$")
+
+# Every variable, with the line `.env.example` and the README describe it by.
+VARIABLES: dict[str, str] = {
+    "SLACK_BOT_TOKEN": "Bot token (xoxb-…) from OAuth & Permissions. Required.",
+    "SLACK_SIGNING_SECRET": "Signing secret from Basic Information. Required for `serve`.",
+    "SLACK_APP_TOKEN": "App-level token (xapp-…) with connections:write. Required for `socket`.",
+    "SLACK_API_URL": f"Slack Web API base URL. Default {DEFAULT_API_URL}",
+    "HOST": "Address the HTTP server listens on. Default 0.0.0.0",
+    "PORT": "Port for /slack/events and /healthz. Default 3000",
+    "DATABASE_PATH": "SQLite database file. Default ./data/line-of-sight.db",
+    "CONTENT_DIR": "Folder of briefings and guidance. Default ./content",
+    "TIMEZONE": "Time zone for showing and scheduling times. Default Europe/London",
+    "SENIOR_MANAGERS": "Who may publish: comma-separated user ids (U…) and/or @user-group handles.",
+    "ENGAGEMENT_LEADS": "Who may see results: comma-separated user ids and/or @user-group handles.",
+    "MIN_GROUP_SIZE": "Smallest group whose figures are ever shown. Default 10",
+    "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR. Default INFO",
+}
+
+
+class ConfigError(Exception):
+    """Every problem with the configuration at once, so a person can fix them in one go."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+    def explain(self) -> str:
+        lines = ["Line of Sight can't start: the configuration needs fixing."]
+        lines += [f"  - {p}" for p in self.problems]
+        lines.append(
+            "Set these in the environment or in a .env file (see .env.example), then try again."
+        )
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Settings for one running bot. Build it with `Config.from_env`."""
+
+    bot_token: str
+    signing_secret: str | None
+    app_token: str | None
+    api_url: str = DEFAULT_API_URL
+    host: str = "0.0.0.0"
+    port: int = 3000
+    database_path: Path = Path("./data/line-of-sight.db")
+    content_dir: Path = Path("./content")
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
+    senior_managers: tuple[str, ...] = ()
+    engagement_leads: tuple[str, ...] = ()
+    min_group_size: int = 10
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(
+        cls,
+        environ: Mapping[str, str],
+        *,
+        mode: Mode = "serve",
+        dotenv: Path | None = Path(".env"),
+    ) -> Config:
+        """Read and check every setting; raise `ConfigError` naming every problem.
+
+        Values in `environ` win over the `.env` file, as with every twelve-factor tool.
+        """
+        values: dict[str, str] = {}
+        problems: list[str] = []
+        if dotenv is not None and dotenv.is_file():
+            values.update(read_dotenv(dotenv, problems))
+        values.update({k: v for k, v in environ.items() if k in VARIABLES})
+
+        def get(name: str, default: str = "") -> str:
+            return values.get(name, default).strip()
+
+        bot_token = get("SLACK_BOT_TOKEN")
+        if not bot_token:
+            problems.append(
+                "SLACK_BOT_TOKEN is missing: copy the Bot User OAuth Token (xoxb-…) "
+                "from your app's OAuth & Permissions page."
+            )
+        elif not bot_token.startswith("xoxb-"):
+            problems.append("SLACK_BOT_TOKEN should be a bot token starting xoxb-.")
+
+        signing_secret = get("SLACK_SIGNING_SECRET") or None
+        if mode == "serve" and not signing_secret:
+            problems.append(
+                "SLACK_SIGNING_SECRET is missing: copy the Signing Secret from your app's "
+                "Basic Information page (needed to check that requests come from Slack)."
+            )
+        app_token = get("SLACK_APP_TOKEN") or None
+        if mode == "socket" and not app_token:
+            problems.append(
+                "SLACK_APP_TOKEN is missing: create an app-level token (xapp-…) with "
+                "connections:write under Basic Information, and turn on Socket Mode."
+            )
+        elif app_token and not app_token.startswith("xapp-"):
+            problems.append("SLACK_APP_TOKEN should be an app-level token starting xapp-.")
+
+        api_url = get("SLACK_API_URL", DEFAULT_API_URL)
+        if not re.match(r"^https?://[^/\s]+", api_url):
+            problems.append(
+                f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_API_URL} (got {api_url!r})."
+            )
+        elif not api_url.endswith("/"):
+            api_url += "/"
+
+        port = _int(get("PORT", "3000"), "PORT", 1, 65535, problems)
+        min_group = _int(get("MIN_GROUP_SIZE", "10"), "MIN_GROUP_SIZE", 2, 10_000, problems)
+
+        tz_name = get("TIMEZONE", "Europe/London")
+        try:
+            tz = ZoneInfo(tz_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(f"TIMEZONE {tz_name!r} is not a time zone name such as Europe/London.")
+            tz = ZoneInfo("Europe/London")
+
+        managers = _roles(get("SENIOR_MANAGERS"), "SENIOR_MANAGERS", problems)
+        leads = _roles(get("ENGAGEMENT_LEADS"), "ENGAGEMENT_LEADS", problems)
+
+        log_level = get("LOG_LEVEL", "INFO").upper()
+        if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got {log_level!r}).")
+
+        if problems:
+            raise ConfigError(problems)
+        return cls(
+            bot_token=bot_token,
+            signing_secret=signing_secret,
+            app_token=app_token,
+            api_url=api_url,
+            host=get("HOST", "0.0.0.0") or "0.0.0.0",
+            port=port,
+            database_path=Path(get("DATABASE_PATH", "./data/line-of-sight.db")),
+            content_dir=Path(get("CONTENT_DIR", "./content")),
+            timezone=tz,
+            senior_managers=managers,
+            engagement_leads=leads,
+            min_group_size=min_group,
+            log_level=log_level,
+        )
+
+
+def _int(raw: str, name: str, low: int, high: int, problems: list[str]) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        problems.append(f"{name} must be a whole number (got {raw!r}).")
+        return low
+    if not low <= value <= high:
+        problems.append(f"{name} must be between {low} and {high} (got {value}).")
+    return value
+
+
+def _roles(raw: str, name: str, problems: list[str]) -> tuple[str, ...]:
+    entries = tuple(e.strip() for e in raw.split(",") if e.strip())
+    bad = [e for e in entries if not _ROLE_ENTRY.match(e)]
+    if bad:
+        problems.append(
+            f"{name} has {', '.join(repr(b) for b in bad)}: use Slack user ids (U0123ABCD) "
+            "or user-group handles (@team-managers), separated by commas."
+        )
+    return entries
+
+
+def read_dotenv(path: Path, problems: list[str]) -> dict[str, str]:
+    """Parse the small `KEY=value` subset of .env files that people actually write."""
+    values: dict[str, str] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :]
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not re.match(r"^[A-Z_][A-Z0-9_]*$", key):
+            problems.append(f"{path}:{number}: expected KEY=value.")
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        if key in VARIABLES:
+            values[key] = value
+    return values

@@ -1,0 +1,97 @@
+"""Timed work (APScheduler 3), wrapped the way python-telegram-bot wraps it in its JobQueue.
+
+The database is the single source of truth: jobs live in APScheduler's memory store and are rebuilt
+from our own tables at every start, so a restart never loses or duplicates a scheduled send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.storage import Storage
+
+logger = logging.getLogger(__name__)
+
+# A job that could not run on time (the process was down or the loop was busy) still runs if it
+# is at most this late; older runs are skipped and `coalesce` folds a backlog into one run.
+MISFIRE_GRACE_SECONDS = 15 * 60
+
+PRUNE_EVENTS_JOB = "housekeeping:prune-events"
+# Slack retries an event for about five minutes; keep ids well beyond that.
+EVENT_MEMORY = timedelta(hours=24)
+
+
+class Scheduler:
+    """Owns the `AsyncIOScheduler`; start it from inside the running event loop."""
+
+    def __init__(self, storage: Storage, timezone: ZoneInfo):
+        self.storage = storage
+        self.timezone = timezone
+        self._scheduler = AsyncIOScheduler(
+            timezone=timezone,
+            job_defaults={
+                "coalesce": True,
+                "misfire_grace_time": MISFIRE_GRACE_SECONDS,
+                "max_instances": 1,
+            },
+        )
+
+    @property
+    def running(self) -> bool:
+        return bool(self._scheduler.running)
+
+    def start(self) -> None:
+        """Rebuild every job from the database, then start (APScheduler needs the running loop)."""
+        self.rebuild()
+        self._scheduler.start()
+
+    def rebuild(self) -> None:
+        """(Re)create the jobs; stable ids make this idempotent."""
+        self.add_job(
+            PRUNE_EVENTS_JOB,
+            self.prune_events,
+            IntervalTrigger(hours=1, timezone=self.timezone),
+        )
+
+    def add_job(self, job_id: str, func: Callable[[], Awaitable[object]], trigger: object) -> None:
+        """Add or replace a job, logging its outcome and timing each time it runs."""
+
+        async def timed() -> None:
+            started = time.perf_counter()
+            try:
+                await func()
+            except Exception:
+                logger.exception("job %s failed after %.0f ms", job_id, _ms(started))
+            else:
+                logger.info("job %s ok in %.0f ms", job_id, _ms(started))
+
+        self._scheduler.add_job(timed, trigger=trigger, id=job_id, replace_existing=True)
+
+    def job_ids(self) -> list[str]:
+        return sorted(job.id for job in self._scheduler.get_jobs())
+
+    def next_run(self, job_id: str) -> datetime | None:
+        job = self._scheduler.get_job(job_id)
+        return None if job is None else job.next_run_time
+
+    async def prune_events(self) -> None:
+        await self.storage.prune_events(datetime.now(UTC) - EVENT_MEMORY)
+
+    async def shutdown(self) -> None:
+        """Stop timing jobs. AsyncIOScheduler stops on the loop's next turn, so yield to it."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+            while self._scheduler.running:
+                await asyncio.sleep(0)
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

@@ -1,0 +1,30 @@
+"""The Slack Web API client, set up once with the retries Slack's rate limits call for."""
+
+from __future__ import annotations
+
+import aiohttp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Config
+
+
+def make_client(config: Config, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """A client for `SLACK_API_URL` that retries connection errors and honours 429 Retry-After.
+
+    Passing `retry_handlers` replaces slack_sdk's default list, so the connection-error handler
+    the default would have given is listed again here.
+    """
+    return AsyncWebClient(
+        token=config.bot_token,
+        base_url=config.api_url,
+        session=session,
+        timeout=30,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        ],
+    )

@@ -1,0 +1,87 @@
+"""Configuration: one object, every problem named at once, exit code 2 with no traceback."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import Config, ConfigError
+
+GOOD = {
+    "SLACK_BOT_TOKEN": "xoxb-1",
+    "SLACK_SIGNING_SECRET": "secret",
+    "SENIOR_MANAGERS": "U0DIRECTOR,@senior-managers",
+}
+
+
+def test_defaults_match_the_documented_ones():
+    config = Config.from_env(GOOD, dotenv=None)
+    assert config.api_url == "https://slack.com/api/"
+    assert (config.host, config.port) == ("0.0.0.0", 3000)
+    assert config.database_path == Path("./data/line-of-sight.db")
+    assert config.content_dir == Path("./content")
+    assert config.timezone.key == "Europe/London"
+    assert config.min_group_size == 10
+    assert config.senior_managers == ("U0DIRECTOR", "@senior-managers")
+
+
+def test_every_problem_is_named_at_once():
+    with pytest.raises(ConfigError) as caught:
+        Config.from_env(
+            {"PORT": "eighty", "TIMEZONE": "Mars/Olympus", "MIN_GROUP_SIZE": "1",
+             "ENGAGEMENT_LEADS": "jane"},
+            dotenv=None,
+        )
+    text = "\n".join(caught.value.problems)
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "PORT", "TIMEZONE",
+                 "MIN_GROUP_SIZE", "ENGAGEMENT_LEADS"):
+        assert name in text
+    assert len(caught.value.problems) == 6
+
+
+def test_socket_mode_needs_the_app_token_not_the_signing_secret():
+    with pytest.raises(ConfigError) as caught:
+        Config.from_env({"SLACK_BOT_TOKEN": "xoxb-1"}, mode="socket", dotenv=None)
+    assert len(caught.value.problems) == 1
+    assert "SLACK_APP_TOKEN" in caught.value.problems[0]
+
+
+def test_api_url_gets_its_trailing_slash():
+    config = Config.from_env({**GOOD, "SLACK_API_URL": "http://127.0.0.1:9/api"}, dotenv=None)
+    assert config.api_url == "http://127.0.0.1:9/api/"
+
+
+def test_environment_wins_over_dotenv(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "# comment\nexport SLACK_BOT_TOKEN=xoxb-from-file\nSLACK_SIGNING_SECRET='s e c'\n"
+        "PORT=4000 # trailing comment\n"
+    )
+    config = Config.from_env({"PORT": "5000"}, dotenv=dotenv)
+    assert config.bot_token == "xoxb-from-file"
+    assert config.signing_secret == "s e c"
+    assert config.port == 5000
+
+
+def test_a_broken_dotenv_line_is_reported_with_its_line(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("SLACK_BOT_TOKEN=xoxb-1\nthis is not a setting\n")
+    with pytest.raises(ConfigError) as caught:
+        Config.from_env({"SLACK_SIGNING_SECRET": "s"}, dotenv=dotenv)
+    assert caught.value.problems == [f"{dotenv}:2: expected KEY=value."]
+
+
+def test_serve_with_missing_variables_exits_2_naming_them_without_traceback(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(Path(__file__).parents[1])},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "SLACK_BOT_TOKEN is missing" in result.stderr
+    assert "SLACK_SIGNING_SECRET is missing" in result.stderr
+    assert "Traceback" not in result.stderr

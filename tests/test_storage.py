@@ -1,0 +1,125 @@
+"""Storage: one owning thread, idempotent writes, schema by migration."""
+
+import asyncio
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.lock import AlreadyRunning, InstanceLock
+from bot.storage import Storage
+
+NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+
+
+async def test_sqlite_work_runs_on_its_own_thread_never_the_event_loop(storage):
+    loop_thread = threading.get_ident()
+    assert storage.owner_thread is not None
+    assert storage.owner_thread != loop_thread
+    seen = await storage.call(lambda db: threading.get_ident())
+    assert seen == storage.owner_thread
+    with pytest.raises(RuntimeError, match="its own thread"):
+        _ = storage.db  # touching the connection from the loop is refused
+
+
+async def test_migrations_create_the_schema_and_are_recorded(storage):
+    tables = await storage.call(lambda db: set(db.table_names()))
+    assert {"publications", "recipients", "acknowledgements", "processed_events"} <= tables
+    applied = await storage.call(
+        lambda db: [r["name"] for r in db["_sqlite_migrations"].rows]
+    )
+    assert applied == ["m001_foundation"]
+
+
+async def test_reopening_applies_no_migration_twice(tmp_path):
+    path = tmp_path / "los.db"
+    for _ in range(2):
+        s = Storage(path)
+        await s.open()
+        count = await s.call(lambda db: db["_sqlite_migrations"].count)
+        await s.close()
+    assert count == 1
+
+
+async def test_wal_and_foreign_keys_are_on(storage):
+    mode = await storage.call(lambda db: db.execute("PRAGMA journal_mode").fetchone()[0])
+    fks = await storage.call(lambda db: db.execute("PRAGMA foreign_keys").fetchone()[0])
+    assert (mode, fks) == ("wal", 1)
+
+
+async def test_an_acknowledgement_counts_once_under_concurrent_clicks(storage):
+    results = await asyncio.gather(
+        *[
+            storage.record_ack(briefing_id="b", version=1, user_id="U1", now=NOW + timedelta(s))
+            for s in range(10)
+        ]
+    )
+    assert sum(r.new for r in results) == 1
+    assert {r.acknowledged_at for r in results} == {"2026-11-28T09:00:00+00:00"}
+    summary = await storage.ack_summary("b", 1)
+    assert summary["acknowledged"] == 1
+
+
+async def test_a_version_is_claimed_once_per_audience(storage):
+    kwargs = dict(briefing_id="b", version=1, title="T", audience="#all", acknowledge=True,
+                  published_by="U9", now=NOW)
+    first, second = await asyncio.gather(
+        storage.claim_publication(**kwargs), storage.claim_publication(**kwargs)
+    )
+    assert [first.already is None, second.already is None].count(True) == 1
+    other_version = await storage.claim_publication(**{**kwargs, "version": 2})
+    assert other_version.already is None
+
+
+async def test_a_released_claim_can_be_published_again(storage):
+    kwargs = dict(briefing_id="b", version=1, title="T", audience="#all", acknowledge=True,
+                  published_by="U9", now=NOW)
+    claim = await storage.claim_publication(**kwargs)
+    await storage.release_publication(claim.publication_id)
+    again = await storage.claim_publication(**kwargs)
+    assert again.already is None
+
+
+async def test_awaiting_lists_only_unacknowledged_briefings_the_person_received(storage):
+    for briefing, audience in (("a", "#x"), ("b", "#x"), ("c", "#y")):
+        claim = await storage.claim_publication(
+            briefing_id=briefing, version=1, title=briefing.upper(), audience=audience,
+            acknowledge=True, published_by="U9", now=NOW,
+        )
+        members = ["U1", "U2"] if audience == "#x" else ["U2"]
+        await storage.complete_publication(
+            claim.publication_id, channel_id="C" + audience[1:], message_ts="1.0",
+            recipients=members,
+        )
+    await storage.record_ack(briefing_id="a", version=1, user_id="U1", now=NOW)
+    assert [r["briefing_id"] for r in await storage.awaiting_ack("U1")] == ["b"]
+    assert sorted(r["briefing_id"] for r in await storage.awaiting_ack("U2")) == ["a", "b", "c"]
+    assert await storage.awaiting_ack("U3") == []
+    summary = await storage.ack_summary("a", 1)
+    assert summary == {"reached": 2, "acknowledged_of_reached": 1, "acknowledged": 1}
+
+
+async def test_an_event_id_is_first_only_once_and_old_ones_are_pruned(storage):
+    assert await storage.first_delivery("Ev1", NOW) is True
+    assert await storage.first_delivery("Ev1", NOW) is False
+    assert await storage.prune_events(NOW + timedelta(days=2)) == 1
+    assert await storage.first_delivery("Ev1", NOW) is True
+
+
+async def test_naive_times_are_refused(storage):
+    with pytest.raises(ValueError, match="naive"):
+        await storage.record_ack(briefing_id="b", version=1, user_id="U1",
+                                 now=datetime(2026, 1, 1))
+
+
+def test_a_second_instance_on_the_same_database_is_refused(tmp_path):
+    first = InstanceLock(tmp_path / "los.db")
+    first.acquire()
+    try:
+        with pytest.raises(AlreadyRunning, match="already running"):
+            InstanceLock(tmp_path / "los.db").acquire()
+    finally:
+        first.release()
+    again = InstanceLock(tmp_path / "los.db")
+    again.acquire()  # free again once released
+    again.release()
