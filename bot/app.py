@@ -1,0 +1,272 @@
+"""The app factory: everything a running Line of Sight needs, built from one `Config`.
+
+`LineOfSight(config)` owns the pieces (instance lock, storage, Slack client, roles, scheduler, the
+Bolt app) and their order of start and stop. `web_app()` is the aiohttp application for HTTP mode;
+Socket Mode wraps the same Bolt app. Tests build it with a config that points at the local stand-in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, ParamSpec, TypeVar
+from urllib.parse import parse_qs
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Config
+from bot.lock import InstanceLock
+from bot.roles import Roles
+from bot.scheduler import Scheduler
+from bot.slack_client import make_client
+from bot.storage import Storage
+
+logger = logging.getLogger("line_of_sight")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class StartupError(Exception):
+    """The bot cannot start; the message says why and what to do."""
+
+
+class InFlight:
+    """Counts listener runs still working, so shutdown (and tests) can wait for them to finish.
+
+    Bolt acknowledges Slack at once and runs listeners as background tasks; without this, SIGTERM
+    would cut a half-done publish short.
+    """
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def track(self, fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+        @functools.wraps(fn)  # Bolt reads the wrapped signature to inject arguments
+        async def tracked(*args: P.args, **kwargs: P.kwargs) -> R:
+            self._count += 1
+            self._idle.clear()
+            try:
+                return await fn(*args, **kwargs)
+            finally:
+                self._count -= 1
+                if self._count == 0:
+                    self._idle.set()
+
+        return tracked
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    async def idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no listener is running; False if `timeout` passed first."""
+        # A listener task may have been created but not started yet: let it start.
+        await asyncio.sleep(0)
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+
+@dataclass
+class Deps:
+    """What handlers need, passed to each feature's `register(app, deps)`."""
+
+    config: Config
+    storage: Storage
+    client: AsyncWebClient
+    roles: Roles
+    scheduler: Scheduler
+    work: InFlight
+    bot_user_id: str
+    clock: Callable[[], datetime]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class LineOfSight:
+    """One running bot. `await start()`, serve, then `await stop()`."""
+
+    def __init__(self, config: Config, *, clock: Callable[[], datetime] = _now):
+        self.config = config
+        self.clock = clock
+        self.lock = InstanceLock(config.database_path)
+        self.storage = Storage(config.database_path)
+        self.scheduler = Scheduler(self.storage, config.timezone)
+        self.work = InFlight()
+        self.session: aiohttp.ClientSession | None = None
+        self.deps: Deps | None = None
+        self.bolt: AsyncApp | None = None
+
+    async def start(self) -> None:
+        """Take the lock, open the database, check the token with Slack, start the scheduler."""
+        self.lock.acquire()
+        try:
+            await self.storage.open()
+            self.session = aiohttp.ClientSession()
+            client = make_client(self.config, self.session)
+            try:
+                auth = await client.auth_test()
+            except SlackApiError as error:
+                raise StartupError(
+                    f"Slack refused SLACK_BOT_TOKEN ({error.response.get('error')}). Check the "
+                    "token on your app's OAuth & Permissions page and that the app is installed."
+                ) from None
+            except aiohttp.ClientError as error:
+                raise StartupError(
+                    f"Could not reach Slack at {self.config.api_url} ({error.__class__.__name__}). "
+                    "Check SLACK_API_URL and the network."
+                ) from None
+            authorized = AuthorizeResult.from_auth_test_response(
+                bot_token=self.config.bot_token, auth_test_response=auth
+            )
+            roles = Roles(
+                client,
+                senior_managers=self.config.senior_managers,
+                engagement_leads=self.config.engagement_leads,
+            )
+            self.deps = Deps(
+                config=self.config,
+                storage=self.storage,
+                client=client,
+                roles=roles,
+                scheduler=self.scheduler,
+                work=self.work,
+                bot_user_id=str(auth.get("user_id")),
+                clock=self.clock,
+            )
+            self.bolt = build_bolt_app(self.deps, authorized)
+            self.scheduler.start()
+            logger.info("started as %s in team %s", auth.get("user_id"), auth.get("team_id"))
+        except BaseException:
+            await self._close_resources()
+            raise
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Finish in-flight work, stop the scheduler, close the database, release the lock."""
+        if not await self.work.idle(timeout):
+            logger.warning("stopping with %d listener(s) still running", self.work.count)
+        await self._close_resources()
+
+    async def _close_resources(self) -> None:
+        await self.scheduler.shutdown()
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
+        await self.storage.close()
+        self.lock.release()
+
+    async def healthy(self) -> dict[str, Any]:
+        """What /healthz reports: the database takes writes and the scheduler is running."""
+        writable = await self.storage.check_writable(self.clock())
+        running = self.scheduler.running
+        return {
+            "ok": writable and running,
+            "database": "writable" if writable else "not writable",
+            "scheduler": "running" if running else "stopped",
+        }
+
+    def web_app(self, *, with_events: bool = True) -> web.Application:
+        """The aiohttp app: POST /slack/events (all Slack traffic) and GET /healthz."""
+        app = web.Application()
+        app.router.add_get("/healthz", self._healthz)
+        if with_events:
+            app.router.add_post("/slack/events", self._slack_events)
+        return app
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        report = await self.healthy()
+        return web.json_response(report, status=200 if report["ok"] else 503)
+
+    async def _slack_events(self, request: web.Request) -> web.Response:
+        assert self.bolt is not None, "start() first"
+        started = time.perf_counter()
+        bolt_request = await to_bolt_request(request)
+        bolt_response = await self.bolt.async_dispatch(bolt_request)
+        response = await to_aiohttp_response(bolt_response)
+        logger.info(
+            "request %s -> %d in %.0f ms%s",
+            describe_request(bolt_request.raw_body, request.headers.get("Content-Type", "")),
+            response.status,
+            (time.perf_counter() - started) * 1000,
+            f" (retry {request.headers['X-Slack-Retry-Num']})"
+            if "X-Slack-Retry-Num" in request.headers
+            else "",
+        )
+        return response
+
+
+def describe_request(raw_body: str, content_type: str) -> str:
+    """Name a Slack request for the log without its contents: never a body, token or answer."""
+    try:
+        if content_type.startswith("application/json"):
+            body = json.loads(raw_body)
+            event = body.get("event") or {}
+            return f"event:{event.get('type', body.get('type', '?'))}"
+        form = parse_qs(raw_body)
+        if "payload" in form:
+            payload = json.loads(form["payload"][0])
+            kind = payload.get("type", "?")
+            ids = [a.get("action_id", "?") for a in payload.get("actions", [])]
+            callback = (payload.get("view") or {}).get("callback_id")
+            return ":".join([kind, *ids, *([callback] if callback else [])])
+        if "command" in form:
+            return f"command:{form['command'][0]}"
+    except (ValueError, AttributeError, TypeError):
+        pass
+    return "unrecognised"
+
+
+def build_bolt_app(deps: Deps, authorized: AuthorizeResult) -> AsyncApp:
+    """The Bolt app with every feature registered (see `handlers/__init__.py`)."""
+    from handlers import register_all  # handlers depend on bot/, not the other way round
+
+    async def authorize() -> AuthorizeResult:
+        # auth.test ran once at start-up; Bolt's default would call it on the first request,
+        # once per concurrent first request.
+        return authorized
+
+    app = AsyncApp(
+        client=deps.client,
+        signing_secret=deps.config.signing_secret,
+        authorize=authorize,
+        process_before_response=False,
+        # Socket Mode needs no signature; HTTP mode always verifies it.
+        request_verification_enabled=deps.config.signing_secret is not None,
+    )
+
+    @app.error
+    async def on_error(error: Exception, body: dict[str, Any], respond: Any) -> None:
+        """Log the failure with its traceback and tell the person, without the details."""
+        logger.exception("listener failed for %s", body.get("type", "a request"), exc_info=error)
+        if body.get("response_url"):
+            try:
+                await respond(
+                    text="Sorry, something went wrong on our side and it has been logged. "
+                    "Please try again in a minute.",
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+            except Exception:
+                logger.warning("could not tell the user about the failure")
+
+    register_all(app, deps)
+    return app

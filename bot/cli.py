@@ -1,0 +1,125 @@
+"""The command line: a thin layer over `bot.app`, `bot.content` and `bot.demo`.
+
+    python -m bot serve              HTTP mode: POST /slack/events, GET /healthz
+    python -m bot socket             Socket Mode (no public URL), /healthz on PORT
+    python -m bot content check DIR  validate briefings; file:line for each problem
+    python -m bot demo               the offline demo against the local Slack stand-in
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from aiohttp import web
+
+from bot.config import Config, ConfigError, Mode
+
+EXIT_CONFIG = 2
+
+logger = logging.getLogger("line_of_sight")
+
+
+def setup_logging(level: str) -> None:
+    """Once, at start. Library loggers that can print request bodies stay at WARNING."""
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("slack_sdk", "slack_bolt", "aiohttp.access", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="line-of-sight",
+        description="Line of Sight: briefings, checks and surgery questions in Slack.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("serve", help="run over HTTP: POST /slack/events, GET /healthz")
+    commands.add_parser("socket", help="run over Socket Mode (no public URL needed)")
+    content = commands.add_parser("content", help="work with the content folder")
+    content_commands = content.add_subparsers(dest="content_command", required=True)
+    check = content_commands.add_parser("check", help="validate briefings (file:line: problem)")
+    check.add_argument("directory", nargs="?", help="content folder (default: CONTENT_DIR)")
+    demo = commands.add_parser("demo", help="play the first slice offline against a local Slack")
+    demo.add_argument("--staff", type=int, default=6, help="simulated staff (default 6)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "content":
+        return _content_check(args.directory)
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return asyncio.run(run_demo(staff=args.staff))
+    mode: Mode = "socket" if args.command == "socket" else "serve"
+    try:
+        config = Config.from_env(os.environ, mode=mode)
+    except ConfigError as error:
+        print(error.explain(), file=sys.stderr)
+        return EXIT_CONFIG
+    setup_logging(config.log_level)
+    return asyncio.run(run(config, mode))
+
+
+def _content_check(directory: str | None) -> int:
+    from bot.content import run_content_check
+
+    tz_name = os.environ.get("TIMEZONE", "Europe/London")
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        print(f"TIMEZONE {tz_name!r} is not a time zone name such as Europe/London.")
+        return EXIT_CONFIG
+    folder = Path(directory or os.environ.get("CONTENT_DIR", "./content"))
+    return run_content_check(folder, tz, sys.stdout)
+
+
+async def run(config: Config, mode: Mode) -> int:
+    """Start the bot, serve until SIGTERM/SIGINT, then shut down in order."""
+    from bot.app import LineOfSight, StartupError
+    from bot.lock import AlreadyRunning
+
+    bot = LineOfSight(config)
+    try:
+        await bot.start()
+    except (AlreadyRunning, StartupError) as error:
+        print(f"Line of Sight can't start: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    assert bot.bolt is not None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+    runner = web.AppRunner(bot.web_app(with_events=mode == "serve"), access_log=None)
+    await runner.setup()
+    socket_handler = None
+    try:
+        await web.TCPSite(runner, config.host, config.port).start()
+        if mode == "socket":
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            socket_handler = AsyncSocketModeHandler(bot.bolt, config.app_token)
+            await socket_handler.connect_async()
+        logger.info("listening on %s:%d (%s mode)", config.host, config.port, mode)
+        await stop.wait()
+        logger.info("stopping: finishing in-flight work")
+    finally:
+        if socket_handler is not None:
+            await socket_handler.close_async()
+        await runner.cleanup()  # stop taking requests; let those under way finish
+        await bot.stop()
+    logger.info("stopped")
+    return 0

@@ -1,0 +1,20 @@
+"""Every feature's listeners, wired in one visible place."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from handlers import briefings, home
+
+if TYPE_CHECKING:
+    from slack_bolt.app.async_app import AsyncApp
+
+    from bot.app import Deps
+
+FEATURES = (briefings, home)
+
+
+def register_all(app: AsyncApp, deps: Deps) -> None:
+    """Register each feature module's listeners on the Bolt app."""
+    for feature in FEATURES:
+        feature.register(app, deps)
