@@ -153,7 +153,9 @@ class LineOfSight:
                 bot_user_id=str(auth.get("user_id")),
                 clock=self.clock,
             )
-            self.bolt = build_bolt_app(self.deps, authorized)
+            self.bolt = build_bolt_app(
+                self.deps, authorized, make_client(self.config, self.session, with_token=False)
+            )
             self.scheduler.start()
             logger.info("started as %s in team %s", auth.get("user_id"), auth.get("team_id"))
         except BaseException:
@@ -235,7 +237,9 @@ def describe_request(raw_body: str, content_type: str) -> str:
     return "unrecognised"
 
 
-def build_bolt_app(deps: Deps, authorized: AuthorizeResult) -> AsyncApp:
+def build_bolt_app(
+    deps: Deps, authorized: AuthorizeResult, bolt_client: AsyncWebClient
+) -> AsyncApp:
     """The Bolt app with every feature registered (see `handlers/__init__.py`)."""
     from handlers import register_all  # handlers depend on bot/, not the other way round
 
@@ -245,7 +249,7 @@ def build_bolt_app(deps: Deps, authorized: AuthorizeResult) -> AsyncApp:
         return authorized
 
     app = AsyncApp(
-        client=deps.client,
+        client=bolt_client,
         signing_secret=deps.config.signing_secret,
         authorize=authorize,
         process_before_response=False,

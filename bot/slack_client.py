@@ -12,14 +12,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Config
 
 
-def make_client(config: Config, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+def make_client(
+    config: Config, session: aiohttp.ClientSession | None = None, *, with_token: bool = True
+) -> AsyncWebClient:
     """A client for `SLACK_API_URL` that retries connection errors and honours 429 Retry-After.
 
     Passing `retry_handlers` replaces slack_sdk's default list, so the connection-error handler
-    the default would have given is listed again here.
+    the default would have given is listed again here. Bolt gets a client `with_token=False`:
+    it takes the token from our `authorize` answer for each request.
     """
     return AsyncWebClient(
-        token=config.bot_token,
+        token=config.bot_token if with_token else None,
         base_url=config.api_url,
         session=session,
         timeout=30,

@@ -1,0 +1,248 @@
+"""The offline demo: the local Slack stand-in, the real bot as its own process, simulated staff.
+
+It plays the first slice (a refused publish, a publish, acknowledgements with a double click, the
+Home tab, the figures) exactly as Slack would deliver it: signed HTTP requests to the bot's
+/slack/events, Web API calls from the bot to the stand-in. Then it prints what each person saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bot.standin import RateLimits, Seen, SlackDriver, SlackStandIn, Workspace
+
+BOT_TOKEN = "xoxb-demo-token"
+SIGNING_SECRET = "demo-signing-secret"
+BRIEFING = "recruitment-funding"
+ACK_ACTION = "briefing_acknowledge"  # handlers.briefings.ACK_ACTION; the demo only sees Slack
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _content_dir() -> Path:
+    """The shipped content: next to the package in a clone, else ./content."""
+    beside = Path(__file__).resolve().parents[1] / "content"
+    return beside if beside.is_dir() else Path("content").resolve()
+
+
+def _plain(text: str, names: dict[str, str]) -> str:
+    """Slack mrkdwn as a terminal shows it: entities back to characters, links as their text."""
+    text = re.sub(r"<#(C\w+)>", lambda m: "#" + names.get(m.group(1), m.group(1)), text)
+    text = re.sub(r"<@(U\w+)>", r"@\1", text)
+    text = re.sub(r"<(https?://[^|>]+)\|([^>]+)>", r"\2 (\1)", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def render(seen: Seen, names: dict[str, str]) -> list[str]:
+    """A few lines per thing seen, as a person would take it in on a phone."""
+    where = {
+        "channel": f"in #{names.get(seen.channel, seen.channel)}",
+        "dm": "in a DM",
+        "ephemeral": "only you can see this",
+        "response": "only you can see this",
+        "modal": "a pop-up",
+        "home": "the bot's Home tab",
+    }.get(seen.kind, seen.kind)
+    lines: list[str] = []
+    for block in seen.blocks:
+        kind = block.get("type")
+        if kind == "header":
+            lines.append(f"**{block['text']['text']}**")
+        elif kind == "section" and block.get("text"):
+            first = _plain(block["text"]["text"], names).strip().splitlines()[0]
+            lines.append(first if len(first) <= 88 else first[:87] + "…")
+            accessory = block.get("accessory") or {}
+            if accessory.get("type") == "button":
+                lines.append(f"  [{accessory['text']['text']}]")
+        elif kind == "actions":
+            labels = [e["text"]["text"] for e in block["elements"] if e.get("type") == "button"]
+            lines.append("  ".join(f"[{label}]" for label in labels))
+    if not lines:
+        lines = _plain(seen.text, names).splitlines()
+    for user_id, name in names.items():
+        lines = [line.replace(f"@{user_id}", name) for line in lines]
+    out = [f"  ({where})"]
+    for line in lines:
+        out += textwrap.wrap(line, 92, initial_indent="    ", subsequent_indent="      ") or [""]
+    return out
+
+
+async def _until(check: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    """Wait for the bot (another process) to have done something we can see in "Slack"."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the bot did not {what} within {timeout:.0f} s")
+        await asyncio.sleep(0.02)
+
+
+async def _wait_healthy(url: str, process: asyncio.subprocess.Process) -> None:
+    deadline = time.monotonic() + 30
+    async with aiohttp.ClientSession() as session:
+        while time.monotonic() < deadline:
+            if process.returncode is not None:
+                raise RuntimeError(f"the bot exited with code {process.returncode}")
+            try:
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+    raise TimeoutError("the bot did not become healthy within 30 s")
+
+
+async def run_demo(staff: int = 6, out: Any = None) -> int:
+    """Play the first slice and print what each person saw. Returns the process exit code."""
+    out = out or sys.stdout
+
+    def say(line: str = "") -> None:
+        print(line, file=out, flush=True)
+
+    workspace = Workspace.sample(n_staff=max(staff, 1) + 6)
+    names = {u.id: u.real_name for u in workspace.users.values()}
+    names.update({c.id: c.name for c in workspace.channels.values()})
+    workers = [u.id for u in workspace.users.values() if u.id.startswith("U0SW")]
+    manager, team_manager, lead = "U0SM01", "U0TM01", "U0EL01"
+
+    standin = SlackStandIn(
+        workspace,
+        bot_token=BOT_TOKEN,
+        app_token="xapp-demo-token",
+        signing_secret=SIGNING_SECRET,
+        rate_limits=RateLimits(),
+    )
+    await standin.start(host="127.0.0.1", port=0)
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="line-of-sight-demo-") as scratch:
+        env = {
+            **{k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "HOME")},
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": standin.api_url,
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "DATABASE_PATH": str(Path(scratch) / "demo.db"),
+            "CONTENT_DIR": str(_content_dir()),
+            "SENIOR_MANAGERS": "@senior-managers",
+            "ENGAGEMENT_LEADS": "@engagement-leads",
+            "LOG_LEVEL": "INFO",
+        }
+        log_path = Path(scratch) / "bot.log"
+        with open(log_path, "wb") as log:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "serve", env=env, cwd=scratch,
+                stdout=log, stderr=log,
+            )
+            try:
+                await _wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
+                say("Line of Sight: offline demo")
+                say(f"Local Slack stand-in at {standin.api_url}")
+                say(f"Bot process {process.pid} serving http://127.0.0.1:{port}/slack/events")
+                say()
+                async with SlackDriver(
+                    standin, bot_url=f"http://127.0.0.1:{port}/slack/events",
+                    signing_secret=SIGNING_SECRET,
+                ) as driver:
+                    await _play(driver, standin, names, workers, manager, team_manager, lead, say)
+                say()
+                say("What each person saw")
+                say("====================")
+                for user_id in [team_manager, manager, *workers, lead]:
+                    say(f"{names[user_id]} ({user_id}):")
+                    for seen in standin.seen_by(user_id):
+                        for line in render(seen, names):
+                            say(line)
+                    say()
+            except (RuntimeError, TimeoutError) as error:
+                log.flush()
+                tail = log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
+                say(f"The demo stopped: {error}. The bot's last log lines:")
+                for line in tail:
+                    say(f"  {line}")
+                raise SystemExit(1) from None
+            finally:
+                if process.returncode is None:
+                    process.send_signal(signal.SIGTERM)
+                    await asyncio.wait_for(process.wait(), 30)
+        log_lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+        requests = sum(" request " in line for line in log_lines)
+        say(f"Bot stopped on SIGTERM with exit code {process.returncode}; its log has "
+            f"{len(log_lines)} lines ({requests} requests), none with a token or message body.")
+        leaked = [line for line in log_lines if BOT_TOKEN in line or SIGNING_SECRET in line]
+    await standin.stop()
+    if leaked:
+        say("The bot's log contains a secret: that is a bug.")
+        return 1
+    return 0 if process.returncode == 0 else 1
+
+
+async def _play(
+    driver: SlackDriver,
+    standin: SlackStandIn,
+    names: dict[str, str],
+    workers: list[str],
+    manager: str,
+    team_manager: str,
+    lead: str,
+    say: Callable[[str], None],
+) -> None:
+    def replies(user: str) -> list[Seen]:
+        return [s for s in standin.seen_by(user) if s.kind in ("response", "ephemeral")]
+
+    def posts() -> list[Any]:
+        return [m for m in standin.messages("C0SWALL") if m.blocks]
+
+    say(f"1. {names[team_manager]} (team manager) tries /brief publish {BRIEFING}")
+    await driver.slash_command(team_manager, "/brief", f"publish {BRIEFING}", channel_id="C0SWALL")
+    await _until(lambda: bool(replies(team_manager)), "answer the team manager")
+    say("   -> refused privately; nothing posted")
+
+    say(f"2. {names[manager]} (senior manager) runs /brief publish {BRIEFING}")
+    await driver.slash_command(manager, "/brief", f"publish {BRIEFING}", channel_id="C0SWALL")
+    await _until(lambda: bool(replies(manager)) and bool(posts()), "publish the briefing")
+    post = posts()[0]
+    say("   -> posted to #social-work-all")
+
+    clickers = workers[:-2] if len(workers) > 2 else workers[:1]
+    say(f"3. {len(clickers)} social workers press Acknowledge; {names[clickers[0]]} presses it "
+        "twice")
+    for worker in clickers:
+        await driver.click(worker, post, ACK_ACTION)
+    await driver.click(clickers[0], post, ACK_ACTION)
+    await _until(lambda: len(replies(clickers[0])) == 2
+                 and all(replies(w) for w in clickers), "answer every click")
+
+    if len(workers) > 2:
+        home_user = workers[-2]
+        say(f"4. {names[home_user]} opens the bot's Home tab and acknowledges there")
+        await driver.app_home_opened(home_user)
+        await _until(lambda: standin.home_view(home_user) is not None, "publish the Home tab")
+        home = standin.home_view(home_user)
+        assert home is not None
+        await driver.click(home_user, home, ACK_ACTION)
+        await _until(
+            lambda: "caught up" in str(standin.home_view(home_user)), "refresh the Home tab"
+        )
+        say(f"   {names[workers[-1]]} has not acknowledged yet")
+
+    say(f"5. {names[lead]} (engagement lead) runs /brief status {BRIEFING}")
+    await driver.slash_command(lead, "/brief", f"status {BRIEFING}", channel_id="C0SWALL")
+    await _until(lambda: bool(replies(lead)), "answer the engagement lead")

@@ -1,0 +1,279 @@
+"""The first slice end to end: signed requests through the real app, asserting what Slack got.
+
+Each test is a person's action: a slash command, a click, opening the Home tab. The stand-in checks
+every message and view against Block Kit's limits, so a test passing here means Slack accepts it.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import urlencode
+
+import pytest
+from tests.conftest import (
+    DIRECTOR,
+    ENGAGEMENT_LEAD,
+    SENIOR_MANAGER,
+    SOCIAL_WORK_ALL,
+    SOCIAL_WORKERS,
+    TEAM_MANAGER,
+)
+
+from handlers.briefings import ACK_ACTION
+
+BRIEFING = "recruitment-funding"
+
+
+async def publish(driver, bot, user=SENIOR_MANAGER, text=f"publish {BRIEFING}"):
+    response = await driver.slash_command(user, "/brief", text, channel_id=SOCIAL_WORK_ALL)
+    assert response.status == 200
+    await bot.work.idle()
+    return response
+
+
+def responses_to(slack, user):
+    """The private replies a person got to their own commands and clicks."""
+    return [s.text for s in slack.seen_by(user) if s.kind in ("response", "ephemeral")]
+
+
+def briefing_posts(slack):
+    return [m for m in slack.messages(SOCIAL_WORK_ALL) if m.blocks]
+
+
+async def acks(bot):
+    return await bot.storage.call(lambda db: db["acknowledgements"].count)
+
+
+# -- signing -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        {"sign": False},
+        {"secret": "not-the-signing-secret"},
+        {"timestamp_offset": -301},
+        {"timestamp_offset": 301},
+    ],
+    ids=["unsigned", "wrong-secret", "301-seconds-old", "301-seconds-ahead"],
+)
+async def test_requests_not_signed_by_slack_get_401_and_reach_no_handler(
+    slack, bot, driver, how
+):
+    body = urlencode(
+        {"command": "/brief", "text": f"publish {BRIEFING}", "user_id": SENIOR_MANAGER,
+         "team_id": "T0LOS", "channel_id": SOCIAL_WORK_ALL, "response_url": "http://x/",
+         "trigger_id": "1.2.3"}
+    )
+    import time
+
+    kwargs: dict = {}
+    if "sign" in how:
+        kwargs["sign"] = False
+    if "secret" in how:
+        kwargs["secret"] = how["secret"]
+    if "timestamp_offset" in how:
+        kwargs["timestamp"] = int(time.time()) + how["timestamp_offset"]
+    before = len(slack.calls)
+    response = await driver.raw_post(body, "application/x-www-form-urlencoded", **kwargs)
+    await bot.work.idle()
+    assert response.status == 401
+    assert slack.calls[before:] == []  # no handler ran: nothing reached Slack
+    assert await bot.storage.call(lambda db: db["publications"].count) == 0
+
+
+# -- publishing ----------------------------------------------------------------------------------
+
+
+async def test_a_senior_manager_publishes_a_briefing_to_its_channel(slack, bot, driver):
+    await publish(driver, bot)
+    posts = briefing_posts(slack)
+    assert len(posts) == 1
+    post = posts[0]
+    assert post.blocks[0]["type"] == "header"
+    assert post.blocks[0]["text"]["text"] == (
+        "What the extra recruitment money means for your caseload"
+    )
+    assert post.text.startswith("Briefing: What the extra recruitment money means")
+    buttons = [e for b in post.blocks if b["type"] == "actions" for e in b["elements"]]
+    assert [b["action_id"] for b in buttons] == [ACK_ACTION]
+    body = " ".join(b["text"]["text"] for b in post.blocks if b["type"] == "section")
+    assert "£4.4m" in body and "£1.5m" in body
+    # Everyone in #social-work-all sees it; the manager gets a private confirmation.
+    for worker in SOCIAL_WORKERS:
+        assert any(s.kind == "channel" and s.ts == post.ts for s in slack.seen_by(worker))
+    [reply] = responses_to(slack, SENIOR_MANAGER)
+    assert f"Posted to <#{SOCIAL_WORK_ALL}>" in reply
+    reached = await bot.storage.call(lambda db: db["recipients"].count)
+    assert reached == len(slack.workspace.channels[SOCIAL_WORK_ALL].members) - 1  # not the bot
+
+
+async def test_a_user_group_senior_manager_may_publish(slack, bot, driver):
+    await publish(driver, bot, user=DIRECTOR)  # in @senior-managers
+    assert len(briefing_posts(slack)) == 1
+
+
+@pytest.mark.parametrize("user", [TEAM_MANAGER, SOCIAL_WORKERS[0], ENGAGEMENT_LEAD])
+async def test_anyone_else_is_refused_privately_and_nothing_is_posted(slack, bot, driver, user):
+    await publish(driver, bot, user=user)
+    assert slack.calls_to("chat.postMessage") == []
+    [reply] = responses_to(slack, user)
+    assert reply.startswith("Only senior managers can publish briefings")
+    assert await bot.storage.call(lambda db: db["publications"].count) == 0
+
+
+async def test_publishing_the_same_version_twice_posts_once(slack, bot, driver):
+    await publish(driver, bot)
+    await publish(driver, bot)
+    assert len(briefing_posts(slack)) == 1
+    second = responses_to(slack, SENIOR_MANAGER)[-1]
+    assert "was posted to" in second and "already" in second
+    assert "raise `version:`" in second
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "*Briefings*"),
+        ("help", "`/brief publish <briefing id>`"),
+        ("frobnicate", "I don't know `/brief frobnicate`. Try `/brief help`."),
+        ("publish", "Which briefing?"),
+        ("publish no-such-thing", "There's no briefing called `no-such-thing`."),
+        ("publish <!channel>", "There's no briefing called `&lt;!channel&gt;`."),
+        ("status", "Which briefing?"),
+        ("list", "`recruitment-funding`"),
+    ],
+)
+async def test_brief_answers_every_input_privately(slack, bot, driver, text, expected):
+    await publish(driver, bot, text=text)
+    [reply] = responses_to(slack, SENIOR_MANAGER)
+    assert expected in reply
+    assert slack.calls_to("chat.postMessage") == []
+
+
+# -- acknowledging -------------------------------------------------------------------------------
+
+
+async def test_acknowledge_counts_once_under_a_double_click(slack, bot, driver):
+    await publish(driver, bot)
+    [post] = briefing_posts(slack)
+    worker = SOCIAL_WORKERS[0]
+    await driver.click(worker, post, ACK_ACTION)
+    await driver.click(worker, post, ACK_ACTION)
+    await bot.work.idle()
+    assert await acks(bot) == 1
+    first, second = responses_to(slack, worker)
+    assert first == (
+        "Thanks — you've acknowledged *What the extra recruitment money means for your "
+        "caseload*."
+    )
+    assert second.startswith("You already acknowledged")
+    # The channel message is left alone: nobody else sees the private answers.
+    assert not any("acknowledged" in (s.text or "") for s in slack.seen_by(SOCIAL_WORKERS[1])
+                   if s.kind != "channel")
+
+
+async def test_acknowledge_counts_once_under_a_retried_delivery(slack, bot, driver):
+    await publish(driver, bot)
+    [post] = briefing_posts(slack)
+    worker = SOCIAL_WORKERS[1]
+    await driver.click(worker, post, ACK_ACTION)
+    await driver.click(worker, post, ACK_ACTION, retry_num=1)
+    await bot.work.idle()
+    assert await acks(bot) == 1
+
+
+async def test_status_shows_reach_and_acknowledgements_to_leads(slack, bot, driver):
+    await publish(driver, bot)
+    [post] = briefing_posts(slack)
+    for worker in SOCIAL_WORKERS[:3]:
+        await driver.click(worker, post, ACK_ACTION)
+    await bot.work.idle()
+    await publish(driver, bot, user=ENGAGEMENT_LEAD, text=f"status {BRIEFING}")
+    [reply] = responses_to(slack, ENGAGEMENT_LEAD)
+    reached = len(slack.workspace.channels[SOCIAL_WORK_ALL].members) - 1
+    assert f"Reached {reached} people; 3 of them have acknowledged ({round(300 / reached)}%)" in (
+        reply
+    )
+
+
+async def test_a_forged_button_value_records_nothing(slack, bot, driver):
+    await publish(driver, bot)
+    [post] = briefing_posts(slack)
+    forged = json.loads(json.dumps(post.blocks))
+    for block in forged:
+        for element in block.get("elements", []):
+            if element.get("action_id") == ACK_ACTION:
+                element["value"] = "recruitment-funding@99"
+    post.blocks[:] = forged
+    await driver.click(SOCIAL_WORKERS[0], post, ACK_ACTION)
+    await bot.work.idle()
+    assert await acks(bot) == 0
+    assert responses_to(slack, SOCIAL_WORKERS[0]) == [
+        "Sorry, I can't find that briefing any more, so nothing was recorded."
+    ]
+
+
+# -- App Home ------------------------------------------------------------------------------------
+
+
+async def test_home_lists_waiting_briefings_and_acknowledging_there_clears_them(
+    slack, bot, driver
+):
+    worker = SOCIAL_WORKERS[2]
+    await driver.app_home_opened(worker)
+    await bot.work.idle()
+    assert "all caught up" in json.dumps(slack.home_view(worker), ensure_ascii=False)
+
+    await publish(driver, bot)
+    await driver.app_home_opened(worker)
+    await bot.work.idle()
+    home = slack.home_view(worker)
+    assert "What the extra recruitment money means for your caseload" in json.dumps(home, ensure_ascii=False)
+    await driver.click(worker, home, ACK_ACTION)
+    await bot.work.idle()
+    assert await acks(bot) == 1
+    home = json.dumps(slack.home_view(worker), ensure_ascii=False)
+    assert "Thanks — you've acknowledged" in home
+    assert "all caught up" in home
+
+
+async def test_a_retried_home_event_publishes_once(slack, bot, driver):
+    await driver.app_home_opened(SOCIAL_WORKERS[0], event_id="Ev0001")
+    await driver.app_home_opened(SOCIAL_WORKERS[0], event_id="Ev0001", retry_num=1)
+    await bot.work.idle()
+    assert len(slack.calls_to("views.publish")) == 1
+
+
+# -- what Slack accepted -------------------------------------------------------------------------
+
+
+async def test_every_message_and_view_the_bot_sent_passed_slacks_checks(slack, bot, driver):
+    await publish(driver, bot)
+    [post] = briefing_posts(slack)
+    await driver.click(SOCIAL_WORKERS[0], post, ACK_ACTION)
+    await driver.app_home_opened(SOCIAL_WORKERS[1])
+    await bot.work.idle()
+    sent = [c for c in slack.calls if c.method in ("chat.postMessage", "views.publish")]
+    assert {c.method for c in sent} == {"chat.postMessage", "views.publish"}
+    assert all(c.ok for c in slack.calls), [(c.method, c.error) for c in slack.calls if not c.ok]
+    assert all(c.args.get("text") for c in slack.calls_to("chat.postMessage"))
+
+
+# -- health --------------------------------------------------------------------------------------
+
+
+async def test_healthz_is_200_while_healthy_and_503_when_the_database_is_gone(bot):
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{bot.base_url}/healthz") as response:
+            assert response.status == 200
+            assert await response.json() == {
+                "ok": True, "database": "writable", "scheduler": "running"
+            }
+        await bot.storage.close()
+        async with session.get(f"{bot.base_url}/healthz") as response:
+            assert response.status == 503
+            assert (await response.json())["database"] == "not writable"
+        await bot.storage.open()
