@@ -1,9 +1,9 @@
 """The command line: a thin layer over `bot.app`, `bot.content` and `bot.demo`.
 
-    python -m bot serve              HTTP mode: POST /slack/events, GET /healthz
-    python -m bot socket             Socket Mode (no public URL), /healthz on PORT
-    python -m bot content check DIR  validate briefings; file:line for each problem
-    python -m bot demo               the offline demo against the local Slack stand-in
+python -m bot serve              HTTP mode: POST /slack/events, GET /healthz
+python -m bot socket             Socket Mode (no public URL), /healthz on PORT
+python -m bot content check DIR  validate briefings; file:line for each problem
+python -m bot demo               the offline demo against the local Slack stand-in
 """
 
 from __future__ import annotations

@@ -146,10 +146,16 @@ async def run_demo(staff: int = 6, out: Any = None) -> int:
             "LOG_LEVEL": "INFO",
         }
         log_path = Path(scratch) / "bot.log"
-        with open(log_path, "wb") as log:
+        with open(log_path, "wb") as log:  # noqa: ASYNC230 (a local scratch file, once)
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "serve", env=env, cwd=scratch,
-                stdout=log, stderr=log,
+                sys.executable,
+                "-m",
+                "bot",
+                "serve",
+                env=env,
+                cwd=scratch,
+                stdout=log,
+                stderr=log,
             )
             try:
                 await _wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
@@ -158,7 +164,8 @@ async def run_demo(staff: int = 6, out: Any = None) -> int:
                 say(f"Bot process {process.pid} serving http://127.0.0.1:{port}/slack/events")
                 say()
                 async with SlackDriver(
-                    standin, bot_url=f"http://127.0.0.1:{port}/slack/events",
+                    standin,
+                    bot_url=f"http://127.0.0.1:{port}/slack/events",
                     signing_secret=SIGNING_SECRET,
                 ) as driver:
                     await _play(driver, standin, names, workers, manager, team_manager, lead, say)
@@ -184,8 +191,10 @@ async def run_demo(staff: int = 6, out: Any = None) -> int:
                     await asyncio.wait_for(process.wait(), 30)
         log_lines = log_path.read_text(encoding="utf-8", errors="replace").splitlines()
         requests = sum(" request " in line for line in log_lines)
-        say(f"Bot stopped on SIGTERM with exit code {process.returncode}; its log has "
-            f"{len(log_lines)} lines ({requests} requests), none with a token or message body.")
+        say(
+            f"Bot stopped on SIGTERM with exit code {process.returncode}; its log has "
+            f"{len(log_lines)} lines ({requests} requests), none with a token or message body."
+        )
         leaked = [line for line in log_lines if BOT_TOKEN in line or SIGNING_SECRET in line]
     await standin.stop()
     if leaked:
@@ -222,13 +231,17 @@ async def _play(
     say("   -> posted to #social-work-all")
 
     clickers = workers[:-2] if len(workers) > 2 else workers[:1]
-    say(f"3. {len(clickers)} social workers press Acknowledge; {names[clickers[0]]} presses it "
-        "twice")
+    say(
+        f"3. {len(clickers)} social workers press Acknowledge; {names[clickers[0]]} presses it "
+        "twice"
+    )
     for worker in clickers:
         await driver.click(worker, post, ACK_ACTION)
     await driver.click(clickers[0], post, ACK_ACTION)
-    await _until(lambda: len(replies(clickers[0])) == 2
-                 and all(replies(w) for w in clickers), "answer every click")
+    await _until(
+        lambda: len(replies(clickers[0])) == 2 and all(replies(w) for w in clickers),
+        "answer every click",
+    )
 
     if len(workers) > 2:
         home_user = workers[-2]

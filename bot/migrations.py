@@ -13,7 +13,7 @@ migrations = Migrations("line-of-sight")
 @migrations()
 def m001_foundation(db: Database) -> None:
     """Publications, who they reached, acknowledgements, and the events already handled."""
-    db["publications"].create(
+    db.table("publications").create(
         {
             "id": int,
             "briefing_id": str,
@@ -32,18 +32,18 @@ def m001_foundation(db: Database) -> None:
         not_null={"briefing_id", "version", "audience", "status"},
     )
     # One post of a version per audience: a double-typed command cannot post twice.
-    db["publications"].create_index(["briefing_id", "version", "audience"], unique=True)
-    db["recipients"].create(
+    db.table("publications").create_index(["briefing_id", "version", "audience"], unique=True)
+    db.table("recipients").create(
         {"publication_id": int, "user_id": str},
         pk=("publication_id", "user_id"),
         foreign_keys=[("publication_id", "publications", "id")],
     )
-    db["recipients"].create_index(["user_id"])
-    db["acknowledgements"].create(
+    db.table("recipients").create_index(["user_id"])
+    db.table("acknowledgements").create(
         {"briefing_id": str, "version": int, "user_id": str, "acknowledged_at": str},
         pk=("briefing_id", "version", "user_id"),
         not_null={"acknowledged_at"},
     )
-    db["processed_events"].create({"event_id": str, "received_at": str}, pk="event_id")
-    db["processed_events"].create_index(["received_at"])
-    db["heartbeat"].create({"id": int, "at": str}, pk="id")
+    db.table("processed_events").create({"event_id": str, "received_at": str}, pk="event_id")
+    db.table("processed_events").create_index(["received_at"])
+    db.table("heartbeat").create({"id": int, "at": str}, pk="id")

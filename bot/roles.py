@@ -70,7 +70,8 @@ class Roles:
         handles = {e[1:] for e in entries if e.startswith("@")}
         if handles:
             groups = await self._client.usergroups_list()
-            by_handle = {g["handle"]: g["id"] for g in groups.get("usergroups", [])}
+            listed_groups: list[dict[str, str]] = groups.get("usergroups", [])
+            by_handle = {g["handle"]: g["id"] for g in listed_groups}
             for handle in sorted(handles):
                 group_id = by_handle.get(handle)
                 if group_id is None:

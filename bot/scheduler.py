@@ -89,7 +89,7 @@ class Scheduler:
         """Stop timing jobs. AsyncIOScheduler stops on the loop's next turn, so yield to it."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
-            while self._scheduler.running:
+            while self._scheduler.running:  # noqa: ASYNC110 (no event to wait on)
                 await asyncio.sleep(0)
 
 

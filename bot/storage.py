@@ -112,7 +112,7 @@ class Storage:
 
         def write() -> bool:
             with self.db.atomic():
-                self.db["heartbeat"].upsert({"id": 1, "at": utc_iso(now)}, pk="id")
+                self.db.table("heartbeat").upsert({"id": 1, "at": utc_iso(now)}, pk="id")
             return True
 
         try:
@@ -173,11 +173,11 @@ class Storage:
         def complete() -> None:
             db = self.db
             with db.atomic():
-                db["publications"].update(
+                db.table("publications").update(
                     publication_id,
                     {"channel_id": channel_id, "message_ts": message_ts, "status": "posted"},
                 )
-                db["recipients"].insert_all(
+                db.table("recipients").insert_all(
                     ({"publication_id": publication_id, "user_id": u} for u in recipients),
                     ignore=True,
                     batch_size=500,

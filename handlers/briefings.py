@@ -82,8 +82,11 @@ def build_briefing_message(
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=briefing.title[:150]))]
     chunks = split_mrkdwn(markdown_to_mrkdwn(briefing.body), 3000)
     if len(chunks) > MAX_BODY_SECTIONS:
-        chunks = [*chunks[: MAX_BODY_SECTIONS - 1], "_The rest of this briefing is too long "
-                  "for one message: ask the author for the full text._"]
+        chunks = [
+            *chunks[: MAX_BODY_SECTIONS - 1],
+            "_The rest of this briefing is too long "
+            "for one message: ask the author for the full text._",
+        ]
     blocks += [SectionBlock(text=MarkdownTextObject(text=chunk)) for chunk in chunks]
     blocks.append(
         ContextBlock(
@@ -170,7 +173,9 @@ async def publish_briefing(deps: Deps, briefing: Briefing, published_by: str) ->
         )
         if claim.already is not None:
             when = claim.already.get("published_at") or ""
-            where = f"<#{claim.already['channel_id']}>" if claim.already.get("channel_id") else shown
+            where = (
+                f"<#{claim.already['channel_id']}>" if claim.already.get("channel_id") else shown
+            )
             state = "is being posted" if claim.already["status"] == "posting" else "was posted"
             lines.append(
                 f"Version {briefing.version} {state} to {where} already"
@@ -267,8 +272,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await respond(text=reply, response_type="ephemeral")
 
     @deps.work.track
-    async def on_acknowledge(ack: Any, body: dict[str, Any], action: dict[str, Any],
-                             respond: Any) -> None:
+    async def on_acknowledge(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any
+    ) -> None:
         """Acknowledge: record it once and thank the person privately."""
         await ack()
         user_id = body["user"]["id"]
@@ -330,7 +336,9 @@ async def _publish(deps: Deps, user_id: str, briefing_id: str) -> str:
         if outcome.posted
         else f"Nothing new was posted for *{escape(briefing.title)}*."
     )
-    tail = f"\nSee who has acknowledged with `/brief status {briefing.id}`." if outcome.posted else ""
+    tail = (
+        f"\nSee who has acknowledged with `/brief status {briefing.id}`." if outcome.posted else ""
+    )
     return head + "\n" + "\n".join(f"• {line}" for line in outcome.lines) + tail
 
 

@@ -75,9 +75,7 @@ def build_home_view(
             )
         if count > MAX_LISTED:
             blocks.append(
-                ContextBlock(
-                    elements=[MarkdownTextObject(text=f"…and {count - MAX_LISTED} more.")]
-                )
+                ContextBlock(elements=[MarkdownTextObject(text=f"…and {count - MAX_LISTED} more.")])
             )
     blocks += [
         DividerBlock(),

@@ -10,6 +10,8 @@ import json
 from urllib.parse import urlencode
 
 import pytest
+
+from handlers.briefings import ACK_ACTION
 from tests.conftest import (
     DIRECTOR,
     ENGAGEMENT_LEAD,
@@ -18,8 +20,6 @@ from tests.conftest import (
     SOCIAL_WORKERS,
     TEAM_MANAGER,
 )
-
-from handlers.briefings import ACK_ACTION
 
 BRIEFING = "recruitment-funding"
 
@@ -57,13 +57,17 @@ async def acks(bot):
     ],
     ids=["unsigned", "wrong-secret", "301-seconds-old", "301-seconds-ahead"],
 )
-async def test_requests_not_signed_by_slack_get_401_and_reach_no_handler(
-    slack, bot, driver, how
-):
+async def test_requests_not_signed_by_slack_get_401_and_reach_no_handler(slack, bot, driver, how):
     body = urlencode(
-        {"command": "/brief", "text": f"publish {BRIEFING}", "user_id": SENIOR_MANAGER,
-         "team_id": "T0LOS", "channel_id": SOCIAL_WORK_ALL, "response_url": "http://x/",
-         "trigger_id": "1.2.3"}
+        {
+            "command": "/brief",
+            "text": f"publish {BRIEFING}",
+            "user_id": SENIOR_MANAGER,
+            "team_id": "T0LOS",
+            "channel_id": SOCIAL_WORK_ALL,
+            "response_url": "http://x/",
+            "trigger_id": "1.2.3",
+        }
     )
     import time
 
@@ -98,7 +102,8 @@ async def test_a_senior_manager_publishes_a_briefing_to_its_channel(slack, bot, 
     buttons = [e for b in post.blocks if b["type"] == "actions" for e in b["elements"]]
     assert [b["action_id"] for b in buttons] == [ACK_ACTION]
     body = " ".join(b["text"]["text"] for b in post.blocks if b["type"] == "section")
-    assert "£4.4m" in body and "£1.5m" in body
+    assert "£4.4m" in body
+    assert "£1.5m" in body
     # Everyone in #social-work-all sees it; the manager gets a private confirmation.
     for worker in SOCIAL_WORKERS:
         assert any(s.kind == "channel" and s.ts == post.ts for s in slack.seen_by(worker))
@@ -127,7 +132,8 @@ async def test_publishing_the_same_version_twice_posts_once(slack, bot, driver):
     await publish(driver, bot)
     assert len(briefing_posts(slack)) == 1
     second = responses_to(slack, SENIOR_MANAGER)[-1]
-    assert "was posted to" in second and "already" in second
+    assert "was posted to" in second
+    assert "already" in second
     assert "raise `version:`" in second
 
 
@@ -164,13 +170,15 @@ async def test_acknowledge_counts_once_under_a_double_click(slack, bot, driver):
     assert await acks(bot) == 1
     first, second = responses_to(slack, worker)
     assert first == (
-        "Thanks — you've acknowledged *What the extra recruitment money means for your "
-        "caseload*."
+        "Thanks — you've acknowledged *What the extra recruitment money means for your caseload*."
     )
     assert second.startswith("You already acknowledged")
     # The channel message is left alone: nobody else sees the private answers.
-    assert not any("acknowledged" in (s.text or "") for s in slack.seen_by(SOCIAL_WORKERS[1])
-                   if s.kind != "channel")
+    assert not any(
+        "acknowledged" in (s.text or "")
+        for s in slack.seen_by(SOCIAL_WORKERS[1])
+        if s.kind != "channel"
+    )
 
 
 async def test_acknowledge_counts_once_under_a_retried_delivery(slack, bot, driver):
@@ -217,9 +225,7 @@ async def test_a_forged_button_value_records_nothing(slack, bot, driver):
 # -- App Home ------------------------------------------------------------------------------------
 
 
-async def test_home_lists_waiting_briefings_and_acknowledging_there_clears_them(
-    slack, bot, driver
-):
+async def test_home_lists_waiting_briefings_and_acknowledging_there_clears_them(slack, bot, driver):
     worker = SOCIAL_WORKERS[2]
     await driver.app_home_opened(worker)
     await bot.work.idle()
@@ -229,7 +235,9 @@ async def test_home_lists_waiting_briefings_and_acknowledging_there_clears_them(
     await driver.app_home_opened(worker)
     await bot.work.idle()
     home = slack.home_view(worker)
-    assert "What the extra recruitment money means for your caseload" in json.dumps(home, ensure_ascii=False)
+    assert "What the extra recruitment money means for your caseload" in json.dumps(
+        home, ensure_ascii=False
+    )
     await driver.click(worker, home, ACK_ACTION)
     await bot.work.idle()
     assert await acks(bot) == 1
@@ -270,7 +278,9 @@ async def test_healthz_is_200_while_healthy_and_503_when_the_database_is_gone(bo
         async with session.get(f"{bot.base_url}/healthz") as response:
             assert response.status == 200
             assert await response.json() == {
-                "ok": True, "database": "writable", "scheduler": "running"
+                "ok": True,
+                "database": "writable",
+                "scheduler": "running",
             }
         await bot.storage.close()
         async with session.get(f"{bot.base_url}/healthz") as response:

@@ -29,13 +29,23 @@ def test_defaults_match_the_documented_ones():
 def test_every_problem_is_named_at_once():
     with pytest.raises(ConfigError) as caught:
         Config.from_env(
-            {"PORT": "eighty", "TIMEZONE": "Mars/Olympus", "MIN_GROUP_SIZE": "1",
-             "ENGAGEMENT_LEADS": "jane"},
+            {
+                "PORT": "eighty",
+                "TIMEZONE": "Mars/Olympus",
+                "MIN_GROUP_SIZE": "1",
+                "ENGAGEMENT_LEADS": "jane",
+            },
             dotenv=None,
         )
     text = "\n".join(caught.value.problems)
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "PORT", "TIMEZONE",
-                 "MIN_GROUP_SIZE", "ENGAGEMENT_LEADS"):
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "PORT",
+        "TIMEZONE",
+        "MIN_GROUP_SIZE",
+        "ENGAGEMENT_LEADS",
+    ):
         assert name in text
     assert len(caught.value.problems) == 6
 

@@ -25,9 +25,7 @@ async def test_sqlite_work_runs_on_its_own_thread_never_the_event_loop(storage):
 async def test_migrations_create_the_schema_and_are_recorded(storage):
     tables = await storage.call(lambda db: set(db.table_names()))
     assert {"publications", "recipients", "acknowledgements", "processed_events"} <= tables
-    applied = await storage.call(
-        lambda db: [r["name"] for r in db["_sqlite_migrations"].rows]
-    )
+    applied = await storage.call(lambda db: [r["name"] for r in db["_sqlite_migrations"].rows])
     assert applied == ["m001_foundation"]
 
 
@@ -61,8 +59,15 @@ async def test_an_acknowledgement_counts_once_under_concurrent_clicks(storage):
 
 
 async def test_a_version_is_claimed_once_per_audience(storage):
-    kwargs = dict(briefing_id="b", version=1, title="T", audience="#all", acknowledge=True,
-                  published_by="U9", now=NOW)
+    kwargs = dict(
+        briefing_id="b",
+        version=1,
+        title="T",
+        audience="#all",
+        acknowledge=True,
+        published_by="U9",
+        now=NOW,
+    )
     first, second = await asyncio.gather(
         storage.claim_publication(**kwargs), storage.claim_publication(**kwargs)
     )
@@ -72,8 +77,15 @@ async def test_a_version_is_claimed_once_per_audience(storage):
 
 
 async def test_a_released_claim_can_be_published_again(storage):
-    kwargs = dict(briefing_id="b", version=1, title="T", audience="#all", acknowledge=True,
-                  published_by="U9", now=NOW)
+    kwargs = dict(
+        briefing_id="b",
+        version=1,
+        title="T",
+        audience="#all",
+        acknowledge=True,
+        published_by="U9",
+        now=NOW,
+    )
     claim = await storage.claim_publication(**kwargs)
     await storage.release_publication(claim.publication_id)
     again = await storage.claim_publication(**kwargs)
@@ -83,12 +95,19 @@ async def test_a_released_claim_can_be_published_again(storage):
 async def test_awaiting_lists_only_unacknowledged_briefings_the_person_received(storage):
     for briefing, audience in (("a", "#x"), ("b", "#x"), ("c", "#y")):
         claim = await storage.claim_publication(
-            briefing_id=briefing, version=1, title=briefing.upper(), audience=audience,
-            acknowledge=True, published_by="U9", now=NOW,
+            briefing_id=briefing,
+            version=1,
+            title=briefing.upper(),
+            audience=audience,
+            acknowledge=True,
+            published_by="U9",
+            now=NOW,
         )
         members = ["U1", "U2"] if audience == "#x" else ["U2"]
         await storage.complete_publication(
-            claim.publication_id, channel_id="C" + audience[1:], message_ts="1.0",
+            claim.publication_id,
+            channel_id="C" + audience[1:],
+            message_ts="1.0",
             recipients=members,
         )
     await storage.record_ack(briefing_id="a", version=1, user_id="U1", now=NOW)
@@ -108,8 +127,7 @@ async def test_an_event_id_is_first_only_once_and_old_ones_are_pruned(storage):
 
 async def test_naive_times_are_refused(storage):
     with pytest.raises(ValueError, match="naive"):
-        await storage.record_ack(briefing_id="b", version=1, user_id="U1",
-                                 now=datetime(2026, 1, 1))
+        await storage.record_ack(briefing_id="b", version=1, user_id="U1", now=datetime(2026, 1, 1))
 
 
 def test_a_second_instance_on_the_same_database_is_refused(tmp_path):
