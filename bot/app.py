@@ -201,7 +201,11 @@ class LineOfSight:
     async def _slack_events(self, request: web.Request) -> web.Response:
         assert self.bolt is not None, "start() first"
         started = time.perf_counter()
-        bolt_request = await to_bolt_request(request)
+        try:
+            bolt_request = await to_bolt_request(request)
+        except ValueError:  # a form or JSON body that does not parse (JSONDecodeError included)
+            logger.warning("request malformed -> 400")
+            return web.json_response({"error": "malformed request"}, status=400)
         bolt_response = await self.bolt.async_dispatch(bolt_request)
         response = await to_aiohttp_response(bolt_response)
         logger.info(

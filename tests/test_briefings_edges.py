@@ -1,0 +1,127 @@
+"""Publishing when things are awkward: hostile text, a channel the bot is not in, rate limits."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from tests.conftest import SENIOR_MANAGER, SOCIAL_WORKERS
+
+TRICKY = """---
+id: tricky
+title: "Caseloads & <!channel> update for <@U0SW01>"
+audience: ["#social-work-all", "#quiet-room"]
+deliver: channel
+acknowledge: true
+---
+Read <https://evil.example|the real policy> & tell <!here>. See [the standard](https://example.gov.uk/standards).
+"""
+
+
+@pytest.fixture
+def content_dir(tmp_path):
+    folder = tmp_path / "content" / "briefings"
+    folder.mkdir(parents=True)
+    (folder / "tricky.md").write_text(TRICKY, encoding="utf-8")
+    return tmp_path / "content"
+
+
+@pytest.fixture
+def workspace(workspace):
+    workspace.add_channel("C0QUIET", "quiet-room", members=SOCIAL_WORKERS[:2], bot_member=False)
+    return workspace
+
+
+async def publish(driver, bot):
+    await driver.slash_command(SENIOR_MANAGER, "/brief", "publish tricky")
+    await bot.work.idle()
+
+
+def private_replies(slack, user=SENIOR_MANAGER):
+    return [s.text for s in slack.seen_by(user) if s.kind in ("response", "ephemeral")]
+
+
+async def test_authors_text_can_never_mention_people_or_forge_links(slack, bot, driver):
+    await publish(driver, bot)
+    [call] = [c for c in slack.calls_to("chat.postMessage") if c.ok]
+    blocks = call.args["blocks"]
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    # Everything Slack parses as mrkdwn: the fallback text and every mrkdwn text object.
+    mrkdwn = [call.args["text"]] + [
+        obj["text"]
+        for block in blocks
+        for obj in [block.get("text") or {}, *block.get("elements", [])]
+        if isinstance(obj, dict) and obj.get("type") == "mrkdwn"
+    ]
+    parsed = "\n".join(mrkdwn)
+    for forbidden in ("<!channel>", "<!here>", "<@U0SW01>", "<https://evil.example"):
+        assert forbidden not in parsed
+    assert "&lt;!channel&gt;" in call.args["text"]
+    assert "<https://example.gov.uk/standards|the standard>" in parsed
+    # The header is plain_text, which Slack never parses: it shows the title as typed.
+    assert blocks[0]["text"] == {
+        "type": "plain_text",
+        "text": "Caseloads & <!channel> update for <@U0SW01>",
+    }
+
+
+async def test_a_channel_the_bot_is_not_in_is_explained_and_can_be_published_later(
+    slack, bot, driver
+):
+    await publish(driver, bot)
+    [reply] = private_replies(slack)
+    assert "Posted to <#C0SWALL>" in reply
+    assert "I'm not in #quiet-room yet, so nothing was posted there." in reply
+    assert "`/invite @Line of Sight`" in reply
+    slack.workspace.channels["C0QUIET"].members.append(slack.workspace.bot_user_id)
+    await publish(driver, bot)
+    second = private_replies(slack)[-1]
+    assert "Posted to <#C0QUIET>" in second
+    assert "was posted to <#C0SWALL> already" in second
+    posted = await bot.storage.call(
+        lambda db: sorted(r["audience"] for r in db.table("publications").rows)
+    )
+    assert posted == ["#quiet-room", "#social-work-all"]
+
+
+async def test_a_rate_limited_post_is_retried_after_retry_after(slack, bot, driver):
+    slack.force_ratelimit("chat.postMessage", times=1, retry_after=1)
+    await publish(driver, bot)
+    statuses = [c.http_status for c in slack.calls_to("chat.postMessage")]
+    assert statuses[:2] == [429, 200]
+    assert "Posted to <#C0SWALL>" in private_replies(slack)[0]
+
+
+async def test_a_broken_content_folder_publishes_nothing_and_says_where(
+    slack, bot, driver, content_dir
+):
+    (content_dir / "briefings" / "broken.md").write_text(
+        "---\nid: broken\ntitle: [unclosed\n---\nBody\n", encoding="utf-8"
+    )
+    await publish(driver, bot)
+    assert slack.calls_to("chat.postMessage") == []
+    [reply] = private_replies(slack)
+    assert reply.startswith("The briefings folder has problems, so nothing was done.")
+    assert "broken.md:3:" in reply
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "payload=%7Bnot-json",
+        "payload=" + json.dumps({"type": "block_actions"}),
+        "command=%2Fbrief",
+        "",
+    ],
+    ids=["broken-json", "no-user-or-actions", "command-without-user", "empty"],
+)
+async def test_malformed_signed_payloads_get_no_traceback_and_change_nothing(
+    slack, bot, driver, body
+):
+    before = len(slack.calls)
+    response = await driver.raw_post(body, "application/x-www-form-urlencoded")
+    await bot.work.idle()
+    assert response.status in (200, 400, 404)
+    assert "Traceback" not in response.body
+    assert slack.calls[before:] == []
+    assert await bot.storage.call(lambda db: db.table("acknowledgements").count) == 0

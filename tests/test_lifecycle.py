@@ -1,0 +1,123 @@
+"""The bot as a process: one per database, graceful SIGTERM, a log without secrets or bodies."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import sqlite3
+import sys
+from pathlib import Path
+
+import aiohttp
+import pytest
+from tests.conftest import BOT_TOKEN, SENIOR_MANAGER, SIGNING_SECRET, SOCIAL_WORKERS
+
+from bot.cli import setup_logging
+from handlers.briefings import ACK_ACTION
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def start_serve(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve", env=env, cwd=cwd,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def wait_healthy(port: int, process) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(300):
+            assert process.returncode is None, (await process.stderr.read()).decode()
+            try:
+                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError("the bot never became healthy")
+
+
+@pytest.fixture
+def serve_env(tmp_path, slack):
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(REPO),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "HOST": "127.0.0.1",
+        "PORT": str(free_port()),
+        "DATABASE_PATH": str(tmp_path / "los.db"),
+        "CONTENT_DIR": str(REPO / "content"),
+        "SENIOR_MANAGERS": "@senior-managers",
+    }
+
+
+async def test_a_second_bot_on_the_same_database_refuses_and_sigterm_stops_the_first(
+    tmp_path, serve_env
+):
+    first = await start_serve(serve_env, tmp_path)
+    try:
+        await wait_healthy(int(serve_env["PORT"]), first)
+        second = await start_serve({**serve_env, "PORT": str(free_port())}, tmp_path)
+        _, err = await asyncio.wait_for(second.communicate(), 60)
+        assert second.returncode == 2
+        assert "Another Line of Sight is already running" in err.decode()
+        assert f"(process {first.pid})" in err.decode()
+        assert "Traceback" not in err.decode()
+    finally:
+        first.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(first.communicate(), 60)
+    assert first.returncode == 0
+    log = err.decode()
+    assert "stopped" in log
+    assert BOT_TOKEN not in log and SIGNING_SECRET not in log
+
+
+async def test_a_bad_token_stops_start_up_with_a_clear_message(tmp_path, serve_env):
+    process = await start_serve({**serve_env, "SLACK_BOT_TOKEN": "xoxb-wrong"}, tmp_path)
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    assert "Slack refused SLACK_BOT_TOKEN (invalid_auth)" in err.decode()
+    assert "Traceback" not in err.decode()
+
+
+async def test_stop_lets_a_publish_under_way_finish(slack, bot, driver, config):
+    # Slack answers the first post with 429 Retry-After: 1, so the publish is mid-flight
+    # (waiting to retry) when shutdown begins.
+    slack.force_ratelimit("chat.postMessage", times=1, retry_after=1)
+    await driver.slash_command(SENIOR_MANAGER, "/brief", "publish recruitment-funding")
+    assert bot.work.count == 1
+    await bot.stop()
+    with sqlite3.connect(config.database_path) as db:
+        rows = db.execute("SELECT status FROM publications").fetchall()
+    assert rows == [("posted",)]
+    assert [c.http_status for c in slack.calls_to("chat.postMessage")] == [429, 200]
+
+
+async def test_the_log_names_requests_but_never_tokens_or_what_people_wrote(
+    slack, bot, driver, caplog
+):
+    setup_logging("DEBUG")
+    caplog.set_level(logging.DEBUG)
+    await driver.slash_command(SENIOR_MANAGER, "/brief", "publish recruitment-funding")
+    await bot.work.idle()
+    [post] = [m for m in slack.messages("C0SWALL") if m.blocks]
+    await driver.click(SOCIAL_WORKERS[0], post, ACK_ACTION)
+    await bot.work.idle()
+    text = caplog.text
+    assert "request command:/brief -> 200" in text
+    assert f"request block_actions:{ACK_ACTION} -> 200" in text
+    for secret in (BOT_TOKEN, SIGNING_SECRET, "recruitment money", "£4.4m", "publish recruit"):
+        assert secret not in text
