@@ -1,3 +1,3 @@
-"""Line of Sight: a Slack bot that keeps a children's service's leaders and staff in sight of each other."""
+"""Line of Sight: a Slack bot that keeps a children's service's leaders and staff in sight."""
 
 __version__ = "0.1.0"

@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
-from urllib.parse import parse_qs
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, send_async_response
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Config
@@ -207,38 +209,43 @@ class LineOfSight:
             logger.warning("request malformed -> 400")
             return web.json_response({"error": "malformed request"}, status=400)
         bolt_response = await self.bolt.async_dispatch(bolt_request)
-        response = await to_aiohttp_response(bolt_response)
-        logger.info(
-            "request %s -> %d in %.0f ms%s",
-            describe_request(bolt_request.raw_body, request.headers.get("Content-Type", "")),
-            response.status,
-            (time.perf_counter() - started) * 1000,
-            f" (retry {request.headers['X-Slack-Retry-Num']})"
-            if "X-Slack-Retry-Num" in request.headers
-            else "",
-        )
-        return response
+        retry = request.headers.get("X-Slack-Retry-Num")
+        log_request(bolt_request.body, bolt_response.status, started, retry)
+        return await to_aiohttp_response(bolt_response)
 
 
-def describe_request(raw_body: str, content_type: str) -> str:
+def describe_request(body: dict[str, Any]) -> str:
     """Name a Slack request for the log without its contents: never a body, token or answer."""
-    try:
-        if content_type.startswith("application/json"):
-            body = json.loads(raw_body)
-            event = body.get("event") or {}
-            return f"event:{event.get('type', body.get('type', '?'))}"
-        form = parse_qs(raw_body)
-        if "payload" in form:
-            payload = json.loads(form["payload"][0])
-            kind = payload.get("type", "?")
-            ids = [a.get("action_id", "?") for a in payload.get("actions", [])]
-            callback = (payload.get("view") or {}).get("callback_id")
-            return ":".join([kind, *ids, *([callback] if callback else [])])
-        if "command" in form:
-            return f"command:{form['command'][0]}"
-    except (ValueError, AttributeError, TypeError):
-        pass
-    return "unrecognised"
+    if body.get("command"):
+        return f"command:{body['command']}"
+    if body.get("type") == "event_callback":
+        return f"event:{(body.get('event') or {}).get('type', '?')}"
+    kind = str(body.get("type", "unrecognised"))
+    ids = [str(a.get("action_id", "?")) for a in body.get("actions") or [] if isinstance(a, dict)]
+    callback = (body.get("view") or {}).get("callback_id")
+    return ":".join([kind, *ids, *([str(callback)] if callback else [])])
+
+
+def log_request(body: dict[str, Any], status: int, started: float, retry: str | None) -> None:
+    """One line per request, in both modes: what it was, the outcome, the time to answer."""
+    logger.info(
+        "request %s -> %d in %.0f ms%s",
+        describe_request(body) if status != 401 else "refused (bad or missing signature)",
+        status,
+        (time.perf_counter() - started) * 1000,
+        f" (retry {retry})" if retry else "",
+    )
+
+
+class LoggedSocketModeHandler(AsyncSocketModeHandler):
+    """Bolt's Socket Mode handler, with the same request log line as HTTP mode."""
+
+    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        started = time.perf_counter()
+        bolt_response = await run_async_bolt_app(self.app, req)
+        await send_async_response(client, req, bolt_response, time.time())
+        retry = str(req.retry_attempt) if req.retry_attempt else None
+        log_request(req.payload, bolt_response.status, started, retry)
 
 
 def build_bolt_app(

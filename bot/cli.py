@@ -109,9 +109,9 @@ async def run(config: Config, mode: Mode) -> int:
     try:
         await web.TCPSite(runner, config.host, config.port).start()
         if mode == "socket":
-            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+            from bot.app import LoggedSocketModeHandler
 
-            socket_handler = AsyncSocketModeHandler(bot.bolt, config.app_token)
+            socket_handler = LoggedSocketModeHandler(bot.bolt, config.app_token)
             await socket_handler.connect_async()
         logger.info("listening on %s:%d (%s mode)", config.host, config.port, mode)
         await stop.wait()

@@ -165,25 +165,30 @@ class Storage:
 
         return await self._run(claim)
 
-    async def complete_publication(
-        self, publication_id: int, *, channel_id: str, message_ts: str, recipients: list[str]
-    ) -> None:
-        """Mark a post as made and remember who it reached, in one transaction."""
+    async def mark_posted(self, publication_id: int, *, channel_id: str, message_ts: str) -> None:
+        """Record the post as made the moment Slack accepts it: its button is live from then."""
 
-        def complete() -> None:
-            db = self.db
-            with db.atomic():
-                db.table("publications").update(
+        def mark() -> None:
+            with self.db.atomic():
+                self.db.table("publications").update(
                     publication_id,
                     {"channel_id": channel_id, "message_ts": message_ts, "status": "posted"},
                 )
-                db.table("recipients").insert_all(
+
+        await self._run(mark)
+
+    async def add_recipients(self, publication_id: int, recipients: list[str]) -> None:
+        """Remember who a post reached (the channel's members when it was posted)."""
+
+        def add() -> None:
+            with self.db.atomic():
+                self.db.table("recipients").insert_all(
                     ({"publication_id": publication_id, "user_id": u} for u in recipients),
                     ignore=True,
                     batch_size=500,
                 )
 
-        await self._run(complete)
+        await self._run(add)
 
     async def release_publication(self, publication_id: int) -> None:
         """Forget a claim whose post failed, so the manager can fix the cause and publish again."""

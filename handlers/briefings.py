@@ -201,13 +201,13 @@ async def publish_briefing(deps: Deps, briefing: Briefing, published_by: str) ->
             lines.append(_post_failure(shown, str(error.response.get("error")), briefing))
             continue
         channel_id = str(response["channel"])
-        recipients = await channel_members(deps, channel_id)
-        await deps.storage.complete_publication(
-            claim.publication_id,
-            channel_id=channel_id,
-            message_ts=str(response["ts"]),
-            recipients=recipients,
+        # Posted first, members after: people can press Acknowledge while the (paged)
+        # member list is still being fetched, and their click must count.
+        await deps.storage.mark_posted(
+            claim.publication_id, channel_id=channel_id, message_ts=str(response["ts"])
         )
+        recipients = await channel_members(deps, channel_id)
+        await deps.storage.add_recipients(claim.publication_id, recipients)
         posted += 1
         lines.append(f"Posted to <#{channel_id}> ({len(recipients)} people).")
     return PublishOutcome(lines, posted)

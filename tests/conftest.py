@@ -101,3 +101,6 @@ async def bot(config):
 async def driver(slack, bot):
     async with SlackDriver(slack, bot_url=bot.url, signing_secret=SIGNING_SECRET) as drive:
         yield drive
+    await bot.work.idle()
+    # What Slack would have shown a person as an error (a slow or failed ack, a bad view).
+    assert slack.interaction_errors == []

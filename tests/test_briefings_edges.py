@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
+
 from tests.conftest import SENIOR_MANAGER, SOCIAL_WORKERS
 
 TRICKY = """---
@@ -125,3 +127,20 @@ async def test_malformed_signed_payloads_get_no_traceback_and_change_nothing(
     assert "Traceback" not in response.body
     assert slack.calls[before:] == []
     assert await bot.storage.call(lambda db: db.table("acknowledgements").count) == 0
+
+
+async def test_a_click_while_the_member_list_is_still_loading_counts(slack, bot, driver):
+    # conversations.members answers 429 once, so the publish is still running (waiting
+    # Retry-After) after the message is already in the channel with a live button.
+    slack.force_ratelimit("conversations.members", times=1, retry_after=1)
+    await driver.slash_command(SENIOR_MANAGER, "/brief", "publish tricky")
+    for _ in range(100):
+        if [m for m in slack.messages("C0SWALL") if m.blocks]:
+            break
+        await asyncio.sleep(0.01)
+    [post] = [m for m in slack.messages("C0SWALL") if m.blocks]
+    assert bot.work.count == 1  # the publish has not finished
+    await driver.click(SOCIAL_WORKERS[0], post, "briefing_acknowledge")
+    await bot.work.idle()
+    assert await bot.storage.call(lambda db: db.table("acknowledgements").count) == 1
+    assert private_replies(slack, SOCIAL_WORKERS[0])[0].startswith("Thanks")

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from tests.conftest import BOT_TOKEN, SENIOR_MANAGER, SIGNING_SECRET, SOCIAL_WORKERS
 
 from bot.cli import setup_logging
+from bot.standin import SlackDriver
 from handlers.briefings import ACK_ACTION
+from tests.conftest import BOT_TOKEN, SENIOR_MANAGER, SIGNING_SECRET, SOCIAL_WORKERS
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -29,8 +30,14 @@ def free_port() -> int:
 
 async def start_serve(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "serve", env=env, cwd=cwd,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        "serve",
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
 
 
@@ -82,7 +89,8 @@ async def test_a_second_bot_on_the_same_database_refuses_and_sigterm_stops_the_f
     assert first.returncode == 0
     log = err.decode()
     assert "stopped" in log
-    assert BOT_TOKEN not in log and SIGNING_SECRET not in log
+    assert BOT_TOKEN not in log
+    assert SIGNING_SECRET not in log
 
 
 async def test_a_bad_token_stops_start_up_with_a_clear_message(tmp_path, serve_env):
@@ -121,3 +129,41 @@ async def test_the_log_names_requests_but_never_tokens_or_what_people_wrote(
     assert f"request block_actions:{ACK_ACTION} -> 200" in text
     for secret in (BOT_TOKEN, SIGNING_SECRET, "recruitment money", "£4.4m", "publish recruit"):
         assert secret not in text
+
+
+async def test_socket_mode_serves_the_same_slice_without_a_public_url(tmp_path, serve_env, slack):
+    env = {k: v for k, v in serve_env.items() if k != "SLACK_SIGNING_SECRET"}
+    env["SLACK_APP_TOKEN"] = "xapp-test-token"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "socket",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await wait_healthy(int(env["PORT"]), process)
+        await asyncio.wait_for(slack.wait_for_socket(), 30)
+        async with SlackDriver(slack, mode="socket") as driver:
+            await driver.slash_command(SENIOR_MANAGER, "/brief", "publish recruitment-funding")
+            for _ in range(200):
+                if [m for m in slack.messages("C0SWALL") if m.blocks]:
+                    break
+                await asyncio.sleep(0.05)
+            [post] = [m for m in slack.messages("C0SWALL") if m.blocks]
+            response = await driver.click(SOCIAL_WORKERS[0], post, ACK_ACTION)
+            assert response.status != 0  # the bot acked over the socket
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    assert "request command:/brief -> 200" in err.decode()
+    assert f"request block_actions:{ACK_ACTION} -> 200" in err.decode()
+    with sqlite3.connect(env["DATABASE_PATH"]) as db:
+        assert db.execute("SELECT user_id FROM acknowledgements").fetchall() == [
+            (SOCIAL_WORKERS[0],)
+        ], err.decode()
+    assert slack.interaction_errors == []

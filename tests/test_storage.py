@@ -104,12 +104,10 @@ async def test_awaiting_lists_only_unacknowledged_briefings_the_person_received(
             now=NOW,
         )
         members = ["U1", "U2"] if audience == "#x" else ["U2"]
-        await storage.complete_publication(
-            claim.publication_id,
-            channel_id="C" + audience[1:],
-            message_ts="1.0",
-            recipients=members,
+        await storage.mark_posted(
+            claim.publication_id, channel_id="C" + audience[1:], message_ts="1.0"
         )
+        await storage.add_recipients(claim.publication_id, members)
     await storage.record_ack(briefing_id="a", version=1, user_id="U1", now=NOW)
     assert [r["briefing_id"] for r in await storage.awaiting_ack("U1")] == ["b"]
     assert sorted(r["briefing_id"] for r in await storage.awaiting_ack("U2")) == ["a", "b", "c"]
