@@ -46,7 +46,7 @@ HELP = (
     "*Briefings* — one key message, sent to the people who need it.\n"
     "• `/brief help` — this help\n"
     "• `/brief publish <briefing id>` — post a briefing to its channels "
-    "(senior managers)\n"
+    "(senior managers); add `now` to send one that is set for later\n"
     "• `/brief status <briefing id>` — who it reached and how many have acknowledged "
     "(senior managers and engagement leads)\n"
     "• `/brief list` — the briefings ready to publish\n"
@@ -311,7 +311,7 @@ async def _list(deps: Deps) -> str:
     return "*Briefings ready to publish*\n" + "\n".join(lines[:40])
 
 
-async def _publish(deps: Deps, user_id: str, briefing_id: str) -> str:
+async def _publish(deps: Deps, user_id: str, args: str) -> str:
     try:
         allowed = await deps.roles.is_senior_manager(user_id)
     except RoleCheckUnavailable:
@@ -321,15 +321,29 @@ async def _publish(deps: Deps, user_id: str, briefing_id: str) -> str:
             "Only senior managers can publish briefings, so nothing was posted. If you should "
             "be able to, ask your engagement lead to add you to the senior managers list."
         )
+    briefing_id, _, flag = args.partition(" ")
     if not briefing_id:
         return "Which briefing? For example `/brief publish recruitment-funding` (`/brief list`)."
+    if flag and flag.lower() != "now":
+        return (
+            f"I don't understand `{escape(flag[:40])}`. "
+            "Use `/brief publish <briefing id>` or `/brief publish <briefing id> now`."
+        )
     try:
         library = await load_library(deps)
     except ContentError as error:
         return _content_problems(error)
-    briefing = library.get(briefing_id.strip().lower())
+    briefing = library.get(briefing_id.lower())
     if briefing is None:
         return _unknown(briefing_id, library)
+    if briefing.publish_at and briefing.publish_at > deps.clock() and not flag:
+        # The author meant it for later; scheduled sending arrives with the scheduler work.
+        when = format_local(briefing.publish_at, deps.config.timezone)
+        return (
+            f"*{escape(briefing.title)}* is set to publish on {when}, so nothing was posted. "
+            "Scheduled publishing is not switched on yet: to send it now, use "
+            f"`/brief publish {briefing.id} now`."
+        )
     outcome = await publish_briefing(deps, briefing, user_id)
     head = (
         f"*{escape(briefing.title)}* (version {briefing.version})"

@@ -7,6 +7,7 @@ every message and view against Block Kit's limits, so a test passing here means 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
@@ -287,3 +288,16 @@ async def test_healthz_is_200_while_healthy_and_503_when_the_database_is_gone(bo
             assert response.status == 503
             assert (await response.json())["database"] == "not writable"
         await bot.storage.open()
+
+
+async def test_a_briefing_set_for_later_waits_unless_the_manager_says_now(slack, bot, driver):
+    bot.deps.clock = lambda: datetime(2026, 11, 28, 9, 0, tzinfo=UTC)  # before its publish_at
+    await publish(driver, bot, text="publish getting-to-good-seminars")
+    assert slack.calls_to("chat.postMessage") == []
+    [reply] = responses_to(slack, SENIOR_MANAGER)
+    assert "is set to publish on 1 Dec 2026, 09:00, so nothing was posted" in reply
+    assert "`/brief publish getting-to-good-seminars now`" in reply
+    await publish(driver, bot, text="publish getting-to-good-seminars now")
+    assert len(slack.calls_to("chat.postMessage")) == 1
+    await publish(driver, bot, text="publish getting-to-good-seminars tomorrow")
+    assert "I don't understand `tomorrow`" in responses_to(slack, SENIOR_MANAGER)[-1]

@@ -1,0 +1,47 @@
+"""The command line as a person types it: `python -m bot content check`, help, bad commands."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_content_check_passes_on_the_shipped_content():
+    result = run("content", "check", "content")
+    assert result.returncode == 0, result.stdout
+    assert result.stdout.strip().endswith("briefings checked, no problems")
+
+
+def test_content_check_reports_file_line_and_exits_1_on_a_broken_file(tmp_path):
+    folder = tmp_path / "content" / "briefings"
+    folder.mkdir(parents=True)
+    (folder / "bad.md").write_text(
+        "---\nid: Bad Id\ntitle: A title\naudience: [social-work]\n---\nBody\n", encoding="utf-8"
+    )
+    result = run("content", "check", str(tmp_path / "content"))
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert any(line.startswith(f"{folder / 'bad.md'}:2: ") for line in lines), lines
+    assert any(line.startswith(f"{folder / 'bad.md'}:4: ") for line in lines), lines
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_an_unknown_command_is_a_usage_error_not_a_traceback():
+    result = run("publish")
+    assert result.returncode == 2
+    assert "invalid choice: 'publish'" in result.stderr
+    assert "Traceback" not in result.stderr

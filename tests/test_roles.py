@@ -1,0 +1,78 @@
+"""Roles: user ids and user-group handles, resolved through Slack and cached briefly."""
+
+from __future__ import annotations
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.roles import RoleCheckUnavailable, Roles
+from tests.conftest import BOT_TOKEN, DIRECTOR, SENIOR_MANAGER, SOCIAL_WORKERS, TEAM_MANAGER
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def client(slack):
+    return AsyncWebClient(token=BOT_TOKEN, base_url=slack.api_url)
+
+
+async def test_user_ids_and_group_members_are_senior_managers(client):
+    roles = Roles(client, senior_managers=("U0TM01", "@senior-managers"), engagement_leads=())
+    assert await roles.is_senior_manager(TEAM_MANAGER)  # listed by id
+    assert await roles.is_senior_manager(DIRECTOR)  # in @senior-managers
+    assert not await roles.is_senior_manager(SOCIAL_WORKERS[0])
+    assert not await roles.is_engagement_lead(SENIOR_MANAGER)  # nobody configured
+
+
+async def test_group_membership_is_cached_then_refreshed(slack, client):
+    clock = Clock()
+    roles = Roles(
+        client,
+        senior_managers=("@senior-managers",),
+        engagement_leads=(),
+        ttl_seconds=300,
+        clock=clock,
+    )
+    for _ in range(5):
+        await roles.is_senior_manager(SENIOR_MANAGER)
+    assert len(slack.calls_to("usergroups.users.list")) == 1
+    slack.workspace.usergroups["S0SMS"].users.append(SOCIAL_WORKERS[0])
+    assert not await roles.is_senior_manager(SOCIAL_WORKERS[0])  # still the cached list
+    clock.now += 301
+    assert await roles.is_senior_manager(SOCIAL_WORKERS[0])
+    assert len(slack.calls_to("usergroups.users.list")) == 2
+
+
+async def test_a_missing_group_grants_nobody(client):
+    roles = Roles(client, senior_managers=("@no-such-group",), engagement_leads=())
+    assert not await roles.is_senior_manager(SENIOR_MANAGER)
+
+
+async def test_when_slack_cannot_answer_the_earlier_list_is_used_else_it_fails_closed(
+    slack, client
+):
+    clock = Clock()
+    roles = Roles(
+        client,
+        senior_managers=("@senior-managers",),
+        engagement_leads=(),
+        ttl_seconds=300,
+        clock=clock,
+    )
+    bad = Roles(
+        AsyncWebClient(token="xoxb-revoked", base_url=slack.api_url),
+        senior_managers=("@senior-managers",),
+        engagement_leads=(),
+    )
+    with pytest.raises(RoleCheckUnavailable):
+        await bad.is_senior_manager(SENIOR_MANAGER)
+    assert await roles.is_senior_manager(SENIOR_MANAGER)
+    clock.now += 301
+    roles._client = AsyncWebClient(token="xoxb-revoked", base_url=slack.api_url)
+    assert await roles.is_senior_manager(SENIOR_MANAGER)  # stale but known
