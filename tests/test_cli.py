@@ -45,3 +45,16 @@ def test_an_unknown_command_is_a_usage_error_not_a_traceback():
     assert result.returncode == 2
     assert "invalid choice: 'publish'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_offline_demo_plays_the_slice_and_shows_what_each_person_saw(tmp_path):
+    result = run("demo", "--staff", "4", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "Amara Okafor (U0TM01):" in out
+    assert "Only senior managers can publish briefings" in out
+    assert "Thanks — you've acknowledged" in out
+    assert "You already acknowledged" in out
+    assert "the bot's Home tab" in out
+    assert "Reached 10 people; 3 of them have acknowledged (30%)." in out
+    assert "Bot stopped on SIGTERM with exit code 0" in out
