@@ -123,6 +123,13 @@ class LineOfSight:
         self.lock.acquire()
         try:
             await self.storage.open()
+            interrupted = await self.storage.release_interrupted()
+            if interrupted:
+                logger.warning(
+                    "%d publish(es) were interrupted by a stop; check those channels before "
+                    "publishing again",
+                    interrupted,
+                )
             self.session = aiohttp.ClientSession()
             client = make_client(self.config, self.session)
             try:
@@ -205,7 +212,11 @@ class LineOfSight:
         started = time.perf_counter()
         try:
             bolt_request = await to_bolt_request(request)
-        except ValueError:  # a form or JSON body that does not parse (JSONDecodeError included)
+            well_formed = has_slack_shape(bolt_request.body)
+        except Exception:  # a body that does not parse: JSON errors, a list, odd encodings
+            well_formed = False
+        if not well_formed:
+            # Bolt's own matching would raise deep inside on these; nothing reaches a listener.
             logger.warning("request malformed -> 400")
             return web.json_response({"error": "malformed request"}, status=400)
         bolt_response = await self.bolt.async_dispatch(bolt_request)
@@ -214,21 +225,35 @@ class LineOfSight:
         return await to_aiohttp_response(bolt_response)
 
 
+def has_slack_shape(body: Any) -> bool:
+    """The outline every Slack request has; the parts Bolt reads must be the right types."""
+    if not isinstance(body, dict):
+        return False
+    expected = {"event": dict, "view": dict, "user": dict, "actions": list, "container": dict}
+    for key, kind in expected.items():
+        if key in body and not isinstance(body[key], kind):
+            return False
+    return all(isinstance(a, dict) for a in body.get("actions") or [])
+
+
 def describe_request(body: dict[str, Any]) -> str:
     """Name a Slack request for the log without its contents: never a body, token or answer."""
-    if body.get("command"):
-        return f"command:{body['command']}"
-    if body.get("type") == "event_callback":
-        return f"event:{(body.get('event') or {}).get('type', '?')}"
-    kind = str(body.get("type", "unrecognised"))
-    ids = [str(a.get("action_id", "?")) for a in body.get("actions") or [] if isinstance(a, dict)]
-    callback = (body.get("view") or {}).get("callback_id")
+    try:
+        if body.get("command"):
+            return f"command:{body['command']}"
+        if body.get("type") == "event_callback":
+            return f"event:{(body.get('event') or {}).get('type', '?')}"
+        kind = str(body.get("type", "unrecognised"))
+        ids = [str(a.get("action_id", "?")) for a in body.get("actions") or []]
+        callback = (body.get("view") or {}).get("callback_id")
+    except (AttributeError, TypeError):  # a signed but malformed payload
+        return "unrecognised"
     return ":".join([kind, *ids, *([str(callback)] if callback else [])])
 
 
 def log_request(body: dict[str, Any], status: int, started: float, retry: str | None) -> None:
     """One line per request, in both modes: what it was, the outcome, the time to answer."""
-    logger.info(
+    logger.info(  # describe_request never raises, so a log line can never fail a request
         "request %s -> %d in %.0f ms%s",
         describe_request(body) if status != 401 else "refused (bad or missing signature)",
         status,

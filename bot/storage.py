@@ -202,6 +202,16 @@ class Storage:
 
         await self._run(release)
 
+    async def release_interrupted(self) -> int:
+        """At start-up: free claims a crashed process left mid-post (the lock proves it is gone)."""
+
+        def release() -> int:
+            with self.db.atomic():
+                cursor = self.db.execute("DELETE FROM publications WHERE status = 'posting'")
+            return cursor.rowcount
+
+        return await self._run(release)
+
     async def publications_of(self, briefing_id: str, version: int) -> list[dict[str, Any]]:
         """Every completed post of one briefing version."""
 

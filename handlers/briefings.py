@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+import aiohttp
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import (
@@ -200,6 +201,18 @@ async def publish_briefing(deps: Deps, briefing: Briefing, published_by: str) ->
             await deps.storage.release_publication(claim.publication_id)
             lines.append(_post_failure(shown, str(error.response.get("error")), briefing))
             continue
+        except (aiohttp.ClientError, TimeoutError) as error:
+            await deps.storage.release_publication(claim.publication_id)
+            logger.warning("could not reach Slack to post: %s", error.__class__.__name__)
+            lines.append(
+                f"I couldn't reach Slack to post to {shown}. Check the channel: if the briefing "
+                "is not there, publish again in a minute."
+            )
+            continue
+        except BaseException:
+            # A bug or shutdown mid-post: free the claim so the version can still be published.
+            await deps.storage.release_publication(claim.publication_id)
+            raise
         channel_id = str(response["channel"])
         # Posted first, members after: people can press Acknowledge while the (paged)
         # member list is still being fetched, and their click must count.

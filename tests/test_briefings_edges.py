@@ -113,9 +113,18 @@ async def test_a_broken_content_folder_publishes_nothing_and_says_where(
         "payload=%7Bnot-json",
         "payload=" + json.dumps({"type": "block_actions"}),
         "command=%2Fbrief",
+        "payload=" + json.dumps({"type": "block_actions", "actions": "not-a-list"}),
+        "payload=" + json.dumps({"type": "view_submission", "view": ["odd"]}),
         "",
     ],
-    ids=["broken-json", "no-user-or-actions", "command-without-user", "empty"],
+    ids=[
+        "broken-json",
+        "no-user-or-actions",
+        "command-without-user",
+        "odd-actions",
+        "odd-view",
+        "empty",
+    ],
 )
 async def test_malformed_signed_payloads_get_no_traceback_and_change_nothing(
     slack, bot, driver, body
@@ -144,3 +153,49 @@ async def test_a_click_while_the_member_list_is_still_loading_counts(slack, bot,
     await bot.work.idle()
     assert await bot.storage.call(lambda db: db.table("acknowledgements").count) == 1
     assert private_replies(slack, SOCIAL_WORKERS[0])[0].startswith("Thanks")
+
+
+async def test_a_lost_connection_while_posting_frees_the_version_to_publish_again(
+    slack, bot, driver, monkeypatch
+):
+    import aiohttp
+
+    real_post = bot.deps.client.chat_postMessage
+    failures = iter([aiohttp.ClientConnectionError("connection reset")])
+
+    async def flaky_post(**kwargs):
+        for error in failures:
+            raise error
+        return await real_post(**kwargs)
+
+    monkeypatch.setattr(bot.deps.client, "chat_postMessage", flaky_post)
+    await publish(driver, bot)
+    assert "I couldn't reach Slack to post to #social-work-all" in private_replies(slack)[-1]
+    await publish(driver, bot)
+    assert "Posted to <#C0SWALL>" in private_replies(slack)[-1]
+
+
+async def test_a_claim_left_by_a_crash_is_released_at_the_next_start(config):
+    from datetime import UTC, datetime
+
+    from bot.app import LineOfSight
+
+    first = LineOfSight(config)
+    await first.start()
+    await first.storage.claim_publication(
+        briefing_id="tricky",
+        version=1,
+        title="T",
+        audience="#social-work-all",
+        acknowledge=True,
+        published_by=SENIOR_MANAGER,
+        now=datetime.now(UTC),
+    )
+    await first.stop()  # as if the process died between claiming and posting
+    second = LineOfSight(config)
+    await second.start()
+    try:
+        count = await second.storage.call(lambda db: db.table("publications").count)
+        assert count == 0
+    finally:
+        await second.stop()
