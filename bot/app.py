@@ -117,6 +117,8 @@ class LineOfSight:
         self.session: aiohttp.ClientSession | None = None
         self.deps: Deps | None = None
         self.bolt: AsyncApp | None = None
+        # Socket Mode sets this, so /healthz also reports whether Slack can reach us.
+        self.socket_connected: Callable[[], Awaitable[bool]] | None = None
 
     async def start(self) -> None:
         """Take the lock, open the database, check the token with Slack, start the scheduler."""
@@ -135,10 +137,7 @@ class LineOfSight:
             try:
                 auth = await client.auth_test()
             except SlackApiError as error:
-                raise StartupError(
-                    f"Slack refused SLACK_BOT_TOKEN ({error.response.get('error')}). Check the "
-                    "token on your app's OAuth & Permissions page and that the app is installed."
-                ) from None
+                raise StartupError(_refusal("SLACK_BOT_TOKEN", error, self.config)) from None
             except aiohttp.ClientError as error:
                 raise StartupError(
                     f"Could not reach Slack at {self.config.api_url} ({error.__class__.__name__}). "
@@ -171,6 +170,25 @@ class LineOfSight:
             await self._close_resources()
             raise
 
+    async def open_socket_url(self) -> str:
+        """Socket Mode: ask Slack for a connection URL once, so a bad app token stops start-up.
+
+        apps.connections.open is Tier 1 (about one call a minute), so the URL is handed to the
+        Socket Mode client rather than asked for twice.
+        """
+        assert self.deps is not None, "start() first"
+        try:
+            opened = await self.deps.client.apps_connections_open(
+                app_token=self.config.app_token or ""
+            )
+            return str(opened["url"])
+        except SlackApiError as error:
+            raise StartupError(_refusal("SLACK_APP_TOKEN", error, self.config)) from None
+        except aiohttp.ClientError as error:
+            raise StartupError(
+                f"Could not reach Slack at {self.config.api_url} ({error.__class__.__name__})."
+            ) from None
+
     async def stop(self, timeout: float = 10.0) -> None:
         """Finish in-flight work, stop the scheduler, close the database, release the lock."""
         if not await self.work.idle(timeout):
@@ -189,11 +207,16 @@ class LineOfSight:
         """What /healthz reports: the database takes writes and the scheduler is running."""
         writable = await self.storage.check_writable(self.clock())
         running = self.scheduler.running
-        return {
+        report: dict[str, Any] = {
             "ok": writable and running,
             "database": "writable" if writable else "not writable",
             "scheduler": "running" if running else "stopped",
         }
+        if self.socket_connected is not None:
+            connected = await self.socket_connected()
+            report["socket"] = "connected" if connected else "disconnected"
+            report["ok"] = report["ok"] and connected
+        return report
 
     def web_app(self, *, with_events: bool = True) -> web.Application:
         """The aiohttp app: POST /slack/events (all Slack traffic) and GET /healthz."""
@@ -234,6 +257,24 @@ def has_slack_shape(body: Any) -> bool:
         if key in body and not isinstance(body[key], kind):
             return False
     return all(isinstance(a, dict) for a in body.get("actions") or [])
+
+
+def _refusal(variable: str, error: SlackApiError, config: Config) -> str:
+    """Why start-up failed, pointing at the setting to fix (not always the token)."""
+    data = error.response.data
+    code = data.get("error") if isinstance(data, dict) else None
+    if code is None:  # not Slack's JSON at all: a wrong URL or a proxy's error page
+        return (
+            f"{config.api_url} did not answer like Slack (HTTP {error.response.status_code}). "
+            "Check SLACK_API_URL (normally https://slack.com/api/) and any proxy."
+        )
+    where = {
+        "SLACK_BOT_TOKEN": "the Bot User OAuth Token on your app's OAuth & Permissions page, "
+        "and that the app is installed",
+        "SLACK_APP_TOKEN": "the app-level token (connections:write) under Basic Information, "
+        "and that Socket Mode is on",
+    }[variable]
+    return f"Slack refused {variable} ({code}). Check {where}."
 
 
 def describe_request(body: dict[str, Any]) -> str:

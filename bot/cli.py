@@ -27,6 +27,15 @@ EXIT_CONFIG = 2
 logger = logging.getLogger("line_of_sight")
 
 
+class _BoltTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself and then warns that our client's
+    token wins; that is by design here, and the warning only puzzles operators."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not ("`token`" in message and "will be" in message)
+
+
 def setup_logging(level: str) -> None:
     """Once, at start. Library loggers that can print request bodies stay at WARNING."""
     logging.basicConfig(
@@ -36,6 +45,7 @@ def setup_logging(level: str) -> None:
     )
     for noisy in ("slack_sdk", "slack_bolt", "aiohttp.access", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("slack_bolt.AsyncApp").addFilter(_BoltTokenNotice())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,16 +113,39 @@ async def run(config: Config, mode: Mode) -> int:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
 
+    socket_handler = None
+    if mode == "socket":
+        from bot.app import LoggedSocketModeHandler
+
+        try:
+            socket_url = await bot.open_socket_url()
+        except StartupError as error:
+            print(f"Line of Sight can't start: {error}", file=sys.stderr)
+            await bot.stop()
+            return EXIT_CONFIG
+        socket_handler = LoggedSocketModeHandler(bot.bolt, config.app_token)
+        socket_handler.client.wss_uri = socket_url
+        bot.socket_connected = socket_handler.client.is_connected
+
     runner = web.AppRunner(bot.web_app(with_events=mode == "serve"), access_log=None)
     await runner.setup()
-    socket_handler = None
     try:
-        await web.TCPSite(runner, config.host, config.port).start()
-        if mode == "socket":
-            from bot.app import LoggedSocketModeHandler
-
-            socket_handler = LoggedSocketModeHandler(bot.bolt, config.app_token)
-            await socket_handler.connect_async()
+        try:
+            await web.TCPSite(runner, config.host, config.port).start()
+        except OSError as error:
+            print(
+                f"Line of Sight can't start: it cannot listen on {config.host}:{config.port} "
+                f"({error.strerror}). Set PORT to a free port, or stop what is using it.",
+                file=sys.stderr,
+            )
+            return EXIT_CONFIG
+        if socket_handler is not None:
+            # Connecting retries until Slack answers; a SIGTERM meanwhile must still stop us.
+            connecting = asyncio.create_task(socket_handler.connect_async())
+            stopping = asyncio.create_task(stop.wait())
+            await asyncio.wait({connecting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not connecting.done():
+                connecting.cancel()
         logger.info("listening on %s:%d (%s mode)", config.host, config.port, mode)
         await stop.wait()
         logger.info("stopping: finishing in-flight work")

@@ -167,3 +167,49 @@ async def test_socket_mode_serves_the_same_slice_without_a_public_url(tmp_path, 
             (SOCIAL_WORKERS[0],)
         ], err.decode()
     assert slack.interaction_errors == []
+
+
+async def test_a_bad_app_token_stops_socket_mode_start_up_with_a_clear_message(tmp_path, serve_env):
+    env = {**serve_env, "SLACK_APP_TOKEN": "xapp-wrong"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "socket",
+        env=env,
+        cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    assert "Slack refused SLACK_APP_TOKEN (invalid_auth)" in err.decode()
+    assert "Traceback" not in err.decode()
+
+
+async def test_a_port_in_use_is_explained_not_a_traceback(tmp_path, serve_env):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        env = {**serve_env, "PORT": str(taken.getsockname()[1])}
+        process = await start_serve(env, tmp_path)
+        _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{env['PORT']}" in err.decode()
+    assert "Traceback" not in err.decode()
+
+
+async def test_an_api_url_that_is_not_slack_is_blamed_on_the_url_not_the_token(
+    tmp_path, serve_env, bot
+):
+    # The bot's own /healthz answers JSON without "ok"/"error", much as a proxy page would.
+    env = {
+        **serve_env,
+        "SLACK_API_URL": f"{bot.base_url}/healthz/",
+        "DATABASE_PATH": str(tmp_path / "other.db"),
+    }
+    process = await start_serve(env, tmp_path)
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2, err.decode()
+    assert "did not answer like Slack" in err.decode()
+    assert "Check SLACK_API_URL" in err.decode()
