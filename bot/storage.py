@@ -212,6 +212,18 @@ class Storage:
 
         return await self._run(release)
 
+    async def latest_posted_version(self, briefing_id: str) -> int | None:
+        """The newest version of a briefing that was actually posted, if any."""
+
+        def query() -> int | None:
+            row = self.db.execute(
+                "SELECT MAX(version) FROM publications WHERE briefing_id = ? AND status = 'posted'",
+                [briefing_id],
+            ).fetchone()
+            return None if row[0] is None else int(row[0])
+
+        return await self._run(query)
+
     async def publications_of(self, briefing_id: str, version: int) -> list[dict[str, Any]]:
         """Every completed post of one briefing version."""
 
@@ -276,7 +288,10 @@ class Storage:
         return await self._run(query)
 
     async def awaiting_ack(self, user_id: str) -> list[dict[str, Any]]:
-        """Briefings this person received, that ask for acknowledgement, and they have not."""
+        """Briefings this person received, that ask for acknowledgement, and they have not.
+
+        Only each briefing's latest posted version: a superseded one is no longer asked for.
+        """
 
         def query() -> list[dict[str, Any]]:
             return list(
@@ -286,6 +301,9 @@ class Storage:
                            MIN(p.published_at) AS published_at, MIN(p.channel_id) AS channel_id
                     FROM recipients r JOIN publications p ON p.id = r.publication_id
                     WHERE r.user_id = ? AND p.status = 'posted' AND p.acknowledge = 1
+                      AND p.version = (
+                        SELECT MAX(q.version) FROM publications q
+                        WHERE q.briefing_id = p.briefing_id AND q.status = 'posted')
                       AND NOT EXISTS (
                         SELECT 1 FROM acknowledgements a WHERE a.briefing_id = p.briefing_id
                           AND a.version = p.version AND a.user_id = r.user_id)

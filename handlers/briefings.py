@@ -46,9 +46,9 @@ _ACK_VALUE = re.compile(r"^([a-z0-9][a-z0-9-]{0,63})@([1-9][0-9]{0,5})$")
 HELP = (
     "*Briefings* — one key message, sent to the people who need it.\n"
     "• `/brief help` — this help\n"
-    "• `/brief publish <briefing id>` — post a briefing to its channels "
+    "• `/brief publish &lt;briefing id&gt;` — post a briefing to its channels "
     "(senior managers); add `now` to send one that is set for later\n"
-    "• `/brief status <briefing id>` — who it reached and how many have acknowledged "
+    "• `/brief status &lt;briefing id&gt;` — who it reached and how many have acknowledged "
     "(senior managers and engagement leads)\n"
     "• `/brief list` — the briefings ready to publish\n"
     "Press *Acknowledge* on a briefing to show you've read it. Your waiting briefings are on "
@@ -332,7 +332,8 @@ async def _publish(deps: Deps, user_id: str, args: str) -> str:
     if not allowed:
         return (
             "Only senior managers can publish briefings, so nothing was posted. If you should "
-            "be able to, ask your engagement lead to add you to the senior managers list."
+            "be able to, ask whoever looks after Line of Sight to add you to the senior "
+            "managers list."
         )
     briefing_id, _, flag = args.partition(" ")
     if not briefing_id:
@@ -340,7 +341,7 @@ async def _publish(deps: Deps, user_id: str, args: str) -> str:
     if flag and flag.lower() != "now":
         return (
             f"I don't understand `{escape(flag[:40])}`. "
-            "Use `/brief publish <briefing id>` or `/brief publish <briefing id> now`."
+            "Use `/brief publish &lt;briefing id&gt;`, adding `now` to send it at once."
         )
     try:
         library = await load_library(deps)
@@ -371,35 +372,58 @@ async def _publish(deps: Deps, user_id: str, args: str) -> str:
 
 async def _status(deps: Deps, user_id: str, briefing_id: str) -> str:
     try:
-        allowed = await deps.roles.is_senior_manager(user_id) or (
-            await deps.roles.is_engagement_lead(user_id)
-        )
+        allowed = await _may_see_figures(deps, user_id)
     except RoleCheckUnavailable:
         return "I couldn't check your role just now. Try again soon."
     if not allowed:
         return "Only senior managers and engagement leads can see a briefing's figures."
+    briefing_id = briefing_id.lower()
     if not briefing_id:
         return "Which briefing? For example `/brief status recruitment-funding`."
-    try:
-        library = await load_library(deps)
-    except ContentError as error:
-        return _content_problems(error)
-    briefing = library.get(briefing_id.strip().lower())
-    if briefing is None:
+    # Figures come from what was posted, so they survive a later edit or a removed file.
+    version = await deps.storage.latest_posted_version(briefing_id)
+    if version is None:
+        try:
+            library = await load_library(deps)
+        except ContentError as error:
+            return _content_problems(error)
+        if briefing_id in library:
+            return f"*{escape(library[briefing_id].title)}* has not been published yet."
         return _unknown(briefing_id, library)
-    posts = await deps.storage.publications_of(briefing.id, briefing.version)
-    if not posts:
-        return f"*{escape(briefing.title)}* (version {briefing.version}) has not been published."
-    summary = await deps.storage.ack_summary(briefing.id, briefing.version)
+    posts = await deps.storage.publications_of(briefing_id, version)
+    summary = await deps.storage.ack_summary(briefing_id, version)
+    return build_status(posts, summary, deps.config.timezone, deps.config.min_group_size)
+
+
+def build_status(
+    posts: list[dict[str, Any]], summary: dict[str, int], tz: ZoneInfo, min_group: int
+) -> str:
+    """A briefing's reach and acknowledgements; small groups' figures are never shown."""
+    first = posts[0]
     where = ", ".join(f"<#{p['channel_id']}>" for p in posts)
     reached = summary["reached"]
-    acked = summary["acknowledged_of_reached"]
-    share = f" ({round(100 * acked / reached)}%)" if reached else ""
-    return (
-        f"*{escape(briefing.title)}* (version {briefing.version})\n"
-        f"• Posted to {where}, first on "
-        f"{format_local(posts[0]['published_at'], deps.config.timezone)}\n"
-        f"• Reached {reached} people; {acked} of them have acknowledged{share}."
+    lines = [
+        f"*{escape(first['title'])}* (version {first['version']})",
+        f"• Posted to {where}, first on {format_local(first['published_at'], tz)}",
+    ]
+    if reached < min_group:
+        lines.append(
+            f"• Reached {reached} {'person' if reached == 1 else 'people'}. Acknowledgement "
+            f"figures are only shown for groups of {min_group} or more, to protect individuals."
+        )
+    else:
+        acked = summary["acknowledged_of_reached"]
+        verb = "has" if acked == 1 else "have"
+        lines.append(
+            f"• Reached {reached} people; {acked} of them {verb} acknowledged "
+            f"({round(100 * acked / reached)}%)."
+        )
+    return "\n".join(lines)
+
+
+async def _may_see_figures(deps: Deps, user_id: str) -> bool:
+    return await deps.roles.is_senior_manager(user_id) or await deps.roles.is_engagement_lead(
+        user_id
     )
 
 

@@ -142,7 +142,7 @@ async def test_publishing_the_same_version_twice_posts_once(slack, bot, driver):
     ("text", "expected"),
     [
         ("", "*Briefings*"),
-        ("help", "`/brief publish <briefing id>`"),
+        ("help", "`/brief publish &lt;briefing id&gt;`"),
         ("frobnicate", "I don't know `/brief frobnicate`. Try `/brief help`."),
         ("publish", "Which briefing?"),
         ("publish no-such-thing", "There's no briefing called `no-such-thing`."),

@@ -139,3 +139,23 @@ def test_a_second_instance_on_the_same_database_is_refused(tmp_path):
     again = InstanceLock(tmp_path / "los.db")
     again.acquire()  # free again once released
     again.release()
+
+
+async def test_only_the_latest_posted_version_waits_for_acknowledgement(storage):
+    for version in (1, 2):
+        claim = await storage.claim_publication(
+            briefing_id="b",
+            version=version,
+            title=f"v{version}",
+            audience="#x",
+            acknowledge=True,
+            published_by="U9",
+            now=NOW,
+        )
+        await storage.mark_posted(claim.publication_id, channel_id="CX", message_ts=f"{version}.0")
+        await storage.add_recipients(claim.publication_id, ["U1"])
+    assert await storage.latest_posted_version("b") == 2
+    assert [(r["version"], r["title"]) for r in await storage.awaiting_ack("U1")] == [(2, "v2")]
+    await storage.record_ack(briefing_id="b", version=2, user_id="U1", now=NOW)
+    assert await storage.awaiting_ack("U1") == []
+    assert await storage.latest_posted_version("never-posted") is None

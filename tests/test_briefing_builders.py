@@ -1,0 +1,130 @@
+"""Block Kit and text builders, called directly: no Slack, no database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from slack_sdk.models.blocks import ActionsBlock, HeaderBlock, SectionBlock
+
+from bot.content import load_briefings
+from bot.standin import validate_message_blocks, validate_view
+from handlers.briefings import (
+    HELP,
+    ack_value,
+    build_briefing_message,
+    build_status,
+    parse_ack_value,
+)
+from handlers.home import build_home_view
+
+LONDON = ZoneInfo("Europe/London")
+REPO = Path(__file__).resolve().parents[1]
+POSTS = [
+    {
+        "title": "Caseloads & you",
+        "version": 2,
+        "channel_id": "C1",
+        "published_at": "2026-06-01T08:00:00+00:00",
+    }
+]
+
+
+@pytest.mark.parametrize(
+    ("reached", "acked", "expected"),
+    [
+        (12, 1, "• Reached 12 people; 1 of them has acknowledged (8%)."),
+        (12, 3, "• Reached 12 people; 3 of them have acknowledged (25%)."),
+        (10, 10, "• Reached 10 people; 10 of them have acknowledged (100%)."),
+        (
+            9,
+            9,
+            "• Reached 9 people. Acknowledgement figures are only shown for groups of 10 or "
+            "more, to protect individuals.",
+        ),
+        (
+            1,
+            0,
+            "• Reached 1 person. Acknowledgement figures are only shown for groups of 10 or "
+            "more, to protect individuals.",
+        ),
+    ],
+)
+def test_status_hides_small_groups_figures_and_reads_naturally(reached, acked, expected):
+    summary = {"reached": reached, "acknowledged_of_reached": acked, "acknowledged": acked}
+    text = build_status(POSTS, summary, LONDON, min_group=10)
+    assert text.splitlines() == [
+        "*Caseloads &amp; you* (version 2)",
+        "• Posted to <#C1>, first on 1 Jun 2026, 09:00",  # BST shown in London time
+        expected,
+    ]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "",
+        "x",
+        "recruitment-funding@0",
+        "Recruitment@1",
+        "a@1@2",
+        "<!channel>@1",
+        "a" * 65 + "@1",
+        "b@1234567",
+    ],
+)
+def test_button_values_we_did_not_make_are_refused(value):
+    assert parse_ack_value(value) is None
+
+
+def test_button_values_round_trip():
+    assert parse_ack_value(ack_value("recruitment-funding", 3)) == ("recruitment-funding", 3)
+
+
+def test_every_shipped_briefing_builds_a_message_slack_accepts():
+    briefings = load_briefings(REPO / "content", LONDON)
+    for briefing in briefings.values():
+        blocks = build_briefing_message(
+            briefing, published_by="U0SM01", published_at="2026-11-28T09:00:00+00:00", tz=LONDON
+        )
+        assert isinstance(blocks[0], HeaderBlock)
+        assert isinstance(blocks[1], SectionBlock)
+        assert isinstance(blocks[-1], ActionsBlock) == briefing.acknowledge
+        assert validate_message_blocks([b.to_dict() for b in blocks]) == [], briefing.id
+
+
+def test_a_very_long_briefing_still_fits_in_one_message():
+    briefing = next(iter(load_briefings(REPO / "content", LONDON).values()))
+    long = briefing.__class__(**{**briefing.__dict__, "body": "Word " * 60_000})
+    blocks = build_briefing_message(
+        long, published_by="U0SM01", published_at=datetime.now(UTC).isoformat(), tz=LONDON
+    )
+    assert len(blocks) <= 50
+    assert validate_message_blocks([b.to_dict() for b in blocks]) == []
+
+
+@pytest.mark.parametrize("waiting", [0, 1, 31, 60])
+def test_the_home_view_stays_within_slacks_limits(waiting):
+    rows = [
+        {
+            "briefing_id": f"b{n}",
+            "version": 1,
+            "title": f"Briefing <{n}> & more",
+            "published_at": "2026-11-28T09:00:00+00:00",
+            "channel_id": "C1",
+        }
+        for n in range(waiting)
+    ]
+    view = build_home_view(rows, LONDON, notice="Thanks").to_dict()
+    assert validate_view(view) == []
+    text = str(view)
+    assert "<0>" not in text
+    if waiting > 30:
+        assert f"…and {waiting - 30} more." in text
+
+
+def test_help_shows_placeholders_slack_will_not_turn_into_links():
+    assert "<" not in HELP
+    assert "&lt;briefing id&gt;" in HELP
