@@ -301,3 +301,17 @@ async def test_a_briefing_set_for_later_waits_unless_the_manager_says_now(slack,
     assert len(slack.calls_to("chat.postMessage")) == 1
     await publish(driver, bot, text="publish getting-to-good-seminars tomorrow")
     assert "I don't understand `tomorrow`" in responses_to(slack, SENIOR_MANAGER)[-1]
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [("/ask", "coming soon"), ("/practice", "Resource Directory"), ("/engage", "/brief status")],
+)
+async def test_commands_not_built_yet_answer_kindly_instead_of_failing(
+    slack, bot, driver, command, expected
+):
+    response = await driver.slash_command(SOCIAL_WORKERS[0], command, "anything")
+    assert response.status == 200
+    assert response.json["response_type"] == "ephemeral"
+    assert expected in response.json["text"]
+    assert slack.calls_to("chat.postMessage") == []
