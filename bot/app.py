@@ -29,6 +29,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Config
+from bot.directory import Directory
 from bot.lock import InstanceLock
 from bot.roles import Roles
 from bot.scheduler import Scheduler
@@ -94,6 +95,7 @@ class Deps:
     storage: Storage
     client: AsyncWebClient
     roles: Roles
+    directory: Directory
     scheduler: Scheduler
     work: InFlight
     bot_user_id: str
@@ -156,6 +158,7 @@ class LineOfSight:
                 storage=self.storage,
                 client=client,
                 roles=roles,
+                directory=Directory(client),
                 scheduler=self.scheduler,
                 work=self.work,
                 bot_user_id=str(auth.get("user_id")),

@@ -220,14 +220,23 @@ async def publish_briefing(deps: Deps, briefing: Briefing, published_by: str) ->
             claim.publication_id, channel_id=channel_id, message_ts=str(response["ts"])
         )
         recipients = await channel_members(deps, channel_id)
-        await deps.storage.add_recipients(claim.publication_id, recipients)
         posted += 1
+        if recipients is None:
+            lines.append(
+                f"Posted to <#{channel_id}>. I couldn't list its members, so its reach and "
+                "acknowledgement figures will be incomplete."
+            )
+            continue
+        await deps.storage.add_recipients(claim.publication_id, recipients)
         lines.append(f"Posted to <#{channel_id}> ({len(recipients)} people).")
     return PublishOutcome(lines, posted)
 
 
-async def channel_members(deps: Deps, channel_id: str) -> list[str]:
-    """Everyone in the channel at posting time except the bot: the briefing's reach."""
+async def channel_members(deps: Deps, channel_id: str) -> list[str] | None:
+    """The people in the channel at posting time (no bots): the briefing's reach.
+
+    None when Slack would not list the members: the reach is then unknown, not zero.
+    """
     members: list[str] = []
     cursor: str | None = None
     try:
@@ -241,7 +250,11 @@ async def channel_members(deps: Deps, channel_id: str) -> list[str]:
                 break
     except SlackApiError as error:
         logger.warning("could not list members of a channel: %s", error.response.get("error"))
-    return [m for m in members if m != deps.bot_user_id]
+        return None
+    people = await deps.directory.people()
+    if people is None:  # keep everyone but ourselves rather than lose the reach altogether
+        return [m for m in members if m != deps.bot_user_id]
+    return [m for m in members if m in people]
 
 
 def _post_failure(shown: str, error: str, briefing: Briefing) -> str:

@@ -199,3 +199,32 @@ async def test_a_claim_left_by_a_crash_is_released_at_the_next_start(config):
         assert count == 0
     finally:
         await second.stop()
+
+
+async def test_reach_counts_people_not_other_bots_or_deactivated_accounts(slack, bot, driver):
+    channel = slack.workspace.channels["C0SWALL"]
+    slack.workspace.add_user("U0OTHERBOT", name="rota-bot", real_name="Rota", is_bot=True)
+    slack.workspace.add_user("U0LEFT", name="former", real_name="Former Worker", deleted=True)
+    channel.members += ["U0OTHERBOT", "U0LEFT"]
+    await publish(driver, bot)
+    people = [m for m in channel.members if m not in ("U0OTHERBOT", "U0LEFT", "U0BOT")]
+    assert f"Posted to <#C0SWALL> ({len(people)} people)." in private_replies(slack)[0]
+    recipients = await bot.storage.call(
+        lambda db: {r["user_id"] for r in db.table("recipients").rows}
+    )
+    assert recipients == set(people)
+
+
+async def test_when_members_cannot_be_listed_the_reach_is_unknown_not_zero(
+    slack, bot, driver, monkeypatch
+):
+    from slack_sdk.errors import SlackApiError
+
+    async def refuse(**kwargs):
+        raise SlackApiError("missing_scope", {"ok": False, "error": "missing_scope"})
+
+    monkeypatch.setattr(bot.deps.client, "conversations_members", refuse)
+    await publish(driver, bot)
+    reply = private_replies(slack)[0]
+    assert "Posted to <#C0SWALL>. I couldn't list its members" in reply
+    assert "(0 people)" not in reply
