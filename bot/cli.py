@@ -16,7 +16,6 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aiohttp import web
 
@@ -86,14 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _content_check(directory: str | None) -> int:
     from bot.content import run_content_check
 
-    tz_name = os.environ.get("TIMEZONE", "Europe/London")
     try:
-        tz = ZoneInfo(tz_name)
-    except (ZoneInfoNotFoundError, ValueError):
-        print(f"TIMEZONE {tz_name!r} is not a time zone name such as Europe/London.")
+        config = Config.from_env(os.environ, mode="offline")
+    except ConfigError as error:
+        print(error.explain(), file=sys.stderr)
         return EXIT_CONFIG
-    folder = Path(directory or os.environ.get("CONTENT_DIR", "./content"))
-    return run_content_check(folder, tz, sys.stdout)
+    folder = Path(directory) if directory else config.content_dir
+    return run_content_check(folder, config.timezone, sys.stdout)
 
 
 async def run(config: Config, mode: Mode) -> int:

@@ -94,12 +94,12 @@ class Config:
             return values.get(name, default).strip()
 
         bot_token = get("SLACK_BOT_TOKEN")
-        if not bot_token:
+        if not bot_token and mode != "offline":  # offline: content checks need no Slack
             problems.append(
                 "SLACK_BOT_TOKEN is missing: copy the Bot User OAuth Token (xoxb-…) "
                 "from your app's OAuth & Permissions page."
             )
-        elif not bot_token.startswith("xoxb-"):
+        elif bot_token and not bot_token.startswith("xoxb-"):
             problems.append("SLACK_BOT_TOKEN should be a bot token starting xoxb-.")
 
         signing_secret = get("SLACK_SIGNING_SECRET") or None

@@ -195,10 +195,12 @@ async def run_demo(staff: int = 6, out: Any = None) -> int:
             f"Bot stopped on SIGTERM with exit code {process.returncode}; its log has "
             f"{len(log_lines)} lines ({requests} requests), none with a token or message body."
         )
-        leaked = [line for line in log_lines if BOT_TOKEN in line or SIGNING_SECRET in line]
+        # What must never reach a log: the secrets, and what the briefing or people said.
+        private = [BOT_TOKEN, SIGNING_SECRET, "recruitment money", "£4.4m", f"publish {BRIEFING}"]
+        leaked = [line for line in log_lines if any(p in line for p in private)]
     await standin.stop()
     if leaked:
-        say("The bot's log contains a secret: that is a bug.")
+        say("The bot's log contains a secret or a message body: that is a bug.")
         return 1
     return 0 if process.returncode == 0 else 1
 

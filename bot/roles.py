@@ -59,7 +59,12 @@ class Roles:
                 members = await self._fetch(self._entries[role])
             except SlackApiError as error:
                 if cached:
-                    logger.warning("role refresh failed (%s); using the earlier list", error)
+                    logger.warning(
+                        "role refresh failed (%s); using the earlier list",
+                        error.response.get("error"),
+                    )
+                    # Try Slack again in a minute, not on every check while it is failing.
+                    self._members[role] = (self._clock() - self._ttl + 60, cached[1])
                     return cached[1]
                 raise RoleCheckUnavailable(str(error.response.get("error"))) from error
             self._members[role] = (self._clock(), members)

@@ -50,7 +50,7 @@ HELP = (
     "(senior managers); add `now` to send one that is set for later\n"
     "• `/brief status &lt;briefing id&gt;` — who it reached and how many have acknowledged "
     "(senior managers and engagement leads)\n"
-    "• `/brief list` — the briefings ready to publish\n"
+    "• `/brief list` — the briefings ready to publish (senior managers and engagement leads)\n"
     "Press *Acknowledge* on a briefing to show you've read it. Your waiting briefings are on "
     "the bot's Home tab."
 )
@@ -288,7 +288,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if sub in ("", "help"):
             reply = HELP
         elif sub == "list":
-            reply = await _list(deps)
+            reply = await _list(deps, user_id)
         elif sub == "publish":
             reply = await _publish(deps, user_id, rest)
         elif sub == "status":
@@ -326,7 +326,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(ACK_ACTION)(on_acknowledge)
 
 
-async def _list(deps: Deps) -> str:
+async def _list(deps: Deps, user_id: str) -> str:
+    # Titles of briefings not yet published can be sensitive (a restructure, say).
+    try:
+        if not await _may_see_figures(deps, user_id):
+            return (
+                "Only senior managers and engagement leads can see the briefings ready to publish."
+            )
+    except RoleCheckUnavailable:
+        return "I couldn't check your role just now. Try again soon."
     try:
         library = await load_library(deps)
     except ContentError as error:

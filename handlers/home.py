@@ -109,6 +109,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if event_id and not await deps.storage.first_delivery(event_id, deps.clock()):
             logger.info("event %s already handled (Slack retry)", event_id)
             return
-        await publish_home(deps, event["user"])
+        try:
+            await publish_home(deps, event["user"])
+        except BaseException:
+            if event_id:  # let Slack's retry of this event try again
+                await deps.storage.forget_event(event_id)
+            raise
 
     app.event("app_home_opened")(on_home_opened)

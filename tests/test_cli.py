@@ -58,3 +58,13 @@ def test_the_offline_demo_plays_the_slice_and_shows_what_each_person_saw(tmp_pat
     assert "the bot's Home tab" in out
     assert "Reached 10 people; 3 of them have acknowledged (30%)." in out
     assert "Bot stopped on SIGTERM with exit code 0" in out
+
+
+def test_content_check_reads_content_dir_from_dotenv_like_the_bot_does(tmp_path):
+    folder = tmp_path / "our-content" / "briefings"
+    folder.mkdir(parents=True)
+    (folder / "bad.md").write_text("no front matter\n", encoding="utf-8")
+    (tmp_path / ".env").write_text("CONTENT_DIR=our-content\n", encoding="utf-8")
+    result = run("content", "check", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "our-content/briefings/bad.md:1:" in result.stdout

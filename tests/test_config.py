@@ -95,3 +95,11 @@ def test_serve_with_missing_variables_exits_2_naming_them_without_traceback(tmp_
     assert "SLACK_BOT_TOKEN is missing" in result.stderr
     assert "SLACK_SIGNING_SECRET is missing" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_offline_mode_needs_no_slack_settings_but_still_checks_the_rest():
+    config = Config.from_env({"CONTENT_DIR": "elsewhere"}, mode="offline", dotenv=None)
+    assert config.content_dir == Path("elsewhere")
+    with pytest.raises(ConfigError) as caught:
+        Config.from_env({"TIMEZONE": "Nowhere/Land"}, mode="offline", dotenv=None)
+    assert len(caught.value.problems) == 1

@@ -76,3 +76,24 @@ async def test_when_slack_cannot_answer_the_earlier_list_is_used_else_it_fails_c
     clock.now += 301
     roles._client = AsyncWebClient(token="xoxb-revoked", base_url=slack.api_url)
     assert await roles.is_senior_manager(SENIOR_MANAGER)  # stale but known
+
+
+async def test_a_failing_refresh_is_not_retried_on_every_check(slack, client):
+    clock = Clock()
+    roles = Roles(
+        client,
+        senior_managers=("@senior-managers",),
+        engagement_leads=(),
+        ttl_seconds=300,
+        clock=clock,
+    )
+    assert await roles.is_senior_manager(SENIOR_MANAGER)
+    clock.now += 301
+    roles._client = AsyncWebClient(token="xoxb-revoked", base_url=slack.api_url)
+    before = len(slack.calls)
+    for _ in range(5):
+        assert await roles.is_senior_manager(SENIOR_MANAGER)
+    assert len(slack.calls) - before == 1  # one failed refresh, then the earlier list
+    clock.now += 61
+    await roles.is_senior_manager(SENIOR_MANAGER)
+    assert len(slack.calls) - before == 2
