@@ -22,8 +22,6 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from aiohttp import web
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
@@ -78,12 +76,8 @@ async def full_stack(staff: int, concurrency: int, folder: Path) -> tuple[float,
     )
     bot = LineOfSight(config)
     await bot.start()
-    runner = web.AppRunner(bot.web_app(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    url = f"http://{host}:{port}/slack/events"
+    runner = await bot.listen("127.0.0.1", 0)
+    url = f"{bot.base_url}/slack/events"
     workers = [u for u in workspace.users if u.startswith("U0SW")]
     latencies: list[float] = []
     try:

@@ -121,6 +121,7 @@ class LineOfSight:
         self.bolt: AsyncApp | None = None
         # Socket Mode sets this, so /healthz also reports whether Slack can reach us.
         self.socket_connected: Callable[[], Awaitable[bool]] | None = None
+        self.base_url = ""  # set by listen(): where /slack/events and /healthz are served
 
     async def start(self) -> None:
         """Take the lock, open the database, check the token with Slack, start the scheduler."""
@@ -220,6 +221,23 @@ class LineOfSight:
             report["socket"] = "connected" if connected else "disconnected"
             report["ok"] = report["ok"] and connected
         return report
+
+    async def listen(self, host: str, port: int, *, with_events: bool = True) -> web.AppRunner:
+        """Serve `web_app()` on host:port (0 picks a free port); sets `base_url`.
+
+        Raises OSError when the address is taken. `await runner.cleanup()` stops taking
+        requests and lets those under way finish.
+        """
+        runner = web.AppRunner(self.web_app(with_events=with_events), access_log=None)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, host, port).start()
+        except OSError:
+            await runner.cleanup()
+            raise
+        bound_host, bound_port = runner.addresses[0][:2]
+        self.base_url = f"http://{bound_host}:{bound_port}"
+        return runner
 
     def web_app(self, *, with_events: bool = True) -> web.Application:
         """The aiohttp app: POST /slack/events (all Slack traffic) and GET /healthz."""

@@ -17,8 +17,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from aiohttp import web
-
 from bot.config import Config, ConfigError, Mode
 
 EXIT_CONFIG = 2
@@ -125,18 +123,19 @@ async def run(config: Config, mode: Mode) -> int:
         socket_handler.client.wss_uri = socket_url
         bot.socket_connected = socket_handler.client.is_connected
 
-    runner = web.AppRunner(bot.web_app(with_events=mode == "serve"), access_log=None)
-    await runner.setup()
     try:
-        try:
-            await web.TCPSite(runner, config.host, config.port).start()
-        except OSError as error:
-            print(
-                f"Line of Sight can't start: it cannot listen on {config.host}:{config.port} "
-                f"({error.strerror}). Set PORT to a free port, or stop what is using it.",
-                file=sys.stderr,
-            )
-            return EXIT_CONFIG
+        runner = await bot.listen(config.host, config.port, with_events=mode == "serve")
+    except OSError as error:
+        print(
+            f"Line of Sight can't start: it cannot listen on {config.host}:{config.port} "
+            f"({error.strerror}). Set PORT to a free port, or stop what is using it.",
+            file=sys.stderr,
+        )
+        if socket_handler is not None:
+            await socket_handler.close_async()
+        await bot.stop()
+        return EXIT_CONFIG
+    try:
         if socket_handler is not None:
             # Connecting retries until Slack answers; a SIGTERM meanwhile must still stop us.
             connecting = asyncio.create_task(socket_handler.connect_async())

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from aiohttp import web
 
 from bot.app import LineOfSight
 from bot.config import Config
@@ -85,12 +84,7 @@ async def bot(config):
     """The real app, listening on a free local port; `bot.url` is its /slack/events."""
     los = LineOfSight(config)
     await los.start()
-    runner = web.AppRunner(los.web_app(), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    los.base_url = f"http://{host}:{port}"  # type: ignore[attr-defined]
+    runner = await los.listen("127.0.0.1", 0)
     los.url = f"{los.base_url}/slack/events"  # type: ignore[attr-defined]
     yield los
     await runner.cleanup()

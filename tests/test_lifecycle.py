@@ -28,12 +28,15 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-async def start_serve(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+async def start_serve(
+    env: dict[str, str], cwd: Path, mode: str = "serve"
+) -> asyncio.subprocess.Process:
+    """`python -m bot serve` (or `socket`) as its own process, as an operator would run it."""
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
-        "serve",
+        mode,
         env=env,
         cwd=cwd,
         stdout=asyncio.subprocess.PIPE,
@@ -134,16 +137,7 @@ async def test_the_log_names_requests_but_never_tokens_or_what_people_wrote(
 async def test_socket_mode_serves_the_same_slice_without_a_public_url(tmp_path, serve_env, slack):
     env = {k: v for k, v in serve_env.items() if k != "SLACK_SIGNING_SECRET"}
     env["SLACK_APP_TOKEN"] = "xapp-test-token"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "socket",
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await start_serve(env, tmp_path, mode="socket")
     try:
         await wait_healthy(int(env["PORT"]), process)
         await asyncio.wait_for(slack.wait_for_socket(), 30)
@@ -171,16 +165,7 @@ async def test_socket_mode_serves_the_same_slice_without_a_public_url(tmp_path, 
 
 async def test_a_bad_app_token_stops_socket_mode_start_up_with_a_clear_message(tmp_path, serve_env):
     env = {**serve_env, "SLACK_APP_TOKEN": "xapp-wrong"}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "socket",
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await start_serve(env, tmp_path, mode="socket")
     _, err = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode == 2
     assert "Slack refused SLACK_APP_TOKEN (invalid_auth)" in err.decode()
