@@ -3,7 +3,8 @@
 A briefing's reach is the people who could read it. Channel member lists include other apps'
 bots, and counting them would make every acknowledgement rate look worse than it is. The list
 comes from users.list (Tier 2, paged), cached for ten minutes so a publish to several channels
-costs one walk of the directory.
+costs one walk of the directory; someone the cache has never seen (a new starter) makes it walk
+again, at most once a minute.
 """
 
 from __future__ import annotations
@@ -11,15 +12,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 logger = logging.getLogger(__name__)
 
 SLACKBOT = "USLACKBOT"  # Slackbot is not flagged is_bot by users.list
+NEWCOMER_REFRESH_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    at: float
+    people: frozenset[str]
+    known: frozenset[str]  # everyone users.list returned, bots included
 
 
 class Directory:
@@ -35,34 +46,47 @@ class Directory:
         self._client = client
         self._ttl = ttl_seconds
         self._clock = clock
-        self._people: tuple[float, frozenset[str]] | None = None
+        self._snapshot: _Snapshot | None = None
         self._lock = asyncio.Lock()
 
-    async def people(self) -> frozenset[str] | None:
-        """Every person's user id, or None when Slack could not say (and nothing is cached)."""
-        async with self._lock:
-            if self._people and self._clock() - self._people[0] < self._ttl:
-                return self._people[1]
-            try:
-                people = await self._fetch()
-            except SlackApiError as error:
-                logger.warning(
-                    "could not list the workspace's people: %s", error.response.get("error")
-                )
-                return self._people[1] if self._people else None
-            self._people = (self._clock(), people)
-            return people
+    async def people(self, expected: Iterable[str] = ()) -> frozenset[str] | None:
+        """Every person's user id, or None when Slack could not say (and nothing is cached).
 
-    async def _fetch(self) -> frozenset[str]:
+        `expected` are ids about to be filtered (a channel's members): one the cache has never
+        seen means the cache is older than that person, so it is refreshed.
+        """
+        async with self._lock:
+            snapshot = self._snapshot
+            if snapshot is not None:
+                age = self._clock() - snapshot.at
+                newcomer = any(user not in snapshot.known for user in expected)
+                if age < self._ttl and not (newcomer and age >= NEWCOMER_REFRESH_SECONDS):
+                    return snapshot.people
+            try:
+                self._snapshot = await self._fetch()
+            except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+                logger.warning("could not list the workspace's people: %s", _reason(error))
+                return snapshot.people if snapshot else None
+            return self._snapshot.people
+
+    async def _fetch(self) -> _Snapshot:
         people: set[str] = set()
+        known: set[str] = set()
         cursor: str | None = None
         while True:
             page = await self._client.users_list(limit=200, cursor=cursor)
             members: list[dict[str, Any]] = page.get("members", [])
             for member in members:
-                if member.get("is_bot") or member.get("deleted") or member.get("id") == SLACKBOT:
+                known.add(member["id"])
+                if member.get("is_bot") or member.get("deleted") or member["id"] == SLACKBOT:
                     continue
                 people.add(member["id"])
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
-                return frozenset(people)
+                return _Snapshot(self._clock(), frozenset(people), frozenset(known))
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error"))
+    return error.__class__.__name__

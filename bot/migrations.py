@@ -47,3 +47,9 @@ def m001_foundation(db: Database) -> None:
     db.table("processed_events").create({"event_id": str, "received_at": str}, pk="event_id")
     db.table("processed_events").create_index(["received_at"])
     db.table("heartbeat").create({"id": int, "at": str}, pk="id")
+
+
+@migrations()
+def m002_reach_known(db: Database) -> None:
+    """Whether a post's recipients were listed: without it, an unknown reach reads as zero."""
+    db.table("publications").add_column("reach_known", int, not_null_default=1)

@@ -172,7 +172,12 @@ class Storage:
             with self.db.atomic():
                 self.db.table("publications").update(
                     publication_id,
-                    {"channel_id": channel_id, "message_ts": message_ts, "status": "posted"},
+                    {
+                        "channel_id": channel_id,
+                        "message_ts": message_ts,
+                        "status": "posted",
+                        "reach_known": 0,  # until add_recipients lists who it reached
+                    },
                 )
 
         await self._run(mark)
@@ -187,6 +192,7 @@ class Storage:
                     ignore=True,
                     batch_size=500,
                 )
+                self.db.table("publications").update(publication_id, {"reach_known": 1})
 
         await self._run(add)
 

@@ -251,7 +251,10 @@ async def channel_members(deps: Deps, channel_id: str) -> list[str] | None:
     except SlackApiError as error:
         logger.warning("could not list members of a channel: %s", error.response.get("error"))
         return None
-    people = await deps.directory.people()
+    except (aiohttp.ClientError, TimeoutError) as error:
+        logger.warning("could not list members of a channel: %s", error.__class__.__name__)
+        return None
+    people = await deps.directory.people(expected=members)
     if people is None:  # keep everyone but ourselves rather than lose the reach altogether
         return [m for m in members if m != deps.bot_user_id]
     return [m for m in members if m in people]
@@ -427,6 +430,14 @@ def build_status(
         f"*{escape(first['title'])}* (version {first['version']})",
         f"• Posted to {where}, first on {format_local(first['published_at'], tz)}",
     ]
+    unknown = [f"<#{p['channel_id']}>" for p in posts if not p.get("reach_known", 1)]
+    if unknown:
+        lines.append(
+            f"• I couldn't list the members of {', '.join(unknown)} when it was posted, so "
+            "the figures below leave them out."
+        )
+        if len(unknown) == len(posts):
+            return "\n".join([*lines[:2], "• Reach unknown: no channel's members could be listed."])
     if reached < min_group:
         lines.append(
             f"• Reached {reached} {'person' if reached == 1 else 'people'}. Acknowledgement "

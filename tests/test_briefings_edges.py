@@ -228,3 +228,26 @@ async def test_when_members_cannot_be_listed_the_reach_is_unknown_not_zero(
     reply = private_replies(slack)[0]
     assert "Posted to <#C0SWALL>. I couldn't list its members" in reply
     assert "(0 people)" not in reply
+    await driver.slash_command(SENIOR_MANAGER, "/brief", "status tricky")
+    await bot.work.idle()
+    status = private_replies(slack)[-1]
+    assert "Reach unknown: no channel's members could be listed." in status
+    assert "Reached 0" not in status
+
+
+async def test_a_lost_connection_while_listing_members_still_answers_the_manager(
+    slack, bot, driver, monkeypatch
+):
+    import aiohttp
+
+    async def drop(**kwargs):
+        raise aiohttp.ServerDisconnectedError()
+
+    monkeypatch.setattr(bot.deps.client, "users_list", drop)
+    await publish(driver, bot)
+    reply = private_replies(slack)[0]
+    assert "Posted to <#C0SWALL>" in reply  # reach falls back to every member but the bot
+    monkeypatch.setattr(bot.deps.client, "conversations_members", drop)
+    slack.workspace.channels["C0QUIET"].members.append(slack.workspace.bot_user_id)
+    await publish(driver, bot)
+    assert "Posted to <#C0QUIET>. I couldn't list its members" in private_replies(slack)[-1]
