@@ -263,7 +263,13 @@ class LineOfSight:
             # Bolt's own matching would raise deep inside on these; nothing reaches a listener.
             logger.warning("request malformed -> 400")
             return web.json_response({"error": "malformed request"}, status=400)
-        bolt_response = await self.bolt.async_dispatch(bolt_request)
+        try:
+            bolt_response = await self.bolt.async_dispatch(bolt_request)
+        except Exception as error:
+            # Bolt's matching can raise on a payload with Slack's outline but odd insides;
+            # that happens before any listener runs, so nothing was written.
+            logger.warning("request not understood -> 400 (%s)", error.__class__.__name__)
+            return web.json_response({"error": "malformed request"}, status=400)
         retry = request.headers.get("X-Slack-Retry-Num")
         log_request(bolt_request.body, bolt_response.status, started, retry)
         return await to_aiohttp_response(bolt_response)
@@ -277,7 +283,14 @@ def has_slack_shape(body: Any) -> bool:
     for key, kind in expected.items():
         if key in body and not isinstance(body[key], kind):
             return False
-    return all(isinstance(a, dict) for a in body.get("actions") or [])
+    actions = body.get("actions")
+    if body.get("type") == "block_actions":  # Bolt matches on actions[0]["action_id"]
+        return (
+            isinstance(actions, list)
+            and len(actions) > 0
+            and all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)
+        )
+    return all(isinstance(a, dict) for a in actions or [])
 
 
 def _refusal(variable: str, error: SlackApiError, config: Config) -> str:

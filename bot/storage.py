@@ -337,15 +337,6 @@ class Storage:
 
         return await self._run(mark)
 
-    async def forget_event(self, event_id: str) -> None:
-        """Un-mark an event whose handling failed, so Slack's retry of it is handled."""
-
-        def forget() -> None:
-            with self.db.atomic():
-                self.db.execute("DELETE FROM processed_events WHERE event_id = ?", [event_id])
-
-        await self._run(forget)
-
     async def prune_events(self, before: datetime) -> int:
         """Forget handled event ids older than Slack's retry window (about five minutes)."""
 

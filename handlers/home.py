@@ -109,11 +109,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if event_id and not await deps.storage.first_delivery(event_id, deps.clock()):
             logger.info("event %s already handled (Slack retry)", event_id)
             return
-        try:
-            await publish_home(deps, event["user"])
-        except BaseException:
-            if event_id:  # let Slack's retry of this event try again
-                await deps.storage.forget_event(event_id)
-            raise
+        # Bolt has already answered Slack, so Slack will not retry a failure here; the client
+        # retries rate limits and dropped connections, and the next open rebuilds the tab.
+        await publish_home(deps, event["user"])
 
     app.event("app_home_opened")(on_home_opened)

@@ -317,16 +317,6 @@ async def test_commands_not_built_yet_answer_kindly_instead_of_failing(
     assert slack.calls_to("chat.postMessage") == []
 
 
-async def test_a_home_event_that_failed_is_handled_when_slack_retries_it(slack, bot, driver):
-    slack.force_ratelimit("views.publish", times=4, retry_after=0)  # more than the retries
-    await driver.app_home_opened(SOCIAL_WORKERS[0], event_id="Ev0002")
-    await bot.work.idle()
-    assert slack.home_view(SOCIAL_WORKERS[0]) is None
-    await driver.app_home_opened(SOCIAL_WORKERS[0], event_id="Ev0002", retry_num=1)
-    await bot.work.idle()
-    assert "all caught up" in json.dumps(slack.home_view(SOCIAL_WORKERS[0]))
-
-
 async def test_only_managers_and_leads_see_the_titles_waiting_to_be_published(slack, bot, driver):
     await publish(driver, bot, user=SOCIAL_WORKERS[0], text="list")
     [reply] = responses_to(slack, SOCIAL_WORKERS[0])
