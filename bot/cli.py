@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
 import os
 import signal
@@ -81,15 +82,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _content_check(directory: str | None) -> int:
+    from bot.config import content_settings
     from bot.content import run_content_check
 
     try:
-        config = Config.from_env(os.environ, mode="offline")
-    except ConfigError as error:
-        print(error.explain(), file=sys.stderr)
+        content_dir, timezone = content_settings(os.environ)
+    except ValueError as error:
+        print(f"content check: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    folder = Path(directory) if directory else config.content_dir
-    return run_content_check(folder, config.timezone, sys.stdout)
+    return run_content_check(Path(directory) if directory else content_dir, timezone, sys.stdout)
 
 
 async def run(config: Config, mode: Mode) -> int:
@@ -126,9 +127,14 @@ async def run(config: Config, mode: Mode) -> int:
     try:
         runner = await bot.listen(config.host, config.port, with_events=mode == "serve")
     except OSError as error:
+        fix = (
+            "Set PORT to a free port, or stop what is using it."
+            if error.errno == errno.EADDRINUSE
+            else "Check HOST (an address of this machine, or 0.0.0.0) and PORT."
+        )
         print(
             f"Line of Sight can't start: it cannot listen on {config.host}:{config.port} "
-            f"({error.strerror}). Set PORT to a free port, or stop what is using it.",
+            f"({error.strerror}). {fix}",
             file=sys.stderr,
         )
         if socket_handler is not None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-Mode = Literal["serve", "socket", "offline"]
+Mode = Literal["serve", "socket"]
 
 DEFAULT_API_URL = "https://slack.com/api/"
 
@@ -94,12 +94,12 @@ class Config:
             return values.get(name, default).strip()
 
         bot_token = get("SLACK_BOT_TOKEN")
-        if not bot_token and mode != "offline":  # offline: content checks need no Slack
+        if not bot_token:
             problems.append(
                 "SLACK_BOT_TOKEN is missing: copy the Bot User OAuth Token (xoxb-…) "
                 "from your app's OAuth & Permissions page."
             )
-        elif bot_token and not bot_token.startswith("xoxb-"):
+        elif not bot_token.startswith("xoxb-"):
             problems.append("SLACK_BOT_TOKEN should be a bot token starting xoxb-.")
 
         signing_secret = get("SLACK_SIGNING_SECRET") or None
@@ -159,6 +159,27 @@ class Config:
             min_group_size=min_group,
             log_level=log_level,
         )
+
+
+def content_settings(
+    environ: Mapping[str, str], *, dotenv: Path | None = Path(".env")
+) -> tuple[Path, ZoneInfo]:
+    """CONTENT_DIR and TIMEZONE alone, for `content check`: an author needs no Slack settings.
+
+    Raises `ValueError` with a message for the author when TIMEZONE is not a zone name.
+    """
+    values: dict[str, str] = {}
+    if dotenv is not None and dotenv.is_file():
+        values.update(read_dotenv(dotenv, []))
+    values.update({k: v for k, v in environ.items() if k in ("CONTENT_DIR", "TIMEZONE")})
+    tz_name = values.get("TIMEZONE", "Europe/London").strip() or "Europe/London"
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"TIMEZONE {tz_name!r} is not a time zone name such as Europe/London."
+        ) from None
+    return Path(values.get("CONTENT_DIR", "./content").strip() or "./content"), tz
 
 
 def _int(raw: str, name: str, low: int, high: int, problems: list[str]) -> int:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Config, ConfigError
+from bot.config import Config, ConfigError, content_settings
 
 GOOD = {
     "SLACK_BOT_TOKEN": "xoxb-1",
@@ -97,9 +97,10 @@ def test_serve_with_missing_variables_exits_2_naming_them_without_traceback(tmp_
     assert "Traceback" not in result.stderr
 
 
-def test_offline_mode_needs_no_slack_settings_but_still_checks_the_rest():
-    config = Config.from_env({"CONTENT_DIR": "elsewhere"}, mode="offline", dotenv=None)
-    assert config.content_dir == Path("elsewhere")
-    with pytest.raises(ConfigError) as caught:
-        Config.from_env({"TIMEZONE": "Nowhere/Land"}, mode="offline", dotenv=None)
-    assert len(caught.value.problems) == 1
+def test_content_settings_need_no_slack_settings(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("CONTENT_DIR=from-file\nPORT=not-a-number\nSLACK_BOT_TOKEN=xoxp-1\n")
+    folder, tz = content_settings({"TIMEZONE": "Europe/Dublin"}, dotenv=dotenv)
+    assert (folder, tz.key) == (Path("from-file"), "Europe/Dublin")
+    with pytest.raises(ValueError, match="TIMEZONE 'Nowhere/Land' is not a time zone"):
+        content_settings({"TIMEZONE": "Nowhere/Land"}, dotenv=None)

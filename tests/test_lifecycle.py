@@ -198,3 +198,12 @@ async def test_an_api_url_that_is_not_slack_is_blamed_on_the_url_not_the_token(
     assert process.returncode == 2, err.decode()
     assert "did not answer like Slack" in err.decode()
     assert "Check SLACK_API_URL" in err.decode()
+
+
+async def test_a_host_that_is_not_this_machine_points_at_host(tmp_path, serve_env):
+    # 192.0.2.1 is reserved for documentation: binding to it fails, and nothing is sent.
+    process = await start_serve({**serve_env, "HOST": "192.0.2.1"}, tmp_path)
+    _, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    assert "Check HOST" in err.decode()
+    assert "Traceback" not in err.decode()
