@@ -128,11 +128,11 @@ class LineOfSight:
         self.lock.acquire()
         try:
             await self.storage.open()
-            interrupted = await self.storage.release_interrupted()
+            interrupted = await self.storage.mark_interrupted()
             if interrupted:
                 logger.warning(
-                    "%d publish(es) were interrupted by a stop; check those channels before "
-                    "publishing again",
+                    "%d publish(es) were interrupted by a stop; the next publish of each asks "
+                    "the manager to check the channel first",
                     interrupted,
                 )
             self.session = aiohttp.ClientSession()

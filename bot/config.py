@@ -34,6 +34,8 @@ VARIABLES: dict[str, str] = {
     "SENIOR_MANAGERS": "Who may publish: comma-separated user ids (U…) and/or @user-group handles.",
     "ENGAGEMENT_LEADS": "Who may see results: comma-separated user ids and/or @user-group handles.",
     "MIN_GROUP_SIZE": "Smallest group whose figures are ever shown. Default 10",
+    "ACCESS_CONTACT": "Who people should ask to be given a role, named in refusals. "
+    "Default: your engagement lead",
     "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR. Default INFO",
 }
 
@@ -70,6 +72,7 @@ class Config:
     senior_managers: tuple[str, ...] = ()
     engagement_leads: tuple[str, ...] = ()
     min_group_size: int = 10
+    access_contact: str = "your engagement lead"
     log_level: str = "INFO"
 
     @classmethod
@@ -157,6 +160,7 @@ class Config:
             senior_managers=managers,
             engagement_leads=leads,
             min_group_size=min_group,
+            access_contact=get("ACCESS_CONTACT") or "your engagement lead",
             log_level=log_level,
         )
 

@@ -208,15 +208,37 @@ class Storage:
 
         await self._run(release)
 
-    async def release_interrupted(self) -> int:
-        """At start-up: free claims a crashed process left mid-post (the lock proves it is gone)."""
+    async def mark_interrupted(self) -> int:
+        """At start-up: claims a stopped process left mid-post (the lock proves it is gone).
 
-        def release() -> int:
+        The message may or may not have reached the channel, so the claim is not simply freed:
+        the next publish of that version asks the manager to check first.
+        """
+
+        def mark() -> int:
             with self.db.atomic():
-                cursor = self.db.execute("DELETE FROM publications WHERE status = 'posting'")
+                cursor = self.db.execute(
+                    "UPDATE publications SET status = 'interrupted' WHERE status = 'posting'"
+                )
             return cursor.rowcount
 
-        return await self._run(release)
+        return await self._run(mark)
+
+    async def reclaim_interrupted(
+        self, publication_id: int, *, published_by: str, now: datetime
+    ) -> bool:
+        """Take an interrupted claim back to post again, once the manager has checked."""
+
+        def reclaim() -> bool:
+            with self.db.atomic():
+                cursor = self.db.execute(
+                    "UPDATE publications SET status = 'posting', published_by = ?,"
+                    " published_at = ? WHERE id = ? AND status = 'interrupted'",
+                    [published_by, utc_iso(now), publication_id],
+                )
+            return cursor.rowcount == 1
+
+        return await self._run(reclaim)
 
     async def latest_posted_version(self, briefing_id: str) -> int | None:
         """The newest version of a briefing that was actually posted, if any."""

@@ -142,8 +142,13 @@ async def load_library(deps: Deps) -> dict[str, Briefing]:
     return await asyncio.to_thread(load_briefings, deps.config.content_dir, deps.config.timezone)
 
 
-async def publish_briefing(deps: Deps, briefing: Briefing, published_by: str) -> PublishOutcome:
-    """Post a briefing to each channel in its audience, at most once per version and channel."""
+async def publish_briefing(
+    deps: Deps, briefing: Briefing, published_by: str, *, again: bool = False
+) -> PublishOutcome:
+    """Post a briefing to each channel in its audience, at most once per version and channel.
+
+    `again` re-posts where an earlier publish was interrupted (the manager checked the channel).
+    """
     lines: list[str] = []
     posted = 0
     channels = [a for a in briefing.audience if a.kind == "channel"]
@@ -172,7 +177,20 @@ async def publish_briefing(deps: Deps, briefing: Briefing, published_by: str) ->
             published_by=published_by,
             now=now,
         )
-        if claim.already is not None:
+        if claim.already is not None and claim.already["status"] == "interrupted":
+            if not (
+                again
+                and await deps.storage.reclaim_interrupted(
+                    claim.publication_id, published_by=published_by, now=now
+                )
+            ):
+                lines.append(
+                    f"Posting version {briefing.version} to {shown} was interrupted last time, "
+                    f"so it may already be there. Check {shown}: if it isn't, use "
+                    f"`/brief publish {briefing.id} again`."
+                )
+                continue
+        elif claim.already is not None:
             when = claim.already.get("published_at") or ""
             where = (
                 f"<#{claim.already['channel_id']}>" if claim.already.get("channel_id") else shown
@@ -356,15 +374,17 @@ async def _publish(deps: Deps, user_id: str, args: str) -> str:
     if not allowed:
         return (
             "Only senior managers can publish briefings, so nothing was posted. If you should "
-            "be able to, ask whoever looks after Line of Sight to add you to the senior "
+            f"be able to, ask {escape(deps.config.access_contact)} to add you to the senior "
             "managers list."
         )
-    briefing_id, _, flag = args.partition(" ")
+    briefing_id, *words = args.lower().split() or [""]
+    flags = set(words)
     if not briefing_id:
         return "Which briefing? For example `/brief publish recruitment-funding` (`/brief list`)."
-    if flag and flag.lower() != "now":
+    if flags - {"now", "again"}:
+        odd = " ".join(sorted(flags - {"now", "again"}))
         return (
-            f"I don't understand `{escape(flag[:40])}`. "
+            f"I don't understand `{escape(odd[:40])}`. "
             "Use `/brief publish &lt;briefing id&gt;`, adding `now` to send it at once."
         )
     try:
@@ -374,7 +394,7 @@ async def _publish(deps: Deps, user_id: str, args: str) -> str:
     briefing = library.get(briefing_id.lower())
     if briefing is None:
         return _unknown(briefing_id, library)
-    if briefing.publish_at and briefing.publish_at > deps.clock() and not flag:
+    if briefing.publish_at and briefing.publish_at > deps.clock() and "now" not in flags:
         # The author meant it for later; scheduled sending arrives with the scheduler work.
         when = format_local(briefing.publish_at, deps.config.timezone)
         return (
@@ -382,7 +402,7 @@ async def _publish(deps: Deps, user_id: str, args: str) -> str:
             "Scheduled publishing is not switched on yet: to send it now, use "
             f"`/brief publish {briefing.id} now`."
         )
-    outcome = await publish_briefing(deps, briefing, user_id)
+    outcome = await publish_briefing(deps, briefing, user_id, again="again" in flags)
     head = (
         f"*{escape(briefing.title)}* (version {briefing.version})"
         if outcome.posted

@@ -175,10 +175,14 @@ async def test_a_lost_connection_while_posting_frees_the_version_to_publish_agai
     assert "Posted to <#C0SWALL>" in private_replies(slack)[-1]
 
 
-async def test_a_claim_left_by_a_crash_is_released_at_the_next_start(config):
+async def test_a_publish_cut_short_by_a_stop_asks_the_manager_to_check_before_posting_again(
+    slack, config, tmp_path
+):
     from datetime import UTC, datetime
 
     from bot.app import LineOfSight
+    from bot.standin import SlackDriver
+    from tests.conftest import SIGNING_SECRET
 
     first = LineOfSight(config)
     await first.start()
@@ -192,12 +196,25 @@ async def test_a_claim_left_by_a_crash_is_released_at_the_next_start(config):
         now=datetime.now(UTC),
     )
     await first.stop()  # as if the process died between claiming and posting
+
     second = LineOfSight(config)
     await second.start()
+    runner = await second.listen("127.0.0.1", 0)
     try:
-        count = await second.storage.call(lambda db: db.table("publications").count)
-        assert count == 0
+        async with SlackDriver(
+            slack, bot_url=f"{second.base_url}/slack/events", signing_secret=SIGNING_SECRET
+        ) as driver:
+            await publish(driver, second)
+            reply = private_replies(slack)[-1]
+            assert "Posting version 1 to #social-work-all was interrupted last time" in reply
+            assert "`/brief publish tricky again`" in reply
+            assert [m for m in slack.messages("C0SWALL") if m.blocks] == []
+            await driver.slash_command(SENIOR_MANAGER, "/brief", "publish tricky again")
+            await second.work.idle()
+            assert len([m for m in slack.messages("C0SWALL") if m.blocks]) == 1
+            assert "Posted to <#C0SWALL>" in private_replies(slack)[-1]
     finally:
+        await runner.cleanup()
         await second.stop()
 
 

@@ -125,6 +125,7 @@ async def test_anyone_else_is_refused_privately_and_nothing_is_posted(slack, bot
     assert slack.calls_to("chat.postMessage") == []
     [reply] = responses_to(slack, user)
     assert reply.startswith("Only senior managers can publish briefings")
+    assert "ask your engagement lead to add you" in reply
     assert await bot.storage.call(lambda db: db["publications"].count) == 0
 
 

@@ -104,3 +104,9 @@ def test_content_settings_need_no_slack_settings(tmp_path):
     assert (folder, tz.key) == (Path("from-file"), "Europe/Dublin")
     with pytest.raises(ValueError, match="TIMEZONE 'Nowhere/Land' is not a time zone"):
         content_settings({"TIMEZONE": "Nowhere/Land"}, dotenv=None)
+
+
+def test_the_access_contact_is_configurable_and_has_a_sensible_default():
+    assert Config.from_env(GOOD, dotenv=None).access_contact == "your engagement lead"
+    config = Config.from_env({**GOOD, "ACCESS_CONTACT": "the QI Team"}, dotenv=None)
+    assert config.access_contact == "the QI Team"
