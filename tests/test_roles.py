@@ -17,6 +17,17 @@ class Clock:
         return self.now
 
 
+def managers_by_group(client, clock):
+    """Senior managers as @senior-managers, cached for five minutes of the given clock."""
+    return Roles(
+        client,
+        senior_managers=("@senior-managers",),
+        engagement_leads=(),
+        ttl_seconds=300,
+        clock=clock,
+    )
+
+
 @pytest.fixture
 def client(slack):
     return AsyncWebClient(token=BOT_TOKEN, base_url=slack.api_url)
@@ -32,13 +43,7 @@ async def test_user_ids_and_group_members_are_senior_managers(client):
 
 async def test_group_membership_is_cached_then_refreshed(slack, client):
     clock = Clock()
-    roles = Roles(
-        client,
-        senior_managers=("@senior-managers",),
-        engagement_leads=(),
-        ttl_seconds=300,
-        clock=clock,
-    )
+    roles = managers_by_group(client, clock)
     for _ in range(5):
         await roles.is_senior_manager(SENIOR_MANAGER)
     assert len(slack.calls_to("usergroups.users.list")) == 1
@@ -58,13 +63,7 @@ async def test_when_slack_cannot_answer_the_earlier_list_is_used_else_it_fails_c
     slack, client
 ):
     clock = Clock()
-    roles = Roles(
-        client,
-        senior_managers=("@senior-managers",),
-        engagement_leads=(),
-        ttl_seconds=300,
-        clock=clock,
-    )
+    roles = managers_by_group(client, clock)
     bad = Roles(
         AsyncWebClient(token="xoxb-revoked", base_url=slack.api_url),
         senior_managers=("@senior-managers",),
@@ -80,13 +79,7 @@ async def test_when_slack_cannot_answer_the_earlier_list_is_used_else_it_fails_c
 
 async def test_a_failing_refresh_is_not_retried_on_every_check(slack, client):
     clock = Clock()
-    roles = Roles(
-        client,
-        senior_managers=("@senior-managers",),
-        engagement_leads=(),
-        ttl_seconds=300,
-        clock=clock,
-    )
+    roles = managers_by_group(client, clock)
     assert await roles.is_senior_manager(SENIOR_MANAGER)
     clock.now += 301
     roles._client = AsyncWebClient(token="xoxb-revoked", base_url=slack.api_url)

@@ -10,6 +10,15 @@ from bot.lock import AlreadyRunning, InstanceLock
 from bot.storage import Storage
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+CLAIM = dict(
+    briefing_id="b",
+    version=1,
+    title="T",
+    audience="#all",
+    acknowledge=True,
+    published_by="U9",
+    now=NOW,
+)
 
 
 async def test_sqlite_work_runs_on_its_own_thread_never_the_event_loop(storage):
@@ -59,15 +68,7 @@ async def test_an_acknowledgement_counts_once_under_concurrent_clicks(storage):
 
 
 async def test_a_version_is_claimed_once_per_audience(storage):
-    kwargs = dict(
-        briefing_id="b",
-        version=1,
-        title="T",
-        audience="#all",
-        acknowledge=True,
-        published_by="U9",
-        now=NOW,
-    )
+    kwargs = dict(CLAIM)
     first, second = await asyncio.gather(
         storage.claim_publication(**kwargs), storage.claim_publication(**kwargs)
     )
@@ -77,15 +78,7 @@ async def test_a_version_is_claimed_once_per_audience(storage):
 
 
 async def test_a_released_claim_can_be_published_again(storage):
-    kwargs = dict(
-        briefing_id="b",
-        version=1,
-        title="T",
-        audience="#all",
-        acknowledge=True,
-        published_by="U9",
-        now=NOW,
-    )
+    kwargs = dict(CLAIM)
     claim = await storage.claim_publication(**kwargs)
     await storage.release_publication(claim.publication_id)
     again = await storage.claim_publication(**kwargs)
