@@ -30,10 +30,6 @@ def utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def from_utc_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
 @dataclass(frozen=True)
 class AckResult:
     """What happened when someone pressed Acknowledge."""

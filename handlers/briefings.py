@@ -25,7 +25,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.content import Briefing, ContentError, load_briefings
-from bot.mrkdwn import escape, markdown_to_mrkdwn, plain_text, split_mrkdwn
+from bot.mrkdwn import escape, markdown_to_mrkdwn, split_mrkdwn
 from bot.roles import RoleCheckUnavailable
 from bot.storage import AckResult
 from bot.timefmt import format_local
@@ -71,8 +71,7 @@ def parse_ack_value(value: str | None) -> tuple[str, int] | None:
 
 def notification_text(briefing: Briefing) -> str:
     """The `text` fallback: what a phone notification and a screen reader get first."""
-    summary = briefing.summary or plain_text(briefing.body).split("\n\n")[0]
-    text = f"Briefing: {briefing.title} — {summary}"
+    text = f"Briefing: {briefing.title} — {briefing.summary}"
     return escape(text[:3000])
 
 
@@ -160,7 +159,8 @@ async def publish_briefing(
             "release. Only channels are posted to."
         )
     if briefing.deliver == "dm":
-        channels = []
+        lines.append("This briefing is delivered by direct message only, so nothing was posted.")
+        return PublishOutcome(lines, posted)
     if not channels:
         lines.append("This briefing has no channel in its audience, so nothing was posted.")
         return PublishOutcome(lines, posted)
@@ -350,7 +350,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
 async def _list(deps: Deps, user_id: str) -> str:
     # Titles of briefings not yet published can be sensitive (a restructure, say).
     try:
-        if not await _may_see_figures(deps, user_id):
+        if not await _is_manager_or_lead(deps, user_id):
             return (
                 "Only senior managers and engagement leads can see the briefings ready to publish."
             )
@@ -391,7 +391,7 @@ async def _publish(deps: Deps, user_id: str, args: str) -> str:
         library = await load_library(deps)
     except ContentError as error:
         return _content_problems(error)
-    briefing = library.get(briefing_id.lower())
+    briefing = library.get(briefing_id)
     if briefing is None:
         return _unknown(briefing_id, library)
     if briefing.publish_at and briefing.publish_at > deps.clock() and "now" not in flags:
@@ -416,7 +416,7 @@ async def _publish(deps: Deps, user_id: str, args: str) -> str:
 
 async def _status(deps: Deps, user_id: str, briefing_id: str) -> str:
     try:
-        allowed = await _may_see_figures(deps, user_id)
+        allowed = await _is_manager_or_lead(deps, user_id)
     except RoleCheckUnavailable:
         return "I couldn't check your role just now. Try again soon."
     if not allowed:
@@ -473,7 +473,7 @@ def build_status(
     return "\n".join(lines)
 
 
-async def _may_see_figures(deps: Deps, user_id: str) -> bool:
+async def _is_manager_or_lead(deps: Deps, user_id: str) -> bool:
     return await deps.roles.is_senior_manager(user_id) or await deps.roles.is_engagement_lead(
         user_id
     )

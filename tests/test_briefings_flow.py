@@ -323,3 +323,12 @@ async def test_only_managers_and_leads_see_the_titles_waiting_to_be_published(sl
     [reply] = responses_to(slack, SOCIAL_WORKERS[0])
     assert reply.startswith("Only senior managers and engagement leads")
     assert "recruitment-funding" not in reply
+
+
+async def test_a_dm_only_briefing_posts_nothing_and_says_why(slack, bot, driver):
+    await publish(driver, bot, text="publish threshold-document")
+    assert slack.calls_to("chat.postMessage") == []
+    [reply] = responses_to(slack, SENIOR_MANAGER)
+    assert reply.startswith("Nothing new was posted for")
+    assert "DM delivery is coming in a later release" in reply
+    assert "delivered by direct message only, so nothing was posted" in reply
