@@ -27,9 +27,9 @@ sys.path.insert(0, str(REPO))
 
 from bot.app import LineOfSight  # noqa: E402
 from bot.config import Config  # noqa: E402
-from bot.standin import RateLimits, SlackDriver, SlackStandIn, Workspace  # noqa: E402
 from bot.storage import Storage  # noqa: E402
 from handlers.briefings import ACK_ACTION  # noqa: E402
+from slack_standin import RateLimits, SlackDriver, SlackStandIn, Workspace  # noqa: E402
 
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench"

@@ -1,105 +1,43 @@
 """The app factory: everything a running Line of Sight needs, built from one `Config`.
 
 `LineOfSight(config)` owns the pieces (instance lock, storage, Slack client, roles, scheduler, the
-Bolt app) and their order of start and stop. `web_app()` is the aiohttp application for HTTP mode;
-Socket Mode wraps the same Bolt app. Tests build it with a config that points at the local stand-in.
+Home host, the Bolt app) and their order of start and stop. `web_app()` is the aiohttp
+application for HTTP mode (`bot/web.py`); Socket Mode wraps the same Bolt app
+(`bot/socket_mode.py`). This is the only module that imports the features (`handlers/`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import logging
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import aiohttp
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, send_async_response
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
-from slack_sdk.socket_mode.aiohttp import SocketModeClient
-from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Config
-from bot.directory import Directory
+from bot.deps import Deps, Work, listener_outcome
+from bot.home import Home
 from bot.lock import InstanceLock
-from bot.roles import Roles
 from bot.scheduler import Scheduler
-from bot.slack_client import make_client
+from bot.slack.client import make_client
+from bot.slack.directory import Directory
+from bot.slack.replies import Replies
+from bot.slack.roles import Roles
 from bot.storage import Storage
+from bot.web import SlackEndpoint, build_web_app, describe_request
 
 logger = logging.getLogger("line_of_sight")
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 class StartupError(Exception):
     """The bot cannot start; the message says why and what to do."""
-
-
-class InFlight:
-    """Counts listener runs still working, so shutdown (and tests) can wait for them to finish.
-
-    Bolt acknowledges Slack at once and runs listeners as background tasks; without this, SIGTERM
-    would cut a half-done publish short.
-    """
-
-    def __init__(self) -> None:
-        self._count = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    def track(self, fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-        @functools.wraps(fn)  # Bolt reads the wrapped signature to inject arguments
-        async def tracked(*args: P.args, **kwargs: P.kwargs) -> R:
-            self._count += 1
-            self._idle.clear()
-            try:
-                return await fn(*args, **kwargs)
-            finally:
-                self._count -= 1
-                if self._count == 0:
-                    self._idle.set()
-
-        return tracked
-
-    @property
-    def count(self) -> int:
-        return self._count
-
-    async def idle(self, timeout: float = 10.0) -> bool:
-        """Wait until no listener is running; False if `timeout` passed first."""
-        # A listener task may have been created but not started yet: let it start.
-        await asyncio.sleep(0)
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout)
-        except TimeoutError:
-            return False
-        return True
-
-
-@dataclass
-class Deps:
-    """What handlers need, passed to each feature's `register(app, deps)`."""
-
-    config: Config
-    storage: Storage
-    client: AsyncWebClient
-    roles: Roles
-    directory: Directory
-    scheduler: Scheduler
-    work: InFlight
-    bot_user_id: str
-    clock: Callable[[], datetime]
 
 
 def _now() -> datetime:
@@ -115,7 +53,7 @@ class LineOfSight:
         self.lock = InstanceLock(config.database_path)
         self.storage = Storage(config.database_path)
         self.scheduler = Scheduler(self.storage, config.timezone)
-        self.work = InFlight()
+        self.work = Work(config.max_background_work)
         self.session: aiohttp.ClientSession | None = None
         self.deps: Deps | None = None
         self.bolt: AsyncApp | None = None
@@ -128,7 +66,7 @@ class LineOfSight:
         self.lock.acquire()
         try:
             await self.storage.open()
-            interrupted = await self.storage.mark_interrupted()
+            interrupted = await self.storage.publications.mark_interrupted()
             if interrupted:
                 logger.warning(
                     "%d publish(es) were interrupted by a stop; the next publish of each asks "
@@ -154,6 +92,9 @@ class LineOfSight:
                 senior_managers=self.config.senior_managers,
                 engagement_leads=self.config.engagement_leads,
             )
+            home = Home(client, contact=self.config.access_contact)
+            replies = Replies(self.session, home)
+            self.work.tell = replies.tell
             self.deps = Deps(
                 config=self.config,
                 storage=self.storage,
@@ -162,11 +103,13 @@ class LineOfSight:
                 directory=Directory(client),
                 scheduler=self.scheduler,
                 work=self.work,
+                home=home,
+                replies=replies,
                 bot_user_id=str(auth.get("user_id")),
                 clock=self.clock,
             )
             self.bolt = build_bolt_app(
-                self.deps, authorized, make_client(self.config, self.session, with_token=False)
+                self.deps, authorized, make_client(self.config, None, with_token=False)
             )
             self.scheduler.start()
             logger.info("started as %s in team %s", auth.get("user_id"), auth.get("team_id"))
@@ -196,7 +139,7 @@ class LineOfSight:
     async def stop(self, timeout: float = 10.0) -> None:
         """Finish in-flight work, stop the scheduler, close the database, release the lock."""
         if not await self.work.idle(timeout):
-            logger.warning("stopping with %d listener(s) still running", self.work.count)
+            logger.warning("stopping with %d follow-up(s) still running", self.work.count)
         await self._close_resources()
 
     async def _close_resources(self) -> None:
@@ -241,56 +184,12 @@ class LineOfSight:
 
     def web_app(self, *, with_events: bool = True) -> web.Application:
         """The aiohttp app: POST /slack/events (all Slack traffic) and GET /healthz."""
-        app = web.Application()
-        app.router.add_get("/healthz", self._healthz)
+        events = None
         if with_events:
-            app.router.add_post("/slack/events", self._slack_events)
-        return app
-
-    async def _healthz(self, request: web.Request) -> web.Response:
-        report = await self.healthy()
-        return web.json_response(report, status=200 if report["ok"] else 503)
-
-    async def _slack_events(self, request: web.Request) -> web.Response:
-        assert self.bolt is not None, "start() first"
-        started = time.perf_counter()
-        try:
-            bolt_request = await to_bolt_request(request)
-            well_formed = has_slack_shape(bolt_request.body)
-        except Exception:  # a body that does not parse: JSON errors, a list, odd encodings
-            well_formed = False
-        if not well_formed:
-            # Bolt's own matching would raise deep inside on these; nothing reaches a listener.
-            logger.warning("request malformed -> 400")
-            return web.json_response({"error": "malformed request"}, status=400)
-        try:
-            bolt_response = await self.bolt.async_dispatch(bolt_request)
-        except Exception as error:
-            # Bolt's matching can raise on a payload with Slack's outline but odd insides;
-            # that happens before any listener runs, so nothing was written.
-            logger.warning("request not understood -> 400 (%s)", error.__class__.__name__)
-            return web.json_response({"error": "malformed request"}, status=400)
-        retry = request.headers.get("X-Slack-Retry-Num")
-        log_request(bolt_request.body, bolt_response.status, started, retry)
-        return await to_aiohttp_response(bolt_response)
-
-
-def has_slack_shape(body: Any) -> bool:
-    """The outline every Slack request has; the parts Bolt reads must be the right types."""
-    if not isinstance(body, dict):
-        return False
-    expected = {"event": dict, "view": dict, "user": dict, "actions": list, "container": dict}
-    for key, kind in expected.items():
-        if key in body and not isinstance(body[key], kind):
-            return False
-    actions = body.get("actions")
-    if body.get("type") == "block_actions":  # Bolt matches on actions[0]["action_id"]
-        return (
-            isinstance(actions, list)
-            and len(actions) > 0
-            and all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)
-        )
-    return all(isinstance(a, dict) for a in actions or [])
+            assert self.bolt is not None, "start() first"
+            assert self.config.signing_secret, "HTTP mode needs SLACK_SIGNING_SECRET"
+            events = SlackEndpoint(self.bolt, self.config.signing_secret)
+        return build_web_app(healthz=self.healthy, events=events)
 
 
 def _refusal(variable: str, error: SlackApiError, config: Config) -> str:
@@ -311,43 +210,6 @@ def _refusal(variable: str, error: SlackApiError, config: Config) -> str:
     return f"Slack refused {variable} ({code}). Check {where}."
 
 
-def describe_request(body: dict[str, Any]) -> str:
-    """Name a Slack request for the log without its contents: never a body, token or answer."""
-    try:
-        if body.get("command"):
-            return f"command:{body['command']}"
-        if body.get("type") == "event_callback":
-            return f"event:{(body.get('event') or {}).get('type', '?')}"
-        kind = str(body.get("type", "unrecognised"))
-        ids = [str(a.get("action_id", "?")) for a in body.get("actions") or []]
-        callback = (body.get("view") or {}).get("callback_id")
-    except (AttributeError, TypeError):  # a signed but malformed payload
-        return "unrecognised"
-    return ":".join([kind, *ids, *([str(callback)] if callback else [])])
-
-
-def log_request(body: dict[str, Any], status: int, started: float, retry: str | None) -> None:
-    """One line per request, in both modes: what it was, the outcome, the time to answer."""
-    logger.info(  # describe_request never raises, so a log line can never fail a request
-        "request %s -> %d in %.0f ms%s",
-        describe_request(body) if status != 401 else "refused (bad or missing signature)",
-        status,
-        (time.perf_counter() - started) * 1000,
-        f" (retry {retry})" if retry else "",
-    )
-
-
-class LoggedSocketModeHandler(AsyncSocketModeHandler):
-    """Bolt's Socket Mode handler, with the same request log line as HTTP mode."""
-
-    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
-        started = time.perf_counter()
-        bolt_response = await run_async_bolt_app(self.app, req)
-        await send_async_response(client, req, bolt_response, time.time())
-        retry = str(req.retry_attempt) if req.retry_attempt else None
-        log_request(req.payload, bolt_response.status, started, retry)
-
-
 def build_bolt_app(
     deps: Deps, authorized: AuthorizeResult, bolt_client: AsyncWebClient
 ) -> AsyncApp:
@@ -363,25 +225,29 @@ def build_bolt_app(
         client=bolt_client,
         signing_secret=deps.config.signing_secret,
         authorize=authorize,
-        process_before_response=False,
-        # Socket Mode needs no signature; HTTP mode always verifies it.
-        request_verification_enabled=deps.config.signing_secret is not None,
+        # Each listener's ack half runs before Slack gets its answer (so a 200 means stored);
+        # its lazy half runs after. See bot/deps.py.
+        process_before_response=True,
+        # HTTP mode verifies every signature before the body is parsed (bot/web.py), with the
+        # verifier Bolt's middleware would use; Socket Mode needs none.
+        request_verification_enabled=False,
     )
 
     @app.error
-    async def on_error(error: Exception, body: dict[str, Any], respond: Any) -> None:
-        """Log the failure with its traceback and tell the person, without the details."""
-        logger.exception("listener failed for %s", body.get("type", "a request"), exc_info=error)
-        if body.get("response_url"):
-            try:
-                await respond(
-                    text="Sorry, something went wrong on our side and it has been logged. "
-                    "Please try again in a minute.",
-                    response_type="ephemeral",
-                    replace_original=False,
-                )
-            except Exception:
-                logger.warning("could not tell the user about the failure")
+    async def on_error(
+        error: Exception, body: dict[str, Any], context: dict[str, Any]
+    ) -> BoltResponse:
+        """A failing listener: log the traceback; the person is told privately by its follow-up.
+
+        Anything else that reaches here is Bolt failing to read a signed request before any
+        listener ran: that is a malformed request (400), and nothing was written.
+        """
+        what = describe_request(body)
+        if listener_outcome(context) == "failed":
+            logger.error("listener failed for %s", what, exc_info=error)
+            return BoltResponse(status=200, body="")
+        logger.warning("request not understood by Bolt: %s", what, exc_info=error)
+        return BoltResponse(status=400, body='{"error": "malformed"}')
 
     register_all(app, deps)
     return app

@@ -112,7 +112,7 @@ async def run(config: Config, mode: Mode) -> int:
 
     socket_handler = None
     if mode == "socket":
-        from bot.app import LoggedSocketModeHandler
+        from bot.socket_mode import LoggedSocketModeHandler
 
         try:
             socket_url = await bot.open_socket_url()

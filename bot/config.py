@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dotenv.parser import parse_stream
+
 Mode = Literal["serve", "socket"]
 
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -37,6 +39,8 @@ VARIABLES: dict[str, str] = {
     "ACCESS_CONTACT": "Who people should ask to be given a role, named in refusals. "
     "Default: your engagement lead",
     "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR. Default INFO",
+    "MAX_BACKGROUND_WORK": "Most replies and other follow-ups running at once; more wait. "
+    "Default 64",
 }
 
 
@@ -74,6 +78,7 @@ class Config:
     min_group_size: int = 10
     access_contact: str = "your engagement lead"
     log_level: str = "INFO"
+    max_background_work: int = 64
 
     @classmethod
     def from_env(
@@ -129,7 +134,10 @@ class Config:
             api_url += "/"
 
         port = _int(get("PORT", "3000"), "PORT", 1, 65535, problems)
-        min_group = _int(get("MIN_GROUP_SIZE", "10"), "MIN_GROUP_SIZE", 2, 10_000, problems)
+        min_group = _int(get("MIN_GROUP_SIZE", "10"), "MIN_GROUP_SIZE", 1, 10_000, problems)
+        background = _int(
+            get("MAX_BACKGROUND_WORK", "64"), "MAX_BACKGROUND_WORK", 1, 10_000, problems
+        )
 
         tz_name = get("TIMEZONE", "Europe/London")
         try:
@@ -162,6 +170,7 @@ class Config:
             min_group_size=min_group,
             access_contact=get("ACCESS_CONTACT") or "your engagement lead",
             log_level=log_level,
+            max_background_work=background,
         )
 
 
@@ -209,24 +218,24 @@ def _roles(raw: str, name: str, problems: list[str]) -> tuple[str, ...]:
 
 
 def read_dotenv(path: Path, problems: list[str]) -> dict[str, str]:
-    """Parse the small `KEY=value` subset of .env files that people actually write."""
+    """Read a `.env` file with python-dotenv: quotes, `export`, and `# comments` as usual.
+
+    Its parser is used directly (rather than `dotenv_values`) so that a line it cannot read is
+    reported with its line number among the other configuration problems, and so that a `$` in a
+    secret is never taken for a variable to interpolate.
+    """
     values: dict[str, str] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("export "):
-            line = line[len("export ") :]
-        key, sep, value = line.partition("=")
-        key = key.strip()
-        if not sep or not re.match(r"^[A-Z_][A-Z0-9_]*$", key):
-            problems.append(f"{path}:{number}: expected KEY=value.")
-            continue
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        elif " #" in value:
-            value = value.split(" #", 1)[0].rstrip()
-        if key in VARIABLES:
-            values[key] = value
+    with path.open(encoding="utf-8") as stream:
+        for binding in parse_stream(stream):
+            line = binding.original.line
+            if binding.error:
+                problems.append(f"{path}:{line}: expected KEY=value.")
+                continue
+            if binding.key is None:  # a blank line or a comment
+                continue
+            if binding.value is None:
+                problems.append(f"{path}:{line}: {binding.key} has no value: write {binding.key}=…")
+                continue
+            if binding.key in VARIABLES:
+                values[binding.key] = binding.value
     return values

@@ -22,7 +22,7 @@ from typing import Any
 
 import aiohttp
 
-from bot.standin import RateLimits, Seen, SlackDriver, SlackStandIn, Workspace
+from slack_standin import RateLimits, Seen, SlackDriver, SlackStandIn, Workspace
 
 BOT_TOKEN = "xoxb-demo-token"
 SIGNING_SECRET = "demo-signing-secret"

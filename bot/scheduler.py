@@ -83,7 +83,7 @@ class Scheduler:
         return None if job is None else job.next_run_time
 
     async def prune_events(self) -> None:
-        await self.storage.prune_events(datetime.now(UTC) - EVENT_MEMORY)
+        await self.storage.events.prune_events(datetime.now(UTC) - EVENT_MEMORY)
 
     async def shutdown(self) -> None:
         """Stop timing jobs. AsyncIOScheduler stops on the loop's next turn, so yield to it."""

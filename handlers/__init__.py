@@ -9,7 +9,7 @@ from handlers import briefings, home, not_yet
 if TYPE_CHECKING:
     from slack_bolt.app.async_app import AsyncApp
 
-    from bot.app import Deps
+    from bot.deps import Deps
 
 FEATURES = (briefings, home, not_yet)
 

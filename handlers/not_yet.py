@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.app.async_app import AsyncApp
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.deps import Deps
 
 MEANWHILE = {
     "/ask": (
@@ -31,7 +31,7 @@ MEANWHILE = {
 
 
 def _answer(note: str) -> Any:
-    async def on_command(ack: Any) -> None:
+    async def on_command(ack: Any, context: dict[str, Any]) -> None:
         """A private note of what the command will do and what to do meanwhile."""
         await ack(text=note, response_type="ephemeral")
 
@@ -41,4 +41,4 @@ def _answer(note: str) -> Any:
 def register(app: AsyncApp, deps: Deps) -> None:
     """Wire each not-yet-built command to its private "coming soon" note."""
     for command, note in MEANWHILE.items():
-        app.command(command)(_answer(note))
+        app.command(command)(**deps.work.listener(ack=_answer(note)))

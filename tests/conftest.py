@@ -12,8 +12,8 @@ import pytest
 
 from bot.app import LineOfSight
 from bot.config import Config
-from bot.standin import RateLimits, SlackDriver, SlackStandIn, Workspace
 from bot.storage import Storage
+from slack_standin import RateLimits, SlackDriver, SlackStandIn, Workspace
 
 REPO = Path(__file__).resolve().parents[1]
 BOT_TOKEN = "xoxb-test-token"

@@ -10,15 +10,16 @@ import pytest
 from slack_sdk.models.blocks import ActionsBlock, HeaderBlock, SectionBlock
 
 from bot.content import load_briefings
-from bot.standin import validate_message_blocks, validate_view
-from handlers.briefings import (
+from bot.home import build_home_view
+from handlers.briefings.blocks import (
     HELP,
     ack_value,
     build_briefing_message,
     build_status,
+    build_waiting_section,
     parse_ack_value,
 )
-from handlers.home import build_home_view
+from slack_standin import validate_message_blocks, validate_view
 
 LONDON = ZoneInfo("Europe/London")
 REPO = Path(__file__).resolve().parents[1]
@@ -117,7 +118,8 @@ def test_the_home_view_stays_within_slacks_limits(waiting):
         }
         for n in range(waiting)
     ]
-    view = build_home_view(rows, LONDON, notice="Thanks").to_dict()
+    section = build_waiting_section(rows, LONDON)
+    view = build_home_view([section], notice="Thanks", contact="the QI team").to_dict()
     assert validate_view(view) == []
     text = str(view)
     assert "<0>" not in text

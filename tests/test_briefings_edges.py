@@ -181,12 +181,12 @@ async def test_a_publish_cut_short_by_a_stop_asks_the_manager_to_check_before_po
     from datetime import UTC, datetime
 
     from bot.app import LineOfSight
-    from bot.standin import SlackDriver
+    from slack_standin import SlackDriver
     from tests.conftest import SIGNING_SECRET
 
     first = LineOfSight(config)
     await first.start()
-    await first.storage.claim_publication(
+    await first.storage.publications.claim_publication(
         briefing_id="tricky",
         version=1,
         title="T",

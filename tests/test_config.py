@@ -32,7 +32,7 @@ def test_every_problem_is_named_at_once():
             {
                 "PORT": "eighty",
                 "TIMEZONE": "Mars/Olympus",
-                "MIN_GROUP_SIZE": "1",
+                "MIN_GROUP_SIZE": "0",
                 "ENGAGEMENT_LEADS": "jane",
             },
             dotenv=None,

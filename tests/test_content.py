@@ -133,7 +133,7 @@ BROKEN = [
         replace_line(VALID, 2, "id: Recruitment Funding"),
         2,
         "id 'Recruitment Funding' must use only lowercase letters, numbers and hyphens, "
-        "e.g. 'recruitment-funding'",
+        "and start with a letter or number, e.g. 'recruitment-funding'",
         id="id-not-a-slug",
     ),
     pytest.param(
@@ -209,7 +209,7 @@ BROKEN = [
     pytest.param(
         insert_line(VALID, 5, "version: 0"),
         5,
-        "version is 0: use a whole number, 1 or more",
+        "version is 0: use a whole number from 1 to 999,999",
         id="version-zero",
     ),
     pytest.param(
@@ -508,7 +508,8 @@ def test_content_check_prints_problems_and_summary(tmp_path: Path) -> None:
 
     assert code == 1
     assert out.getvalue().splitlines() == [
-        f"{bad}:2: id 'Bad' must use only lowercase letters, numbers and hyphens, e.g. 'bad'",
+        f"{bad}:2: id 'Bad' must use only lowercase letters, numbers and hyphens, "
+        "and start with a letter or number, e.g. 'bad'",
         f"{worse}:1: file must start with a line '---' that opens the front matter (id, title, …)",
         "2 problems in 2 files",
     ]

@@ -15,8 +15,8 @@ import aiohttp
 import pytest
 
 from bot.cli import setup_logging
-from bot.standin import SlackDriver
 from handlers.briefings import ACK_ACTION
+from slack_standin import SlackDriver
 from tests.conftest import BOT_TOKEN, SENIOR_MANAGER, SIGNING_SECRET, SOCIAL_WORKERS
 
 REPO = Path(__file__).resolve().parents[1]

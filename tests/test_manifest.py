@@ -25,7 +25,7 @@ class RecordingApp:
         def listen(name, *args, **kwargs):
             if kind in self.registered:
                 self.registered[kind].add(name)
-            return lambda fn: fn
+            return lambda fn=None, **listener: fn
 
         return listen
 
@@ -34,11 +34,12 @@ class RecordingApp:
 
 
 def test_every_registered_command_event_and_shortcut_is_declared_in_the_manifest():
-    from bot.app import InFlight
+    from bot.deps import Work
+    from bot.home import Home
     from handlers import register_all
 
     app = RecordingApp()
-    register_all(app, SimpleNamespace(work=InFlight()))
+    register_all(app, SimpleNamespace(work=Work(), home=Home(None, contact="x")))
     m = manifest()
     assert app.registered["command"], "nothing registered: the check itself is broken"
     # Both ways: an undeclared command never arrives; a declared one without a listener fails.

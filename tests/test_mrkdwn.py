@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.mrkdwn import escape, markdown_to_mrkdwn, plain_text, split_mrkdwn
+from bot.slack.mrkdwn import escape, markdown_to_mrkdwn, plain_text, split_mrkdwn
 
 # A link we generate: <http(s)://…|label> or <mailto:…>, with no <, > or | in the URL.
 OUR_LINK = re.compile(r"<(?:https?://|mailto:)[^<>|\s]+(?:\|[^<>|]*)?>", re.IGNORECASE)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.roles import RoleCheckUnavailable, Roles
+from bot.slack.roles import RoleCheckUnavailable, Roles
 from tests.conftest import BOT_TOKEN, DIRECTOR, SENIOR_MANAGER, SOCIAL_WORKERS, TEAM_MANAGER
 
 

@@ -38,8 +38,8 @@ async def test_jobs_coalesce_and_have_a_deliberate_misfire_grace(storage):
 
 async def test_the_prune_job_forgets_old_event_ids(storage):
     old = datetime.now(UTC) - timedelta(days=3)
-    await storage.first_delivery("EvOld", old)
-    await storage.first_delivery("EvNew", datetime.now(UTC))
+    await storage.events.first_delivery("EvOld", old)
+    await storage.events.first_delivery("EvNew", datetime.now(UTC))
     await Scheduler(storage, LONDON).prune_events()
-    assert await storage.first_delivery("EvOld", datetime.now(UTC)) is True
-    assert await storage.first_delivery("EvNew", datetime.now(UTC)) is False
+    assert await storage.events.first_delivery("EvOld", datetime.now(UTC)) is True
+    assert await storage.events.first_delivery("EvNew", datetime.now(UTC)) is False

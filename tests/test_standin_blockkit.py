@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.standin.blockkit import validate_message_blocks, validate_view
+from slack_standin.blockkit import validate_message_blocks, validate_view
 
 
 def pt(text: str) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.standin import RateLimits, SlackDriver, SlackStandIn, Workspace
+from slack_standin import RateLimits, SlackDriver, SlackStandIn, Workspace
 
 BOT_TOKEN = "xoxb-test-token"
 SECRET = "test-signing-secret"

@@ -54,40 +54,60 @@ async def test_wal_and_foreign_keys_are_on(storage):
     assert (mode, fks) == ("wal", 1)
 
 
+async def posted(storage, briefing_id="b", version=1, title="T", audience="#all"):
+    """A briefing version posted to one channel, as a publish leaves it."""
+    claim = await storage.publications.claim_publication(
+        **{
+            **CLAIM,
+            "briefing_id": briefing_id,
+            "version": version,
+            "title": title,
+            "audience": audience,
+        }
+    )
+    await storage.publications.mark_posted(claim.publication_id, channel_id="C1", message_ts="1.0")
+    return claim
+
+
 async def test_an_acknowledgement_counts_once_under_concurrent_clicks(storage):
+    await posted(storage)
     results = await asyncio.gather(
         *[
-            storage.record_ack(briefing_id="b", version=1, user_id="U1", now=NOW + timedelta(s))
+            storage.acknowledgements.record_ack(
+                briefing_id="b", version=1, user_id="U1", now=NOW + timedelta(s)
+            )
             for s in range(10)
         ]
     )
     assert sum(r.new for r in results) == 1
     assert {r.acknowledged_at for r in results} == {"2026-11-28T09:00:00+00:00"}
-    summary = await storage.ack_summary("b", 1)
+    assert {r.title for r in results} == {"T"}
+    summary = await storage.acknowledgements.ack_summary("b", 1)
     assert summary["acknowledged"] == 1
 
 
 async def test_a_version_is_claimed_once_per_audience(storage):
     kwargs = dict(CLAIM)
     first, second = await asyncio.gather(
-        storage.claim_publication(**kwargs), storage.claim_publication(**kwargs)
+        storage.publications.claim_publication(**kwargs),
+        storage.publications.claim_publication(**kwargs),
     )
     assert [first.already is None, second.already is None].count(True) == 1
-    other_version = await storage.claim_publication(**{**kwargs, "version": 2})
+    other_version = await storage.publications.claim_publication(**{**kwargs, "version": 2})
     assert other_version.already is None
 
 
 async def test_a_released_claim_can_be_published_again(storage):
     kwargs = dict(CLAIM)
-    claim = await storage.claim_publication(**kwargs)
-    await storage.release_publication(claim.publication_id)
-    again = await storage.claim_publication(**kwargs)
+    claim = await storage.publications.claim_publication(**kwargs)
+    await storage.publications.release_publication(claim.publication_id)
+    again = await storage.publications.claim_publication(**kwargs)
     assert again.already is None
 
 
 async def test_awaiting_lists_only_unacknowledged_briefings_the_person_received(storage):
     for briefing, audience in (("a", "#x"), ("b", "#x"), ("c", "#y")):
-        claim = await storage.claim_publication(
+        claim = await storage.publications.claim_publication(
             briefing_id=briefing,
             version=1,
             title=briefing.upper(),
@@ -97,28 +117,43 @@ async def test_awaiting_lists_only_unacknowledged_briefings_the_person_received(
             now=NOW,
         )
         members = ["U1", "U2"] if audience == "#x" else ["U2"]
-        await storage.mark_posted(
+        await storage.publications.mark_posted(
             claim.publication_id, channel_id="C" + audience[1:], message_ts="1.0"
         )
-        await storage.add_recipients(claim.publication_id, members)
-    await storage.record_ack(briefing_id="a", version=1, user_id="U1", now=NOW)
-    assert [r["briefing_id"] for r in await storage.awaiting_ack("U1")] == ["b"]
-    assert sorted(r["briefing_id"] for r in await storage.awaiting_ack("U2")) == ["a", "b", "c"]
-    assert await storage.awaiting_ack("U3") == []
-    summary = await storage.ack_summary("a", 1)
+        await storage.publications.add_recipients(claim.publication_id, members)
+    await storage.acknowledgements.record_ack(briefing_id="a", version=1, user_id="U1", now=NOW)
+    assert [r["briefing_id"] for r in await storage.acknowledgements.awaiting_ack("U1")] == ["b"]
+    assert sorted(r["briefing_id"] for r in await storage.acknowledgements.awaiting_ack("U2")) == [
+        "a",
+        "b",
+        "c",
+    ]
+    assert await storage.acknowledgements.awaiting_ack("U3") == []
+    summary = await storage.acknowledgements.ack_summary("a", 1)
     assert summary == {"reached": 2, "acknowledged_of_reached": 1, "acknowledged": 1}
 
 
+async def test_an_acknowledgement_of_a_version_never_posted_stores_nothing(storage):
+    await posted(storage, version=1)
+    result = await storage.acknowledgements.record_ack(
+        briefing_id="b", version=2, user_id="U1", now=NOW
+    )
+    assert result is None
+    assert await storage.call(lambda db: db["acknowledgements"].count) == 0
+
+
 async def test_an_event_id_is_first_only_once_and_old_ones_are_pruned(storage):
-    assert await storage.first_delivery("Ev1", NOW) is True
-    assert await storage.first_delivery("Ev1", NOW) is False
-    assert await storage.prune_events(NOW + timedelta(days=2)) == 1
-    assert await storage.first_delivery("Ev1", NOW) is True
+    assert await storage.events.first_delivery("Ev1", NOW) is True
+    assert await storage.events.first_delivery("Ev1", NOW) is False
+    assert await storage.events.prune_events(NOW + timedelta(days=2)) == 1
+    assert await storage.events.first_delivery("Ev1", NOW) is True
 
 
 async def test_naive_times_are_refused(storage):
     with pytest.raises(ValueError, match="naive"):
-        await storage.record_ack(briefing_id="b", version=1, user_id="U1", now=datetime(2026, 1, 1))
+        await storage.acknowledgements.record_ack(
+            briefing_id="b", version=1, user_id="U1", now=datetime(2026, 1, 1)
+        )
 
 
 def test_a_second_instance_on_the_same_database_is_refused(tmp_path):
@@ -136,7 +171,7 @@ def test_a_second_instance_on_the_same_database_is_refused(tmp_path):
 
 async def test_only_the_latest_posted_version_waits_for_acknowledgement(storage):
     for version in (1, 2):
-        claim = await storage.claim_publication(
+        claim = await storage.publications.claim_publication(
             briefing_id="b",
             version=version,
             title=f"v{version}",
@@ -145,10 +180,14 @@ async def test_only_the_latest_posted_version_waits_for_acknowledgement(storage)
             published_by="U9",
             now=NOW,
         )
-        await storage.mark_posted(claim.publication_id, channel_id="CX", message_ts=f"{version}.0")
-        await storage.add_recipients(claim.publication_id, ["U1"])
-    assert await storage.latest_posted_version("b") == 2
-    assert [(r["version"], r["title"]) for r in await storage.awaiting_ack("U1")] == [(2, "v2")]
-    await storage.record_ack(briefing_id="b", version=2, user_id="U1", now=NOW)
-    assert await storage.awaiting_ack("U1") == []
-    assert await storage.latest_posted_version("never-posted") is None
+        await storage.publications.mark_posted(
+            claim.publication_id, channel_id="CX", message_ts=f"{version}.0"
+        )
+        await storage.publications.add_recipients(claim.publication_id, ["U1"])
+    assert await storage.publications.latest_posted_version("b") == 2
+    assert [
+        (r["version"], r["title"]) for r in await storage.acknowledgements.awaiting_ack("U1")
+    ] == [(2, "v2")]
+    await storage.acknowledgements.record_ack(briefing_id="b", version=2, user_id="U1", now=NOW)
+    assert await storage.acknowledgements.awaiting_ack("U1") == []
+    assert await storage.publications.latest_posted_version("never-posted") is None

@@ -18,8 +18,10 @@ def make_client(
     """A client for `SLACK_API_URL` that retries connection errors and honours 429 Retry-After.
 
     Passing `retry_handlers` replaces slack_sdk's default list, so the connection-error handler
-    the default would have given is listed again here. Bolt gets a client `with_token=False`:
-    it takes the token from our `authorize` answer for each request.
+    the default would have given is listed again here. Bolt gets a client `with_token=False`
+    and no shared session: it takes the token from our `authorize` answer for each request, and
+    Bolt deep-copies each request (client included) for its lazy listeners, which a shared
+    aiohttp session cannot survive. Listeners use `deps.client` instead.
     """
     return AsyncWebClient(
         token=config.bot_token if with_token else None,

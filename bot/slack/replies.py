@@ -1,0 +1,62 @@
+"""Private answers to what a person did, wherever they did it.
+
+A slash command or a click on a message comes with a `response_url`: the answer goes there,
+seen only by that person. A click on the Home tab has none, so the answer is shown at the top of
+their Home tab instead. Replies go through one shared HTTP session: Bolt's own `respond()` opens
+a new connection for every reply, which under a burst of clicks costs more than the click.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from slack_sdk.models.blocks import Block
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+if TYPE_CHECKING:
+    from bot.home import Home
+
+logger = logging.getLogger(__name__)
+
+
+class Replies:
+    """`respond` over a response_url; `tell` a person privately, by response_url or on Home."""
+
+    def __init__(self, session: aiohttp.ClientSession, home: Home):
+        self._session = session
+        self._home = home
+
+    async def respond(
+        self,
+        response_url: str,
+        text: str,
+        *,
+        blocks: Sequence[Block | dict[str, Any]] | None = None,
+        replace_original: bool = False,
+    ) -> None:
+        """Send an ephemeral message to a response_url (5 uses in 30 minutes, by Slack's rules)."""
+        client = AsyncWebhookClient(url=response_url, session=self._session, timeout=10)
+        message: dict[str, Any] = {
+            "text": text,
+            "response_type": "ephemeral",
+            "replace_original": replace_original,
+        }
+        if blocks is not None:
+            message["blocks"] = [b.to_dict() if isinstance(b, Block) else b for b in blocks]
+        response = await client.send_dict(message)
+        if response.status_code != 200:
+            logger.warning("a private reply was refused: HTTP %d", response.status_code)
+
+    async def tell(self, body: dict[str, Any], text: str) -> None:
+        """Tell the person behind `body` something privately, where they acted."""
+        response_url = body.get("response_url")
+        user_id = (body.get("user") or {}).get("id") or body.get("user_id")
+        if response_url:
+            await self.respond(str(response_url), text)
+        elif (body.get("view") or {}).get("type") == "home" and user_id:
+            await self._home.publish(str(user_id), notice=text)
+        else:
+            logger.warning("no way to tell the person privately (no response_url, not Home)")

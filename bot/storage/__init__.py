@@ -1,0 +1,74 @@
+"""Durable storage: SQLite through sqlite-utils, one writer thread, one module per area.
+
+`Storage` is what the app holds and hands to features through `Deps`: the writer thread and its
+plumbing (`writer.py`), and one object of named operations per area (`publications.py`,
+`acknowledgements.py`, `events.py`), all running on that same thread. A new feature adds a
+module here with its operations, and a migration to `migrations.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+from sqlite_utils import Database
+
+from bot.storage.acknowledgements import Acknowledgements, AckResult
+from bot.storage.events import Events
+from bot.storage.publications import Claim, Publications
+from bot.storage.writer import Writer, WriteTimeout, utc_iso
+
+__all__ = ["AckResult", "Claim", "Storage", "WriteTimeout", "utc_iso"]
+
+T = TypeVar("T")
+
+
+class Storage:
+    """The bot's database. Open with `await storage.open()`, close with `await storage.close()`."""
+
+    def __init__(self, path: Path | str):
+        self.writer = Writer(path)
+        self.publications = Publications(self.writer)
+        self.acknowledgements = Acknowledgements(self.writer)
+        self.events = Events(self.writer)
+
+    @property
+    def path(self) -> Path:
+        return self.writer.path
+
+    @property
+    def owner_thread(self) -> int | None:
+        return self.writer.owner_thread
+
+    @property
+    def db(self) -> Database:
+        """The connection, for code already on the owning thread; raises anywhere else."""
+        return self.writer.db
+
+    async def open(self) -> None:
+        await self.writer.open()
+
+    async def close(self) -> None:
+        await self.writer.close()
+
+    async def call(self, fn: Callable[[Database], T]) -> T:
+        """Run `fn(db)` on the owning thread: for tests and one-off queries."""
+        return await self.writer.call(fn)
+
+    async def check_writable(self, now: datetime) -> bool:
+        """Write a heartbeat row: the only proof that the database still takes writes."""
+
+        def beat(db: Database) -> bool:
+            db.execute(
+                "INSERT INTO heartbeat (id, at) VALUES (1, ?)"
+                " ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+                [utc_iso(now)],
+            )
+            return True
+
+        try:
+            return await self.writer.write(beat, timeout=2.0)
+        except Exception:
+            return False

@@ -1,0 +1,124 @@
+"""Acknowledgements: who has said "I've read this", once per briefing version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.storage.writer import Writer, utc_iso
+
+# A person is waiting on their click: past this the write is rolled back and they are asked
+# to try again, well inside Slack's 3-second limit for an answer.
+ACK_WRITE_TIMEOUT = 2.0
+
+
+@dataclass(frozen=True)
+class AckResult:
+    """What happened when someone pressed Acknowledge."""
+
+    new: bool
+    acknowledged_at: str
+    title: str  # the briefing's title as posted, for the reply
+
+
+class Acknowledgements:
+    """Named operations on `acknowledgements` and what still waits for one."""
+
+    def __init__(self, writer: Writer):
+        self._w = writer
+
+    async def record_ack(
+        self,
+        *,
+        briefing_id: str,
+        version: int,
+        user_id: str,
+        now: datetime,
+        timeout: float | None = ACK_WRITE_TIMEOUT,
+    ) -> AckResult | None:
+        """Record that someone acknowledged a briefing version, once, whatever the retries.
+
+        None (and nothing stored) when that version was never posted: the button is not ours or
+        the post is gone. Raises `WriteTimeout` (keeping nothing) if it cannot commit within
+        `timeout`. One transaction, one trip to the writer thread: a click is on the hot path.
+        """
+
+        at_now = utc_iso(now)
+
+        def record(db: Database) -> AckResult | None:
+            posted = db.execute(
+                "SELECT title FROM publications WHERE briefing_id = ? AND version = ?"
+                " AND status = 'posted' ORDER BY id LIMIT 1",
+                [briefing_id, version],
+            ).fetchone()
+            if posted is None:
+                return None
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO acknowledgements"
+                " (briefing_id, version, user_id, acknowledged_at) VALUES (?, ?, ?, ?)",
+                [briefing_id, version, user_id, at_now],
+            )
+            at = db.execute(
+                "SELECT acknowledged_at FROM acknowledgements"
+                " WHERE briefing_id = ? AND version = ? AND user_id = ?",
+                [briefing_id, version, user_id],
+            ).fetchone()[0]
+            return AckResult(new=cursor.rowcount == 1, acknowledged_at=at, title=posted[0])
+
+        return await self._w.write(record, timeout=timeout)
+
+    async def ack_summary(self, briefing_id: str, version: int) -> dict[str, int]:
+        """How many people a version reached and how many of them (and in all) acknowledged."""
+
+        def query(db: Database) -> dict[str, int]:
+            row = db.execute(
+                """
+                SELECT
+                  (SELECT COUNT(DISTINCT r.user_id) FROM recipients r
+                     JOIN publications p ON p.id = r.publication_id
+                     WHERE p.briefing_id = :b AND p.version = :v AND p.status = 'posted'),
+                  (SELECT COUNT(*) FROM acknowledgements a
+                     WHERE a.briefing_id = :b AND a.version = :v AND a.user_id IN (
+                       SELECT r.user_id FROM recipients r
+                       JOIN publications p ON p.id = r.publication_id
+                       WHERE p.briefing_id = :b AND p.version = :v AND p.status = 'posted')),
+                  (SELECT COUNT(*) FROM acknowledgements a
+                     WHERE a.briefing_id = :b AND a.version = :v)
+                """,
+                {"b": briefing_id, "v": version},
+            ).fetchone()
+            return {"reached": row[0], "acknowledged_of_reached": row[1], "acknowledged": row[2]}
+
+        return await self._w.read(query)
+
+    async def awaiting_ack(self, user_id: str) -> list[dict[str, Any]]:
+        """Briefings this person received, that ask for acknowledgement, and they have not.
+
+        Only each briefing's latest posted version: a superseded one is no longer asked for.
+        """
+
+        def query(db: Database) -> list[dict[str, Any]]:
+            return list(
+                db.query(
+                    """
+                    SELECT p.briefing_id, p.version, MIN(p.title) AS title,
+                           MIN(p.published_at) AS published_at, MIN(p.channel_id) AS channel_id
+                    FROM recipients r JOIN publications p ON p.id = r.publication_id
+                    WHERE r.user_id = ? AND p.status = 'posted' AND p.acknowledge = 1
+                      AND p.version = (
+                        SELECT MAX(q.version) FROM publications q
+                        WHERE q.briefing_id = p.briefing_id AND q.status = 'posted')
+                      AND NOT EXISTS (
+                        SELECT 1 FROM acknowledgements a WHERE a.briefing_id = p.briefing_id
+                          AND a.version = p.version AND a.user_id = r.user_id)
+                    GROUP BY p.briefing_id, p.version
+                    ORDER BY published_at DESC
+                    """,
+                    [user_id],
+                )
+            )
+
+        return await self._w.read(query)

@@ -1,0 +1,158 @@
+"""HTTP mode: the routes, the signature-first request path, and the one log line per request.
+
+Order matters. A request's body is read (and refused past `MAX_BODY_BYTES`), then its signature
+and timestamp are checked with Bolt's own verifier (`slack_sdk.signature.SignatureVerifier`,
+the one Bolt's request-verification middleware uses) before a single byte of it is parsed. So:
+
+- a body over 1 MB: 413;
+- unsigned, wrongly signed, or over 5 minutes old: 401, whatever the body;
+- signed, but not a body Slack sends (or one Bolt cannot read): 400;
+- signed and well formed, but nothing listens for it: 400 (an event: 200, so Slack won't retry);
+- signed and handled: Bolt's answer, sent only once the listener's write has committed.
+
+None of the refusals reaches a listener or writes anything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+logger = logging.getLogger("line_of_sight")
+
+MAX_BODY_BYTES = 1024 * 1024  # Slack's own payloads are far smaller; a view is at most 250 kB
+
+
+def describe_request(body: Any) -> str:
+    """Name a Slack request for the log without its contents: never a body, token or answer."""
+    try:
+        if body.get("command"):
+            return f"command:{body['command']}"
+        if body.get("type") == "event_callback":
+            return f"event:{(body.get('event') or {}).get('type', '?')}"
+        kind = str(body.get("type", "unrecognised"))
+        ids = [str(a.get("action_id", "?")) for a in body.get("actions") or []]
+        callback = (body.get("view") or {}).get("callback_id")
+    except (AttributeError, TypeError):  # a signed but malformed payload
+        return "unrecognised"
+    return ":".join([kind, *ids, *([str(callback)] if callback else [])])
+
+
+def log_request(what: str, status: int, started: float, retry: str | None = None) -> None:
+    """One line per request, in both modes: what it was, the outcome, the time to answer."""
+    logger.info(
+        "request %s -> %d in %.1f ms%s",
+        what,
+        status,
+        (time.perf_counter() - started) * 1000,
+        f" (retry {retry})" if retry else "",
+    )
+
+
+def _user_id_ok(body: dict[str, Any]) -> bool:
+    user = body.get("user")
+    return isinstance(user, dict) and isinstance(user.get("id"), str)
+
+
+def has_slack_shape(body: Any) -> bool:
+    """The outline of the requests Slack sends, in the parts Bolt and our listeners read."""
+    if not isinstance(body, dict):
+        return False
+    expected = {"event": dict, "view": dict, "user": dict, "actions": list, "container": dict}
+    for key, shape in expected.items():
+        if key in body and not isinstance(body[key], shape):
+            return False
+    if "command" in body:  # a slash command's form
+        return all(isinstance(body.get(k), str) for k in ("command", "user_id", "response_url"))
+    kind = body.get("type")
+    actions = body.get("actions")
+    if kind == "block_actions":  # Bolt matches on actions[0]["action_id"]
+        return (
+            _user_id_ok(body)
+            and isinstance(actions, list)
+            and len(actions) > 0
+            and all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)
+        )
+    if kind in ("view_submission", "view_closed"):
+        return _user_id_ok(body) and isinstance(body.get("view"), dict)
+    if kind in ("shortcut", "message_action"):
+        return _user_id_ok(body) and isinstance(body.get("callback_id"), str)
+    if kind == "event_callback":
+        event = body.get("event")
+        return isinstance(event, dict) and isinstance(event.get("type"), str)
+    return all(isinstance(a, dict) for a in actions or [])
+
+
+def _refuse(status: int, what: str, started: float) -> web.Response:
+    log_request(what, status, started)
+    return web.json_response({"error": what}, status=status)
+
+
+class SlackEndpoint:
+    """`POST /slack/events`: verify, then parse, then let Bolt dispatch."""
+
+    def __init__(self, bolt: AsyncApp, signing_secret: str):
+        self._bolt = bolt
+        self._verifier = SignatureVerifier(signing_secret)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return _refuse(413, "too large", started)
+        headers = request.headers
+        if not self._verifier.is_valid(
+            body=raw,
+            timestamp=headers.get("X-Slack-Request-Timestamp"),
+            signature=headers.get("X-Slack-Signature"),
+        ):
+            return _refuse(401, "refused (bad or missing signature)", started)
+        try:
+            bolt_request = AsyncBoltRequest(
+                body=raw.decode("utf-8"),
+                query=request.query_string,
+                headers={k.lower(): v for k, v in headers.items()},
+            )
+        except (UnicodeDecodeError, json.JSONDecodeError, ValueError, TypeError):
+            return _refuse(400, "malformed", started)
+        body = bolt_request.body
+        if not has_slack_shape(body):
+            return _refuse(400, "malformed", started)
+        bolt_response = await self._bolt.async_dispatch(bolt_request)
+        status = bolt_response.status
+        if status == 404:  # no listener for a well-formed request
+            if body.get("type") == "event_callback":
+                log_request(describe_request(body) + " (not handled)", 200, started)
+                return web.Response(status=200)
+            return _refuse(400, describe_request(body) + " (not handled)", started)
+        retry = headers.get("X-Slack-Retry-Num")
+        log_request(describe_request(body), status, started, retry)
+        return await to_aiohttp_response(bolt_response)
+
+
+def build_web_app(
+    *,
+    healthz: Callable[[], Awaitable[dict[str, Any]]],
+    events: SlackEndpoint | None,
+) -> web.Application:
+    """The aiohttp app: POST /slack/events (all Slack traffic) and GET /healthz."""
+
+    async def health(request: web.Request) -> web.Response:
+        report = await healthz()
+        return web.json_response(report, status=200 if report["ok"] else 503)
+
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app.router.add_get("/healthz", health)
+    if events is not None:
+        app.router.add_post("/slack/events", events.handle)
+    return app

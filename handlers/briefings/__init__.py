@@ -1,0 +1,81 @@
+"""Briefings: `/brief` for senior managers, the Acknowledge button for everyone, and the Home
+section that lists what is waiting for a person's acknowledgement.
+
+Every listener is an ack/lazy pair (see `bot/deps.py`): the ack half stores what the person
+recorded and answers Slack; the lazy half does what needs Slack (replies, posting, Home).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.models.blocks import Block
+
+from bot.deps import BUSY
+from handlers.briefings.blocks import (
+    ACK_ACTION,
+    ack_reply,
+    build_waiting_section,
+    parse_ack_value,
+)
+from handlers.briefings.commands import answer
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+logger = logging.getLogger(__name__)
+
+COMMAND = "/brief"
+HOME_SECTION = "briefings"
+GONE = "Sorry, I can't find that briefing any more, so nothing was recorded."
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Wire `/brief`, the Acknowledge button and briefings' Home section."""
+
+    async def accept_brief(ack: Any, context: dict[str, Any]) -> None:
+        """`/brief …` records nothing itself: answer Slack at once, work afterwards."""
+        await ack()
+
+    async def answer_brief(context: dict[str, Any], body: dict[str, Any]) -> None:
+        """`/brief …`: help, list, publish or status, answered privately."""
+        reply = await answer(deps, body["user_id"], body.get("text") or "")
+        await deps.replies.respond(body["response_url"], reply)
+
+    async def store_acknowledgement(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], context: dict[str, Any]
+    ) -> None:
+        """Acknowledge: the acknowledgement is committed before Slack hears back."""
+        parsed = parse_ack_value(action.get("value"))
+        result = None
+        if parsed is not None:
+            result = await deps.storage.acknowledgements.record_ack(
+                briefing_id=parsed[0],
+                version=parsed[1],
+                user_id=body["user"]["id"],
+                now=deps.clock(),
+            )
+        context["acknowledgement"] = result
+        await ack()
+
+    async def thank_for_acknowledgement(context: dict[str, Any], body: dict[str, Any]) -> None:
+        """Acknowledge: a private "Thanks", on Home or under the message."""
+        result = context.get("acknowledgement")
+        if result is None:
+            reply = GONE
+        else:
+            logger.info("acknowledgement %s", "recorded" if result.new else "repeated")
+            reply = ack_reply(result.title, result, deps.config.timezone)
+        await deps.replies.tell(body, reply)
+
+    async def waiting_section(user_id: str) -> list[Block]:
+        awaiting = await deps.storage.acknowledgements.awaiting_ack(user_id)
+        return build_waiting_section(awaiting, deps.config.timezone)
+
+    app.command(COMMAND)(**deps.work.listener(ack=accept_brief, lazy=answer_brief, busy=BUSY))
+    app.action(ACK_ACTION)(
+        **deps.work.listener(ack=store_acknowledgement, lazy=thank_for_acknowledgement)
+    )
+    deps.home.add_section(HOME_SECTION, waiting_section, order=10)

@@ -1,0 +1,145 @@
+"""`/brief` for senior managers and engagement leads: list, publish and status, as private text."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from bot.content import Briefing, ContentError
+from bot.slack.mrkdwn import escape
+from bot.slack.roles import RoleCheckUnavailable
+from bot.timefmt import format_local
+from handlers.briefings.blocks import HELP, build_status
+from handlers.briefings.publish import load_library, publish_briefing
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+
+async def answer(deps: Deps, user_id: str, text: str) -> str:
+    """The private answer to `/brief <text>`."""
+    text = " ".join(text.split())
+    sub, _, rest = text.partition(" ")
+    sub = sub.lower()
+    if sub in ("", "help"):
+        return HELP
+    if sub == "list":
+        return await _list(deps, user_id)
+    if sub == "publish":
+        return await _publish(deps, user_id, rest)
+    if sub == "status":
+        return await _status(deps, user_id, rest)
+    return f"I don't know `/brief {escape(sub[:40])}`. Try `/brief help`."
+
+
+async def _list(deps: Deps, user_id: str) -> str:
+    # Titles of briefings not yet published can be sensitive (a restructure, say).
+    try:
+        if not await _is_manager_or_lead(deps, user_id):
+            return (
+                "Only senior managers and engagement leads can see the briefings ready to publish."
+            )
+    except RoleCheckUnavailable:
+        return "I couldn't check your role just now. Try again soon."
+    try:
+        library = await load_library(deps)
+    except ContentError as error:
+        return _content_problems(error)
+    if not library:
+        return "There are no briefings in the content folder yet."
+    lines = [f"• `{escape(b.id)}` — {escape(b.title)}" for b in library.values()]
+    return "*Briefings ready to publish*\n" + "\n".join(lines[:40])
+
+
+async def _publish(deps: Deps, user_id: str, args: str) -> str:
+    try:
+        allowed = await deps.roles.is_senior_manager(user_id)
+    except RoleCheckUnavailable:
+        return "I couldn't check who can publish just now, so nothing was posted. Try again soon."
+    if not allowed:
+        return (
+            "Only senior managers can publish briefings, so nothing was posted. If you should "
+            f"be able to, ask {escape(deps.config.access_contact)} to add you to the senior "
+            "managers list."
+        )
+    briefing_id, *words = args.lower().split() or [""]
+    flags = set(words)
+    if not briefing_id:
+        return "Which briefing? For example `/brief publish recruitment-funding` (`/brief list`)."
+    if flags - {"now", "again"}:
+        odd = " ".join(sorted(flags - {"now", "again"}))
+        return (
+            f"I don't understand `{escape(odd[:40])}`. "
+            "Use `/brief publish &lt;briefing id&gt;`, adding `now` to send it at once."
+        )
+    try:
+        library = await load_library(deps)
+    except ContentError as error:
+        return _content_problems(error)
+    briefing = library.get(briefing_id)
+    if briefing is None:
+        return _unknown(briefing_id, library)
+    if briefing.publish_at and briefing.publish_at > deps.clock() and "now" not in flags:
+        # The author meant it for later; scheduled sending arrives with the scheduler work.
+        when = format_local(briefing.publish_at, deps.config.timezone)
+        return (
+            f"*{escape(briefing.title)}* is set to publish on {when}, so nothing was posted. "
+            "Scheduled publishing is not switched on yet: to send it now, use "
+            f"`/brief publish {briefing.id} now`."
+        )
+    outcome = await publish_briefing(deps, briefing, user_id, again="again" in flags)
+    head = (
+        f"*{escape(briefing.title)}* (version {briefing.version})"
+        if outcome.posted
+        else f"Nothing new was posted for *{escape(briefing.title)}*."
+    )
+    tail = (
+        f"\nSee who has acknowledged with `/brief status {briefing.id}`." if outcome.posted else ""
+    )
+    return head + "\n" + "\n".join(f"• {line}" for line in outcome.lines) + tail
+
+
+async def _status(deps: Deps, user_id: str, briefing_id: str) -> str:
+    try:
+        allowed = await _is_manager_or_lead(deps, user_id)
+    except RoleCheckUnavailable:
+        return "I couldn't check your role just now. Try again soon."
+    if not allowed:
+        return "Only senior managers and engagement leads can see a briefing's figures."
+    briefing_id = briefing_id.lower()
+    if not briefing_id:
+        return "Which briefing? For example `/brief status recruitment-funding`."
+    # Figures come from what was posted, so they survive a later edit or a removed file.
+    version = await deps.storage.publications.latest_posted_version(briefing_id)
+    if version is None:
+        try:
+            library = await load_library(deps)
+        except ContentError as error:
+            return _content_problems(error)
+        if briefing_id in library:
+            return f"*{escape(library[briefing_id].title)}* has not been published yet."
+        return _unknown(briefing_id, library)
+    posts = await deps.storage.publications.publications_of(briefing_id, version)
+    summary = await deps.storage.acknowledgements.ack_summary(briefing_id, version)
+    return build_status(posts, summary, deps.config.timezone, deps.config.min_group_size)
+
+
+async def _is_manager_or_lead(deps: Deps, user_id: str) -> bool:
+    return await deps.roles.is_senior_manager(user_id) or await deps.roles.is_engagement_lead(
+        user_id
+    )
+
+
+def _unknown(briefing_id: str, library: dict[str, Briefing]) -> str:
+    known = ", ".join(f"`{escape(i)}`" for i in sorted(library)[:15]) or "none yet"
+    return f"There's no briefing called `{escape(briefing_id[:64])}`. Briefings: {known}."
+
+
+def _content_problems(error: ContentError, limit: int = 5) -> str:
+    problems: Sequence[Any] = error.problems
+    shown = "\n".join(f"• `{escape(str(p))}`" for p in problems[:limit])
+    more = f"\n…and {len(problems) - limit} more." if len(problems) > limit else ""
+    return (
+        "The briefings folder has problems, so nothing was done. Fix these "
+        f"(`python -m bot content check` lists them all):\n{shown}{more}"
+    )
