@@ -11,29 +11,20 @@ import asyncio
 import os
 import re
 import signal
-import socket
 import sys
 import tempfile
 import textwrap
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 from slack_standin import RateLimits, Seen, SlackDriver, SlackStandIn, Workspace
+from slack_standin.harness import eventually, free_port, posts, spawn_bot, wait_healthy
 
 BOT_TOKEN = "xoxb-demo-token"
 SIGNING_SECRET = "demo-signing-secret"
 BRIEFING = "recruitment-funding"
 ACK_ACTION = "briefing_acknowledge"  # handlers.briefings.ACK_ACTION; the demo only sees Slack
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _content_dir() -> Path:
@@ -84,31 +75,6 @@ def render(seen: Seen, names: dict[str, str]) -> list[str]:
     return out
 
 
-async def _until(check: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
-    """Wait for the bot (another process) to have done something we can see in "Slack"."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the bot did not {what} within {timeout:.0f} s")
-        await asyncio.sleep(0.02)
-
-
-async def _wait_healthy(url: str, process: asyncio.subprocess.Process) -> None:
-    deadline = time.monotonic() + 30
-    async with aiohttp.ClientSession() as session:
-        while time.monotonic() < deadline:
-            if process.returncode is not None:
-                raise RuntimeError(f"the bot exited with code {process.returncode}")
-            try:
-                async with session.get(url) as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-    raise TimeoutError("the bot did not become healthy within 30 s")
-
-
 async def run_demo(staff: int = 6, out: Any = None) -> int:
     """Play the first slice and print what each person saw. Returns the process exit code."""
     out = out or sys.stdout
@@ -130,7 +96,7 @@ async def run_demo(staff: int = 6, out: Any = None) -> int:
         rate_limits=RateLimits(),
     )
     await standin.start(host="127.0.0.1", port=0)
-    port = _free_port()
+    port = free_port()
     with tempfile.TemporaryDirectory(prefix="line-of-sight-demo-") as scratch:
         env = {
             **{k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "HOME")},
@@ -147,18 +113,9 @@ async def run_demo(staff: int = 6, out: Any = None) -> int:
         }
         log_path = Path(scratch) / "bot.log"
         with open(log_path, "wb") as log:  # noqa: ASYNC230 (a local scratch file, once)
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "serve",
-                env=env,
-                cwd=scratch,
-                stdout=log,
-                stderr=log,
-            )
+            process = await spawn_bot(env, scratch, stdout=log, stderr=log)
             try:
-                await _wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
+                await wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
                 say("Line of Sight: offline demo")
                 say(f"Local Slack stand-in at {standin.api_url}")
                 say(f"Bot process {process.pid} serving http://127.0.0.1:{port}/slack/events")
@@ -218,18 +175,18 @@ async def _play(
     def replies(user: str) -> list[Seen]:
         return [s for s in standin.seen_by(user) if s.kind in ("response", "ephemeral")]
 
-    def posts() -> list[Any]:
-        return [m for m in standin.messages("C0SWALL") if m.blocks]
+    def briefings() -> list[Any]:
+        return posts(standin, "C0SWALL")
 
     say(f"1. {names[team_manager]} (team manager) tries /brief publish {BRIEFING}")
     await driver.slash_command(team_manager, "/brief", f"publish {BRIEFING}", channel_id="C0SWALL")
-    await _until(lambda: bool(replies(team_manager)), "answer the team manager")
+    await eventually(lambda: bool(replies(team_manager)), "answer the team manager")
     say("   -> refused privately; nothing posted")
 
     say(f"2. {names[manager]} (senior manager) runs /brief publish {BRIEFING}")
     await driver.slash_command(manager, "/brief", f"publish {BRIEFING}", channel_id="C0SWALL")
-    await _until(lambda: bool(replies(manager)) and bool(posts()), "publish the briefing")
-    post = posts()[0]
+    await eventually(lambda: bool(replies(manager)) and bool(briefings()), "publish the briefing")
+    post = briefings()[0]
     say("   -> posted to #social-work-all")
 
     clickers = workers[:-2] if len(workers) > 2 else workers[:1]
@@ -240,7 +197,7 @@ async def _play(
     for worker in clickers:
         await driver.click(worker, post, ACK_ACTION)
     await driver.click(clickers[0], post, ACK_ACTION)
-    await _until(
+    await eventually(
         lambda: len(replies(clickers[0])) == 2 and all(replies(w) for w in clickers),
         "answer every click",
     )
@@ -249,15 +206,15 @@ async def _play(
         home_user = workers[-2]
         say(f"4. {names[home_user]} opens the bot's Home tab and acknowledges there")
         await driver.app_home_opened(home_user)
-        await _until(lambda: standin.home_view(home_user) is not None, "publish the Home tab")
+        await eventually(lambda: standin.home_view(home_user) is not None, "publish the Home tab")
         home = standin.home_view(home_user)
         assert home is not None
         await driver.click(home_user, home, ACK_ACTION)
-        await _until(
+        await eventually(
             lambda: "caught up" in str(standin.home_view(home_user)), "refresh the Home tab"
         )
         say(f"   {names[workers[-1]]} has not acknowledged yet")
 
     say(f"5. {names[lead]} (engagement lead) runs /brief status {BRIEFING}")
     await driver.slash_command(lead, "/brief", f"status {BRIEFING}", channel_id="C0SWALL")
-    await _until(lambda: bool(replies(lead)), "answer the engagement lead")
+    await eventually(lambda: bool(replies(lead)), "answer the engagement lead")

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import pytest
 
 from handlers.briefings import ACK_ACTION
+from slack_standin.harness import posts
 from tests.conftest import (
     DIRECTOR,
     ENGAGEMENT_LEAD,
@@ -38,7 +39,7 @@ def responses_to(slack, user):
 
 
 def briefing_posts(slack):
-    return [m for m in slack.messages(SOCIAL_WORK_ALL) if m.blocks]
+    return posts(slack, SOCIAL_WORK_ALL)
 
 
 async def acks(bot):

@@ -8,54 +8,27 @@ import os
 import signal
 import socket
 import sqlite3
-import sys
 from pathlib import Path
 
-import aiohttp
 import pytest
 
 from bot.cli import setup_logging
 from handlers.briefings import ACK_ACTION
 from slack_standin import SlackDriver
+from slack_standin.harness import eventually, free_port, posts, spawn_bot, wait_healthy
 from tests.conftest import BOT_TOKEN, SENIOR_MANAGER, SIGNING_SECRET, SOCIAL_WORKERS
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 async def start_serve(
     env: dict[str, str], cwd: Path, mode: str = "serve"
 ) -> asyncio.subprocess.Process:
-    """`python -m bot serve` (or `socket`) as its own process, as an operator would run it."""
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        mode,
-        env=env,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    return await spawn_bot(env, cwd, mode)
 
 
-async def wait_healthy(port: int, process) -> None:
-    async with aiohttp.ClientSession() as session:
-        for _ in range(300):
-            assert process.returncode is None, (await process.stderr.read()).decode()
-            try:
-                async with session.get(f"http://127.0.0.1:{port}/healthz") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError("the bot never became healthy")
+def healthz(env: dict[str, str]) -> str:
+    return f"http://127.0.0.1:{env['PORT']}/healthz"
 
 
 @pytest.fixture
@@ -79,7 +52,7 @@ async def test_a_second_bot_on_the_same_database_refuses_and_sigterm_stops_the_f
 ):
     first = await start_serve(serve_env, tmp_path)
     try:
-        await wait_healthy(int(serve_env["PORT"]), first)
+        await wait_healthy(healthz(serve_env), first)
         second = await start_serve({**serve_env, "PORT": str(free_port())}, tmp_path)
         _, err = await asyncio.wait_for(second.communicate(), 60)
         assert second.returncode == 2
@@ -139,15 +112,12 @@ async def test_socket_mode_serves_the_same_slice_without_a_public_url(tmp_path, 
     env["SLACK_APP_TOKEN"] = "xapp-test-token"
     process = await start_serve(env, tmp_path, mode="socket")
     try:
-        await wait_healthy(int(env["PORT"]), process)
+        await wait_healthy(healthz(env), process)
         await asyncio.wait_for(slack.wait_for_socket(), 30)
         async with SlackDriver(slack, mode="socket") as driver:
             await driver.slash_command(SENIOR_MANAGER, "/brief", "publish recruitment-funding")
-            for _ in range(200):
-                if [m for m in slack.messages("C0SWALL") if m.blocks]:
-                    break
-                await asyncio.sleep(0.05)
-            [post] = [m for m in slack.messages("C0SWALL") if m.blocks]
+            await eventually(lambda: bool(posts(slack, "C0SWALL")), "post the briefing")
+            [post] = posts(slack, "C0SWALL")
             response = await driver.click(SOCIAL_WORKERS[0], post, ACK_ACTION)
             assert response.status != 0  # the bot acked over the socket
     finally:

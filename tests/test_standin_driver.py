@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from slack_standin import RateLimits, SlackDriver, SlackStandIn, Workspace
+from slack_standin.harness import eventually
 
 BOT_TOKEN = "xoxb-test-token"
 SECRET = "test-signing-secret"
@@ -93,15 +93,6 @@ async def recorder() -> AsyncIterator[Recorder]:
 async def driver(standin: SlackStandIn, recorder: Recorder) -> AsyncIterator[SlackDriver]:
     async with SlackDriver(standin, bot_url=recorder.url, signing_secret=SECRET) as d:
         yield d
-
-
-async def eventually(check: Callable[[], bool], within: float = 2.0) -> None:
-    """Bolt runs listeners after the ack, so wait (briefly) for their side effects."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not check():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 def verifies(seen: Request, secret: str = SECRET) -> bool:

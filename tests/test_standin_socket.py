@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -14,6 +14,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from slack_standin import RateLimits, SlackDriver, SlackStandIn, Workspace
+from slack_standin.harness import eventually
 
 BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
@@ -28,15 +29,6 @@ async def standin() -> AsyncIterator[SlackStandIn]:
     await s.start()
     yield s
     await s.stop()
-
-
-async def eventually(check: Callable[[], bool], within: float = 2.0) -> None:
-    """Bolt runs listeners after the ack, so wait (briefly) for their side effects."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not check():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 async def test_connection_gets_hello_and_needs_a_ticket(standin: SlackStandIn) -> None:
