@@ -64,6 +64,11 @@ class LineOfSight:
     async def start(self) -> None:
         """Take the lock, open the database, check the token with Slack, start the scheduler."""
         self.lock.acquire()
+        if self.config.min_group_size == 1:
+            logger.warning(
+                "MIN_GROUP_SIZE is 1: figures are shown for groups of any size, so a person's "
+                "own acknowledgement can be told apart. Use it only for a small pilot."
+            )
         try:
             await self.storage.open()
             interrupted = await self.storage.publications.mark_interrupted()

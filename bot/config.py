@@ -35,7 +35,8 @@ VARIABLES: dict[str, str] = {
     "TIMEZONE": "Time zone for showing and scheduling times. Default Europe/London",
     "SENIOR_MANAGERS": "Who may publish: comma-separated user ids (U…) and/or @user-group handles.",
     "ENGAGEMENT_LEADS": "Who may see results: comma-separated user ids and/or @user-group handles.",
-    "MIN_GROUP_SIZE": "Smallest group whose figures are ever shown. Default 10",
+    "MIN_GROUP_SIZE": "Smallest group whose figures are ever shown; 1 shows every figure "
+    "(a pilot). Default 10",
     "ACCESS_CONTACT": "Who people should ask to be given a role, named in refusals. "
     "Default: your engagement lead",
     "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR. Default INFO",

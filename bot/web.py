@@ -15,7 +15,6 @@ None of the refusals reaches a listener or writes anything.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -111,19 +110,26 @@ class SlackEndpoint:
         except web.HTTPRequestEntityTooLarge:
             return _refuse(413, "too large", started)
         headers = request.headers
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            # Slack's bodies are UTF-8, and its verifier signs text: this one cannot be verified.
+            return _refuse(401, "refused (body cannot be verified)", started)
         if not self._verifier.is_valid(
-            body=raw,
+            body=text,
             timestamp=headers.get("X-Slack-Request-Timestamp"),
             signature=headers.get("X-Slack-Signature"),
         ):
             return _refuse(401, "refused (bad or missing signature)", started)
         try:
             bolt_request = AsyncBoltRequest(
-                body=raw.decode("utf-8"),
+                body=text,
                 query=request.query_string,
                 headers={k.lower(): v for k, v in headers.items()},
             )
-        except (UnicodeDecodeError, json.JSONDecodeError, ValueError, TypeError):
+        except (ValueError, TypeError, AttributeError, KeyError):  # JSON errors are ValueErrors
+            # Bolt reads the body as it builds the request; what it cannot read is not Slack's.
+            logger.debug("request body could not be read", exc_info=True)
             return _refuse(400, "malformed", started)
         body = bolt_request.body
         if not has_slack_shape(body):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import json
 import time
 import uuid
@@ -111,7 +112,9 @@ class SlackDriver:
             sent["X-Slack-Signature"] = self.sign(data, ts, secret)
         sent.update(headers or {})
         started = time.monotonic()
-        async with self._http().post(self.bot_url, data=data, headers=sent) as resp:
+        # aiohttp warns that a large bytes body blocks the loop; a stream of it does not.
+        sendable = io.BytesIO(data) if len(data) > 512 * 1024 else data
+        async with self._http().post(self.bot_url, data=sendable, headers=sent) as resp:
             text = await resp.text()
             elapsed = time.monotonic() - started
             parsed: Any | None = None
@@ -395,14 +398,19 @@ class SlackDriver:
             payload["container"] = {"type": "view", "view_id": view["id"]}
             payload["view"] = view
         payload["actions"] = [action]
-        # Slack never carries a response for block_actions acks; the body is ignored.
-        return await self._deliver(
+        # Slack never carries a response for block_actions acks; the body is ignored. An ack
+        # that is not a 200 within 3 s shows the person a warning on what they clicked.
+        resp = await self._deliver(
             "interactive",
             payload,
             accepts_response_payload=False,
             retry_num=retry_num,
             retry_reason="http_timeout" if retry_num else None,
         )
+        if resp.status != 200 or resp.elapsed > _ACK_DEADLINE:
+            reason = "http_service_error" if resp.status != 200 else "operation_timeout"
+            self.standin.interaction_errors.append(f"{action_id} click failed: {reason}")
+        return resp
 
     # ================================================================ views
     @staticmethod

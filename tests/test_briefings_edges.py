@@ -268,3 +268,28 @@ async def test_a_lost_connection_while_listing_members_still_answers_the_manager
     slack.workspace.channels["C0QUIET"].members.append(slack.workspace.bot_user_id)
     await publish(driver, bot)
     assert "Posted to <#C0QUIET>. I couldn't list its members" in private_replies(slack)[-1]
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        ("publish recruitment-funding", "I couldn't check who can publish just now"),
+        ("status recruitment-funding", "I couldn't check your role just now"),
+        ("list", "I couldn't check your role just now"),
+    ],
+)
+async def test_a_lost_connection_while_checking_roles_is_explained_and_posts_nothing(
+    slack, bot, driver, monkeypatch, command, expected
+):
+    import aiohttp
+
+    async def drop(**kwargs):
+        raise aiohttp.ServerDisconnectedError()
+
+    monkeypatch.setattr(bot.deps.roles._client, "usergroups_list", drop)
+    response = await driver.slash_command(SENIOR_MANAGER, "/brief", command)
+    await bot.work.idle()
+    assert response.status == 200
+    [reply] = private_replies(slack)
+    assert expected in reply
+    assert [m for m in slack.messages("C0SWALL") if m.blocks] == []

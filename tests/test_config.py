@@ -110,3 +110,23 @@ def test_the_access_contact_is_configurable_and_has_a_sensible_default():
     assert Config.from_env(GOOD, dotenv=None).access_contact == "your engagement lead"
     config = Config.from_env({**GOOD, "ACCESS_CONTACT": "the QI Team"}, dotenv=None)
     assert config.access_contact == "the QI Team"
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        ('SLACK_SIGNING_SECRET="abc" # note', "abc"),
+        ("SLACK_SIGNING_SECRET='abc' # note", "abc"),
+        ('SLACK_SIGNING_SECRET="a#b c"', "a#b c"),
+        ("SLACK_SIGNING_SECRET=abc # note", "abc"),
+        ("SLACK_SIGNING_SECRET=a$b", "a$b"),  # a $ in a secret is not a variable
+    ],
+)
+def test_dotenv_values_lose_their_quotes_and_comments(tmp_path, line, secret):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(f"SLACK_BOT_TOKEN=xoxb-1\n{line}\n")
+    assert Config.from_env({}, dotenv=dotenv).signing_secret == secret
+
+
+def test_a_min_group_size_of_one_means_no_suppression_and_is_accepted():
+    assert Config.from_env({**GOOD, "MIN_GROUP_SIZE": "1"}, dotenv=None).min_group_size == 1

@@ -90,3 +90,12 @@ async def test_a_failing_refresh_is_not_retried_on_every_check(slack, client):
     clock.now += 61
     await roles.is_senior_manager(SENIOR_MANAGER)
     assert len(slack.calls) - before == 2
+
+
+async def test_a_network_failure_with_nothing_cached_fails_closed(slack):
+    from slack_standin.harness import free_port
+
+    unreachable = AsyncWebClient(token=BOT_TOKEN, base_url=f"http://127.0.0.1:{free_port()}/api/")
+    roles = Roles(unreachable, senior_managers=("@senior-managers",), engagement_leads=())
+    with pytest.raises(RoleCheckUnavailable):
+        await roles.is_senior_manager(SENIOR_MANAGER)

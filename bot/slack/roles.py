@@ -12,6 +12,7 @@ import logging
 import time
 from collections.abc import Callable
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -57,16 +58,19 @@ class Roles:
                 return cached[1]
             try:
                 members = await self._fetch(self._entries[role])
-            except SlackApiError as error:
+            except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+                # Slack said no, or could not be reached: the same for the person asking.
+                reason = (
+                    str(error.response.get("error"))
+                    if isinstance(error, SlackApiError)
+                    else error.__class__.__name__
+                )
                 if cached:
-                    logger.warning(
-                        "role refresh failed (%s); using the earlier list",
-                        error.response.get("error"),
-                    )
+                    logger.warning("role refresh failed (%s); using the earlier list", reason)
                     # Try Slack again in a minute, not on every check while it is failing.
                     self._members[role] = (self._clock() - self._ttl + 60, cached[1])
                     return cached[1]
-                raise RoleCheckUnavailable(str(error.response.get("error"))) from error
+                raise RoleCheckUnavailable(reason) from error
             self._members[role] = (self._clock(), members)
             return members
 

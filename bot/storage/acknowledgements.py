@@ -37,13 +37,14 @@ class Acknowledgements:
         version: int,
         user_id: str,
         now: datetime,
-        timeout: float | None = ACK_WRITE_TIMEOUT,
+        timeout: float | None = None,
     ) -> AckResult | None:
         """Record that someone acknowledged a briefing version, once, whatever the retries.
 
         None (and nothing stored) when that version was never posted: the button is not ours or
         the post is gone. Raises `WriteTimeout` (keeping nothing) if it cannot commit within
-        `timeout`. One transaction, one trip to the writer thread: a click is on the hot path.
+        `timeout` (default `ACK_WRITE_TIMEOUT`). One transaction, one trip to the writer
+        thread: a click is on the hot path.
         """
 
         at_now = utc_iso(now)
@@ -68,7 +69,9 @@ class Acknowledgements:
             ).fetchone()[0]
             return AckResult(new=cursor.rowcount == 1, acknowledged_at=at, title=posted[0])
 
-        return await self._w.write(record, timeout=timeout)
+        return await self._w.write(
+            record, timeout=ACK_WRITE_TIMEOUT if timeout is None else timeout
+        )
 
     async def ack_summary(self, briefing_id: str, version: int) -> dict[str, int]:
         """How many people a version reached and how many of them (and in all) acknowledged."""

@@ -186,7 +186,9 @@ def build_status(
         )
         if len(unknown) == len(posts):
             return "\n".join([*lines[:2], "• Reach unknown: no channel's members could be listed."])
-    if reached < min_group:
+    if reached == 0:
+        lines.append("• It reached nobody: there was no one but bots in its channels.")
+    elif reached < min_group:
         lines.append(
             f"• Reached {reached} {'person' if reached == 1 else 'people'}. Acknowledgement "
             f"figures are only shown for groups of {min_group} or more, to protect individuals."
