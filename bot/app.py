@@ -230,8 +230,8 @@ def build_bolt_app(
         client=bolt_client,
         signing_secret=deps.config.signing_secret,
         authorize=authorize,
-        # Each listener's ack half runs before Slack gets its answer (so a 200 means stored);
-        # its lazy half runs after. See bot/deps.py.
+        # Each listener's store half runs before Slack gets its answer (so a 200 means stored);
+        # its follow-up runs after. See bot/deps.py.
         process_before_response=True,
         # HTTP mode verifies every signature before the body is parsed (bot/web.py), with the
         # verifier Bolt's middleware would use; Socket Mode needs none.

@@ -8,6 +8,7 @@ Home tab, the figures) exactly as Slack would deliver it: signed HTTP requests t
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -17,6 +18,7 @@ import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 from slack_standin import RateLimits, Seen, SlackDriver, SlackStandIn, Workspace
 from slack_standin.harness import eventually, free_port, posts, spawn_bot, wait_healthy
@@ -194,12 +196,16 @@ async def _play(
         f"3. {len(clickers)} social workers press Acknowledge; {names[clickers[0]]} presses it "
         "twice"
     )
-    for worker in clickers:
-        await driver.click(worker, post, ACK_ACTION)
-    await driver.click(clickers[0], post, ACK_ACTION)
+    answers = [await driver.click(worker, post, ACK_ACTION) for worker in clickers]
+    answers.append(await driver.click(clickers[0], post, ACK_ACTION))
     await eventually(
         lambda: len(replies(clickers[0])) == 2 and all(replies(w) for w in clickers),
         "answer every click",
+    )
+    slowest = max(a.elapsed for a in answers) * 1000
+    say(
+        f"   -> every click answered {', '.join(sorted({str(a.status) for a in answers}))} "
+        f"(slowest {slowest:.0f} ms), each only once its acknowledgement was on disk"
     )
 
     if len(workers) > 2:
@@ -215,6 +221,25 @@ async def _play(
         )
         say(f"   {names[workers[-1]]} has not acknowledged yet")
 
-    say(f"5. {names[lead]} (engagement lead) runs /brief status {BRIEFING}")
+    forger = workers[-1]
+    say(f"5. Someone without Slack's signing secret forges an Acknowledge for {names[forger]}")
+    forged = await driver.raw_post(
+        "payload=" + quote_plus(json.dumps(_forged_click(forger, post))),
+        "application/x-www-form-urlencoded",
+        secret="not-the-signing-secret",
+    )
+    say(f"   -> the bot answered {forged.status} before reading it; nothing was recorded")
+
+    say(f"6. {names[lead]} (engagement lead) runs /brief status {BRIEFING}")
     await driver.slash_command(lead, "/brief", f"status {BRIEFING}", channel_id="C0SWALL")
     await eventually(lambda: bool(replies(lead)), "answer the engagement lead")
+
+
+def _forged_click(user_id: str, post: Any) -> dict[str, Any]:
+    """An Acknowledge click shaped like Slack's, for the forgery the bot must refuse."""
+    return {
+        "type": "block_actions",
+        "user": {"id": user_id},
+        "actions": [{"action_id": ACK_ACTION, "value": f"{BRIEFING}@1"}],
+        "container": {"type": "message", "message_ts": post.ts, "channel_id": post.channel},
+    }

@@ -1,7 +1,7 @@
 """Socket Mode: Bolt's own handler, with the same request log line as HTTP mode.
 
 Requests arrive over a websocket that Slack opened with the app-level token, so there is no
-signature to check; each is acknowledged on the socket once its ack half (the write) is done.
+signature to check; each is acknowledged on the socket once its store half (the write) is done.
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.app.async_app import AsyncApp
 
+from bot.storage import WriteTimeout
+
 if TYPE_CHECKING:
     from bot.deps import Deps
 
@@ -23,7 +25,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         event_id = body.get("event_id")
         first = True
         if event.get("tab") == "home" and event_id:
-            first = await deps.storage.events.first_delivery(str(event_id), deps.clock())
+            try:
+                first = await deps.storage.events.first_delivery(
+                    str(event_id), deps.clock(), timeout=1.0
+                )
+            except WriteTimeout:
+                # Showing Home twice is harmless; leaving Slack waiting past 3 s is not.
+                first = True
         context["home_first"] = first
         await ack()
 
@@ -38,4 +46,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         await deps.home.publish(event["user"])
 
-    app.event("app_home_opened")(**deps.work.listener(ack=note_home_opened, lazy=show_home))
+    app.event("app_home_opened")(deps.work.listener(note_home_opened, follow_up=show_home))

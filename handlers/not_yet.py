@@ -41,4 +41,4 @@ def _answer(note: str) -> Any:
 def register(app: AsyncApp, deps: Deps) -> None:
     """Wire each not-yet-built command to its private "coming soon" note."""
     for command, note in MEANWHILE.items():
-        app.command(command)(**deps.work.listener(ack=_answer(note)))
+        app.command(command)(deps.work.listener(_answer(note)))

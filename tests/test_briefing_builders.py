@@ -7,9 +7,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from slack_sdk.models.blocks import ActionsBlock, HeaderBlock, SectionBlock
 
 from bot.content import load_briefings
+from bot.content.values import id_problem
 from bot.home import build_home_view
 from handlers.briefings.blocks import (
     HELP,
@@ -130,3 +133,38 @@ def test_the_home_view_stays_within_slacks_limits(waiting):
 def test_help_shows_placeholders_slack_will_not_turn_into_links():
     assert "<" not in HELP
     assert "&lt;briefing id&gt;" in HELP
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_ A", max_size=70))
+def test_an_id_content_check_accepts_is_one_the_acknowledge_button_can_carry(briefing_id):
+    accepted = id_problem(briefing_id) is None
+    carried = parse_ack_value(ack_value(briefing_id, 1)) == (briefing_id, 1)
+    assert accepted == carried
+
+
+@pytest.mark.parametrize("version", [1, 2, 999_999])
+def test_every_version_content_check_accepts_round_trips_through_the_button(version):
+    assert parse_ack_value(ack_value("pay-update", version)) == ("pay-update", version)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("id", "-pay-update"), ("version", "1000000"), ("version", "0")]
+)
+def test_ids_and_versions_the_button_cannot_carry_are_refused_by_content_check(
+    tmp_path, field, value
+):
+    from bot.content import check_content
+
+    folder = tmp_path / "briefings"
+    folder.mkdir()
+    source = (REPO / "content/briefings/triple-lock.md").read_text(encoding="utf-8")
+    lines = [
+        f"{field}: {value}" if line.startswith(f"{field}:") else line
+        for line in source.splitlines()
+    ]
+    if not any(line.startswith(f"{field}:") for line in source.splitlines()):
+        lines.insert(1, f"{field}: {value}")
+    (folder / "b.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    problems = check_content(tmp_path, LONDON)
+    assert len(problems) == 1
+    assert f"{field} " in problems[0].message

@@ -327,6 +327,47 @@ BROKEN = [
         "use a full https:// address (or mailto:)",
         id="link-not-https",
     ),
+    pytest.param(
+        VALID + "\nSee [the form](file://server/forms/Referral_(2017).docx) here.\n",
+        10,
+        "link to 'file://server/forms/Referral_(2017).docx' cannot be opened from Slack: "
+        "use a full https:// address (or mailto:)",
+        id="link-with-parentheses-not-https",
+    ),
+    pytest.param(
+        VALID + "\nOpen [the channel](slack://channel?team=T1&id=C1).\n",
+        10,
+        "link to 'slack://channel?team=T1&id=C1' cannot be opened from Slack: "
+        "use a full https:// address (or mailto:)",
+        id="link-to-slack-scheme",
+    ),
+    pytest.param(
+        VALID + "\nA paragraph that wraps\nonto [a relative link](forms/referral.docx).\n",
+        11,
+        "link to 'forms/referral.docx' cannot be opened from Slack: "
+        "use a full https:// address (or mailto:)",
+        id="relative-link-on-a-wrapped-line",
+    ),
+    pytest.param(
+        VALID + "\n- Do not [click](javascript:alert(1))\n",
+        10,
+        "link to 'javascript:alert(1)' cannot be opened from Slack: "
+        "use a full https:// address (or mailto:)",
+        id="javascript-link-in-a-list",
+    ),
+    pytest.param(
+        VALID + "\nOpen <slack://open> to see it.\n",
+        10,
+        "link to 'slack://open' cannot be opened from Slack: "
+        "use a full https:// address (or mailto:)",
+        id="autolink-to-slack-scheme",
+    ),
+    pytest.param(
+        VALID + "\nHere is ![the form](form.png).\n",
+        10,
+        "link to 'form.png' cannot be opened from Slack: use a full https:// address (or mailto:)",
+        id="image-not-https",
+    ),
 ]
 
 
@@ -339,6 +380,19 @@ def test_broken_file_reports_exact_file_line_and_fix(
     problems = check_content(tmp_path, LONDON)
 
     assert [str(p) for p in problems] == [f"{path}:{line}: {message}"]
+
+
+def test_links_that_slack_can_open_or_in_code_are_not_reported(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "links.md",
+        VALID + "\nSee [the standard](https://example.org/wiki/Foo_(bar)), "
+        "[write to us](mailto:team@example.org) and <https://www.gov.uk>.\n"
+        "\n```\n[not a link](file://server/form.docx)\n```\n"
+        "\nType `[x](slack://open)` to see.\n",
+    )
+
+    assert check_content(tmp_path, LONDON) == []
 
 
 def test_every_problem_in_a_file_is_reported_not_just_the_first(tmp_path: Path) -> None:

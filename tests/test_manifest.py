@@ -25,7 +25,7 @@ class RecordingApp:
         def listen(name, *args, **kwargs):
             if kind in self.registered:
                 self.registered[kind].add(name)
-            return lambda fn=None, **listener: fn
+            return lambda fn: fn
 
         return listen
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.slack.mrkdwn import escape, markdown_to_mrkdwn, plain_text, split_mrkdwn
+from bot.slack.mrkdwn import escape, links, markdown_to_mrkdwn, plain_text, split_mrkdwn
 
 # A link we generate: <http(s)://…|label> or <mailto:…>, with no <, > or | in the URL.
 OUR_LINK = re.compile(r"<(?:https?://|mailto:)[^<>|\s]+(?:\|[^<>|]*)?>", re.IGNORECASE)
@@ -79,15 +79,155 @@ def test_quote_marker_is_not_escaped_but_quoted_text_is() -> None:
 @pytest.mark.parametrize(
     ("md", "expected"),
     [
+        # Bold and italic together used to come out mis-nested, as `*_both*_`.
+        ("***both***", "_*both*_"),
+        ("**bold _and italic_ too**", "*bold _and italic_ too*"),
+        ("*italic **and bold** too*", "_italic *and bold* too_"),
+        ("__*x*__ and ~~**gone**~~", "*_x_* and ~*gone*~"),
+        # Slack cannot nest a marker inside itself, so the inner one is dropped.
+        ("**a **b** c**", "*a b c*"),
+        ("# A _quiet_ **loud** heading", "*A _quiet_ loud heading*"),
+    ],
+)
+def test_nested_emphasis_nests_properly(md: str, expected: str) -> None:
+    assert markdown_to_mrkdwn(md) == expected
+
+
+@pytest.mark.parametrize(
+    ("md", "expected"),
+    [
+        # Used to be left as raw Markdown.
+        (
+            "[the standard](https://example.org/wiki/Foo_(bar))",
+            "<https://example.org/wiki/Foo_(bar)|the standard>",
+        ),
+        (
+            "See [the guide](https://example.org/a_(b)_c) (and the notes).",
+            "See <https://example.org/a_(b)_c|the guide> (and the notes).",
+        ),
+        ("[form](file://server/Form_(v2).docx)", "form (file://server/Form_(v2).docx)"),
+        ('[a](https://x.org "a title")', "<https://x.org|a>"),
+        ("[a\nwrapped label](https://x.org)", "<https://x.org|a wrapped label>"),
+        ("[**bold** label](https://x.org)", "<https://x.org|bold label>"),
+        ("[](https://x.org)", "<https://x.org>"),
+        (
+            "See [the guide][g].\n\n[g]: https://x.org/?a=1&b=2",
+            "See <https://x.org/?a=1&amp;b=2|the guide>.",
+        ),
+        ("[ref][r]\n\n[r]: slack://open", "ref (slack://open)"),
+        ("[relative](forms/referral.docx)", "relative (forms/referral.docx)"),
+        ("<team@example.org> and <slack://open>", "team@example.org and slack://open"),
+        ("![the new team](https://x.org/team.png)", "the new team (https://x.org/team.png)"),
+        ("[![logo](https://x.org/logo.png)](https://x.org)", "<https://x.org|logo>"),
+    ],
+)
+def test_links(md: str, expected: str) -> None:
+    assert markdown_to_mrkdwn(md) == expected
+
+
+@pytest.mark.parametrize(
+    ("md", "expected"),
+    [
+        ("<b>bold</b> & <i>co</i>", "&lt;b&gt;bold&lt;/b&gt; &amp; &lt;i&gt;co&lt;/i&gt;"),
+        ("<!channel>\n\nHello", "&lt;!channel&gt;\n\nHello"),
+        ("<div>\n**inside**\n</div>", "&lt;div&gt; *inside* &lt;/div&gt;"),
+        ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+        ("A <!-- note --> B", "A B"),
+        ("wrapped\n<!-- note -->\nline", "wrapped line"),
+        ("One\n\n<!-- a note\n\nof two paragraphs -->\n\nTwo", "One\n\nTwo"),
+        ("One\n\n<!-- a note -->\nTwo", "One\n\nTwo"),
+        ("<!-- never closed\n\nText", "&lt;!-- never closed\n\nText"),
+        ("`<!-- code -->`", "`&lt;!-- code --&gt;`"),
+        ("AT&amp;T &lt;b&gt; &#60;!channel&#62;", "AT&amp;T &lt;b&gt; &lt;!channel&gt;"),
+    ],
+)
+def test_raw_html_is_escaped_and_comments_dropped(md: str, expected: str) -> None:
+    assert markdown_to_mrkdwn(md) == expected
+
+
+@pytest.mark.parametrize(
+    ("md", "expected"),
+    [
+        ("- a\n  - b\n    - c\n- d", "• a\n  • b\n    • c\n• d"),
+        ("1. one\n   - sub\n   - sub\n2. two", "1. one\n   • sub\n   • sub\n2. two"),
+        ("- mixed\n  1. first\n  2. second", "• mixed\n  1. first\n  2. second"),
+        ("3) three\n4) four", "3) three\n4) four"),
+        ("- a\n\n  more about a\n- b", "• a\n\n  more about a\n• b"),
+        ("- a  \n  hard break", "• a\n  hard break"),
+        ("Intro:\n- a\n- b\n\nAfter.", "Intro:\n• a\n• b\n\nAfter."),
+        ("- > quoted", "• &gt; quoted"),
+        ("> - in a quote\n>\n> > nested", "> • in a quote\n>\n> nested"),
+    ],
+)
+def test_nested_lists_and_quotes(md: str, expected: str) -> None:
+    assert markdown_to_mrkdwn(md) == expected
+
+
+@pytest.mark.parametrize(
+    ("md", "expected"),
+    [
+        ("# Title\nText\n\n---\n\nAfter", "*Title*\nText\n\n———\n\nAfter"),
+        ("Line one\\\nline two", "Line one\nline two"),
+        ("~~~\n<x> & y\n~~~", "```\n&lt;x&gt; &amp; y\n```"),
+        ("Text\n\n    indented <code>", "Text\n\n```\nindented &lt;code&gt;\n```"),
+        (
+            "| Who | When |\n|---|---|\n| A & B | `<today>` |",
+            "Who | When\nA &amp; B | `&lt;today&gt;`",
+        ),
+    ],
+)
+def test_other_blocks(md: str, expected: str) -> None:
+    assert markdown_to_mrkdwn(md) == expected
+
+
+@pytest.mark.parametrize(
+    ("md", "expected"),
+    [
         ("# Title\n\n**Bold** and _it_ and `code`", "Title\n\nBold and it and code"),
         ("[the report](https://gov.uk) & <more>", "the report & <more>"),
         ("- one\n- two", "• one\n• two"),
         ("> quoted\n> text", "quoted text"),
         ("```\nx = 1\n```", "x = 1"),
+        ("***both*** and ~~gone~~", "both and gone"),
+        ("[the standard](https://example.org/wiki/Foo_(bar))", "the standard"),
+        ("![the new team](https://x.org/team.png)", "the new team"),
+        ("<!-- note -->Visible <b>", "Visible <b>"),
+        ("- a\n  - b", "• a\n  • b"),
     ],
 )
 def test_plain_text_strips_markdown_without_escaping(md: str, expected: str) -> None:
     assert plain_text(md) == expected
+
+
+def test_links_gives_each_link_with_its_line_skipping_code() -> None:
+    md = "\n".join(
+        [
+            "First [a](https://a.org) and <slack://open>",  # 0
+            "",
+            "```",
+            "[not a link](file://x)",
+            "```",
+            "",
+            "A paragraph that wraps",  # 6
+            "onto [b](forms/b.docx) with ![c](c.png)  ",
+            "after a hard break [d](https://example.org/Foo_(bar))",
+            "- item [e](javascript:x)",  # 9
+            "",
+            "[f][ref]",  # 11
+            "",
+            "[ref]: mailto:team@example.org",
+        ]
+    )
+
+    assert links(md) == [
+        (0, "https://a.org"),
+        (0, "slack://open"),
+        (7, "forms/b.docx"),
+        (7, "c.png"),
+        (8, "https://example.org/Foo_(bar)"),
+        (9, "javascript:x"),
+        (11, "mailto:team@example.org"),
+    ]
 
 
 def test_split_prefers_paragraph_then_line_then_word() -> None:
@@ -130,6 +270,12 @@ def test_split_of_empty_text_is_no_chunks() -> None:
 
 
 @given(ANY_TEXT)
+def test_plain_text_and_links_accept_any_text(s: str) -> None:
+    plain_text(s)
+    assert all(0 <= line <= s.count("\n") + s.count("\r") for line, _ in links(s))
+
+
+@given(ANY_TEXT)
 def test_escape_leaves_no_angle_brackets(s: str) -> None:
     assert "<" not in escape(s)
     assert ">" not in escape(s)
@@ -144,7 +290,8 @@ def test_mrkdwn_has_no_mentions_and_only_our_links(s: str) -> None:
     without_links = OUR_LINK.sub("", out)
     assert "<" not in without_links
     assert ">" not in re.sub(r"(?m)^> ?", "", without_links)  # only quote markers remain
-    assert len(OUR_LINK.findall(out)) <= s.count("](")
+    # A link comes from `[text](url)` or a reference definition, `[text]: url`.
+    assert len(OUR_LINK.findall(out)) <= s.count("](") + s.count("]:")
 
 
 def _rejoins(text: str, chunks: list[str]) -> bool:

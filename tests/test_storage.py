@@ -191,3 +191,55 @@ async def test_only_the_latest_posted_version_waits_for_acknowledgement(storage)
     await storage.acknowledgements.record_ack(briefing_id="b", version=2, user_id="U1", now=NOW)
     assert await storage.acknowledgements.awaiting_ack("U1") == []
     assert await storage.publications.latest_posted_version("never-posted") is None
+
+
+async def test_a_read_never_queues_behind_a_slow_write(storage):
+    import time
+
+    def slow(db):
+        time.sleep(0.5)
+        db.execute("INSERT INTO heartbeat (id, at) VALUES (7, 'x')")
+
+    writing = asyncio.create_task(storage.writer.write(slow))
+    await asyncio.sleep(0.05)  # the writer thread is now busy
+    started = time.perf_counter()
+    count = await storage.writer.read(
+        lambda db: db.execute("SELECT COUNT(*) FROM heartbeat").fetchone()[0]
+    )
+    assert time.perf_counter() - started < 0.3
+    assert count == 0  # it reads what is committed, not the write in progress
+    await writing
+
+
+async def test_a_write_queued_past_its_deadline_never_runs(storage):
+    import time
+
+    from bot.storage import WriteTimeout
+
+    ran = []
+
+    def slow(db):
+        time.sleep(0.4)
+
+    def queued(db):
+        ran.append(True)
+        db.execute("INSERT INTO heartbeat (id, at) VALUES (8, 'x')")
+
+    first = asyncio.create_task(storage.writer.write(slow))
+    await asyncio.sleep(0.05)  # the writer thread is now busy with `slow`
+    with pytest.raises(WriteTimeout):
+        await storage.writer.write(queued, timeout=0.1)
+    await first
+    await asyncio.sleep(0.05)
+    assert ran == []
+    assert await storage.call(lambda db: db["heartbeat"].count) == 0
+
+
+async def test_a_write_that_fails_half_way_keeps_nothing(storage):
+    def half(db):
+        db.execute("INSERT INTO heartbeat (id, at) VALUES (9, 'x')")
+        raise RuntimeError("disk trouble")
+
+    with pytest.raises(RuntimeError):
+        await storage.writer.write(half)
+    assert await storage.call(lambda db: db["heartbeat"].count) == 0

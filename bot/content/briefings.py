@@ -35,7 +35,7 @@ from bot.content.values import (
     parse_audience,
     parse_local_time,
 )
-from bot.slack.mrkdwn import LINK_PATTERN, is_linkable_url, plain_text
+from bot.slack.mrkdwn import is_linkable_url, links, plain_text
 
 Deliver = Literal["channel", "dm", "both"]
 
@@ -330,22 +330,16 @@ def _question(
 
 def _check_links(doc: Document, problems: list[Problem]) -> None:
     """Flag links Slack cannot open; they would be shown as text."""
-    in_fence = False
-    for offset, line in enumerate(doc.body.split("\n")):
-        if line.lstrip().startswith(("```", "~~~")):
-            in_fence = not in_fence
-        if in_fence:
-            continue
-        for m in LINK_PATTERN.finditer(line):
-            if not is_linkable_url(m["url"]):
-                problems.append(
-                    Problem(
-                        doc.path,
-                        doc.body_line + offset,
-                        f"link to {m['url']!r} cannot be opened from Slack: use a full https:// "
-                        "address (or mailto:)",
-                    )
+    for offset, url in links(doc.body):
+        if not is_linkable_url(url):
+            problems.append(
+                Problem(
+                    doc.path,
+                    doc.body_line + offset,
+                    f"link to {url!r} cannot be opened from Slack: use a full https:// "
+                    "address (or mailto:)",
                 )
+            )
 
 
 def _first_paragraph(body: str) -> str:

@@ -19,9 +19,8 @@ def make_client(
 
     Passing `retry_handlers` replaces slack_sdk's default list, so the connection-error handler
     the default would have given is listed again here. Bolt gets a client `with_token=False`
-    and no shared session: it takes the token from our `authorize` answer for each request, and
-    Bolt deep-copies each request (client included) for its lazy listeners, which a shared
-    aiohttp session cannot survive. Listeners use `deps.client` instead.
+    and no session of ours: it takes the token from our `authorize` answer for each request, and
+    our listeners never use it (they use `deps.client`), so it needs no connections kept open.
     """
     return AsyncWebClient(
         token=config.bot_token if with_token else None,

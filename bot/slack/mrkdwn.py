@@ -1,26 +1,38 @@
 """Safe Slack mrkdwn from the Markdown that authors write.
 
 Slack treats `&`, `<` and `>` as control characters: `<!channel>`, `<@U…>`, `<!subteam^…>` and
-`<https://evil|innocent>` are live mentions and disguised links. Everything here escapes first, so
-the only `<…>` in our output are links we built ourselves from `[text](https://…)` syntax.
+`<https://evil|innocent>` are live mentions and disguised links. Everything here escapes all
+author text, so the only `<…>` in our output are links we built ourselves from `[text](url)`
+syntax with an http, https or mailto URL; any other link target is shown as text. Raw HTML is
+never passed through: comments are dropped and any other tag is shown as escaped text.
 
-Only the subset of Markdown that briefings use is supported: paragraphs, headings, bold, italic,
-strike, code spans, fenced code, bullet and numbered lists, quotes and links. Soft-wrapped lines
-are joined into one line (authors wrap at 100 columns; phones should reflow), a line ending in two
-spaces or a backslash keeps its line break, and a blank line starts a new paragraph.
+Briefings use paragraphs, headings, bold, italic, strike, code spans, fenced code, bullet and
+numbered lists, quotes and links. Soft-wrapped lines are joined into one line (authors wrap at 100
+columns; phones should reflow), a line ending in two spaces or a backslash keeps its line break,
+and a blank line starts a new paragraph. What Slack cannot show is simplified: a table becomes one
+plain line per row, an image its alt text and address.
 """
+
+# Markdown is parsed by markdown-it-py: a well-kept CommonMark parser, so nesting, emphasis and
+# links behave as authors expect from any other Markdown tool. The renderer is ours: Slack mrkdwn
+# is not HTML, and the escaping in it is our security boundary, so it walks markdown-it's tokens
+# and escapes every piece of author text itself.
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from markdown_it import MarkdownIt
+from markdown_it.rules_block import StateBlock
+from markdown_it.tree import SyntaxTreeNode
+
 __all__ = [
-    "LINK_PATTERN",
     "escape",
     "is_linkable_url",
+    "links",
     "markdown_to_mrkdwn",
     "plain_text",
     "split_mrkdwn",
@@ -38,28 +50,52 @@ def escape(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Inline formatting
+# Parsing
 
-# \x00-\x04 are our own placeholders and bold markers; they are removed from input first so that
-# author text can never forge one.
-_CONTROL = re.compile(r"[\x00-\x04]")
-_PLACEHOLDER = re.compile(r"\x02(\d+)\x03")
-_BOLD_MARK = "\x04"
 
-_CODE_SPAN = re.compile(r"(`+)(?P<code>[^`\n](?:.*?[^`\n])?)\1(?!`)")
-LINK_PATTERN = re.compile(
-    r"\[(?P<text>[^\[\]\n\x02\x03]*)\]\((?P<url>[^()\s\x02\x03]*)(?:[ \t]+\"[^\"\n]*\")?\)"
-)
-"""A Markdown inline link, `[text](url)` with an optional `"title"`."""
-_AUTOLINK = re.compile(r"<(?P<url>(?:https?://|mailto:)[^\s<>]+)>", re.IGNORECASE)
+class _Parser(MarkdownIt):
+    def validateLink(self, url: str) -> bool:
+        # markdown-it drops `javascript:`, `file:` and the like as links, leaving raw Markdown.
+        # We want every link parsed, so that we can show it as text and `content check` can
+        # name it; which targets become Slack links is decided by `is_linkable_url`.
+        return True
+
+
+def _comment_block(state: StateBlock, start: int, end: int, silent: bool) -> bool:
+    """An HTML comment on lines of its own, which may hold blank lines: dropped when rendered.
+
+    Only when nothing follows its `-->`; a comment within a paragraph is an inline token.
+    """
+    if silent or state.is_code_block(start):
+        return False
+    pos = state.bMarks[start] + state.tShift[start]
+    if not state.src.startswith("<!--", pos, state.eMarks[start]):
+        return False
+    line, search_from = start, pos + 2  # `<!-->` is a whole (empty) comment
+    while line < end:
+        if line > start and state.sCount[line] < state.blkIndent and not state.isEmpty(line):
+            return False  # the container (a list item, a quote) ended first
+        close = state.src.find("-->", search_from, state.eMarks[line])
+        if close >= 0:
+            if state.src[close + 3 : state.eMarks[line]].strip():
+                return False
+            state.line = line + 1
+            token = state.push("html_comment", "", 0)
+            token.map = [start, line + 1]
+            return True
+        line += 1
+        if line < end:
+            search_from = state.bMarks[line] + state.tShift[line]
+    return False  # never closed: shown as text, where the author will notice
+
+
+# `html` lets markdown-it recognise inline HTML, so that comments can be dropped and every other
+# tag escaped as text. HTML *blocks* are off, so a `<div>` line is an ordinary paragraph, but a
+# comment of its own lines (perhaps several paragraphs of notes) is dropped as a block.
+_MD = _Parser("commonmark", {"html": True}).enable(["strikethrough", "table"]).disable("html_block")
+_MD.block.ruler.before("heading", "html_comment", _comment_block)
+
 _LINKABLE = re.compile(r"(?:https?://|mailto:)[^\s]", re.IGNORECASE)
-
-_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)")
-_ITALIC = re.compile(
-    r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])|(?<!\w)_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)"
-)
-_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 
 
 def is_linkable_url(url: str) -> bool:
@@ -70,6 +106,11 @@ def is_linkable_url(url: str) -> bool:
     return bool(_LINKABLE.match(url))
 
 
+def _shown_url(href: str) -> str:
+    # markdown-it percent-encodes a link's URL; this is the URL as the author wrote it.
+    return _MD.normalizeLinkText(href)
+
+
 def _escape_url(url: str) -> str:
     # Inside <url|text> a `|` or `>` would end the URL early: percent-encode them (and `<`).
     url = url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E")
@@ -77,184 +118,213 @@ def _escape_url(url: str) -> str:
 
 
 def _link_label(text: str) -> str:
-    # Slack link text cannot contain `|` (it would start a second label) or a raw `>`.
-    return escape(_inline(text, "plain")).replace("|", "¦")
+    # Slack link text cannot contain `|` (it would start a second label) or a raw `>`, and is
+    # one line.
+    return escape(" ".join(text.split())).replace("|", "¦")
 
 
-def _inline(text: str, mode: _Mode, *, in_heading: bool = False) -> str:
-    """Render one block's inline Markdown; escaped for mrkdwn, plain for `plain`."""
-    text = _CONTROL.sub("", text)
-    stash: list[str] = []
+def links(md: str) -> list[tuple[int, str]]:
+    """Every link, autolink and image in `md`: (0-based line within `md`, URL as written).
 
-    def keep(rendered: str) -> str:
-        stash.append(rendered)
-        return f"\x02{len(stash) - 1}\x03"
-
-    def code(m: re.Match[str]) -> str:
-        body = m["code"].strip() or m["code"]
-        return keep(f"`{escape(body)}`" if mode == "mrkdwn" else body)
-
-    def link(m: re.Match[str]) -> str:
-        label, url = m["text"].strip(), m["url"]
-        if mode == "plain":
-            return keep(_inline(label, "plain") if label else url)
-        if is_linkable_url(url):
-            return keep(
-                f"<{_escape_url(url)}|{_link_label(label)}>" if label else f"<{_escape_url(url)}>"
-            )
-        # Not a link we allow: show it as text, so a `tel:` number or the like is not lost.
-        shown = f"{_inline(label, 'plain')} ({url})" if label and url else (label or url)
-        return keep(escape(shown))
-
-    def autolink(m: re.Match[str]) -> str:
-        # `<https://…>` becomes a bare URL, which Slack links by itself.
-        return keep(escape(m["url"]) if mode == "mrkdwn" else m["url"])
-
-    text = _CODE_SPAN.sub(code, text)
-    text = LINK_PATTERN.sub(link, text)
-    text = _AUTOLINK.sub(autolink, text)
-    if mode == "mrkdwn":
-        text = escape(text)
-    text = _BOLD.sub(lambda m: f"{_BOLD_MARK}{m[1] or m[2]}{_BOLD_MARK}", text)
-    if mode == "mrkdwn":
-        text = _ITALIC.sub(lambda m: f"_{m[1] or m[2]}_", text)
-        text = _STRIKE.sub(lambda m: f"~{m[1]}~", text)
-        text = text.replace(_BOLD_MARK, "" if in_heading else "*")
-    else:
-        text = _ITALIC.sub(lambda m: m[1] or m[2], text)
-        text = _STRIKE.sub(lambda m: m[1], text)
-        text = text.replace(_BOLD_MARK, "")
-    return _PLACEHOLDER.sub(lambda m: stash[int(m[1])], text)
+    Links in code are not links. A code span that wraps onto a new line can leave a later link on
+    the same paragraph one line early (markdown-it does not keep the span's line break).
+    """
+    found: list[tuple[int, str]] = []
+    for token in _MD.parse(md):
+        if token.type != "inline" or token.map is None or token.children is None:
+            continue
+        line = token.map[0]
+        pending = list(reversed(token.children))
+        while pending:
+            child = pending.pop()
+            if child.type in ("softbreak", "hardbreak"):
+                line += 1
+            elif child.type == "html_inline":
+                line += child.content.count("\n")
+            elif child.type == "link_open":
+                found.append((line, _shown_url(str(child.attrs.get("href", "")))))
+            elif child.type == "image":
+                found.append((line, _shown_url(str(child.attrs.get("src", "")))))
+                pending.extend(reversed(child.children or []))  # line breaks in the alt text
+    return found
 
 
 # ---------------------------------------------------------------------------------------------
-# Blocks
+# Rendering: markdown-it's syntax tree to mrkdwn (escaped) or plain text (not escaped)
 
-_FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})")
-_HEADING = re.compile(r"^ {0,3}#{1,6}(?:[ \t]+(?P<text>.*?))?(?:[ \t]+#+)?[ \t]*$")
-_RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_BULLET = re.compile(r"^(?P<indent>[ \t]*)[-*+][ \t]+(?P<text>.*)$")
-_NUMBER = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>\d{1,9}[.)])[ \t]+(?P<text>.*)$")
-_QUOTE = re.compile(r"^ {0,3}>[ \t]?(?P<text>.*)$")
-
-_Kind = Literal["para", "heading", "bullet", "number", "quote", "code", "rule", "blank"]
+_MARKERS = {"strong": "*", "em": "_", "s": "~"}
 
 
-@dataclass
-class _Block:
-    kind: _Kind
-    text: str = ""
-    indent: str = ""
-    marker: str = ""
+@dataclass(frozen=True)
+class _Renderer:
+    mode: _Mode
+    lines: Sequence[str]  # the source, to see where the author left a blank line
 
+    def text(self, text: str) -> str:
+        return escape(text) if self.mode == "mrkdwn" else text
 
-def _blocks(md: str) -> Iterator[_Block]:
-    """Split Markdown into blocks, joining soft-wrapped lines into their block."""
-    lines = _HTML_COMMENT.sub("", md.replace("\r\n", "\n").replace("\r", "\n")).split("\n")
-    current: _Block | None = None
-    hard_break = False
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        i += 1
-        if (fence := _FENCE.match(line)) is not None:
-            if current:
-                yield current
-                current = None
-            marker = fence["fence"]
-            code: list[str] = []
-            while i < len(lines) and not lines[i].strip().startswith(marker):
-                code.append(lines[i])
-                i += 1
-            i += 1  # the closing fence (an unclosed fence runs to the end)
-            yield _Block("code", "\n".join(code))
-            continue
-        if not line.strip():
-            if current:
-                yield current
-                current = None
-            yield _Block("blank")
-            continue
-        if (m := _HEADING.match(line)) is not None:
-            block = _Block("heading", (m["text"] or "").strip())
-        elif _RULE.match(line):
-            block = _Block("rule")
-        elif (m := _BULLET.match(line)) is not None:
-            block = _Block("bullet", m["text"].strip(), m["indent"])
-        elif (m := _NUMBER.match(line)) is not None:
-            block = _Block("number", m["text"].strip(), m["indent"], m["marker"])
-        elif (m := _QUOTE.match(line)) is not None:
-            inner = m["text"].lstrip("> \t")
-            if current and current.kind == "quote" and current.text and inner.strip():
-                current.text += ("\n" if hard_break else " ") + _strip_break(inner)
-                hard_break = _has_hard_break(inner)
+    # -- blocks ---------------------------------------------------------------------------------
+
+    def blocks(self, nodes: Sequence[SyntaxTreeNode], *, quoted: bool, listed: bool) -> str:
+        """Render sibling blocks, a blank line between them where the author left one."""
+        out = ""
+        blank = False
+        for node in nodes:
+            blank = blank or self.blank_before(node)
+            rendered = self.block(node, quoted=quoted, listed=listed)
+            if not rendered:
+                continue  # a comment, a rule in plain text: its blank line still counts
+            if out:
+                out += "\n\n" if blank else "\n"
+            out += rendered
+            blank = False
+        return out
+
+    def blank_before(self, node: SyntaxTreeNode) -> bool:
+        if node.map is None or node.map[0] == 0:
+            return False
+        return not self.lines[node.map[0] - 1].strip(" \t>")
+
+    def block(self, node: SyntaxTreeNode, *, quoted: bool, listed: bool) -> str:
+        kind = node.type
+        if kind == "paragraph":
+            return self.inline(node.children).strip()
+        if kind == "heading":
+            text = self.inline(node.children, heading=True).strip()
+            return f"*{text}*" if text and self.mode == "mrkdwn" else text
+        if kind in ("bullet_list", "ordered_list"):
+            return self.blocks(node.children, quoted=quoted, listed=listed)
+        if kind == "list_item":
+            return self.list_item(node, quoted=quoted)
+        if kind == "blockquote":
+            return self.quote(node, quoted=quoted, listed=listed)
+        if kind in ("fence", "code_block"):
+            code = node.content.removesuffix("\n")
+            return f"```\n{escape(code)}\n```" if self.mode == "mrkdwn" else code
+        if kind == "hr":
+            return "———" if self.mode == "mrkdwn" else ""
+        if kind == "table":
+            rows = [row for part in node.children for row in part.children]
+            return "\n".join(
+                " | ".join(self.inline(cell.children).strip() for cell in row.children)
+                for row in rows
+            )
+        if kind == "inline":
+            return self.inline([node])
+        if kind == "html_comment":
+            return ""
+        # Nothing else is enabled; should markdown-it grow a block, show it as text.
+        if node.children:
+            return self.blocks(node.children, quoted=quoted, listed=listed)
+        return self.text(node.content.strip())
+
+    def list_item(self, node: SyntaxTreeNode, *, quoted: bool) -> str:
+        parent = node.parent
+        ordered = parent is not None and parent.type == "ordered_list"
+        marker = f"{node.info}{node.markup}" if ordered else "•"
+        body = self.blocks(node.children, quoted=quoted, listed=True)
+        first, *rest = body.split("\n")
+        indent = " " * (len(marker) + 1)  # nested lists and later lines line up under the text
+        return "\n".join(
+            [f"{marker} {first}".rstrip(), *(f"{indent}{line}" if line else "" for line in rest)]
+        )
+
+    def quote(self, node: SyntaxTreeNode, *, quoted: bool, listed: bool) -> str:
+        body = self.blocks(node.children, quoted=True, listed=listed)
+        if quoted or self.mode == "plain":
+            return body  # Slack has no quotes within quotes
+        # Slack quotes line by line, and only from the start of a line: this `>` is ours, so it
+        # is not escaped. Inside a list it would not start the line, so it is shown as text.
+        marker = "&gt;" if listed else ">"
+        return "\n".join(f"{marker} {line}".rstrip() for line in body.split("\n"))
+
+    # -- inline ---------------------------------------------------------------------------------
+
+    def inline(
+        self,
+        nodes: Sequence[SyntaxTreeNode],
+        *,
+        heading: bool = False,
+        open_markers: frozenset[str] = frozenset(),
+    ) -> str:
+        out = ""
+        after_comment = False
+        for node in nodes:
+            if node.type == "html_inline" and node.content.startswith("<!--"):
+                after_comment = True  # a note between authors: dropped
                 continue
-            block = _Block("quote", _strip_break(inner))
-            hard_break = _has_hard_break(inner)
-        elif current and current.kind in ("para", "bullet", "number", "quote"):
-            current.text += ("\n" if hard_break else " ") + _strip_break(line.strip())
-            hard_break = _has_hard_break(line)
-            continue
-        else:
-            block = _Block("para", _strip_break(line.strip()))
-            hard_break = _has_hard_break(line)
-            if current:
-                yield current
-            current = block
-            continue
-        if block.kind in ("bullet", "number"):
-            hard_break = _has_hard_break(line)
-            block.text = _strip_break(block.text)
-        if current:
-            yield current
-            current = None
-        if block.kind in ("heading", "rule"):
-            yield block
-        else:
-            current = block
-    if current:
-        yield current
+            piece = self.inline_piece(node, heading=heading, open_markers=open_markers)
+            if after_comment and out.endswith((" ", "\n")):
+                piece = piece.lstrip(" ")  # no double space where the comment was
+            after_comment = False
+            out += piece
+        return out
+
+    def inline_piece(
+        self, node: SyntaxTreeNode, *, heading: bool, open_markers: frozenset[str]
+    ) -> str:
+        kind = node.type
+        if kind == "text":
+            return self.text(node.content)
+        if kind == "softbreak":
+            return " "
+        if kind == "hardbreak":
+            return "\n"
+        if kind == "code_inline":
+            return f"`{escape(node.content)}`" if self.mode == "mrkdwn" else node.content
+        if kind in _MARKERS:
+            return self.emphasis(node, heading=heading, open_markers=open_markers)
+        if kind == "link":
+            return self.link(node)
+        if kind == "image":
+            return self.image(node)
+        if node.children:  # the inline container itself
+            return self.inline(node.children, heading=heading, open_markers=open_markers)
+        # Any other tag is shown as typed; so would be anything markdown-it might add.
+        return self.text(node.content)
+
+    def emphasis(self, node: SyntaxTreeNode, *, heading: bool, open_markers: frozenset[str]) -> str:
+        marker = _MARKERS[node.type]
+        inner = self.inline(node.children, heading=heading, open_markers=open_markers | {marker})
+        if self.mode == "plain" or not inner or marker in open_markers:
+            return inner  # Slack cannot nest a marker in itself: `*a *b* c*` would break
+        if heading and marker == "*":
+            return inner  # the heading is bold already
+        return f"{marker}{inner}{marker}"
+
+    def link(self, node: SyntaxTreeNode) -> str:
+        href = str(node.attrs.get("href", ""))
+        url = _shown_url(href)
+        label = " ".join(_PLAIN.inline(node.children).split())
+        if self.mode == "plain":
+            return label or url
+        if node.markup == "autolink":
+            # `<https://…>` becomes a bare URL, which Slack links by itself.
+            return escape(label or url)
+        if is_linkable_url(url):
+            target = _escape_url(href)
+            return f"<{target}|{_link_label(label)}>" if label else f"<{target}>"
+        # Not a link we allow: show it as text, so a `tel:` number or the like is not lost.
+        return escape(f"{label} ({url})" if label and url else (label or url))
+
+    def image(self, node: SyntaxTreeNode) -> str:
+        # Slack cannot show an image inside text: its description, and where it is.
+        url = _shown_url(str(node.attrs.get("src", "")))
+        alt = " ".join(_PLAIN.inline(node.children).split())
+        if self.mode == "plain":
+            return alt or url
+        return escape(f"{alt} ({url})" if alt and url else (alt or url))
 
 
-def _has_hard_break(line: str) -> bool:
-    return line.endswith("  ") or line.rstrip().endswith("\\")
-
-
-def _strip_break(text: str) -> str:
-    text = text.rstrip()
-    return text[:-1].rstrip() if text.endswith("\\") else text
+_PLAIN = _Renderer("plain", ())  # for link labels and alt text, which are never formatted
 
 
 def _render(md: str, mode: _Mode) -> str:
-    out: list[str] = []
-    for block in _blocks(md):
-        if block.kind == "blank":
-            if out and out[-1] != "":
-                out.append("")
-            continue
-        if block.kind == "code":
-            out.append(f"```\n{escape(block.text)}\n```" if mode == "mrkdwn" else block.text)
-        elif block.kind == "rule":
-            if mode == "mrkdwn":
-                out.append("———")
-        elif block.kind == "heading":
-            text = _inline(block.text, mode, in_heading=True)
-            if text.strip():
-                out.append(f"*{text}*" if mode == "mrkdwn" else text)
-        elif block.kind == "bullet":
-            out.append(f"{block.indent}• {_inline(block.text, mode)}")
-        elif block.kind == "number":
-            out.append(f"{block.indent}{block.marker} {_inline(block.text, mode)}")
-        elif block.kind == "quote":
-            text = _inline(block.text, mode)
-            if mode == "mrkdwn":
-                # Slack quotes line by line; this `>` is ours, so it is not escaped.
-                out.append("\n".join(f"> {part}".rstrip() for part in text.split("\n")))
-            else:
-                out.append(text)
-        else:
-            out.append(_inline(block.text, mode))
-    return "\n".join(out).strip("\n")
+    tree = SyntaxTreeNode(_MD.parse(md))
+    # markdown-it's line numbers count lines as its own normalisation splits them.
+    lines = re.split(r"\r\n|\r|\n", md)
+    renderer = _Renderer(mode, lines)
+    return renderer.blocks(tree.children, quoted=False, listed=False).strip("\n")
 
 
 def markdown_to_mrkdwn(md: str) -> str:

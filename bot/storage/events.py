@@ -15,8 +15,13 @@ class Events:
     def __init__(self, writer: Writer):
         self._w = writer
 
-    async def first_delivery(self, event_id: str, now: datetime) -> bool:
-        """True the first time an Events API `event_id` is seen; Slack retries reuse the id."""
+    async def first_delivery(
+        self, event_id: str, now: datetime, *, timeout: float | None = None
+    ) -> bool:
+        """True the first time an Events API `event_id` is seen; Slack retries reuse the id.
+
+        Raises `WriteTimeout` if it cannot be noted within `timeout`.
+        """
 
         def mark(db: Database) -> bool:
             cursor = db.execute(
@@ -25,7 +30,7 @@ class Events:
             )
             return cursor.rowcount == 1
 
-        return await self._w.write(mark)
+        return await self._w.write(mark, timeout=timeout)
 
     async def prune_events(self, before: datetime) -> int:
         """Forget handled event ids older than Slack's retry window (about five minutes)."""

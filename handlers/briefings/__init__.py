@@ -1,8 +1,8 @@
 """Briefings: `/brief` for senior managers, the Acknowledge button for everyone, and the Home
 section that lists what is waiting for a person's acknowledgement.
 
-Every listener is an ack/lazy pair (see `bot/deps.py`): the ack half stores what the person
-recorded and answers Slack; the lazy half does what needs Slack (replies, posting, Home).
+Every listener is a store half and a follow-up (see `bot/deps.py`): the store half records what
+the person did and answers Slack; the follow-up does what needs Slack (replies, posting, Home).
 """
 
 from __future__ import annotations
@@ -74,8 +74,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         awaiting = await deps.storage.acknowledgements.awaiting_ack(user_id)
         return build_waiting_section(awaiting, deps.config.timezone)
 
-    app.command(COMMAND)(**deps.work.listener(ack=accept_brief, lazy=answer_brief, busy=BUSY))
+    app.command(COMMAND)(deps.work.listener(accept_brief, follow_up=answer_brief, busy=BUSY))
     app.action(ACK_ACTION)(
-        **deps.work.listener(ack=store_acknowledgement, lazy=thank_for_acknowledgement)
+        deps.work.listener(store_acknowledgement, follow_up=thank_for_acknowledgement)
     )
     deps.home.add_section(HOME_SECTION, waiting_section, order=10)
