@@ -1,6 +1,6 @@
 """The baseline for bench/bench_requests.py: the least a correct Bolt app can do per click.
 
-    python bench/baseline_app.py --port P --db PATH --secret S
+    python bench/baseline_app.py --port P --db PATH --secret S [--reply]
 
 A bare slack_bolt `AsyncApp` served by aiohttp (`POST /slack/events`, `GET /healthz`), with one
 listener, for the Acknowledge button (`briefing_acknowledge`). Per click it does what any app
@@ -12,7 +12,11 @@ that records an acknowledgement durably must do, and nothing more:
 - one SQLite write, committed before the ack: `INSERT OR IGNORE` of (user id, button value,
   time) on a single-thread executor that owns the connection (WAL, synchronous=NORMAL), the same
   durability the bot's writer thread gives;
-- `await ack()`. No reply to the person, no logging per request, no other work.
+- `await ack()`. No logging per request, no other work.
+
+With `--reply` it also does the one thing the product cannot skip: once the ack has gone, a task
+posts a private "Thanks" to the click's `response_url` through one shared aiohttp session. This
+second baseline is the like-for-like floor for an app that tells the person it worked.
 
 SIGTERM stops taking requests, lets those under way finish and closes the database (exit 0).
 It imports nothing from the bot.
@@ -30,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.app.async_app import AsyncApp
@@ -65,7 +70,9 @@ def _close() -> None:
         _db.close()
 
 
-def build(secret: str, writer: ThreadPoolExecutor) -> web.Application:
+def build(
+    secret: str, writer: ThreadPoolExecutor, session: aiohttp.ClientSession | None
+) -> web.Application:
     fixed = AuthorizeResult(
         enterprise_id=None,
         team_id="T0LOS",
@@ -87,6 +94,18 @@ def build(secret: str, writer: ThreadPoolExecutor) -> web.Application:
             writer, _insert, body["user"]["id"], str(action.get("value")), at
         )
         await ack()
+        if session is not None:
+            replies.add(asyncio.create_task(reply(str(body["response_url"]))))
+            for done in [t for t in replies if t.done()]:
+                replies.discard(done)
+
+    replies: set[asyncio.Task[None]] = set()
+
+    async def reply(url: str) -> None:
+        assert session is not None
+        message = {"text": "Thanks — you've acknowledged it.", "response_type": "ephemeral"}
+        async with session.post(url, json=message) as response:
+            await response.read()
 
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
@@ -100,11 +119,12 @@ def build(secret: str, writer: ThreadPoolExecutor) -> web.Application:
     return app
 
 
-async def serve(port: int, db: str, secret: str) -> int:
+async def serve(port: int, db: str, secret: str, with_reply: bool) -> int:
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(writer, _open, db)
-    runner = web.AppRunner(build(secret, writer), access_log=None)
+    session = aiohttp.ClientSession() if with_reply else None
+    runner = web.AppRunner(build(secret, writer, session), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     stop = asyncio.Event()
@@ -112,6 +132,9 @@ async def serve(port: int, db: str, secret: str) -> int:
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
     await runner.cleanup()  # stop taking requests; let those under way finish
+    if session is not None:
+        await asyncio.sleep(0.5)  # let the last replies go
+        await session.close()
     await loop.run_in_executor(writer, _close)
     writer.shutdown(wait=True)
     return 0
@@ -122,9 +145,10 @@ def main() -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--db", required=True, help="SQLite file (created if missing)")
     parser.add_argument("--secret", required=True, help="Slack signing secret")
+    parser.add_argument("--reply", action="store_true", help="also reply over the response_url")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    return asyncio.run(serve(args.port, args.db, args.secret))
+    return asyncio.run(serve(args.port, args.db, args.secret, args.reply))
 
 
 if __name__ == "__main__":

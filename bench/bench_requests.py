@@ -1,4 +1,4 @@
-"""Benchmark: the request path of the full bot against a bare Bolt app, each in its own process.
+"""Benchmark: the request path of the full bot against bare Bolt apps, each in its own process.
 
     python bench/bench_requests.py [--quick]
 
@@ -13,28 +13,32 @@ together; the click is the bot's hot path. This measures what that path costs, h
   writer thread (committed before the 200), and then the private "Thanks" over the response_url.
 - **The baseline** (`bench/baseline_app.py`) is the least a correct Bolt app can do per click:
   a bare `AsyncApp` on aiohttp whose one listener makes one committed SQLite insert on a
-  single-thread executor and acks. No reply.
-- Both apps run **at the same time, each as its own process**, and get the same clicks on the
+  single-thread executor and acks. No reply. The goal ratio is against this one.
+- **The replying baseline** (`baseline_app.py --reply`) does that and then posts a private
+  "Thanks" to the response_url, as the bot must: the like-for-like floor for the bot's work.
+- All three apps run **at the same time, each as its own process**, and get the same clicks on the
   same posted message (the bot's post, re-read from the stand-in for every click), from one
   `SlackDriver` per app. The Slack stand-in and the driver live in this process, so neither
   app shares its event loop with them. The stand-in runs without rate limits: clicks call no
   Web API method, and limits would only slow the publish's walk of a 7,000-person directory.
 - Every click is a different person (an acknowledgement counts once per person and version),
   so the staff are Workspace.sample's social workers U0SW01…U0SW7450 (ids widen past 99; all
-  are in C0SWALL). Both apps get the same people, in the same order; each has its own database.
+  are in C0SWALL). The apps get the same people, in the same order; each has its own database.
   The apps are started once; the phases below use disjoint people, and each begins with
   warm-up clicks that are not measured (they are stored and checked like the others).
 
-Measured, phase by phase (the two apps take turns within a phase, the idle one waiting):
+Measured, phase by phase (the apps take turns within a phase, the idle ones waiting):
 
 1. latency at concurrency 1: 300 clicks one after another; p50 and p99 of the driver's
    round-trip time (`DriverResponse.elapsed`).
 2. a burst of 2,000 clicks, at most 50 in flight (an `asyncio.Semaphore(50)`): clicks/s from
    `time.perf_counter` around the burst (answered clicks; the bot's replies still in flight at
-   the end are left to finish before the next phase), and p50/p99 latency at concurrency 50.
+   the end are left to finish before the next phase), p50/p99 latency at concurrency 50, and
+   CPU time per click (user + system, /proc/<pid>/stat, over the burst and its replies): the
+   steadiest figure on a shared machine, where clicks/s swings with the neighbours.
 3. a burst of 5,000 clicks at concurrency 50, then the peak resident set of each app process
    (VmHWM in /proc/<pid>/status): the most memory it has ever held, after ~7,400 clicks.
-4. after both apps stop (SIGTERM, then wait), each database is opened and its
+4. after the apps stop (SIGTERM, then wait), each database is opened and its
    acknowledgements counted: every click that got HTTP 200 must have been stored.
 
 The goals (bot against baseline throughput, the bot's own latency and memory) are reported, not
@@ -42,7 +46,7 @@ enforced: the exit code is 1 only if something broke (a click not answered 200, 
 stored, an app that would not start or stop), else 0.
 
 Fairness: the development machine has 2 cores. The driver and stand-in compete for CPU with the
-app under test, and do the same work per click for both apps (the bot's replies are extra work
+app under test, and do the same work per click for every app (the replies are extra work
 for the stand-in, as they are for Slack), so the ratio compares like with like; the absolute
 figures are lower than either app would reach with a core of its own. No uvloop anywhere.
 """
@@ -137,10 +141,11 @@ async def start_bot(standin: SlackStandIn, folder: Path) -> App:
     )
 
 
-async def start_baseline(folder: Path) -> App:
+async def start_baseline(folder: Path, *, reply: bool = False) -> App:
     port = free_port()
-    db = folder / "baseline.db"
-    log = folder / "baseline.log"
+    stem = "baseline-reply" if reply else "baseline"
+    db = folder / f"{stem}.db"
+    log = folder / f"{stem}.log"
     with _log_file(log) as out:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -151,11 +156,13 @@ async def start_baseline(folder: Path) -> App:
             str(db),
             "--secret",
             SECRET,
+            *(["--reply"] if reply else []),
             cwd=folder,
             stdout=out,
             stderr=out,
         )
-    return App("bare Bolt", process, f"http://127.0.0.1:{port}/slack/events", db, log)
+    name = "bare + reply" if reply else "bare Bolt"
+    return App(name, process, f"http://127.0.0.1:{port}/slack/events", db, log)
 
 
 async def stop(app: App) -> None:
@@ -181,6 +188,12 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (/proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -265,8 +278,12 @@ async def run(args: argparse.Namespace, folder: Path) -> int:
     await standin.start(host="127.0.0.1", port=0)
     apps: list[App] = []
     try:
-        apps = [await start_baseline(folder), await start_bot(standin, folder)]
-        baseline, bot = apps
+        apps = [
+            await start_baseline(folder),
+            await start_baseline(folder, reply=True),
+            await start_bot(standin, folder),
+        ]
+        baseline, replying, bot = apps
         for app in apps:
             try:
                 await wait_healthy(f"{app.base}/healthz", app.process, within=60)
@@ -296,7 +313,7 @@ async def run(args: argparse.Namespace, folder: Path) -> int:
         people = People(staff)
         # Phase 1: one click at a time.
         warm, timed = people.take(args.warmup), people.take(args.sequential)
-        for app in (baseline, bot):
+        for app in (baseline, replying, bot):
             await clicks(app, post, warm, 1)
             await settle(standin)
             _, latencies = await clicks(app, post, timed, 1)
@@ -305,18 +322,21 @@ async def run(args: argparse.Namespace, folder: Path) -> int:
             await settle(standin)
         # Phase 2: a burst at concurrency 50 (the other app goes first this time).
         warm, timed = people.take(args.warmup), people.take(args.burst)
-        for app in (bot, baseline):
+        for app in (bot, replying, baseline):
             await clicks(app, post, warm, args.concurrency)
             await settle(standin)
+            cpu_before = cpu_seconds(app.process.pid)
             elapsed, latencies = await clicks(app, post, timed, args.concurrency)
             app.figures["rate"] = len(latencies) / elapsed
             app.figures["p50_c50"] = statistics.median(latencies) * 1000 if latencies else math.nan
             app.figures["p99_c50"] = percentile(latencies, 0.99) * 1000 if latencies else math.nan
             app.figures["max_c50"] = max(latencies) * 1000 if latencies else math.nan
-            await settle(standin)
+            await settle(standin)  # the bot's replies to this burst are part of its cost
+            used = cpu_seconds(app.process.pid) - cpu_before
+            app.figures["cpu_ms"] = 1000 * used / max(1, len(latencies))
         # Phase 3: a bigger burst, then each process's peak memory.
         warm, timed = people.take(args.warmup), people.take(args.rss_burst)
-        for app in (baseline, bot):
+        for app in (baseline, replying, bot):
             await clicks(app, post, warm, args.concurrency)
             await clicks(app, post, timed, args.concurrency)
             await settle(standin)
@@ -336,67 +356,69 @@ async def run(args: argparse.Namespace, folder: Path) -> int:
                 print(f"--- {app.name} log (last 2,000 characters) ---")
                 print(app.log.read_text()[-2000:])
 
-    report(args, baseline, bot, len(staff))
+    report(args, baseline, replying, bot, len(staff))
     broken = any(a.failures or a.stored != a.answered_200 for a in apps)
     return 1 if broken else 0
 
 
-def report(args: argparse.Namespace, baseline: App, bot: App, staff: int) -> None:
-    b, f = baseline.figures, bot.figures
+def report(args: argparse.Namespace, baseline: App, replying: App, bot: App, staff: int) -> None:
+    b, r, f = baseline.figures, replying.figures, bot.figures
+    c = args.concurrency
 
-    def row(label: str, left: str, right: str, ratio: str = "", goal: str = "") -> None:
-        print(f"{label:<30}{left:>12}{right:>16}{ratio:>9}   {goal}")
+    def row(label: str, cells: list[str], ratios: str = "", goal: str = "") -> None:
+        print(f"{label:<29}" + "".join(f"{x:>14}" for x in cells) + f"{ratios:>16}   {goal}")
 
     def verdict(ok: bool) -> str:
         return "met" if ok else "MISSED"
 
+    def ratios(key: str) -> str:
+        return f"{f[key] / b[key]:.2f}x {f[key] / r[key]:.2f}x"
+
     ratio = f["rate"] / b["rate"]
     print()
-    print("request path: full bot vs bare Bolt + one SQLite insert (each its own process)")
+    print("request path: Line of Sight vs bare Bolt apps (each its own process, run side by side)")
     print(
         f"  {staff:,} staff, each clicking once per app; {args.sequential:,} clicks at c=1, "
-        f"bursts of {args.burst:,} and {args.rss_burst:,} at c={args.concurrency}, "
+        f"bursts of {args.burst:,} and {args.rss_burst:,} at c={c}, "
         f"{args.warmup} warm-up clicks before each; {os.cpu_count()} CPUs shared with the driver"
     )
-    row("", "bare Bolt", "Line of Sight", "ratio", "goal")
+    print("  bare Bolt: one SQLite insert per click; bare + reply: that and the private reply")
+    row("", ["bare Bolt", "bare + reply", "Line of Sight"], "ratio to each", "goal")
     row(
-        f"clicks/s at c={args.concurrency}",
-        f"{b['rate']:.1f}",
-        f"{f['rate']:.1f}",
-        f"{ratio:.2f}x",
-        f">= {GOAL_RATIO:.2f}x  {verdict(ratio >= GOAL_RATIO)}",
+        f"clicks/s at c={c}",
+        [f"{x['rate']:.1f}" for x in (b, r, f)],
+        ratios("rate"),
+        f">= {GOAL_RATIO:.2f}x bare Bolt  {verdict(ratio >= GOAL_RATIO)}",
     )
     for key, label, goal in (
         ("p50_c1", "p50 at c=1 (ms)", GOAL_P50_C1_MS),
         ("p99_c1", "p99 at c=1 (ms)", None),
-        ("p50_c50", f"p50 at c={args.concurrency} (ms)", None),
-        ("p99_c50", f"p99 at c={args.concurrency} (ms)", None),
-        ("max_c50", f"max at c={args.concurrency} (ms)", None),
+        ("p50_c50", f"p50 at c={c} (ms)", None),
+        ("p99_c50", f"p99 at c={c} (ms)", None),
+        ("max_c50", f"max at c={c} (ms)", None),
+        ("cpu_ms", f"CPU per click at c={c} (ms)", None),
     ):
         row(
             label,
-            f"{b[key]:.2f}",
-            f"{f[key]:.2f}",
-            f"{f[key] / b[key]:.2f}x",
+            [f"{x[key]:.2f}" for x in (b, r, f)],
+            ratios(key),
             "" if goal is None else f"<= {goal:g} ms  {verdict(f[key] <= goal)}",
         )
-    row("RSS before clicks (MB)", f"{b['rss_start']:.1f}", f"{f['rss_start']:.1f}")
+    row("RSS before clicks (MB)", [f"{x['rss_start']:.1f}" for x in (b, r, f)])
     row(
         f"peak RSS after {args.rss_burst:,} (MB)",
-        f"{b['rss']:.1f}",
-        f"{f['rss']:.1f}",
+        [f"{x['rss']:.1f}" for x in (b, r, f)],
         "",
         f"<= {GOAL_RSS_MB:g} MB  {verdict(f['rss'] <= GOAL_RSS_MB)}",
     )
-    all_stored = all(a.stored == a.answered_200 and not a.failures for a in (baseline, bot))
+    apps = (baseline, replying, bot)
+    all_stored = all(a.stored == a.answered_200 and not a.failures for a in apps)
     row(
         "clicks stored / answered 200",
-        f"{baseline.stored}/{baseline.answered_200}",
-        f"{bot.stored}/{bot.answered_200}",
+        [f"{a.stored}/{a.answered_200}" for a in apps],
         "",
         f"all  {verdict(all_stored)}",
     )
-    row("private replies sent", "-", f"{int(f.get('replies', 0))}")
 
 
 def main() -> int:

@@ -78,7 +78,9 @@ class LineOfSight:
                     "the manager to check the channel first",
                     interrupted,
                 )
-            self.session = aiohttp.ClientSession()
+            # Slack's API and response_urls set no cookies we need; skipping the jar saves
+            # its bookkeeping on every call and reply.
+            self.session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
             client = make_client(self.config, self.session)
             try:
                 auth = await client.auth_test()
@@ -193,7 +195,7 @@ class LineOfSight:
         if with_events:
             assert self.bolt is not None, "start() first"
             assert self.config.signing_secret, "HTTP mode needs SLACK_SIGNING_SECRET"
-            events = SlackEndpoint(self.bolt, self.config.signing_secret)
+            events = SlackEndpoint(self.bolt, self.config.signing_secret, self.work)
         return build_web_app(healthz=self.healthy, events=events)
 
 

@@ -120,7 +120,7 @@ async def run(config: Config, mode: Mode) -> int:
             print(f"Line of Sight can't start: {error}", file=sys.stderr)
             await bot.stop()
             return EXIT_CONFIG
-        socket_handler = LoggedSocketModeHandler(bot.bolt, config.app_token)
+        socket_handler = LoggedSocketModeHandler(bot.bolt, config.app_token, bot.work)
         socket_handler.client.wss_uri = socket_url
         bot.socket_connected = socket_handler.client.is_connected
 

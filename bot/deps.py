@@ -6,8 +6,8 @@ from two halves:
 
 - `store` records what the person did (an acknowledgement, an answer, a vote) and calls `ack()`;
   it is done before Slack hears back, so a 200 always means "stored";
-- `follow_up` does everything that needs Slack (private replies, views, Home) once the answer is
-  on its way, as a task of ours.
+- `follow_up` does everything that needs Slack (private replies, views, Home) as a task of
+  ours, started by the transport (`bot/web.py`, `bot/socket_mode.py`) once the answer has gone.
 
 Why not Bolt's own `lazy=` listeners: Bolt deep-copies and re-parses the whole request for each
 lazy function. Measured on a burst of Acknowledge clicks (whose payload carries the whole
@@ -30,7 +30,7 @@ import asyncio
 import functools
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -53,8 +53,10 @@ logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
-# What the store half leaves in Bolt's per-request context for the app's error handler.
+# What the store half leaves in Bolt's per-request context: for the app's error handler, and
+# the follow-ups for the transport to start once the answer has gone.
 _OUTCOME = "line_of_sight_outcome"
+_AFTER_ANSWER = "line_of_sight_after_answer"
 
 NOT_STORED = (
     "Sorry — that didn't go through, so nothing was recorded. Please try again in a moment."
@@ -131,10 +133,13 @@ class Work:
         return tracked
 
     async def _reserve(self) -> bool:
-        try:
-            await asyncio.wait_for(self._slots.acquire(), self._slot_wait)
-        except TimeoutError:
-            return False
+        if self._slots.locked():  # every slot busy: wait a little for one (back-pressure)
+            try:
+                await asyncio.wait_for(self._slots.acquire(), self._slot_wait)
+            except TimeoutError:
+                return False
+        else:
+            await self._slots.acquire()  # free: returns at once, without a task or a timer
         self._started()
         return True
 
@@ -187,12 +192,12 @@ class Work:
                     await ack()
             except Exception:
                 context[_OUTCOME] = "failed"
-                self._spawn(self._follow(follow_up, "failed", args, body))
+                self._defer(context, follow_up, "failed", args, body)
                 raise  # Bolt hands it to the app's error handler, which logs the traceback
             except BaseException:  # cancelled: nothing to follow up
                 self._release()
                 raise
-            self._spawn(self._follow(follow_up, outcome, args, body))
+            self._defer(context, follow_up, outcome, args, body)
 
         # Bolt passes a listener only the arguments it names: name both halves' arguments.
         listener.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
@@ -202,10 +207,26 @@ class Work:
         listener.__doc__ = store.__doc__
         return listener
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)  # asyncio keeps only a weak reference to a running task
-        task.add_done_callback(self._tasks.discard)
+    def _defer(
+        self,
+        context: dict[str, Any],
+        follow_up: Callable[..., Awaitable[None]] | None,
+        outcome: str | None,
+        args: dict[str, Any],
+        body: dict[str, Any],
+    ) -> None:
+        context.setdefault(_AFTER_ANSWER, []).append((follow_up, outcome, args, body))
+
+    def after_answer(self, context: dict[str, Any]) -> None:
+        """Start a request's follow-ups: its transport calls this once Slack has its answer.
+
+        Starting them only then keeps their work (a reply is an HTTP call of its own) off the
+        path of the answer itself.
+        """
+        for follow_up, outcome, args, body in context.pop(_AFTER_ANSWER, []):
+            task = asyncio.create_task(self._follow(follow_up, outcome, args, body))
+            self._tasks.add(task)  # asyncio keeps only a weak reference to a running task
+            task.add_done_callback(self._tasks.discard)
 
     async def _follow(
         self,

@@ -9,19 +9,37 @@ from __future__ import annotations
 import time
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, send_async_response
+from slack_bolt.adapter.socket_mode.async_internals import send_async_response
+from slack_bolt.adapter.socket_mode.internals import build_headers
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
+from bot.deps import Work
 from bot.web import describe_request, log_request
 
 
 class LoggedSocketModeHandler(AsyncSocketModeHandler):
-    """Bolt's Socket Mode handler, logging one line per request like HTTP mode."""
+    """Bolt's Socket Mode handler: one log line per request, follow-ups once acknowledged.
+
+    `run_async_bolt_app` is Bolt's, spelled out here for the request's context, which holds the
+    follow-ups to start once the acknowledgement is on the socket.
+    """
+
+    def __init__(self, app: AsyncApp, app_token: str | None, work: Work):
+        super().__init__(app, app_token)
+        self._work = work
 
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         started = time.perf_counter()
-        bolt_response = await run_async_bolt_app(self.app, req)
-        await send_async_response(client, req, bolt_response, time.time())
+        bolt_request = AsyncBoltRequest(
+            mode="socket_mode", body=req.payload, headers=build_headers(req)
+        )
+        try:
+            bolt_response = await self.app.async_dispatch(bolt_request)
+            await send_async_response(client, req, bolt_response, time.time())
+        finally:
+            self._work.after_answer(bolt_request.context)
         retry = str(req.retry_attempt) if req.retry_attempt else None
         log_request(describe_request(req.payload), bolt_response.status, started, retry)

@@ -14,6 +14,8 @@ import time
 from urllib.parse import quote_plus, urlencode
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.storage import acknowledgements
 from handlers.briefings import ACK_ACTION
@@ -339,3 +341,39 @@ async def test_a_min_group_size_of_one_shows_every_figure_and_warns_at_start(sla
         assert "MIN_GROUP_SIZE is 1" in caplog.text
     finally:
         await pilot.stop()
+
+
+# -- reading the body ---------------------------------------------------------------------------
+
+form_values = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40)
+
+
+@given(
+    fields=st.dictionaries(
+        st.sampled_from(["command", "text", "user_id", "channel_id", "response_url"]),
+        form_values.filter(lambda v: "payload" not in v),
+    ),
+    payload=st.dictionaries(st.sampled_from(["type", "value", "text"]), form_values, max_size=3),
+)
+def test_bodies_are_read_exactly_as_bolt_reads_them(fields, payload):
+    from slack_bolt.request.internals import parse_body
+
+    from bot.web import parse_slack_body
+
+    form = urlencode(fields)
+    assert parse_slack_body(form, "application/x-www-form-urlencoded") == parse_body(
+        form, "application/x-www-form-urlencoded"
+    )
+    wrapped = "payload=" + quote_plus(json.dumps(payload))
+    assert parse_slack_body(wrapped, "application/x-www-form-urlencoded") == payload
+    assert parse_slack_body(json.dumps(payload), "application/json") == payload
+
+
+async def test_a_command_whose_text_says_payload_is_still_understood(slack, bot, driver):
+    # Bolt's own parser reads any form containing the word "payload" as an interactive payload.
+    response = await driver.slash_command(SENIOR_MANAGER, "/brief", "publish payload-update")
+    await bot.work.idle()
+    assert response.status == 200
+    assert replies_to(slack, SENIOR_MANAGER)[0].startswith(
+        "There's no briefing called `payload-update`."
+    )

@@ -168,18 +168,41 @@ class Writer:
         rolled back (or never started), so nothing of it is kept.
         """
         job = _Job()
-        future = asyncio.get_running_loop().run_in_executor(
-            self._executor_or_raise(), self._transaction, fn, job
-        )
-        if timeout is None:
-            return await future
+        loop = asyncio.get_running_loop()
+        # A plain future and a timer rather than wait_for(shield(…)): this is every click's path,
+        # and those make two tasks per write.
+        waiter: asyncio.Future[T] = loop.create_future()
+
+        def settle(done: Future[T]) -> None:  # on the event loop, once the thread has finished
+            if waiter.done():  # abandoned: the caller has its WriteTimeout already
+                _expected_failure(done)
+            elif done.exception() is not None:
+                waiter.set_exception(done.exception())  # type: ignore[arg-type]
+            else:
+                waiter.set_result(done.result())
+
+        submitted = self._executor_or_raise().submit(self._transaction, fn, job)
+        submitted.add_done_callback(lambda done: loop.call_soon_threadsafe(settle, done))
+        timer = None
+        if timeout is not None:
+
+            def expire() -> None:
+                # Only a write that has not begun committing can be given up; one that has
+                # will report its real outcome through `settle`.
+                if not waiter.done() and job.abandon():
+                    waiter.set_exception(
+                        WriteTimeout(f"the write did not commit within {timeout:.1f} s")
+                    )
+
+            timer = loop.call_later(timeout, expire)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout)
-        except TimeoutError:
-            if job.abandon():
-                future.add_done_callback(_expected_failure)
-                raise WriteTimeout(f"the write did not commit within {timeout:.1f} s") from None
-            return await future  # the commit was already under way: its outcome is real
+            return await waiter
+        except asyncio.CancelledError:
+            job.abandon()
+            raise
+        finally:
+            if timer is not None:
+                timer.cancel()
 
     def _executor_or_raise(self) -> ThreadPoolExecutor:
         if self._executor is None:
