@@ -17,6 +17,7 @@ import aiohttp
 from aiohttp import web
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -238,6 +239,9 @@ def build_bolt_app(
         # HTTP mode verifies every signature before the body is parsed (bot/web.py), with the
         # verifier Bolt's middleware would use; Socket Mode needs none.
         request_verification_enabled=False,
+        # Unhandled requests come to `on_error` instead of Bolt's warning, which prints the
+        # whole request — what a person typed included — into the log.
+        raise_error_for_unhandled_request=True,
     )
 
     @app.error
@@ -246,10 +250,13 @@ def build_bolt_app(
     ) -> BoltResponse:
         """A failing listener: log the traceback; the person is told privately by its follow-up.
 
-        Anything else that reaches here is Bolt failing to read a signed request before any
-        listener ran: that is a malformed request (400), and nothing was written.
+        A request no listener takes is a 404 for the transport to answer. Anything else that
+        reaches here is Bolt failing to read a signed request before any listener ran: that is
+        a malformed request (400), and nothing was written.
         """
         what = describe_request(body)
+        if isinstance(error, BoltUnhandledRequestError):
+            return BoltResponse(status=404, body="")  # the transport answers and logs it
         if listener_outcome(context) == "failed":
             logger.error("listener failed for %s", what, exc_info=error)
             return BoltResponse(status=200, body="")

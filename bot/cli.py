@@ -154,6 +154,7 @@ async def run(config: Config, mode: Mode) -> int:
         logger.info("stopping: finishing in-flight work")
     finally:
         if socket_handler is not None:
+            await socket_handler.drain()  # acknowledge what is under way before closing
             await socket_handler.close_async()
         await runner.cleanup()  # stop taking requests; let those under way finish
         await bot.stop()

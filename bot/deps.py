@@ -173,14 +173,13 @@ class Work:
 
         async def listener(**kwargs: Any) -> None:
             context, ack, body = kwargs["context"], kwargs["ack"], kwargs["body"]
-            if not await self._reserve():
+            slot = await self._reserve()
+            if not slot:
                 self.shed += 1
                 logger.warning("background work is full (%d running)", self.limit)
                 if busy is not None:
                     await ack(text=busy, response_type="ephemeral")
                     return
-                await store(**{k: kwargs[k] for k in store_args})
-                return
             args = {k: kwargs[k] for k in follow_args}
             outcome: str | None = None
             try:
@@ -191,13 +190,18 @@ class Work:
                 if ack.response is None:
                     await ack()
             except Exception:
-                context[_OUTCOME] = "failed"
-                self._defer(context, follow_up, "failed", args, body)
+                context[_OUTCOME] = outcome = "failed"
                 raise  # Bolt hands it to the app's error handler, which logs the traceback
             except BaseException:  # cancelled: nothing to follow up
-                self._release()
+                if slot:
+                    self._release()
+                    slot = False
                 raise
-            self._defer(context, follow_up, outcome, args, body)
+            finally:
+                if slot or outcome is not None:
+                    # Without a slot only a failure is followed up (the person must hear of
+                    # it): a short task counted as work in flight, outside the limit.
+                    self._defer(context, follow_up, outcome, args, body, slot=slot)
 
         # Bolt passes a listener only the arguments it names: name both halves' arguments.
         listener.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
@@ -214,8 +218,12 @@ class Work:
         outcome: str | None,
         args: dict[str, Any],
         body: dict[str, Any],
+        *,
+        slot: bool,
     ) -> None:
-        context.setdefault(_AFTER_ANSWER, []).append((follow_up, outcome, args, body))
+        if not slot:
+            self._started()
+        context.setdefault(_AFTER_ANSWER, []).append((follow_up, outcome, args, body, slot))
 
     def after_answer(self, context: dict[str, Any]) -> None:
         """Start a request's follow-ups: its transport calls this once Slack has its answer.
@@ -223,8 +231,8 @@ class Work:
         Starting them only then keeps their work (a reply is an HTTP call of its own) off the
         path of the answer itself.
         """
-        for follow_up, outcome, args, body in context.pop(_AFTER_ANSWER, []):
-            task = asyncio.create_task(self._follow(follow_up, outcome, args, body))
+        for follow_up, outcome, args, body, slot in context.pop(_AFTER_ANSWER, []):
+            task = asyncio.create_task(self._follow(follow_up, outcome, args, body, slot))
             self._tasks.add(task)  # asyncio keeps only a weak reference to a running task
             task.add_done_callback(self._tasks.discard)
 
@@ -234,6 +242,7 @@ class Work:
         outcome: str | None,
         args: dict[str, Any],
         body: dict[str, Any],
+        slot: bool,
     ) -> None:
         try:
             if outcome == "not_stored":
@@ -247,7 +256,10 @@ class Work:
             logger.exception("follow-up %s failed", name)
             await self._tell(body, FAILED)
         finally:
-            self._release()
+            if slot:
+                self._release()
+            else:
+                self._finished()
 
     async def _tell(self, body: dict[str, Any], text: str) -> None:
         if self.tell is None:

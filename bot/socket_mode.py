@@ -6,6 +6,8 @@ signature to check; each is acknowledged on the socket once its store half (the 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -15,6 +17,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.deps import Work
 from bot.web import describe_request, log_request
@@ -30,16 +33,37 @@ class LoggedSocketModeHandler(AsyncSocketModeHandler):
     def __init__(self, app: AsyncApp, app_token: str | None, work: Work):
         super().__init__(app, app_token)
         self._work = work
+        self._handling = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         started = time.perf_counter()
+        self._handling += 1
+        self._idle.clear()
         bolt_request = AsyncBoltRequest(
             mode="socket_mode", body=req.payload, headers=build_headers(req)
         )
         try:
             bolt_response = await self.app.async_dispatch(bolt_request)
-            await send_async_response(client, req, bolt_response, time.time())
+            if bolt_response.status == 200:
+                await send_async_response(client, req, bolt_response, time.time())
+            else:
+                # Bolt acknowledges only a 200. Anything else (nothing listens for it; Bolt
+                # could not read it) is still acknowledged, empty, as HTTP mode answers it,
+                # or Slack would retry the event and show the person a timeout.
+                await client.send_socket_mode_response(
+                    SocketModeResponse(envelope_id=req.envelope_id)
+                )
         finally:
             self._work.after_answer(bolt_request.context)
+            self._handling -= 1
+            if self._handling == 0:
+                self._idle.set()
         retry = str(req.retry_attempt) if req.retry_attempt else None
         log_request(describe_request(req.payload), bolt_response.status, started, retry)
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Wait for requests under way to be acknowledged, so a stop never strands one."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), timeout)

@@ -85,8 +85,13 @@ def has_slack_shape(body: Any) -> bool:
             and len(actions) > 0
             and all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions)
         )
-    if kind in ("view_submission", "view_closed"):
-        return _user_id_ok(body) and isinstance(body.get("view"), dict)
+    if kind in ("view_submission", "view_closed"):  # Bolt reads view.type and view.callback_id
+        view = body.get("view")
+        return (
+            _user_id_ok(body)
+            and isinstance(view, dict)
+            and all(isinstance(view.get(k), str) for k in ("type", "callback_id"))
+        )
     if kind in ("shortcut", "message_action"):
         return _user_id_ok(body) and isinstance(body.get("callback_id"), str)
     if kind == "event_callback":
@@ -159,11 +164,15 @@ class SlackEndpoint:
         except UnicodeDecodeError:
             # Slack's bodies are UTF-8, and its verifier signs text: this one cannot be verified.
             return _refuse(401, "refused (body cannot be verified)", started)
-        if not self._verifier.is_valid(
-            body=text,
-            timestamp=headers.get("X-Slack-Request-Timestamp"),
-            signature=headers.get("X-Slack-Signature"),
-        ):
+        try:
+            signed = self._verifier.is_valid(
+                body=text,
+                timestamp=headers.get("X-Slack-Request-Timestamp"),
+                signature=headers.get("X-Slack-Signature"),
+            )
+        except (ValueError, TypeError):  # a timestamp that is not a number, a non-ASCII signature
+            signed = False
+        if not signed:
             return _refuse(401, "refused (bad or missing signature)", started)
         content_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
         try:
@@ -185,7 +194,13 @@ class SlackEndpoint:
             logger.debug("request body could not be read", exc_info=True)
             return _refuse(400, "malformed", started)
         try:
-            bolt_response = await self._bolt.async_dispatch(bolt_request)
+            try:
+                bolt_response = await self._bolt.async_dispatch(bolt_request)
+            except Exception:
+                # Bolt's error handling itself failed while reading the request, before any
+                # listener ran (a listener's failure is answered by the app's error handler).
+                logger.exception("Bolt could not read a signed request")
+                return _refuse(400, "malformed", started)
             status = bolt_response.status
             if status == 404:  # no listener for a well-formed request
                 if body.get("type") == "event_callback":

@@ -63,7 +63,13 @@ async def test_kill_9_mid_flood_loses_no_click_that_was_answered_200(tmp_path):
                 await driver.slash_command(SENIOR_MANAGER, "/brief", "publish recruitment-funding")
                 await eventually(lambda: bool(posts(slack, SOCIAL_WORK_ALL)), "post", within=30)
                 [post] = posts(slack, SOCIAL_WORK_ALL)
-                await asyncio.sleep(0.5)  # let the publish's member listing finish
+
+                def reach_listed() -> bool:  # the publish is done: every click can count
+                    with sqlite3.connect(tmp_path / "los.db") as db:
+                        row = db.execute("SELECT status, reach_known FROM publications").fetchone()
+                    return row == ("posted", 1)
+
+                await eventually(reach_listed, "list who the briefing reached", within=30)
                 answered: list[str] = []
                 gate = asyncio.Semaphore(50)
 

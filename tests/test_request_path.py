@@ -162,6 +162,7 @@ async def test_follow_ups_are_bounded_and_a_request_waits_for_a_free_slot(
 ):
     bot.work._slots = asyncio.Semaphore(1)  # one follow-up at a time
     bot.work.limit = 1
+    bot.work._slot_wait = 2.0  # long enough that nobody is shed, even on a slow machine
     post = await published(driver, bot)
     original = bot.deps.replies.tell
 
@@ -207,9 +208,30 @@ async def test_stop_waits_for_follow_ups_to_finish(slack, bot, driver, monkeypat
 
     monkeypatch.setattr(bot.deps.replies, "tell", slow_tell)
     await driver.click(SOCIAL_WORKERS[0], post, ACK_ACTION)
-    assert bot.work.count == 1
+    assert bot.work.count == 1  # the reply is still to come…
+    await bot.stop()  # …and stopping waits for it rather than cutting it off
+    assert replies_to(slack, SOCIAL_WORKERS[0]) == [
+        "Thanks — you've acknowledged *What the extra recruitment money means for your caseload*."
+    ]
+
+
+async def test_when_every_slot_is_busy_a_click_that_cannot_be_stored_still_hears_so(
+    slack, bot, driver, config, monkeypatch
+):
+    monkeypatch.setattr(acknowledgements, "ACK_WRITE_TIMEOUT", 0.2)
+    post = await published(driver, bot)
+    bot.work._slots = asyncio.Semaphore(0)
+    bot.work._slot_wait = 0.05
+    bot.storage.writer.before_commit = lambda: time.sleep(0.4)
+    response = await driver.click(SOCIAL_WORKERS[0], post, ACK_ACTION)
     await bot.work.idle()
-    assert replies_to(slack, SOCIAL_WORKERS[0])
+    await asyncio.sleep(0.4)
+    assert response.status == 200
+    assert replies_to(slack, SOCIAL_WORKERS[0]) == [
+        "Sorry — that didn't go through, so nothing was recorded. Please try again in a moment."
+    ]
+    assert stored_acks(config) == []
+    assert bot.work.count == 0
 
 
 # -- signature first ---------------------------------------------------------------------------
@@ -241,7 +263,11 @@ BAD_SIGNATURES = {
     "unsigned": {"sign": False},
     "wrong-secret": {"secret": "not-the-signing-secret"},
     "301-seconds-old": {"age": 301},
-    "301-seconds-ahead": {"age": -301},
+    # Slack allows 300 s either way; the whole-second timestamp may lag the clock by up to 1 s.
+    "302-seconds-ahead": {"age": -302},
+    "timestamp-not-a-number": {"headers": {"X-Slack-Request-Timestamp": "abc"}},
+    "timestamp-with-a-fraction": {"headers": {"X-Slack-Request-Timestamp": "1.5"}},
+    "signature-not-ascii": {"headers": {"X-Slack-Signature": "v0=é"}},
 }
 
 
@@ -259,6 +285,8 @@ async def test_requests_not_signed_by_slack_get_401_whatever_their_body(
         kwargs["secret"] = how["secret"]
     if "age" in how:
         kwargs["timestamp"] = int(time.time()) - how["age"]
+    if "headers" in how:
+        kwargs["headers"] = how["headers"]
     before = len(slack.calls)
     response = await driver.raw_post(data, content_type, **kwargs)
     await bot.work.idle()
@@ -305,6 +333,36 @@ async def test_a_signed_click_on_a_button_nobody_listens_for_gets_400(slack, bot
         "payload=" + quote_plus(json.dumps(payload)), "application/x-www-form-urlencoded"
     )
     assert response.status == 400
+
+
+@pytest.mark.parametrize("kind", ["view_submission", "view_closed"])
+async def test_a_signed_view_event_without_a_view_type_gets_400(slack, bot, driver, kind):
+    payload = {"type": kind, "user": {"id": SOCIAL_WORKERS[0]}, "view": {"callback_id": "x"}}
+    response = await driver.raw_post(
+        "payload=" + quote_plus(json.dumps(payload)), "application/x-www-form-urlencoded"
+    )
+    assert response.status == 400
+
+
+async def test_an_unhandled_request_never_puts_what_a_person_typed_in_the_log(
+    slack, bot, driver, caplog
+):
+    from bot.cli import setup_logging
+
+    setup_logging("DEBUG")
+    caplog.set_level(logging.DEBUG)
+    payload = {
+        "type": "block_suggestion",
+        "user": {"id": SOCIAL_WORKERS[0]},
+        "action_id": "search",
+        "value": "my client Jane Doe born 01/02/2015",
+    }
+    response = await driver.raw_post(
+        "payload=" + quote_plus(json.dumps(payload)), "application/x-www-form-urlencoded"
+    )
+    assert response.status == 400
+    assert "Jane Doe" not in caplog.text
+    assert "request block_suggestion (not handled) -> 400" in caplog.text
 
 
 async def test_a_signed_event_nobody_listens_for_gets_200_so_slack_does_not_retry(bot, driver):
@@ -377,3 +435,23 @@ async def test_a_command_whose_text_says_payload_is_still_understood(slack, bot,
     assert replies_to(slack, SENIOR_MANAGER)[0].startswith(
         "There's no briefing called `payload-update`."
     )
+
+
+async def test_socket_mode_acknowledges_what_nothing_listens_for(slack, bot, config):
+    """Bolt acks only a 200 over the socket; an unhandled event must still be acked."""
+    from bot.socket_mode import LoggedSocketModeHandler
+    from slack_standin import SlackDriver
+
+    handler = LoggedSocketModeHandler(bot.bolt, config.app_token, bot.work)
+    handler.client.wss_uri = await bot.open_socket_url()
+    await handler.connect_async()
+    try:
+        await asyncio.wait_for(slack.wait_for_socket(), 10)
+        async with SlackDriver(slack, mode="socket") as driver:
+            unhandled = await driver.send_event({"type": "reaction_added", "user": "U0SW01"})
+            handled = await driver.app_home_opened(SOCIAL_WORKERS[0])
+        await handler.drain()
+    finally:
+        await handler.close_async()
+    assert unhandled.status == 200  # acked: Slack will not retry it
+    assert handled.status == 200
