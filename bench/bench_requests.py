@@ -27,7 +27,9 @@ together; the click is the bot's hot path. This measures what that path costs, h
   The apps are started once; the phases below use disjoint people, and each begins with
   warm-up clicks that are not measured (they are stored and checked like the others).
 
-Measured, phase by phase (the apps take turns within a phase, the idle ones waiting):
+Measured, phase by phase. Phases 1 and 2 run in ten rounds, each app taking its turn in an order
+that rotates every round, the idle ones waiting: a shared machine's speed drifts by tens of
+percent over a minute, and rotating spreads that drift over every app instead of one.
 
 1. latency at concurrency 1: 300 clicks one after another; p50 and p99 of the driver's
    round-trip time (`DriverResponse.elapsed`).
@@ -244,6 +246,18 @@ async def settle(standin: SlackStandIn, quiet: float = 0.3, within: float = 30.0
         await asyncio.sleep(quiet)
 
 
+ROUNDS = 10
+
+
+def rounds(people: list[str], apps: list[App], n: int) -> list[tuple[list[str], list[App]]]:
+    """`people` cut into `n` chunks, each with the apps in an order rotated one step."""
+    size = math.ceil(len(people) / n)
+    chunks = [people[i : i + size] for i in range(0, len(people), size)]
+    return [
+        (chunk, apps[k % len(apps) :] + apps[: k % len(apps)]) for k, chunk in enumerate(chunks)
+    ]
+
+
 class People:
     """Hands out staff who have not clicked yet, the same ones for each app."""
 
@@ -311,32 +325,46 @@ async def run(args: argparse.Namespace, folder: Path) -> int:
             app.figures["rss_start"] = peak_rss_mb(app.process.pid)
 
         people = People(staff)
-        # Phase 1: one click at a time.
+        # Phase 1: one click at a time, in rounds that rotate the apps (a shared machine's speed
+        # drifts; rotating spreads the drift over all three instead of favouring one).
         warm, timed = people.take(args.warmup), people.take(args.sequential)
-        for app in (baseline, replying, bot):
+        for app in apps:
             await clicks(app, post, warm, 1)
             await settle(standin)
-            _, latencies = await clicks(app, post, timed, 1)
+        sequential: dict[str, list[float]] = {a.name: [] for a in apps}
+        for chunk, order in rounds(timed, apps, ROUNDS):
+            for app in order:
+                _, latencies = await clicks(app, post, chunk, 1)
+                sequential[app.name] += latencies
+                await settle(standin)
+        for app in apps:
+            latencies = sequential[app.name]
             app.figures["p50_c1"] = statistics.median(latencies) * 1000 if latencies else math.nan
             app.figures["p99_c1"] = percentile(latencies, 0.99) * 1000 if latencies else math.nan
-            await settle(standin)
-        # Phase 2: a burst at concurrency 50 (the other app goes first this time).
+        # Phase 2: bursts at concurrency 50, in rotating rounds likewise.
         warm, timed = people.take(args.warmup), people.take(args.burst)
-        for app in (bot, replying, baseline):
+        for app in apps:
             await clicks(app, post, warm, args.concurrency)
             await settle(standin)
-            cpu_before = cpu_seconds(app.process.pid)
-            elapsed, latencies = await clicks(app, post, timed, args.concurrency)
-            app.figures["rate"] = len(latencies) / elapsed
+        burst = {a.name: ([], 0.0, 0.0) for a in apps}  # latencies, seconds, CPU seconds
+        for chunk, order in rounds(timed, apps, ROUNDS):
+            for app in order:
+                cpu_before = cpu_seconds(app.process.pid)
+                elapsed, latencies = await clicks(app, post, chunk, args.concurrency)
+                await settle(standin)  # an app's replies to its clicks are part of its cost
+                used = cpu_seconds(app.process.pid) - cpu_before
+                so_far, seconds, cpu = burst[app.name]
+                burst[app.name] = (so_far + latencies, seconds + elapsed, cpu + used)
+        for app in apps:
+            latencies, seconds, cpu = burst[app.name]
+            app.figures["rate"] = len(latencies) / seconds
             app.figures["p50_c50"] = statistics.median(latencies) * 1000 if latencies else math.nan
             app.figures["p99_c50"] = percentile(latencies, 0.99) * 1000 if latencies else math.nan
             app.figures["max_c50"] = max(latencies) * 1000 if latencies else math.nan
-            await settle(standin)  # the bot's replies to this burst are part of its cost
-            used = cpu_seconds(app.process.pid) - cpu_before
-            app.figures["cpu_ms"] = 1000 * used / max(1, len(latencies))
+            app.figures["cpu_ms"] = 1000 * cpu / max(1, len(latencies))
         # Phase 3: a bigger burst, then each process's peak memory.
         warm, timed = people.take(args.warmup), people.take(args.rss_burst)
-        for app in (baseline, replying, bot):
+        for app in apps:
             await clicks(app, post, warm, args.concurrency)
             await clicks(app, post, timed, args.concurrency)
             await settle(standin)
