@@ -81,7 +81,14 @@ from slack_standin import (  # noqa: E402
     SlackStandIn,
     Workspace,
 )
-from slack_standin.harness import eventually, free_port, posts, spawn_bot, wait_healthy  # noqa: E402
+from slack_standin.harness import (  # noqa: E402
+    bot_env,
+    eventually,
+    free_port,
+    posts,
+    spawn_bot,
+    wait_healthy,
+)
 
 SECRET = "bench-signing-secret"
 TOKEN = "xoxb-bench"
@@ -122,19 +129,16 @@ def _log_file(path: Path) -> TextIO:
 
 async def start_bot(standin: SlackStandIn, folder: Path) -> App:
     port = free_port()
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(REPO),
-        "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": standin.api_url,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "DATABASE_PATH": str(folder / "bot.db"),
-        "CONTENT_DIR": str(REPO / "content"),
-        "SENIOR_MANAGERS": MANAGER,
-        "LOG_LEVEL": "WARNING",
-    }
+    env = bot_env(
+        standin,
+        port=port,
+        database=folder / "bot.db",
+        content_dir=REPO / "content",
+        signing_secret=SECRET,
+        pythonpath=REPO,
+        SENIOR_MANAGERS=MANAGER,
+        LOG_LEVEL="WARNING",
+    )
     log = folder / "bot.log"
     with _log_file(log) as out:  # the child keeps its own copy of the descriptor
         process = await spawn_bot(env, folder, stdout=out, stderr=out)

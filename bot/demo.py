@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import signal
 import sys
@@ -21,7 +20,14 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from slack_standin import RateLimits, Seen, SlackDriver, SlackStandIn, Workspace
-from slack_standin.harness import eventually, free_port, posts, spawn_bot, wait_healthy
+from slack_standin.harness import (
+    bot_env,
+    eventually,
+    free_port,
+    posts,
+    spawn_bot,
+    wait_healthy,
+)
 
 BOT_TOKEN = "xoxb-demo-token"
 SIGNING_SECRET = "demo-signing-secret"
@@ -100,19 +106,16 @@ async def run_demo(staff: int = 6, out: Any = None) -> int:
     await standin.start(host="127.0.0.1", port=0)
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="line-of-sight-demo-") as scratch:
-        env = {
-            **{k: v for k, v in os.environ.items() if k in ("PATH", "PYTHONPATH", "HOME")},
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": standin.api_url,
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
-            "DATABASE_PATH": str(Path(scratch) / "demo.db"),
-            "CONTENT_DIR": str(_content_dir()),
-            "SENIOR_MANAGERS": "@senior-managers",
-            "ENGAGEMENT_LEADS": "@engagement-leads",
-            "LOG_LEVEL": "INFO",
-        }
+        env = bot_env(
+            standin,
+            port=port,
+            database=Path(scratch) / "demo.db",
+            content_dir=_content_dir(),
+            signing_secret=SIGNING_SECRET,
+            SENIOR_MANAGERS="@senior-managers",
+            ENGAGEMENT_LEADS="@engagement-leads",
+            LOG_LEVEL="INFO",
+        )
         log_path = Path(scratch) / "bot.log"
         with open(log_path, "wb") as log:  # noqa: ASYNC230 (a local scratch file, once)
             process = await spawn_bot(env, scratch, stdout=log, stderr=log)

@@ -56,6 +56,40 @@ def posts(standin: SlackStandIn, channel_id: str) -> list[Message]:
     return [m for m in standin.messages(channel_id) if m.blocks]
 
 
+def bot_env(
+    standin: SlackStandIn,
+    *,
+    port: int,
+    database: Any,
+    content_dir: Any,
+    signing_secret: str,
+    pythonpath: Any = None,
+    **settings: str,
+) -> dict[str, str]:
+    """The environment for a bot process pointed at `standin`: only what it needs, no secrets
+    of this machine's. `settings` adds or overrides variables (SENIOR_MANAGERS=…, LOG_LEVEL=…).
+    """
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "PYTHONPATH")}
+    env.setdefault("PATH", "/usr/bin:/bin")
+    if pythonpath is not None:
+        env["PYTHONPATH"] = str(pythonpath)
+    env.update(
+        {
+            "SLACK_BOT_TOKEN": standin.bot_token,
+            "SLACK_SIGNING_SECRET": signing_secret,
+            "SLACK_API_URL": standin.api_url,
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "DATABASE_PATH": str(database),
+            "CONTENT_DIR": str(content_dir),
+        }
+    )
+    env.update(settings)
+    return env
+
+
 async def spawn_bot(
     env: dict[str, str], cwd: Any, mode: str = "serve", *, stdout: Any = None, stderr: Any = None
 ) -> asyncio.subprocess.Process:

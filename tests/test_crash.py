@@ -9,7 +9,6 @@ about, none twice, in a database that passes SQLite's integrity check.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
 import sys
@@ -19,7 +18,7 @@ import aiohttp
 
 from handlers.briefings import ACK_ACTION
 from slack_standin import RateLimits, SlackDriver, SlackStandIn, Workspace
-from slack_standin.harness import eventually, free_port, posts, spawn_bot, wait_healthy
+from slack_standin.harness import bot_env, eventually, free_port, posts, spawn_bot, wait_healthy
 from tests.conftest import BOT_TOKEN, SENIOR_MANAGER, SIGNING_SECRET, SOCIAL_WORK_ALL
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,19 +38,16 @@ async def test_kill_9_mid_flood_loses_no_click_that_was_answered_200(tmp_path):
         rate_limits=RateLimits(),
     ) as slack:
         port = free_port()
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "PYTHONPATH": str(REPO),
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": slack.api_url,
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
-            "DATABASE_PATH": str(tmp_path / "los.db"),
-            "CONTENT_DIR": str(REPO / "content"),
-            "SENIOR_MANAGERS": SENIOR_MANAGER,
-            "LOG_LEVEL": "WARNING",
-        }
+        env = bot_env(
+            slack,
+            port=port,
+            database=tmp_path / "los.db",
+            content_dir=REPO / "content",
+            signing_secret=SIGNING_SECRET,
+            pythonpath=REPO,
+            SENIOR_MANAGERS=SENIOR_MANAGER,
+            LOG_LEVEL="WARNING",
+        )
         log = open(tmp_path / "bot.log", "wb")  # noqa: SIM115, ASYNC230 (the child writes it)
         bot = await spawn_bot(env, tmp_path, stdout=log, stderr=log)
         url = f"http://127.0.0.1:{port}"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import socket
 import sqlite3
@@ -15,7 +14,7 @@ import pytest
 from bot.cli import setup_logging
 from handlers.briefings import ACK_ACTION
 from slack_standin import SlackDriver
-from slack_standin.harness import eventually, free_port, posts, spawn_bot, wait_healthy
+from slack_standin.harness import bot_env, eventually, free_port, posts, spawn_bot, wait_healthy
 from tests.conftest import BOT_TOKEN, SENIOR_MANAGER, SIGNING_SECRET, SOCIAL_WORKERS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,18 +32,15 @@ def healthz(env: dict[str, str]) -> str:
 
 @pytest.fixture
 def serve_env(tmp_path, slack):
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(REPO),
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "HOST": "127.0.0.1",
-        "PORT": str(free_port()),
-        "DATABASE_PATH": str(tmp_path / "los.db"),
-        "CONTENT_DIR": str(REPO / "content"),
-        "SENIOR_MANAGERS": "@senior-managers",
-    }
+    return bot_env(
+        slack,
+        port=free_port(),
+        database=tmp_path / "los.db",
+        content_dir=REPO / "content",
+        signing_secret=SIGNING_SECRET,
+        pythonpath=REPO,
+        SENIOR_MANAGERS="@senior-managers",
+    )
 
 
 async def test_a_second_bot_on_the_same_database_refuses_and_sigterm_stops_the_first(

@@ -36,6 +36,17 @@ def replies_to(slack, user):
     return [s.text for s in slack.seen_by(user) if s.kind in ("response", "ephemeral")]
 
 
+def slow_replies(bot, monkeypatch, seconds: float) -> None:
+    """Every private reply takes `seconds` to reach Slack (a slow network)."""
+    original = bot.deps.replies.tell
+
+    async def slow_tell(body, text):
+        await asyncio.sleep(seconds)
+        await original(body, text)
+
+    monkeypatch.setattr(bot.deps.replies, "tell", slow_tell)
+
+
 def stored_acks(config) -> list[str]:
     """What is on disk right now, read by a connection of our own (not the bot's)."""
     with sqlite3.connect(config.database_path) as db:
@@ -164,13 +175,7 @@ async def test_follow_ups_are_bounded_and_a_request_waits_for_a_free_slot(
     bot.work.limit = 1
     bot.work._slot_wait = 2.0  # long enough that nobody is shed, even on a slow machine
     post = await published(driver, bot)
-    original = bot.deps.replies.tell
-
-    async def slow_tell(body, text):
-        await asyncio.sleep(0.15)
-        await original(body, text)
-
-    monkeypatch.setattr(bot.deps.replies, "tell", slow_tell)
+    slow_replies(bot, monkeypatch, 0.15)
     clicks = [driver.click(w, post, ACK_ACTION) for w in SOCIAL_WORKERS[:3]]
     responses = await asyncio.gather(*clicks)
     await bot.work.idle()
@@ -200,13 +205,7 @@ async def test_when_no_slot_comes_free_a_command_is_refused_kindly_and_a_click_s
 
 async def test_stop_waits_for_follow_ups_to_finish(slack, bot, driver, monkeypatch):
     post = await published(driver, bot)
-    original = bot.deps.replies.tell
-
-    async def slow_tell(body, text):
-        await asyncio.sleep(0.3)
-        await original(body, text)
-
-    monkeypatch.setattr(bot.deps.replies, "tell", slow_tell)
+    slow_replies(bot, monkeypatch, 0.3)
     await driver.click(SOCIAL_WORKERS[0], post, ACK_ACTION)
     assert bot.work.count == 1  # the reply is still to come…
     await bot.stop()  # …and stopping waits for it rather than cutting it off
