@@ -20,7 +20,7 @@ BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
 SIGNING_SECRET = "test-signing-secret"
 
-# Ids from Workspace.sample(): see bot/standin/workspace.py.
+# Ids from Workspace.sample(): see slack_standin/workspace.py.
 DIRECTOR = "U0DIR01"
 SENIOR_MANAGER = "U0SM01"
 TEAM_MANAGER = "U0TM01"
