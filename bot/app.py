@@ -22,10 +22,12 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.audiences import Audiences
 from bot.config import Config
 from bot.deps import Deps, Work, listener_outcome
 from bot.home import Home
 from bot.lock import InstanceLock
+from bot.outbox import OutboxSender
 from bot.scheduler import Scheduler
 from bot.slack.client import make_client
 from bot.slack.directory import Directory
@@ -56,6 +58,7 @@ class LineOfSight:
         self.scheduler = Scheduler(self.storage, config.timezone)
         self.work = Work(config.max_background_work)
         self.session: aiohttp.ClientSession | None = None
+        self.outbox: OutboxSender | None = None
         self.deps: Deps | None = None
         self.bolt: AsyncApp | None = None
         # Socket Mode sets this, so /healthz also reports whether Slack can reach us.
@@ -103,16 +106,25 @@ class LineOfSight:
             home = Home(client, contact=self.config.access_contact)
             replies = Replies(self.session, home)
             self.work.tell = replies.tell
+            directory = Directory(client)
+            self.outbox = OutboxSender(
+                self.storage,
+                make_client(self.config, self.session, retries=False),
+                per_minute=self.config.outbox_per_minute,
+                clock=self.clock,
+            )
             self.deps = Deps(
                 config=self.config,
                 storage=self.storage,
                 client=client,
                 roles=roles,
-                directory=Directory(client),
+                directory=directory,
                 scheduler=self.scheduler,
                 work=self.work,
                 home=home,
                 replies=replies,
+                audiences=Audiences(client, directory, bot_user_id=str(auth.get("user_id"))),
+                outbox=self.outbox,
                 bot_user_id=str(auth.get("user_id")),
                 clock=self.clock,
             )
@@ -120,6 +132,8 @@ class LineOfSight:
                 self.deps, authorized, make_client(self.config, None, with_token=False)
             )
             self.scheduler.start()
+            # What a stop left in the outbox is resolved and sent without anyone asking.
+            await self.outbox.start()
             logger.info("started as %s in team %s", auth.get("user_id"), auth.get("team_id"))
         except BaseException:
             await self._close_resources()
@@ -151,6 +165,9 @@ class LineOfSight:
         await self._close_resources()
 
     async def _close_resources(self) -> None:
+        if self.outbox is not None:
+            await self.outbox.stop()  # a send under way is finished and recorded first
+            self.outbox = None
         await self.scheduler.shutdown()
         if self.session is not None:
             await self.session.close()

@@ -42,6 +42,8 @@ VARIABLES: dict[str, str] = {
     "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR. Default INFO",
     "MAX_BACKGROUND_WORK": "Most replies and other follow-ups running at once; more wait. "
     "Default 64",
+    "OUTBOX_PER_MINUTE": "Most direct messages sent a minute, under Slack's workspace cap for "
+    "chat.postMessage. Default 300",
 }
 
 
@@ -80,6 +82,7 @@ class Config:
     access_contact: str = "your engagement lead"
     log_level: str = "INFO"
     max_background_work: int = 64
+    outbox_per_minute: int = 300
 
     @classmethod
     def from_env(
@@ -139,6 +142,9 @@ class Config:
         background = _int(
             get("MAX_BACKGROUND_WORK", "64"), "MAX_BACKGROUND_WORK", 1, 10_000, problems
         )
+        outbox_rate = _int(
+            get("OUTBOX_PER_MINUTE", "300"), "OUTBOX_PER_MINUTE", 1, 100_000, problems
+        )
 
         tz_name = get("TIMEZONE", "Europe/London")
         try:
@@ -172,6 +178,7 @@ class Config:
             access_contact=get("ACCESS_CONTACT") or "your engagement lead",
             log_level=log_level,
             max_background_work=background,
+            outbox_per_minute=outbox_rate,
         )
 
 

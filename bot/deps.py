@@ -40,8 +40,10 @@ from bot.storage import WriteTimeout
 if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
 
+    from bot.audiences import Audiences
     from bot.config import Config
     from bot.home import Home
+    from bot.outbox import OutboxSender
     from bot.scheduler import Scheduler
     from bot.slack.directory import Directory
     from bot.slack.replies import Replies
@@ -302,5 +304,7 @@ class Deps:
     work: Work
     home: Home
     replies: Replies
+    audiences: Audiences
+    outbox: OutboxSender
     bot_user_id: str
     clock: Callable[[], datetime]

@@ -23,6 +23,7 @@ METHOD_TIERS: dict[str, int] = {
     "conversations.open": 3,
     "conversations.members": 4,
     "conversations.info": 3,
+    "conversations.history": 3,
     "conversations.list": 2,
     "users.info": 4,
     "users.list": 2,

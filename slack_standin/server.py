@@ -67,8 +67,10 @@ class Message:
     deleted: bool = False
     files: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    #: Message metadata (``event_type``, ``event_payload``) given to chat.postMessage.
+    metadata: dict[str, Any] | None = None
 
-    def to_api(self, team_id: str, app_id: str) -> dict[str, Any]:
+    def to_api(self, team_id: str, app_id: str, *, with_metadata: bool = False) -> dict[str, Any]:
         """The message object as chat.postMessage / payloads carry it."""
         out: dict[str, Any] = {
             "type": "message",
@@ -90,6 +92,8 @@ class Message:
             out["thread_ts"] = self.thread_ts
         if self.edits:
             out["edited"] = {"user": self.user, "ts": self.edits[-1]["edited_ts"]}
+        if with_metadata and self.metadata is not None:
+            out["metadata"] = self.metadata
         return out
 
 
@@ -243,6 +247,9 @@ class SlackStandIn:
         #: Things that went wrong on Slack's side of an interaction (e.g. an invalid view
         #: returned in a response_action); Slack would show the user an error.
         self.interaction_errors: list[str] = []
+        #: Calls made to a method before the Retry-After of an earlier 429 on it had passed.
+        self.early_retries: list[Call] = []
+        self._retry_until: dict[str, float] = {}
         self.files: dict[str, UploadedFile] = {}
         self._messages: dict[str, list[Message]] = {}
         self._log: list[_LogEntry] = []
@@ -268,6 +275,8 @@ class SlackStandIn:
             "conversations.open": self._conversations_open,
             "conversations.members": self._conversations_members,
             "conversations.info": self._conversations_info,
+            "conversations.history": self._conversations_history,
+            "conversations.list": self._conversations_list,
             "users.info": self._users_info,
             "users.list": self._users_list,
             "usergroups.list": self._usergroups_list,
@@ -527,8 +536,13 @@ class SlackStandIn:
             elif token != self.bot_token:
                 raise ApiError("invalid_auth")
             channel_key = str(args.get("channel", "")) if method == "chat.postMessage" else None
+            if now < self._retry_until.get(method, 0.0):
+                self.early_retries.append(call)
             retry_after = self.limiter.check(method, now, channel_key)
             if retry_after is not None:
+                self._retry_until[method] = max(
+                    self._retry_until.get(method, 0.0), now + retry_after
+                )
                 call.error, call.http_status = "ratelimited", 429
                 body: dict[str, Any] = {"ok": False, "error": "ratelimited"}
                 call.response = body
@@ -671,11 +685,27 @@ class SlackStandIn:
         thread_ts = args.get("thread_ts") or None
         if thread_ts and self.find_message(channel.id, str(thread_ts)) is None:
             raise ApiError("thread_not_found")
+        metadata = self._metadata_arg(args.get("metadata"))
         msg = self._bot_message(
             channel.id, text, blocks, attachments, thread_ts=str(thread_ts) if thread_ts else None
         )
+        msg.metadata = metadata
         self._store(msg)
         return {"channel": channel.id, "ts": msg.ts, "message": self._msg_api(msg)}
+
+    def _metadata_arg(self, value: Any) -> dict[str, Any] | None:
+        """chat.postMessage's ``metadata``: JSON with a string ``event_type`` and an object
+        ``event_payload`` (docs: message metadata)."""
+        if value in (None, ""):
+            return None
+        metadata = self._json_arg(value, "invalid_metadata_format")
+        if (
+            not isinstance(metadata, dict)
+            or not isinstance(metadata.get("event_type"), str)
+            or not isinstance(metadata.get("event_payload"), dict)
+        ):
+            raise ApiError("invalid_metadata_schema")
+        return {"event_type": metadata["event_type"], "event_payload": metadata["event_payload"]}
 
     def _own_message(self, args: dict[str, Any], forbidden: str) -> tuple[Channel, Message]:
         channel = self._resolve_channel(args.get("channel"))
@@ -778,6 +808,66 @@ class SlackStandIn:
         nxt = start + limit
         cursor = _encode_cursor(nxt) if nxt < len(channel.members) else ""
         return {"members": page, "response_metadata": {"next_cursor": cursor}}
+
+    async def _conversations_history(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        """Newest first, between ``oldest`` and ``latest``; metadata only when asked for."""
+        channel = self._visible_channel(args.get("channel"))
+        if self.ws.bot_user_id not in channel.members:
+            raise ApiError("not_in_channel")
+        oldest = float(args.get("oldest") or 0)
+        latest = float(args.get("latest") or 0) or float("inf")
+        inclusive = _flag(args.get("inclusive"))
+        limit = _limit(args.get("limit"), 100, 999)
+        start = _decode_cursor(args.get("cursor"))
+
+        def within(ts: float) -> bool:
+            if inclusive:
+                return oldest <= ts <= latest
+            return oldest < ts < latest
+
+        found = [
+            m
+            for m in reversed(self._messages.get(channel.id, []))
+            if m.ephemeral_to is None and not m.deleted and not m.thread_ts and within(float(m.ts))
+        ]
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        with_metadata = _flag(args.get("include_all_metadata"))
+        return {
+            "messages": [
+                m.to_api(self.ws.team_id, self.ws.app_id, with_metadata=with_metadata) for m in page
+            ],
+            "has_more": more,
+            "response_metadata": {"next_cursor": _encode_cursor(start + limit) if more else ""},
+        }
+
+    async def _conversations_list(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        """Channels of the requested ``types`` (default public), paged by ``cursor``."""
+        kinds = {t.strip() for t in str(args.get("types") or "public_channel").split(",")}
+        skip_archived = _flag(args.get("exclude_archived"))
+
+        def kind(channel: Channel) -> str:
+            if channel.is_im:
+                return "im"
+            if channel.is_mpim:
+                return "mpim"
+            return "private_channel" if channel.is_private else "public_channel"
+
+        found = [
+            c
+            for c in self.ws.channels.values()
+            if kind(c) in kinds
+            and not (skip_archived and c.is_archived)
+            and (kind(c) == "public_channel" or self.ws.bot_user_id in c.members)
+        ]
+        start = _decode_cursor(args.get("cursor"))
+        limit = _limit(args.get("limit"), 100, 1000)
+        page = found[start : start + limit]
+        nxt = start + limit
+        return {
+            "channels": [c.to_api() for c in page],
+            "response_metadata": {"next_cursor": _encode_cursor(nxt) if nxt < len(found) else ""},
+        }
 
     async def _conversations_info(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
         channel = self._visible_channel(args.get("channel"))

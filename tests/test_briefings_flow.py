@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from handlers.briefings import ACK_ACTION
-from slack_standin.harness import posts
+from slack_standin.harness import eventually, posts
 from tests.conftest import (
     DIRECTOR,
     ENGAGEMENT_LEAD,
@@ -257,7 +257,7 @@ async def test_a_briefing_set_for_later_waits_unless_the_manager_says_now(slack,
     assert "is set to publish on 1 Dec 2026, 09:00, so nothing was posted" in reply
     assert "`/brief publish getting-to-good-seminars now`" in reply
     await publish(driver, bot, text="publish getting-to-good-seminars now")
-    assert len(slack.calls_to("chat.postMessage")) == 1
+    assert len(posts(slack, "C0TMS")) == 1  # #team-managers; its DMs go through the outbox
     await publish(driver, bot, text="publish getting-to-good-seminars tomorrow")
     assert "I don't understand `tomorrow`" in responses_to(slack, SENIOR_MANAGER)[-1]
 
@@ -283,10 +283,22 @@ async def test_only_managers_and_leads_see_the_titles_waiting_to_be_published(sl
     assert "recruitment-funding" not in reply
 
 
-async def test_a_dm_only_briefing_posts_nothing_and_says_why(slack, bot, driver):
-    await publish(driver, bot, text="publish threshold-document")
-    assert slack.calls_to("chat.postMessage") == []
+async def test_a_dm_only_briefing_reaches_each_person_once_by_direct_message(slack, bot, driver):
+    await publish(driver, bot, text="publish threshold-document")  # @social-workers, @team-managers
     [reply] = responses_to(slack, SENIOR_MANAGER)
-    assert reply.startswith("Nothing new was posted for")
-    assert "DM delivery is coming in a later release" in reply
-    assert "delivered by direct message only, so nothing was posted" in reply
+    assert "Sending by direct message to 8 people" in reply
+    assert await bot.outbox.idle(30)
+    assert [m for m in slack.messages(SOCIAL_WORK_ALL) if m.blocks] == []  # no channel post
+    for person in [*SOCIAL_WORKERS, "U0TM01", "U0TM02"]:
+        [copy] = [m for m in slack.messages(person) if m.blocks]
+        assert copy.blocks[0]["text"]["text"] == "The revised Threshold Document is now in use"
+    await eventually(lambda: bool(reports(slack)), "report to the publisher")
+    assert reports(slack) == [
+        "*The revised Threshold Document is now in use* (version 2) has gone out by direct "
+        "message: delivered to 8 of 8 people.\n"
+        "See who has acknowledged with `/brief status threshold-document`."
+    ]
+
+
+def reports(slack):
+    return [m.text for m in slack.messages(SENIOR_MANAGER) if not m.blocks]

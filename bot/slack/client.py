@@ -13,7 +13,11 @@ from bot.config import Config
 
 
 def make_client(
-    config: Config, session: aiohttp.ClientSession | None = None, *, with_token: bool = True
+    config: Config,
+    session: aiohttp.ClientSession | None = None,
+    *,
+    with_token: bool = True,
+    retries: bool = True,
 ) -> AsyncWebClient:
     """A client for `SLACK_API_URL` that retries connection errors and honours 429 Retry-After.
 
@@ -27,8 +31,11 @@ def make_client(
         base_url=config.api_url,
         session=session,
         timeout=30,
+        # `retries=False` (the outbox): no handlers at all, not slack_sdk's default list.
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-        ],
+        ]
+        if retries
+        else [],
     )

@@ -2,8 +2,8 @@
 
 `Storage` is what the app holds and hands to features through `Deps`: the writer thread and its
 plumbing (`writer.py`), and one object of named operations per area (`publications.py`,
-`acknowledgements.py`, `events.py`), all running on that same thread. A new feature adds a
-module here with its operations, and a migration to `migrations.py`.
+`acknowledgements.py`, `events.py`, `outbox.py`), all running on that same thread. A new
+feature adds a module here with its operations, and a migration to `migrations.py`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sqlite_utils import Database
 
 from bot.storage.acknowledgements import Acknowledgements, AckResult
 from bot.storage.events import Events
+from bot.storage.outbox import Outbox
 from bot.storage.publications import Claim, Publications
 from bot.storage.writer import Writer, WriteTimeout, utc_iso
 
@@ -33,6 +34,7 @@ class Storage:
         self.publications = Publications(self.writer)
         self.acknowledgements = Acknowledgements(self.writer)
         self.events = Events(self.writer)
+        self.outbox = Outbox(self.writer)
 
     @property
     def path(self) -> Path:

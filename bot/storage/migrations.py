@@ -53,3 +53,57 @@ def m001_foundation(db: Database) -> None:
 def m002_reach_known(db: Database) -> None:
     """Whether a post's recipients were listed: without it, an unknown reach reads as zero."""
     db.table("publications").add_column("reach_known", int, not_null_default=1)
+
+
+@migrations()
+def m003_outbox(db: Database) -> None:
+    """The delivery outbox: one row per (briefing version, person or channel), sent once.
+
+    `broadcasts` holds each version's message as it was rendered at publish time, so that an
+    edited or removed file never changes copies still to be sent, and what was sent is known.
+    """
+    db.table("broadcasts").create(
+        {
+            "id": int,
+            "briefing_id": str,
+            "version": int,
+            "title": str,
+            "published_by": str,
+            "created_at": str,
+            "message": str,  # JSON: {"text": …, "blocks": […]}
+            "status": str,  # sending | done | cancelled
+            "finished_at": str,
+            "reported": int,  # the publisher has been told the outcome
+        },
+        pk="id",
+        not_null={"briefing_id", "version", "message", "status"},
+        defaults={"reported": 0},
+    )
+    db.table("broadcasts").create_index(["briefing_id", "version"], unique=True)
+    db.table("deliveries").create(
+        {
+            "id": int,
+            "broadcast_id": int,
+            "publication_id": int,  # the audience entry it counts towards (reach)
+            "kind": str,  # dm
+            "target": str,  # the person's user id
+            "status": str,  # pending | in_flight | sent | failed | cancelled
+            "attempts": int,
+            "not_before": str,  # not to be tried before this time (back-off)
+            "claimed_at": str,  # when it went in flight: where to look for a lost copy
+            "channel_id": str,
+            "message_ts": str,
+            "error": str,
+            "sent_at": str,
+        },
+        pk="id",
+        not_null={"broadcast_id", "kind", "target", "status"},
+        defaults={"attempts": 0},
+        foreign_keys=[
+            ("broadcast_id", "broadcasts", "id"),
+            ("publication_id", "publications", "id"),
+        ],
+    )
+    # One copy per person per version, whatever entries or retries brought them.
+    db.table("deliveries").create_index(["broadcast_id", "kind", "target"], unique=True)
+    db.table("deliveries").create_index(["status", "not_before"])

@@ -21,6 +21,7 @@ from bot.content import Briefing
 from bot.content.values import ID_PATTERN, VERSION_PATTERN
 from bot.slack.mrkdwn import escape, markdown_to_mrkdwn, split_mrkdwn
 from bot.storage import AckResult
+from bot.storage.outbox import DM_PREFIX
 from bot.timefmt import format_local
 
 ACK_ACTION = "briefing_acknowledge"
@@ -132,12 +133,12 @@ def build_waiting_section(awaiting: list[dict[str, Any]], tz: ZoneInfo) -> list[
         )
     ]
     for row in awaiting[:MAX_WAITING_LISTED]:
-        where = f"<#{row['channel_id']}>" if row.get("channel_id") else "a channel"
+        where = f"in <#{row['channel_id']}>" if row.get("channel_id") else "to you directly"
         blocks.append(
             SectionBlock(
                 block_id=f"briefing:{row['briefing_id']}@{row['version']}",
                 text=MarkdownTextObject(
-                    text=f"*{escape(row['title'])}*\nPosted in {where} on "
+                    text=f"*{escape(row['title'])}*\nSent {where} on "
                     f"{format_local(row['published_at'], tz)}"
                 ),
                 accessory=ButtonElement(
@@ -167,18 +168,26 @@ def _home_hint() -> ContextBlock:
     )
 
 
+def _where(publication: dict[str, Any]) -> str:
+    """Where a publication went: a channel, or direct messages to an audience entry."""
+    if publication.get("channel_id"):
+        return f"<#{publication['channel_id']}>"
+    entry = str(publication.get("audience", "")).removeprefix(DM_PREFIX)
+    return f"direct messages to {escape(entry)}"
+
+
 def build_status(
     posts: list[dict[str, Any]], summary: dict[str, int], tz: ZoneInfo, min_group: int
 ) -> str:
     """A briefing's reach and acknowledgements; small groups' figures are never shown."""
     first = posts[0]
-    where = ", ".join(f"<#{p['channel_id']}>" for p in posts)
+    where = ", ".join(_where(p) for p in posts)
     reached = summary["reached"]
     lines = [
         f"*{escape(first['title'])}* (version {first['version']})",
         f"• Posted to {where}, first on {format_local(first['published_at'], tz)}",
     ]
-    unknown = [f"<#{p['channel_id']}>" for p in posts if not p.get("reach_known", 1)]
+    unknown = [_where(p) for p in posts if not p.get("reach_known", 1)]
     if unknown:
         lines.append(
             f"• I couldn't list the members of {', '.join(unknown)} when it was posted, so "

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
+from bot.audiences import AudienceUnavailable, Resolution
 from bot.content import Briefing, load_briefings
 from bot.slack.mrkdwn import escape
+from bot.storage.outbox import AudienceEntry
 from bot.timefmt import format_local
 from handlers.briefings.blocks import build_briefing_message, notification_text
 
@@ -44,18 +46,29 @@ async def publish_briefing(
     lines: list[str] = []
     posted = 0
     channels = [a for a in briefing.audience if a.kind == "channel"]
-    others = [a for a in briefing.audience if a.kind != "channel"]
-    if briefing.deliver in ("dm", "both") or others:
-        names = ", ".join(escape(a.raw) for a in others) or "its audience"
-        lines.append(
-            f"Direct messages to {names} are not sent yet: DM delivery is coming in a later "
-            "release. Only channels are posted to."
-        )
+    # User groups and people can only be reached by DM; channels too, for `dm` and `both`.
+    by_dm = [
+        a for a in briefing.audience if a.kind != "channel" or briefing.deliver in ("dm", "both")
+    ]
+    if by_dm:
+        # Everyone to be messaged is listed before anything at all is sent, so an entry Slack
+        # cannot list stops the whole publish instead of leaving it half done.
+        try:
+            resolution = await deps.audiences.resolve(by_dm)
+            if briefing.deliver == "channel" and channels:
+                # Whoever will see the channel post needs no DM as well: one copy each.
+                posted_to = await deps.audiences.resolve(channels)
+                resolution = resolution.without(posted_to.people)
+        except AudienceUnavailable as error:
+            return PublishOutcome([str(error)], posted)
+        if resolution.people:
+            lines.append(await _queue_direct_messages(deps, briefing, published_by, resolution))
+            posted += 1
+        elif briefing.deliver == "dm":
+            lines.append("There was nobody to message directly: check the audience.")
     if briefing.deliver == "dm":
-        lines.append("This briefing is delivered by direct message only, so nothing was posted.")
         return PublishOutcome(lines, posted)
     if not channels:
-        lines.append("This briefing has no channel in its audience, so nothing was posted.")
         return PublishOutcome(lines, posted)
 
     now = deps.clock()
@@ -141,6 +154,39 @@ async def publish_briefing(
         await deps.storage.publications.add_recipients(claim.publication_id, recipients)
         lines.append(f"Posted to <#{channel_id}> ({len(recipients)} people).")
     return PublishOutcome(lines, posted)
+
+
+async def _queue_direct_messages(
+    deps: Deps, briefing: Briefing, published_by: str, resolution: Resolution
+) -> str:
+    """Queue one DM per person in the outbox (once per version) and say what will happen."""
+    now = deps.clock()
+    blocks = build_briefing_message(
+        briefing, published_by=published_by, published_at=now.isoformat(), tz=deps.config.timezone
+    )
+    prepared = await deps.storage.outbox.prepare(
+        briefing_id=briefing.id,
+        version=briefing.version,
+        title=briefing.title,
+        acknowledge=briefing.acknowledge,
+        published_by=published_by,
+        message={"text": notification_text(briefing), "blocks": [b.to_dict() for b in blocks]},
+        entries=[AudienceEntry(r.entry.raw, r.people) for r in resolution.entries],
+        now=now,
+    )
+    if prepared.already:
+        return (
+            f"Version {briefing.version} has been sent by direct message already. To send it "
+            "again, change the text and raise `version:` in its file."
+        )
+    deps.outbox.wake()
+    skipped = resolution.skipped
+    left_out = f" ({skipped} left out: bots or deactivated accounts)" if skipped else ""
+    people = "person" if prepared.queued == 1 else "people"
+    return (
+        f"Sending by direct message to {prepared.queued} {people}{left_out}, paced within "
+        "Slack's limits. I'll message you when it's done."
+    )
 
 
 async def channel_members(deps: Deps, channel_id: str) -> list[str] | None:

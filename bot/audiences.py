@@ -1,0 +1,150 @@
+"""Who an audience entry means, right now: the people a broadcast by direct message reaches.
+
+User groups are listed through Slack when the broadcast is prepared (not cached: a change to
+@team-managers this morning must count), people are themselves, and a channel, for `deliver: dm`
+or `both`, means its members. Bots, Slackbot and deactivated accounts are skipped and counted.
+If any entry cannot be listed the whole broadcast stops before a single send, with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.content import Audience
+from bot.slack.directory import Directory
+from bot.slack.mrkdwn import escape
+
+logger = logging.getLogger(__name__)
+
+
+class AudienceUnavailable(Exception):
+    """An entry Slack could not list; the message says which, why, and what to do."""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """One entry's people, and how many of its members were skipped (bots, deactivated)."""
+
+    entry: Audience
+    people: tuple[str, ...]
+    skipped: int = 0
+
+
+@dataclass
+class Resolution:
+    entries: list[Resolved] = field(default_factory=list)
+
+    @property
+    def people(self) -> set[str]:
+        return {p for e in self.entries for p in e.people}
+
+    @property
+    def skipped(self) -> int:
+        return sum(e.skipped for e in self.entries)
+
+    def without(self, reached: set[str]) -> Resolution:
+        """The same entries less the people already reached another way (a channel post)."""
+        return Resolution(
+            [
+                Resolved(e.entry, tuple(p for p in e.people if p not in reached), e.skipped)
+                for e in self.entries
+            ]
+        )
+
+
+class Audiences:
+    """Resolves audience entries to people through Slack."""
+
+    def __init__(self, client: AsyncWebClient, directory: Directory, *, bot_user_id: str):
+        self._client = client
+        self._directory = directory
+        self._bot_user_id = bot_user_id
+
+    async def resolve(self, entries: Sequence[Audience]) -> Resolution:
+        """Every entry's people; raises `AudienceUnavailable` naming the first that failed."""
+        members: list[tuple[Audience, list[str]]] = []
+        for entry in entries:
+            try:
+                found = [m for m in await self._members(entry) if m != self._bot_user_id]
+                members.append((entry, found))
+            except SlackApiError as error:
+                raise AudienceUnavailable(_why(entry, str(error.response.get("error")))) from None
+            except (aiohttp.ClientError, TimeoutError):
+                raise AudienceUnavailable(
+                    f"I couldn't reach Slack to list {escape(entry.raw)}, so nothing was sent. "
+                    "Try again in a minute."
+                ) from None
+        everyone = [m for _, found in members for m in found]
+        people = await self._directory.people(expected=everyone)
+        if people is None:
+            raise AudienceUnavailable(
+                "I couldn't list the workspace's people to leave out bots and deactivated "
+                "accounts, so nothing was sent. Try again in a minute."
+            )
+        resolution = Resolution()
+        for entry, found in members:
+            kept = tuple(dict.fromkeys(m for m in found if m in people))
+            resolution.entries.append(Resolved(entry, kept, skipped=len(set(found)) - len(kept)))
+        return resolution
+
+    async def _members(self, entry: Audience) -> list[str]:
+        if entry.kind == "user":
+            return [entry.ref]
+        if entry.kind == "usergroup":
+            group_id = entry.ref if entry.is_id else await self._group_id(entry.ref)
+            listed = await self._client.usergroups_users_list(usergroup=group_id)
+            return list(listed.get("users", []))
+        members: list[str] = []
+        cursor = None
+        channel = entry.ref if entry.is_id else await self._channel_id(entry.ref)
+        while True:
+            page = await self._client.conversations_members(
+                channel=channel, limit=1000, cursor=cursor
+            )
+            members += page.get("members", [])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return members
+
+    async def _group_id(self, handle: str) -> str:
+        listed = await self._client.usergroups_list()
+        groups: list[dict[str, Any]] = listed.get("usergroups", [])
+        for group in groups:
+            if group.get("handle") == handle:
+                return str(group["id"])
+        raise SlackApiError("no such user group", {"ok": False, "error": "no_such_subteam"})
+
+    async def _channel_id(self, name: str) -> str:
+        cursor = None
+        while True:
+            page = await self._client.conversations_list(
+                limit=1000, cursor=cursor, exclude_archived=True, types="public_channel"
+            )
+            channels: list[dict[str, Any]] = page.get("channels", [])
+            for channel in channels:
+                if channel.get("name") == name:
+                    return str(channel["id"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                raise SlackApiError("no such channel", {"ok": False, "error": "channel_not_found"})
+
+
+def _why(entry: Audience, error: str) -> str:
+    shown = escape(entry.raw)
+    if error in ("no_such_subteam", "subteam_not_found"):
+        return f"There is no user group {shown}, so nothing was sent. Check the audience."
+    if error == "channel_not_found":
+        return f"I can't find the channel {shown}, so nothing was sent. Check the audience."
+    if error == "missing_scope":
+        return (
+            f"I'm not allowed to list {shown} (a permission is missing from the app), so "
+            "nothing was sent. Ask whoever manages the Slack app to reinstall it."
+        )
+    return f"Slack said `{escape(error)}` when I listed {shown}, so nothing was sent."
