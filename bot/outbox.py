@@ -3,7 +3,7 @@
 One sender task works through `deliveries` (see `bot/storage/outbox.py`):
 
 - **Paced** under the workspace cap for chat.postMessage (`OUTBOX_PER_MINUTE`) with aiolimiter's
-  leaky bucket, which allows a minute's burst and then the steady rate, as Slack does.
+  leaky bucket: a second's worth at a time, then the steady rate.
 - **429**: every send stops until the `Retry-After` has passed — never a send before it — and
   the delivery goes back to the queue. **5xx and lost connections** back off exponentially.
 - **Exactly once**: a delivery is marked in flight (committed) before its chat.postMessage,
@@ -73,7 +73,9 @@ class OutboxSender:
         self._storage = storage
         self._client = client
         self._clock = clock
-        self._limiter = AsyncLimiter(per_minute, 60)
+        # A second's worth at a time, never a minute's burst: Slack documents "short bursts"
+        # without a size, and a burst it refuses costs a whole Retry-After.
+        self._limiter = AsyncLimiter(per_minute / 60, 1)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -292,14 +294,27 @@ class OutboxSender:
             await self._report(broadcast_id)
 
     async def _report(self, broadcast_id: int) -> None:
+        """Tell the publisher; a report is a chat.postMessage too, so it waits its turn."""
+        if self._paused_until is not None and self._clock() < self._paused_until:
+            return  # sent once the pause is over (`_report_finished`)
         summary = await self._storage.outbox.summary(broadcast_id)
+        await self._limiter.acquire()
         try:
             await self._client.chat_postMessage(
                 channel=summary["published_by"],
                 text=build_broadcast_report(summary),
                 unfurl_links=False,
             )
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+        except SlackApiError as error:
+            if error.response.status_code == 429:
+                self._paused_until = self._clock() + timedelta(seconds=_retry_after(error))
+            else:
+                logger.warning(
+                    "could not tell the publisher how a broadcast went (%s)", _name(error)
+                )
+                await self._storage.outbox.mark_reported(broadcast_id)  # not retried forever
+            return
+        except (aiohttp.ClientError, TimeoutError) as error:
             logger.warning("could not tell the publisher how a broadcast went (%s)", _name(error))
             return
         await self._storage.outbox.mark_reported(broadcast_id)

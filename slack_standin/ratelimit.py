@@ -54,6 +54,8 @@ class RateLimits:
     post_per_channel_per_second: float = 1.0
     post_channel_burst: float = 3.0
     post_workspace_per_minute: float = 300.0
+    #: The workspace bucket's burst; None means a full minute's allowance.
+    post_workspace_burst: float | None = None
 
     @classmethod
     def disabled(cls) -> RateLimits:
@@ -115,7 +117,8 @@ class RateLimiter:
             return None
         if method == "chat.postMessage":
             per_min = self.limits.post_workspace_per_minute
-            ws_bucket = self._bucket("chat.postMessage", per_min, per_min, now)
+            burst = self.limits.post_workspace_burst or per_min
+            ws_bucket = self._bucket("chat.postMessage", per_min, burst, now)
             wait = ws_bucket.take(now)
             if wait:
                 return max(1, math.ceil(wait))

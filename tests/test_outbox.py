@@ -1,0 +1,145 @@
+"""The outbox: every person gets exactly one copy, within Slack's limits, whatever goes wrong.
+
+The stand-in enforces chat.postMessage's workspace cap as a token bucket and records any call
+made before an earlier 429's Retry-After had passed. The caps here are Slack's shape scaled up
+(3,000 a minute with a second's burst, rather than a few hundred) so a 300-person broadcast takes
+seconds, not minutes; `bench/` runs Slack's own figures.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import aiohttp
+import pytest
+from slack_sdk.errors import SlackApiError
+
+from slack_standin import RateLimits, SlackStandIn, Workspace
+from tests.conftest import APP_TOKEN, BOT_TOKEN, SENIOR_MANAGER, SIGNING_SECRET
+
+PER_MINUTE = 3000  # 50 a second
+BURST = 50  # a second's worth, as the bot paces itself
+DM_BRIEFING = "threshold-document"  # deliver: dm to @social-workers and @team-managers
+
+
+@pytest.fixture
+def workspace():
+    return Workspace.sample(n_staff=306)  # 300 social workers, 2 team managers, 4 more
+
+
+@pytest.fixture
+async def slack(workspace):
+    limits = RateLimits(post_workspace_per_minute=PER_MINUTE, post_workspace_burst=BURST)
+    async with SlackStandIn(
+        workspace,
+        bot_token=BOT_TOKEN,
+        app_token=APP_TOKEN,
+        signing_secret=SIGNING_SECRET,
+        rate_limits=limits,
+    ) as standin:
+        yield standin
+
+
+@pytest.fixture
+def config(config):
+    return replace(config, outbox_per_minute=PER_MINUTE)
+
+
+def audience(slack) -> list[str]:
+    ws = slack.workspace
+    return sorted(set(ws.usergroups["S0SWS"].users) | set(ws.usergroups["S0TMS"].users))
+
+
+def copies(slack, person: str) -> list:
+    """The briefing copies in the person's DM with the bot (not the publisher's report)."""
+    return [m for m in slack.messages(person) if m.blocks]
+
+
+async def publish(driver, bot, briefing=DM_BRIEFING):
+    response = await driver.slash_command(SENIOR_MANAGER, "/brief", f"publish {briefing}")
+    assert response.status == 200
+    await bot.work.idle()
+
+
+async def test_a_dm_broadcast_reaches_everyone_once_within_slacks_limits(slack, bot, driver):
+    people = audience(slack)
+    assert len(people) == 302
+    started = time.monotonic()
+    await publish(driver, bot)
+    assert await bot.outbox.idle(60)
+    elapsed = time.monotonic() - started
+    assert all(len(copies(slack, p)) == 1 for p in people)
+    assert slack.early_retries == []
+    posts = [c for c in slack.calls_to("chat.postMessage") if c.ok]
+    assert len(posts) == len(people) + 1  # one copy each, and the publisher's report
+    # The cap allows BURST at once, then PER_MINUTE / 60 a second.
+    minimum = (len(people) - BURST) / (PER_MINUTE / 60)
+    assert elapsed <= 1.2 * minimum + 1.0, (elapsed, minimum)
+    reached = await bot.storage.call(
+        lambda db: db.execute("SELECT COUNT(DISTINCT user_id) FROM recipients").fetchone()[0]
+    )
+    assert reached == len(people)
+
+
+async def test_every_429_is_waited_out_and_nothing_is_sent_before_its_retry_after(
+    slack, bot, driver
+):
+    slack.force_ratelimit("chat.postMessage", times=2, retry_after=1)
+    started = time.monotonic()
+    await publish(driver, bot)
+    assert await bot.outbox.idle(60)
+    assert time.monotonic() - started >= 2.0  # two Retry-After: 1, waited in full
+    assert slack.early_retries == []
+    assert all(len(copies(slack, p)) == 1 for p in audience(slack))
+
+
+async def test_a_copy_whose_answer_was_lost_is_found_not_sent_again(
+    slack, bot, driver, monkeypatch
+):
+    client = bot.outbox._client
+    real_post = client.chat_postMessage
+    lost = []
+
+    async def post_then_drop(**kwargs):
+        response = await real_post(**kwargs)
+        if not lost and kwargs.get("metadata"):
+            lost.append(kwargs["channel"])
+            raise aiohttp.ServerDisconnectedError()  # Slack posted it; we never heard
+        return response
+
+    monkeypatch.setattr(client, "chat_postMessage", post_then_drop)
+    await publish(driver, bot)
+    assert await bot.outbox.idle(60)
+    assert len(lost) == 1
+    assert len(copies(slack, lost[0])) == 1
+    assert all(len(copies(slack, p)) == 1 for p in audience(slack))
+    assert slack.calls_to("conversations.history")  # it looked before doing anything else
+
+
+async def test_a_user_group_slack_cannot_list_stops_the_publish_before_any_send(
+    slack, bot, driver, monkeypatch
+):
+    real_list = bot.deps.client.usergroups_users_list
+
+    async def refuse_social_workers(**kwargs):
+        if kwargs.get("usergroup") == "S0SWS":
+            raise SlackApiError("no", {"ok": False, "error": "missing_scope"})
+        return await real_list(**kwargs)
+
+    monkeypatch.setattr(bot.deps.client, "usergroups_users_list", refuse_social_workers)
+    await publish(driver, bot)
+    replies = [s.text for s in slack.seen_by(SENIOR_MANAGER) if s.kind == "response"]
+    assert "a permission is missing from the app" in replies[0]
+    assert "nothing was sent" in replies[0]
+    assert slack.calls_to("chat.postMessage") == []
+    assert await bot.storage.call(lambda db: db["deliveries"].count) == 0
+
+
+async def test_publishing_the_same_version_twice_sends_once(slack, bot, driver):
+    await publish(driver, bot)
+    await publish(driver, bot)
+    assert await bot.outbox.idle(60)
+    replies = [s.text for s in slack.seen_by(SENIOR_MANAGER) if s.kind == "response"]
+    assert "has been sent by direct message already" in replies[1]
+    assert all(len(copies(slack, p)) == 1 for p in audience(slack))
