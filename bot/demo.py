@@ -32,6 +32,7 @@ from slack_standin.harness import (
 BOT_TOKEN = "xoxb-demo-token"
 SIGNING_SECRET = "demo-signing-secret"
 BRIEFING = "recruitment-funding"
+DM_BRIEFING = "threshold-document"  # deliver: dm
 ACK_ACTION = "briefing_acknowledge"  # handlers.briefings.ACK_ACTION; the demo only sees Slack
 
 
@@ -236,6 +237,25 @@ async def _play(
     say(f"6. {names[lead]} (engagement lead) runs /brief status {BRIEFING}")
     await driver.slash_command(lead, "/brief", f"status {BRIEFING}", channel_id="C0SWALL")
     await eventually(lambda: bool(replies(lead)), "answer the engagement lead")
+
+    audience = sorted(set(workers) | {team_manager, "U0TM02"})
+    say(
+        f"7. {names[manager]} publishes {DM_BRIEFING} to @social-workers and @team-managers "
+        "by direct message"
+    )
+    await driver.slash_command(manager, "/brief", f"publish {DM_BRIEFING}", channel_id="C0SWALL")
+
+    def dm_copies() -> int:
+        return sum(1 for p in audience for m in standin.messages(p) if m.blocks)
+
+    def reported() -> bool:
+        return any("has gone out by direct message" in m.text for m in standin.messages(manager))
+
+    await eventually(lambda: dm_copies() >= len(audience) and reported(), "send every DM")
+    say(
+        f"   -> {dm_copies()} DMs for {len(audience)} people, one each, through the outbox; "
+        f"{names[manager]} gets a summary"
+    )
 
 
 def _forged_click(user_id: str, post: Any) -> dict[str, Any]:

@@ -18,14 +18,21 @@ from slack_sdk.errors import SlackApiError
 from slack_standin import RateLimits, SlackStandIn, Workspace
 from tests.conftest import APP_TOKEN, BOT_TOKEN, SENIOR_MANAGER, SIGNING_SECRET
 
-PER_MINUTE = 3000  # 50 a second
+PER_MINUTE = 3000  # the stand-in's cap: 50 a second
 BURST = 50  # a second's worth, as the bot paces itself
+# The bot is set 5% under the cap, as an operator would set OUTBOX_PER_MINUTE: pacing exactly at
+# the cap meets a 429 whenever two sends' network delays differ by a few milliseconds.
+BOT_PER_MINUTE = 2850
 DM_BRIEFING = "threshold-document"  # deliver: dm to @social-workers and @team-managers
 
 
 @pytest.fixture
-def workspace():
-    return Workspace.sample(n_staff=306)  # 300 social workers, 2 team managers, 4 more
+def workspace(request):
+    """300 social workers, 2 team managers and 4 more; `small` tests need only 20 of them."""
+    return Workspace.sample(n_staff=getattr(request, "param", 306))
+
+
+small = pytest.mark.parametrize("workspace", [26], indirect=True, ids=["20 social workers"])
 
 
 @pytest.fixture
@@ -43,7 +50,7 @@ async def slack(workspace):
 
 @pytest.fixture
 def config(config):
-    return replace(config, outbox_per_minute=PER_MINUTE)
+    return replace(config, outbox_per_minute=BOT_PER_MINUTE)
 
 
 def audience(slack) -> list[str]:
@@ -65,23 +72,25 @@ async def publish(driver, bot, briefing=DM_BRIEFING):
 async def test_a_dm_broadcast_reaches_everyone_once_within_slacks_limits(slack, bot, driver):
     people = audience(slack)
     assert len(people) == 302
-    started = time.monotonic()
     await publish(driver, bot)
     assert await bot.outbox.idle(60)
-    elapsed = time.monotonic() - started
     assert all(len(copies(slack, p)) == 1 for p in people)
     assert slack.early_retries == []
-    posts = [c for c in slack.calls_to("chat.postMessage") if c.ok]
-    assert len(posts) == len(people) + 1  # one copy each, and the publisher's report
-    # The cap allows BURST at once, then PER_MINUTE / 60 a second.
+    sends = [c for c in slack.calls_to("chat.postMessage") if "metadata" in c.args]
+    assert [c.ok for c in sends] == [True] * len(people)  # one try each: no 429 met
+    # The cap allows BURST at once, then PER_MINUTE / 60 a second: from the first copy to the
+    # last, the least Slack allows is (people - BURST) / rate.
+    elapsed = sends[-1].at - sends[0].at
     minimum = (len(people) - BURST) / (PER_MINUTE / 60)
-    assert elapsed <= 1.2 * minimum + 1.0, (elapsed, minimum)
+    print(f"broadcast: {elapsed:.2f} s, {elapsed / minimum:.3f} x the minimum {minimum:.2f} s")
+    assert elapsed <= 1.2 * minimum, (elapsed, minimum)
     reached = await bot.storage.call(
         lambda db: db.execute("SELECT COUNT(DISTINCT user_id) FROM recipients").fetchone()[0]
     )
     assert reached == len(people)
 
 
+@small
 async def test_every_429_is_waited_out_and_nothing_is_sent_before_its_retry_after(
     slack, bot, driver
 ):
@@ -94,6 +103,7 @@ async def test_every_429_is_waited_out_and_nothing_is_sent_before_its_retry_afte
     assert all(len(copies(slack, p)) == 1 for p in audience(slack))
 
 
+@small
 async def test_a_copy_whose_answer_was_lost_is_found_not_sent_again(
     slack, bot, driver, monkeypatch
 ):
@@ -117,6 +127,7 @@ async def test_a_copy_whose_answer_was_lost_is_found_not_sent_again(
     assert slack.calls_to("conversations.history")  # it looked before doing anything else
 
 
+@small
 async def test_a_user_group_slack_cannot_list_stops_the_publish_before_any_send(
     slack, bot, driver, monkeypatch
 ):
@@ -136,6 +147,7 @@ async def test_a_user_group_slack_cannot_list_stops_the_publish_before_any_send(
     assert await bot.storage.call(lambda db: db["deliveries"].count) == 0
 
 
+@small
 async def test_publishing_the_same_version_twice_sends_once(slack, bot, driver):
     await publish(driver, bot)
     await publish(driver, bot)

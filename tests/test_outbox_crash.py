@@ -52,7 +52,7 @@ async def test_kill_9_mid_broadcast_then_a_restart_ends_with_one_copy_each(tmp_p
             signing_secret=SIGNING_SECRET,
             pythonpath=REPO,
             SENIOR_MANAGERS=SENIOR_MANAGER,
-            OUTBOX_PER_MINUTE="3000",
+            OUTBOX_PER_MINUTE="2850",
             LOG_LEVEL="WARNING",
         )
         url = f"http://127.0.0.1:{port}"
