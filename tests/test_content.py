@@ -157,8 +157,8 @@ BROKEN = [
     pytest.param(
         replace_line(VALID, 4, 'audience: ["social-work"]'),
         4,
-        "audience entry 'social-work' must start with # (channel), @ (user group), or be a "
-        "C…/S…/U… id",
+        "there is no audience called 'social-work' in audiences.yaml (named audiences: none "
+        "yet): define it there, or if you meant the channel write '#social-work'",
         id="audience-without-prefix",
     ),
     pytest.param(

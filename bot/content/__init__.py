@@ -1,9 +1,10 @@
 """Content: the files authors write, checked with file:line problems before anyone is messaged.
 
 `documents.py` holds what every content type shares (front matter, fields with lines, problems,
-scanning a folder); `values.py` the values several types parse (ids, audiences, times); each
-content type has its own module (`briefings.py` now; audiences, practice notes, the directory
-and circulars later) and is listed in `KINDS` so `content check` covers it.
+scanning a folder); `values.py` the values several types parse (ids, audiences, times);
+`audiences.py` the named audiences of `audiences.yaml`; each content type has its own module
+(`briefings.py` now; practice notes, the directory and circulars later) and is listed in `KINDS`
+so `content check` covers it.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from bot.content.audiences import load_named_audiences
 from bot.content.briefings import BRIEFINGS, Briefing, Check, Question, load_briefings
-from bot.content.documents import ContentError, Kind, Problem, scan
+from bot.content.documents import ContentError, Context, Kind, Problem, scan
 from bot.content.values import Audience, parse_audience, parse_duration, parse_local_time
 
 __all__ = [
@@ -37,7 +39,9 @@ KINDS: tuple[Kind[Any], ...] = (BRIEFINGS,)
 
 def check_content(content_dir: Path, tz: ZoneInfo) -> list[Problem]:
     """Every problem in the content, in file then line order; empty when all is well."""
-    return [p for kind in KINDS for p in scan(content_dir, kind, tz).problems]
+    named, problems = load_named_audiences(content_dir)
+    ctx = Context(tz, named)
+    return problems + [p for kind in KINDS for p in scan(content_dir, kind, ctx).problems]
 
 
 def _plural(n: int, noun: str) -> str:
@@ -53,8 +57,10 @@ def run_content_check(content_dir: Path, tz: ZoneInfo, out: TextIO) -> int:
             file=out,
         )
         return 1
-    scans = [(kind, scan(content_dir, kind, tz)) for kind in KINDS]
-    problems = [p for _, found in scans for p in found.problems]
+    named, problems = load_named_audiences(content_dir)
+    ctx = Context(tz, named)
+    scans = [(kind, scan(content_dir, kind, ctx)) for kind in KINDS]
+    problems += [p for _, found in scans for p in found.problems]
     for problem in problems:
         print(problem, file=out)
     if problems:
@@ -62,5 +68,7 @@ def run_content_check(content_dir: Path, tz: ZoneInfo, out: TextIO) -> int:
         print(f"{_plural(len(problems), 'problem')} in {_plural(files, 'file')}", file=out)
         return 1
     checked = ", ".join(_plural(found.files, kind.noun) for kind, found in scans)
+    if named:
+        checked += f", {_plural(len(named), 'named audience')}"
     print(f"{checked} checked, no problems", file=out)
     return 0

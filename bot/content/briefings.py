@@ -18,8 +18,10 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from bot.content.audiences import load_named_audiences
 from bot.content.documents import (
     ContentError,
+    Context,
     Document,
     Fields,
     Kind,
@@ -102,8 +104,9 @@ _CHECK_KEYS = ("closes_after", "remind_after", "questions")
 _QUESTION_KEYS = ("ask", "options", "answer", "explain")
 
 
-def _parse_briefing(doc: Document, tz: ZoneInfo, problems: list[Problem]) -> Briefing | None:
+def _parse_briefing(doc: Document, ctx: Context, problems: list[Problem]) -> Briefing | None:
     """Validate one briefing's fields; return it only if this file has no problems."""
+    tz = ctx.tz
     start = len(problems)
     f = Fields(doc, doc.node, doc.data, problems)
     f.unknown(_BRIEFING_KEYS)
@@ -114,7 +117,7 @@ def _parse_briefing(doc: Document, tz: ZoneInfo, problems: list[Problem]) -> Bri
         if problem is not None:
             f.problem(f.line_of("id"), problem)
     title = f.text("title", required=True, limit=MAX_TITLE)
-    audience = _audience(f)
+    audience = _audience(f, ctx)
 
     deliver = doc.data.get("deliver", "channel")
     if deliver not in get_args(Deliver):
@@ -185,7 +188,7 @@ def _parse_briefing(doc: Document, tz: ZoneInfo, problems: list[Problem]) -> Bri
     )
 
 
-def _audience(f: Fields) -> tuple[Audience, ...] | None:
+def _audience(f: Fields, ctx: Context) -> tuple[Audience, ...] | None:
     if "audience" not in f.data:
         f.problem(f.line, 'audience is missing: add e.g. audience: ["#social-work-all"]')
         return None
@@ -227,7 +230,22 @@ def _audience(f: Fields) -> tuple[Audience, ...] | None:
         if entry.raw in seen:
             f.problem(item_line, f"audience lists {entry.raw!r} twice: remove one")
         seen.add(entry.raw)
-        entries.append(entry)
+        if entry.kind != "named":
+            if all(e.raw != entry.raw for e in entries):  # a named audience may hold it already
+                entries.append(entry)
+            continue
+        members = ctx.audiences.get(entry.ref)
+        if members is None:
+            known = ", ".join(sorted(ctx.audiences)) or "none yet"
+            f.problem(
+                item_line,
+                f"there is no audience called {entry.raw!r} in audiences.yaml (named audiences: "
+                f"{known}): define it there, or if you meant the channel write '#{entry.raw}'",
+            )
+            ok = False
+            continue
+        # A named audience stands for its entries; one already listed is not listed twice.
+        entries += [m for m in members if m.raw not in {e.raw for e in entries}]
     return tuple(entries) if ok else None
 
 
@@ -356,7 +374,8 @@ BRIEFINGS: Kind[Briefing] = Kind("briefings", "briefing", _parse_briefing, lambd
 
 def load_briefings(content_dir: Path, tz: ZoneInfo) -> dict[str, Briefing]:
     """All briefings by id; raises `ContentError` listing every problem if there are any."""
-    found = scan(content_dir, BRIEFINGS, tz)
-    if found.problems:
-        raise ContentError(found.problems)
+    named, problems = load_named_audiences(content_dir)
+    found = scan(content_dir, BRIEFINGS, Context(tz, named))
+    if problems or found.problems:
+        raise ContentError(problems + found.problems)
     return found.items

@@ -10,7 +10,7 @@ a parse function and a `Kind`.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -203,12 +203,20 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class Context:
+    """What parsing a file may need beyond the file: the time zone, the named audiences."""
+
+    tz: ZoneInfo
+    audiences: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Kind(Generic[T]):
     """One kind of content: where its files live and how one file becomes an item."""
 
     folder: str
     noun: str  # "briefing" — for messages
-    parse: Callable[[Document, ZoneInfo, list[Problem]], T | None]
+    parse: Callable[[Document, Context, list[Problem]], T | None]
     item_id: Callable[[T], str]
 
 
@@ -219,7 +227,7 @@ class Scan(Generic[T]):
     files: int = 0
 
 
-def scan(content_dir: Path, kind: Kind[T], tz: ZoneInfo) -> Scan[T]:
+def scan(content_dir: Path, kind: Kind[T], ctx: Context) -> Scan[T]:
     """Parse every file of one kind once, collecting items and problems in file order."""
     scan: Scan[T] = Scan()
     if not content_dir.is_dir():
@@ -244,7 +252,7 @@ def scan(content_dir: Path, kind: Kind[T], tz: ZoneInfo) -> Scan[T]:
         doc = read_document(path, problems)
         item = None
         if doc is not None:
-            item = kind.parse(doc, tz, problems)
+            item = kind.parse(doc, ctx, problems)
             item_id = raw_id(doc)
             if item_id is not None and item_id in first_seen:
                 problems.append(

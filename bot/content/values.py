@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-AudienceKind = Literal["channel", "usergroup", "user"]
+AudienceKind = Literal["channel", "usergroup", "user", "named"]
 
 MAX_ID = 64
 MAX_VERSION = 999_999
@@ -54,7 +54,7 @@ class Audience:
     @property
     def is_id(self) -> bool:
         """True when `ref` is a Slack id (C…, S…, U…), False when it is a name to look up."""
-        return not self.raw.startswith(("#", "@"))
+        return self.kind != "named" and not self.raw.startswith(("#", "@"))
 
 
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{6,}")
@@ -63,7 +63,10 @@ _USER_ID = re.compile(r"[UW][A-Z0-9]{6,}")
 # Slack channel names: lowercase letters, numbers, hyphens, underscores, up to 80 characters.
 _CHANNEL_NAME = re.compile(r"[a-z0-9_-]{1,80}")
 _HANDLE = re.compile(r"[a-z0-9._-]{1,80}")
-AUDIENCE_HELP = "must start with # (channel), @ (user group), or be a C…/S…/U… id"
+AUDIENCE_HELP = (
+    "must start with # (channel), @ (user group), be a C…/S…/U… id, or name an audience "
+    "defined in audiences.yaml"
+)
 
 
 def parse_audience(raw: str) -> Audience:
@@ -90,6 +93,8 @@ def parse_audience(raw: str) -> Audience:
         return Audience(raw, "usergroup", raw)
     if _USER_ID.fullmatch(raw):
         return Audience(raw, "user", raw)
+    if _ID.fullmatch(raw):  # a named audience, defined once in audiences.yaml
+        return Audience(raw, "named", raw)
     raise ValueError(f"audience entry {raw!r} {AUDIENCE_HELP}")
 
 
