@@ -155,3 +155,25 @@ async def test_publishing_the_same_version_twice_sends_once(slack, bot, driver):
     replies = [s.text for s in slack.seen_by(SENIOR_MANAGER) if s.kind == "response"]
     assert "has been sent by direct message already" in replies[1]
     assert all(len(copies(slack, p)) == 1 for p in audience(slack))
+
+
+@small
+async def test_status_shows_each_entry_with_its_direct_messages_delivered_of_queued(
+    slack, bot, driver
+):
+    await publish(driver, bot)
+    assert await bot.outbox.idle(60)
+    await driver.slash_command("U0EL01", "/brief", f"status {DM_BRIEFING}")
+    await bot.work.idle()
+    [status] = [s.text for s in slack.seen_by("U0EL01") if s.kind == "response"]
+    assert "• Sent as direct messages to @social-workers, direct messages to @team-managers" in (
+        status
+    )
+    assert "• direct messages to @social-workers: delivered to 20 of 20, 0 acknowledged (0%)" in (
+        status
+    )
+    # Two team managers are fewer than MIN_GROUP_SIZE: their figures stay hidden.
+    assert (
+        "• direct messages to @team-managers: delivered to 2 of 2, figures hidden for groups "
+        "under 10" in status
+    )

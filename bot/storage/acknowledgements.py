@@ -97,6 +97,37 @@ class Acknowledgements:
 
         return await self._w.read(query)
 
+    async def by_entry(self, briefing_id: str, version: int) -> list[dict[str, Any]]:
+        """Per audience entry of a version: reached, acknowledged, and its direct messages
+        (queued, failed, still to send) where it went by DM."""
+
+        def query(db: Database) -> list[dict[str, Any]]:
+            return list(
+                db.query(
+                    """
+                    SELECT p.id, p.audience, p.channel_id, p.reach_known,
+                      (SELECT COUNT(*) FROM recipients r WHERE r.publication_id = p.id)
+                        AS reached,
+                      (SELECT COUNT(*) FROM recipients r JOIN acknowledgements a
+                         ON a.user_id = r.user_id AND a.briefing_id = p.briefing_id
+                         AND a.version = p.version
+                       WHERE r.publication_id = p.id) AS acknowledged,
+                      (SELECT COUNT(*) FROM deliveries d WHERE d.publication_id = p.id)
+                        AS queued,
+                      (SELECT COUNT(*) FROM deliveries d
+                       WHERE d.publication_id = p.id AND d.status = 'failed') AS failed,
+                      (SELECT COUNT(*) FROM deliveries d WHERE d.publication_id = p.id
+                       AND d.status IN ('pending', 'in_flight')) AS to_send
+                    FROM publications p
+                    WHERE p.briefing_id = ? AND p.version = ? AND p.status = 'posted'
+                    ORDER BY p.id
+                    """,
+                    [briefing_id, version],
+                )
+            )
+
+        return await self._w.read(query)
+
     async def awaiting_ack(self, user_id: str) -> list[dict[str, Any]]:
         """Briefings this person received, that ask for acknowledgement, and they have not.
 

@@ -177,7 +177,11 @@ def _where(publication: dict[str, Any]) -> str:
 
 
 def build_status(
-    posts: list[dict[str, Any]], summary: dict[str, int], tz: ZoneInfo, min_group: int
+    posts: list[dict[str, Any]],
+    summary: dict[str, int],
+    tz: ZoneInfo,
+    min_group: int,
+    entries: list[dict[str, Any]] | None = None,
 ) -> str:
     """A briefing's reach and acknowledgements; small groups' figures are never shown."""
     first = posts[0]
@@ -185,7 +189,8 @@ def build_status(
     reached = summary["reached"]
     lines = [
         f"*{escape(first['title'])}* (version {first['version']})",
-        f"• Posted to {where}, first on {format_local(first['published_at'], tz)}",
+        f"• {'Posted to' if first.get('channel_id') else 'Sent as'} {where}, first on "
+        f"{format_local(first['published_at'], tz)}",
     ]
     unknown = [_where(p) for p in posts if not p.get("reach_known", 1)]
     if unknown:
@@ -209,4 +214,26 @@ def build_status(
             f"• Reached {reached} people; {acked} of them {verb} acknowledged "
             f"({round(100 * acked / reached)}%)."
         )
+    if entries and (len(entries) > 1 or any(e["queued"] for e in entries)):
+        lines.append("*By audience entry*")
+        lines += [_entry_line(e, min_group) for e in entries]
     return "\n".join(lines)
+
+
+def _entry_line(entry: dict[str, Any], min_group: int) -> str:
+    """One audience entry's figures: reach, acknowledgements, and its DMs' progress."""
+    reached, acked = entry["reached"], entry["acknowledged"]
+    parts = []
+    if entry["queued"]:
+        parts.append(f"delivered to {reached} of {entry['queued']}")
+        if entry["failed"]:
+            parts.append(f"{entry['failed']} could not be reached")
+        if entry["to_send"]:
+            parts.append(f"{entry['to_send']} still to send")
+    else:
+        parts.append(f"reached {reached}")
+    if reached >= min_group:
+        parts.append(f"{acked} acknowledged ({round(100 * acked / reached)}%)")
+    elif reached:
+        parts.append(f"figures hidden for groups under {min_group}")
+    return f"• {_where(entry)}: " + ", ".join(parts)

@@ -121,7 +121,8 @@ async def _status(deps: Deps, user_id: str, briefing_id: str) -> str:
         return _unknown(briefing_id, library)
     posts = await deps.storage.publications.publications_of(briefing_id, version)
     summary = await deps.storage.acknowledgements.ack_summary(briefing_id, version)
-    return build_status(posts, summary, deps.config.timezone, deps.config.min_group_size)
+    entries = await deps.storage.acknowledgements.by_entry(briefing_id, version)
+    return build_status(posts, summary, deps.config.timezone, deps.config.min_group_size, entries)
 
 
 async def _is_manager_or_lead(deps: Deps, user_id: str) -> bool:
