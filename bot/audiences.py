@@ -125,7 +125,10 @@ class Audiences:
         cursor = None
         while True:
             page = await self._client.conversations_list(
-                limit=1000, cursor=cursor, exclude_archived=True, types="public_channel"
+                limit=1000,
+                cursor=cursor,
+                exclude_archived=True,
+                types="public_channel,private_channel",  # private: those the bot is in
             )
             channels: list[dict[str, Any]] = page.get("channels", [])
             for channel in channels:

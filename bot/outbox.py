@@ -10,7 +10,8 @@ One sender task works through `deliveries` (see `bot/storage/outbox.py`):
   which carries the delivery id in its message `metadata`. If the answer is lost (a dropped
   connection, a timeout, a `kill -9`), the copy is looked for with conversations.history before
   anything is sent again: found, it is recorded as sent; not found, it is sent.
-- **Resumes by itself** at start-up: in-flight deliveries are resolved first, then the queue runs.
+- **Resumes by itself** at start-up: deliveries left in flight are looked for before anything is
+  sent again, and a pause a 429 asked for is still kept.
 - **Reports** each finished broadcast to its publisher in one private message.
 
 The client here has no retry handlers of its own: slack_sdk would resend a post whose
@@ -51,6 +52,24 @@ PERMANENT = {
     "invalid_blocks",
     "msg_too_long",
 }
+# The app itself was refused (a revoked token, a scope the install lacks): nobody's fault.
+WORKSPACE_REFUSALS = {
+    "invalid_auth",
+    "not_authed",
+    "token_revoked",
+    "token_expired",
+    "account_inactive",
+    "missing_scope",
+    "no_permission",
+    "team_access_not_granted",
+    "ekm_access_denied",
+}
+WORKSPACE_PAUSE = timedelta(minutes=5)
+# Failures after which Slack may have posted the copy anyway.
+UNCLEAR = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+# Looking a person's DM up says they cannot be reached at all.
+UNREACHABLE = {"user_not_found", "user_disabled", "channel_not_found", "cannot_dm_bot"}
+LOST_WAIT = timedelta(seconds=3)  # give Slack a moment before looking for a lost copy
 BACKOFF_START = timedelta(seconds=2)
 BACKOFF_MOST = timedelta(minutes=5)
 MAX_ATTEMPTS = 10  # transient failures, then the delivery is given up as failed
@@ -68,14 +87,15 @@ class OutboxSender:
         *,
         per_minute: float,
         clock: Callable[[], datetime],
-        timezone: Any = None,
     ):
         self._storage = storage
         self._client = client
         self._clock = clock
-        # A second's worth at a time, never a minute's burst: Slack documents "short bursts"
-        # without a size, and a burst it refuses costs a whole Retry-After.
-        self._limiter = AsyncLimiter(per_minute / 60, 1)
+        # A second's worth at a time (at least one send), never a minute's burst: Slack documents
+        # "short bursts" without a size, and a burst it refuses costs a whole Retry-After.
+        rate = per_minute / 60
+        burst = max(1.0, rate)
+        self._limiter = AsyncLimiter(burst, burst / rate)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -84,8 +104,17 @@ class OutboxSender:
         self.sent = 0  # copies sent since start (for logs and tests)
 
     async def start(self) -> None:
-        """Resolve what a stop left in flight, then work through the queue in the background."""
-        await self._recover()
+        """Pick up a pause and anything a stop left in flight, then work in the background."""
+        paused = await self._storage.outbox.paused_until()
+        if paused:
+            self._paused_until = datetime.fromisoformat(paused)
+        left = await self._storage.outbox.in_flight()
+        if left:
+            logger.info("%d delivery(ies) were in flight at a stop; looking for them", len(left))
+        for delivery in left:  # each is looked for in Slack before anything is sent again
+            await self._storage.outbox.retry_later(
+                delivery.id, not_before=self._clock(), error="lost"
+            )
         self._task = asyncio.create_task(self._run(), name="outbox")
 
     def wake(self) -> None:
@@ -126,16 +155,22 @@ class OutboxSender:
             await self._sleep((self._paused_until - now).total_seconds())
             return
         await self._report_finished()
-        delivery = await self._storage.outbox.claim_next(now)
+        # The turn is taken before the claim, so no row ever waits in flight for its turn.
+        await self._limiter.acquire()
+        delivery = await self._storage.outbox.claim_next(self._clock())
         if delivery is None:
             due = await self._storage.outbox.next_due()
             wait = 30.0
             if due:
-                wait = max(0.05, (datetime.fromisoformat(due) - now).total_seconds())
+                wait = max(0.05, (datetime.fromisoformat(due) - self._clock()).total_seconds())
             await self._sleep(min(wait, 30.0))
             return
-        await self._limiter.acquire()
-        await self._send(delivery)
+        try:
+            await self._send(delivery)
+        except Exception:
+            # Whatever happened, the copy may be in Slack: it is looked for before a resend.
+            logger.exception("a send failed unexpectedly; it will be looked for first")
+            await self._lost(delivery)
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, but wake early for new work or a stop."""
@@ -145,6 +180,13 @@ class OutboxSender:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), max(0.0, seconds))
 
+    async def _pause(self, seconds: float, reason: str) -> None:
+        """No send of any kind until `seconds` from now, even across a restart."""
+        until = self._clock() + timedelta(seconds=seconds)
+        if self._paused_until is None or until > self._paused_until:
+            self._paused_until = until
+        await self._storage.outbox.pause(self._paused_until, reason)
+
     # -- one send ------------------------------------------------------------------------------
 
     async def _message(self, broadcast_id: int) -> dict[str, Any]:
@@ -153,14 +195,9 @@ class OutboxSender:
         return self._messages[broadcast_id]
 
     async def _send(self, delivery: Delivery) -> None:
-        if delivery.look_first:
-            try:
-                if await self._resolve(delivery):
-                    await self._finish(delivery.broadcast_id)
-                    return
-            except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
-                await self._look_again_later(delivery, _name(error))
-                return
+        if delivery.look_first and await self._look(delivery) != "absent":
+            await self._finish(delivery.broadcast_id)
+            return
         message = await self._message(delivery.broadcast_id)
         try:
             response = await self._client.chat_postMessage(
@@ -177,14 +214,13 @@ class OutboxSender:
         except SlackApiError as error:
             await self._refused(delivery, error)
         except (aiohttp.ClientError, TimeoutError) as error:
-            # The post may have reached Slack before the connection dropped: look first.
-            logger.warning("lost the answer to a send (%s); looking for the copy", _name(error))
-            try:
-                if not await self._resolve(delivery):
-                    await self._back_off(delivery, _name(error))
-            except (SlackApiError, aiohttp.ClientError, TimeoutError) as lookup_error:
-                await self._look_again_later(delivery, _name(lookup_error))
+            # The post may have reached Slack before the answer was lost: look before a resend.
+            logger.warning("lost the answer to a send (%s); will look for the copy", _name(error))
+            await self._lost(delivery)
         else:
+            if "invalid_metadata" in str(response.get("warning") or ""):
+                # Slack posted it without the delivery id: a lost answer could not be found.
+                logger.error("Slack dropped a delivery's metadata (%s)", response.get("warning"))
             await self._storage.outbox.mark_sent(
                 delivery.id,
                 channel_id=str(response["channel"]),
@@ -199,33 +235,32 @@ class OutboxSender:
         code = str(error.response.get("error") or f"http_{status}")
         if status == 429:
             retry_after = _retry_after(error)
-            now = self._clock()
-            self._paused_until = now + timedelta(seconds=retry_after)
             logger.warning("Slack asked the outbox to wait %d s (429)", retry_after)
+            await self._pause(retry_after, "ratelimited")
             await self._storage.outbox.retry_later(
-                delivery.id, not_before=self._paused_until, error="ratelimited"
+                delivery.id, not_before=self._paused_until or self._clock(), error="ratelimited"
+            )
+        elif code in WORKSPACE_REFUSALS:
+            # Not this person's fault: the app itself was refused. Nobody is marked failed.
+            logger.error("Slack refused the app (%s): the outbox waits, then tries again", code)
+            await self._pause(WORKSPACE_PAUSE.total_seconds(), code)
+            await self._storage.outbox.retry_later(
+                delivery.id, not_before=self._paused_until or self._clock(), error=code
             )
         elif code in PERMANENT:
             await self._storage.outbox.mark_failed(delivery.id, error=code)
-        elif status >= 500 or code in ("internal_error", "fatal_error", "service_unavailable"):
-            await self._back_off(delivery, code)
+        elif status >= 500 or code in UNCLEAR:
+            await self._lost(delivery)  # Slack may have posted it before failing
         else:
             logger.warning("a send was refused (%s); not retried", code)
             await self._storage.outbox.mark_failed(delivery.id, error=code)
 
-    async def _back_off(self, delivery: Delivery, reason: str) -> None:
+    async def _lost(self, delivery: Delivery) -> None:
+        """The send's outcome is unknown: look for the copy, after a back-off, before a resend."""
         if delivery.attempts >= MAX_ATTEMPTS:
-            await self._storage.outbox.mark_failed(delivery.id, error=reason)
+            await self._storage.outbox.mark_failed(delivery.id, error="unreachable")
             return
-        delay = min(BACKOFF_MOST, BACKOFF_START * 2 ** (delivery.attempts - 1))
-        await self._storage.outbox.retry_later(
-            delivery.id, not_before=self._clock() + delay, error=reason
-        )
-
-    async def _look_again_later(self, delivery: Delivery, reason: str) -> None:
-        """Slack cannot be asked now whether the copy arrived: ask again before any resend."""
-        logger.warning("could not look for a copy (%s); will look again", reason)
-        delay = min(BACKOFF_MOST, BACKOFF_START * 2 ** (delivery.attempts - 1))
+        delay = max(LOST_WAIT, min(BACKOFF_MOST, BACKOFF_START * 2 ** (delivery.attempts - 1)))
         await self._storage.outbox.retry_later(
             delivery.id, not_before=self._clock() + delay, error="lost"
         )
@@ -236,22 +271,36 @@ class OutboxSender:
 
     # -- exactly once across crashes ------------------------------------------------------------
 
-    async def _recover(self) -> None:
-        """At start: every delivery left in flight is found in Slack or sent again."""
-        left = await self._storage.outbox.in_flight()
-        if left:
-            logger.info("resolving %d delivery(ies) left in flight by a stop", len(left))
-        for delivery in left:
-            try:
-                found = await self._resolve(delivery)
-            except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
-                await self._look_again_later(delivery, _name(error))
-                continue
-            if not found:
+    async def _look(self, delivery: Delivery) -> str:
+        """Is this delivery's copy in Slack? "found" (recorded), "absent", or "later"."""
+        try:
+            found = await self._resolve(delivery)
+        except SlackApiError as error:
+            code = str(error.response.get("error"))
+            if error.response.status_code == 429:
+                await self._pause(_retry_after(error), "ratelimited")
                 await self._storage.outbox.retry_later(
-                    delivery.id, not_before=self._clock(), error="resent after a stop"
+                    delivery.id, not_before=self._paused_until or self._clock(), error="lost"
                 )
-            await self._finish(delivery.broadcast_id)
+            elif code in UNREACHABLE:
+                await self._storage.outbox.mark_failed(delivery.id, error=code)
+            elif code in WORKSPACE_REFUSALS:
+                logger.error(
+                    "Slack refused the outbox's look-up (%s); it needs the im:history scope "
+                    "(reinstall the app from manifest.yml)",
+                    code,
+                )
+                await self._pause(WORKSPACE_PAUSE.total_seconds(), code)
+                await self._storage.outbox.retry_later(
+                    delivery.id, not_before=self._paused_until or self._clock(), error="lost"
+                )
+            else:
+                await self._lost(delivery)
+            return "later"
+        except (aiohttp.ClientError, TimeoutError):
+            await self._lost(delivery)
+            return "later"
+        return "found" if found else "absent"
 
     async def _resolve(self, delivery: Delivery) -> bool:
         """Look for this delivery's copy in the DM; record it as sent if it is there."""
@@ -281,7 +330,7 @@ class OutboxSender:
                         message_ts=str(message["ts"]),
                         now=self._clock(),
                     )
-                    logger.info("a copy sent before a stop was found; not sending it again")
+                    logger.info("a copy whose answer was lost was found; not sending it again")
                     return True
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
@@ -294,11 +343,16 @@ class OutboxSender:
             await self._report(broadcast_id)
 
     async def _report(self, broadcast_id: int) -> None:
-        """Tell the publisher; a report is a chat.postMessage too, so it waits its turn."""
+        """Tell the publisher, at most once; a report is a chat.postMessage, so it waits its turn.
+
+        It is marked reported before it is sent: a summary lost to a crash can be read again in
+        `/brief status`, while one sent twice would be noise.
+        """
         if self._paused_until is not None and self._clock() < self._paused_until:
             return  # sent once the pause is over (`_report_finished`)
         summary = await self._storage.outbox.summary(broadcast_id)
         await self._limiter.acquire()
+        await self._storage.outbox.mark_reported(broadcast_id)
         try:
             await self._client.chat_postMessage(
                 channel=summary["published_by"],
@@ -307,17 +361,10 @@ class OutboxSender:
             )
         except SlackApiError as error:
             if error.response.status_code == 429:
-                self._paused_until = self._clock() + timedelta(seconds=_retry_after(error))
-            else:
-                logger.warning(
-                    "could not tell the publisher how a broadcast went (%s)", _name(error)
-                )
-                await self._storage.outbox.mark_reported(broadcast_id)  # not retried forever
-            return
+                await self._pause(_retry_after(error), "ratelimited")
+            logger.warning("could not tell the publisher how a broadcast went (%s)", _name(error))
         except (aiohttp.ClientError, TimeoutError) as error:
             logger.warning("could not tell the publisher how a broadcast went (%s)", _name(error))
-            return
-        await self._storage.outbox.mark_reported(broadcast_id)
 
 
 def build_broadcast_report(summary: dict[str, Any]) -> str:

@@ -685,7 +685,7 @@ class SlackStandIn:
         thread_ts = args.get("thread_ts") or None
         if thread_ts and self.find_message(channel.id, str(thread_ts)) is None:
             raise ApiError("thread_not_found")
-        metadata = self._metadata_arg(args.get("metadata"))
+        metadata = self._metadata_arg(args.get("metadata"), call)
         msg = self._bot_message(
             channel.id, text, blocks, attachments, thread_ts=str(thread_ts) if thread_ts else None
         )
@@ -693,18 +693,24 @@ class SlackStandIn:
         self._store(msg)
         return {"channel": channel.id, "ts": msg.ts, "message": self._msg_api(msg)}
 
-    def _metadata_arg(self, value: Any) -> dict[str, Any] | None:
+    def _metadata_arg(self, value: Any, call: Call) -> dict[str, Any] | None:
         """chat.postMessage's ``metadata``: JSON with a string ``event_type`` and an object
-        ``event_payload`` (docs: message metadata)."""
+        ``event_payload``. Invalid metadata does not refuse the post: Slack posts the message
+        without it and answers with a warning (docs: message metadata)."""
         if value in (None, ""):
             return None
-        metadata = self._json_arg(value, "invalid_metadata_format")
+        try:
+            metadata = json.loads(value) if isinstance(value, str) else value
+        except json.JSONDecodeError:
+            call.warnings.append("invalid_metadata_format")
+            return None
         if (
             not isinstance(metadata, dict)
             or not isinstance(metadata.get("event_type"), str)
             or not isinstance(metadata.get("event_payload"), dict)
         ):
-            raise ApiError("invalid_metadata_schema")
+            call.warnings.append("invalid_metadata_schema")
+            return None
         return {"event_type": metadata["event_type"], "event_payload": metadata["event_payload"]}
 
     def _own_message(self, args: dict[str, Any], forbidden: str) -> tuple[Channel, Message]:

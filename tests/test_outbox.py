@@ -8,6 +8,7 @@ seconds, not minutes; `bench/` runs Slack's own figures.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import replace
 
@@ -15,7 +16,9 @@ import aiohttp
 import pytest
 from slack_sdk.errors import SlackApiError
 
+from bot.app import LineOfSight
 from slack_standin import RateLimits, SlackStandIn, Workspace
+from slack_standin.harness import eventually
 from tests.conftest import APP_TOKEN, BOT_TOKEN, SENIOR_MANAGER, SIGNING_SECRET
 
 PER_MINUTE = 3000  # the stand-in's cap: 50 a second
@@ -177,3 +180,88 @@ async def test_status_shows_each_entry_with_its_direct_messages_delivered_of_que
         "• direct messages to @team-managers: delivered to 2 of 2, figures hidden for groups "
         "under 10" in status
     )
+
+
+@small
+async def test_a_rate_limited_look_up_waits_out_its_retry_after(slack, bot, driver, monkeypatch):
+    client = bot.outbox._client
+    real_post = client.chat_postMessage
+    lost = []
+
+    async def post_then_drop(**kwargs):
+        response = await real_post(**kwargs)
+        if not lost and kwargs.get("metadata"):
+            lost.append(kwargs["channel"])
+            raise aiohttp.ServerDisconnectedError()
+        return response
+
+    monkeypatch.setattr(client, "chat_postMessage", post_then_drop)
+    slack.force_ratelimit("conversations.history", times=1, retry_after=1)
+    await publish(driver, bot)
+    assert await bot.outbox.idle(60)
+    assert slack.early_retries == []
+    assert [c.http_status for c in slack.calls_to("conversations.history")] == [429, 200]
+    assert all(len(copies(slack, p)) == 1 for p in audience(slack))
+
+
+@small
+async def test_the_publishers_summary_is_sent_at_most_once(slack, bot, driver, monkeypatch):
+    client = bot.outbox._client
+    real_post = client.chat_postMessage
+
+    async def drop_the_summary(**kwargs):
+        response = await real_post(**kwargs)
+        if not kwargs.get("metadata"):  # the summary: posted, but its answer is lost
+            raise aiohttp.ServerDisconnectedError()
+        return response
+
+    monkeypatch.setattr(client, "chat_postMessage", drop_the_summary)
+    await publish(driver, bot)
+    assert await bot.outbox.idle(60)
+    await asyncio.sleep(0.3)
+    summaries = [m for m in slack.messages(SENIOR_MANAGER) if "has gone out" in m.text]
+    assert len(summaries) == 1
+
+
+@small
+async def test_a_channel_post_that_fails_still_leaves_its_people_a_direct_message(
+    slack, bot, driver
+):
+    # triple-lock: "#team-managers" and "@team-managers", deliver: channel. The bot is not in
+    # #team-managers, so the post fails, and the team managers must still get it by DM.
+    slack.workspace.channels["C0TMS"].members.remove(slack.workspace.bot_user_id)
+    await publish(driver, bot, briefing="triple-lock")
+    assert await bot.outbox.idle(60)
+    [reply] = [s.text for s in slack.seen_by(SENIOR_MANAGER) if s.kind == "response"]
+    assert "I'm not in #team-managers yet" in reply
+    assert "Sending by direct message to 2 people" in reply
+    assert all(len(copies(slack, p)) == 1 for p in ("U0TM01", "U0TM02"))
+
+
+@small
+async def test_a_retry_after_outlives_a_restart(slack, config, driver, bot):
+    slack.force_ratelimit("chat.postMessage", times=1, retry_after=2)
+    await publish(driver, bot)
+    await eventually(
+        lambda: any(c.http_status == 429 for c in slack.calls_to("chat.postMessage")), "meet a 429"
+    )
+    await bot.stop()  # stopped inside the Retry-After…
+    again = LineOfSight(config)
+    await again.start()  # …and started again before it has passed
+    try:
+        assert again.outbox is not None
+        assert await again.outbox.idle(60)
+    finally:
+        await again.stop()
+    assert slack.early_retries == []
+    assert all(len(copies(slack, p)) == 1 for p in audience(slack))
+
+
+async def test_a_rate_under_one_a_second_is_paced_not_refused(storage):
+    from bot.outbox import OutboxSender
+
+    sender = OutboxSender(storage, None, per_minute=30, clock=lambda: None)  # type: ignore[arg-type]
+    started = time.monotonic()
+    await sender._limiter.acquire()
+    await sender._limiter.acquire()
+    assert time.monotonic() - started >= 1.9  # one every two seconds

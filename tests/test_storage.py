@@ -243,3 +243,24 @@ async def test_a_write_that_fails_half_way_keeps_nothing(storage):
     with pytest.raises(RuntimeError):
         await storage.writer.write(half)
     assert await storage.call(lambda db: db["heartbeat"].count) == 0
+
+
+async def test_a_delivery_keeps_the_time_it_first_went_in_flight(storage):
+    from bot.storage.outbox import AudienceEntry
+
+    await storage.outbox.prepare(
+        briefing_id="b",
+        version=1,
+        title="T",
+        acknowledge=True,
+        published_by="U9",
+        message={"text": "t", "blocks": []},
+        entries=[AudienceEntry("@g", ("U1",))],
+        now=NOW,
+    )
+    first = await storage.outbox.claim_next(NOW)
+    await storage.outbox.retry_later(first.id, not_before=NOW, error="lost")
+    again = await storage.outbox.claim_next(NOW + timedelta(minutes=10))
+    assert again.claimed_at == first.claimed_at == "2026-11-28T09:00:00+00:00"
+    assert again.look_first is True
+    assert again.attempts == 2

@@ -131,7 +131,9 @@ class Acknowledgements:
     async def awaiting_ack(self, user_id: str) -> list[dict[str, Any]]:
         """Briefings this person received, that ask for acknowledgement, and they have not.
 
-        Only each briefing's latest posted version: a superseded one is no longer asked for.
+        Only the latest version of each briefing that reached this person: a superseded one is
+        no longer asked for, but a newer one still on its way (or sent to others) does not hide
+        the one they have.
         """
 
         def query(db: Database) -> list[dict[str, Any]]:
@@ -144,7 +146,9 @@ class Acknowledgements:
                     WHERE r.user_id = ? AND p.status = 'posted' AND p.acknowledge = 1
                       AND p.version = (
                         SELECT MAX(q.version) FROM publications q
-                        WHERE q.briefing_id = p.briefing_id AND q.status = 'posted')
+                        JOIN recipients rq ON rq.publication_id = q.id
+                        WHERE q.briefing_id = p.briefing_id AND q.status = 'posted'
+                          AND rq.user_id = r.user_id)
                       AND NOT EXISTS (
                         SELECT 1 FROM acknowledgements a WHERE a.briefing_id = p.briefing_id
                           AND a.version = p.version AND a.user_id = r.user_id)

@@ -90,7 +90,7 @@ def m003_outbox(db: Database) -> None:
             "status": str,  # pending | in_flight | sent | failed | cancelled
             "attempts": int,
             "not_before": str,  # not to be tried before this time (back-off)
-            "claimed_at": str,  # when it went in flight: where to look for a lost copy
+            "claimed_at": str,  # when it first went in flight: where to look for a lost copy
             "channel_id": str,
             "message_ts": str,
             "error": str,
@@ -107,3 +107,5 @@ def m003_outbox(db: Database) -> None:
     # One copy per person per version, whatever entries or retries brought them.
     db.table("deliveries").create_index(["broadcast_id", "kind", "target"], unique=True)
     db.table("deliveries").create_index(["status", "not_before"])
+    # Slack's Retry-After outlives a restart: no send until it has passed, whichever process.
+    db.table("outbox_pause").create({"id": int, "until": str, "reason": str}, pk="id")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlite_utils import Database
@@ -160,12 +160,16 @@ class Outbox:
             ).fetchone()
             if row is None:
                 return None
+            # The first claim's time is kept: a copy sent then is looked for from then on.
             db.execute(
-                "UPDATE deliveries SET status = 'in_flight', claimed_at = ?,"
+                "UPDATE deliveries SET status = 'in_flight', claimed_at = COALESCE(claimed_at, ?),"
                 " attempts = attempts + 1 WHERE id = ?",
                 [at, row[0]],
             )
-            return Delivery(row[0], row[1], row[2], row[3] + 1, at, row[4] in LOOK_FIRST)
+            first = db.execute("SELECT claimed_at FROM deliveries WHERE id = ?", [row[0]])
+            return Delivery(
+                row[0], row[1], row[2], row[3] + 1, first.fetchone()[0], row[4] in LOOK_FIRST
+            )
 
         return await self._w.write(claim)
 
@@ -300,6 +304,29 @@ class Outbox:
                 "SELECT id FROM broadcasts WHERE status = 'done' AND reported = 0 ORDER BY id"
             ).fetchall()
             return [row[0] for row in rows]
+
+        return await self._w.read(query)
+
+    async def pause(self, until: datetime, reason: str) -> None:
+        """No send before `until` (a 429's Retry-After, a workspace-wide refusal)."""
+
+        # To the microsecond: a pause rounded down to the second would end up to 1 s early.
+        at = until.astimezone(UTC).isoformat(timespec="microseconds")
+
+        def mark(db: Database) -> None:
+            db.execute(
+                "INSERT INTO outbox_pause (id, until, reason) VALUES (1, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET until = MAX(until, excluded.until),"
+                " reason = excluded.reason",
+                [at, reason],
+            )
+
+        await self._w.write(mark)
+
+    async def paused_until(self) -> str | None:
+        def query(db: Database) -> str | None:
+            row = db.execute("SELECT until FROM outbox_pause WHERE id = 1").fetchone()
+            return None if row is None else str(row[0])
 
         return await self._w.read(query)
 

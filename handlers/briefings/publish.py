@@ -11,7 +11,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.audiences import AudienceUnavailable, Resolution
-from bot.content import Briefing, load_briefings
+from bot.content import Audience, Briefing, load_briefings
 from bot.slack.mrkdwn import escape
 from bot.storage.outbox import AudienceEntry
 from bot.timefmt import format_local
@@ -39,38 +39,51 @@ async def load_library(deps: Deps) -> dict[str, Briefing]:
 async def publish_briefing(
     deps: Deps, briefing: Briefing, published_by: str, *, again: bool = False
 ) -> PublishOutcome:
-    """Post a briefing to each channel in its audience, at most once per version and channel.
+    """Send a briefing to its audience: a post in each channel, a DM to each person, once each.
 
     `again` re-posts where an earlier publish was interrupted (the manager checked the channel).
     """
-    lines: list[str] = []
-    posted = 0
     channels = [a for a in briefing.audience if a.kind == "channel"]
     # User groups and people can only be reached by DM; channels too, for `dm` and `both`.
     by_dm = [
         a for a in briefing.audience if a.kind != "channel" or briefing.deliver in ("dm", "both")
     ]
+    resolution = None
     if by_dm:
         # Everyone to be messaged is listed before anything at all is sent, so an entry Slack
         # cannot list stops the whole publish instead of leaving it half done.
         try:
             resolution = await deps.audiences.resolve(by_dm)
-            if briefing.deliver == "channel" and channels:
-                # Whoever will see the channel post needs no DM as well: one copy each.
-                posted_to = await deps.audiences.resolve(channels)
-                resolution = resolution.without(posted_to.people)
         except AudienceUnavailable as error:
-            return PublishOutcome([str(error)], posted)
+            return PublishOutcome([str(error)], 0)
+    outcome = PublishOutcome([], 0)
+    reached: set[str] = set()
+    if briefing.deliver != "dm" and channels:
+        outcome = await _post_to_channels(deps, briefing, channels, published_by, again, reached)
+    if resolution is not None:
+        if briefing.deliver == "channel":
+            # Whoever the channel post reached needs no DM as well: one copy each. Only posts
+            # that succeeded count, so nobody is left out by a channel that failed.
+            resolution = resolution.without(reached)
         if resolution.people:
-            lines.append(await _queue_direct_messages(deps, briefing, published_by, resolution))
-            posted += 1
+            line = await _queue_direct_messages(deps, briefing, published_by, resolution)
+            outcome = PublishOutcome([*outcome.lines, line], outcome.posted + 1)
         elif briefing.deliver == "dm":
-            lines.append("There was nobody to message directly: check the audience.")
-    if briefing.deliver == "dm":
-        return PublishOutcome(lines, posted)
-    if not channels:
-        return PublishOutcome(lines, posted)
+            outcome.lines.append("There was nobody to message directly: check the audience.")
+    return outcome
 
+
+async def _post_to_channels(
+    deps: Deps,
+    briefing: Briefing,
+    channels: list[Audience],
+    published_by: str,
+    again: bool,
+    reached: set[str],
+) -> PublishOutcome:
+    """Post to each channel entry once per version; add who each post reached to `reached`."""
+    lines: list[str] = []
+    posted = 0
     now = deps.clock()
     for audience in channels:
         shown = escape(audience.raw)
@@ -152,6 +165,7 @@ async def publish_briefing(
             )
             continue
         await deps.storage.publications.add_recipients(claim.publication_id, recipients)
+        reached.update(recipients)
         lines.append(f"Posted to <#{channel_id}> ({len(recipients)} people).")
     return PublishOutcome(lines, posted)
 
