@@ -12,7 +12,8 @@ One sender task works through `deliveries` (see `bot/storage/outbox.py`):
   anything is sent again: found, it is recorded as sent; not found, it is sent.
 - **Resumes by itself** at start-up: deliveries left in flight are looked for before anything is
   sent again, and a pause a 429 asked for is still kept.
-- **Reports** each finished broadcast to its publisher in one private message.
+- **Shows progress** to the publisher in one message (sent of total, failures, time left), updated
+  in place as it goes and ending as the summary of who was reached.
 
 The client here has no retry handlers of its own: slack_sdk would resend a post whose
 connection dropped without looking first, and would sleep through a 429 out of our sight.
@@ -69,7 +70,8 @@ WORKSPACE_PAUSE = timedelta(minutes=5)
 UNCLEAR = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 # Looking a person's DM up says they cannot be reached at all.
 UNREACHABLE = {"user_not_found", "user_disabled", "channel_not_found", "cannot_dm_bot"}
-LOST_WAIT = timedelta(seconds=3)  # give Slack a moment before looking for a lost copy
+LOST_WAIT = timedelta(seconds=3)
+PROGRESS_EVERY = timedelta(seconds=10)  # give Slack a moment before looking for a lost copy
 BACKOFF_START = timedelta(seconds=2)
 BACKOFF_MOST = timedelta(minutes=5)
 MAX_ATTEMPTS = 10  # transient failures, then the delivery is given up as failed
@@ -101,6 +103,8 @@ class OutboxSender:
         self._stopping = False
         self._paused_until: datetime | None = None
         self._messages: dict[int, dict[str, Any]] = {}
+        self._per_second = rate
+        self._progress_at: dict[int, float] = {}  # when each progress message was last updated
         self.sent = 0  # copies sent since start (for logs and tests)
 
     async def start(self) -> None:
@@ -171,6 +175,7 @@ class OutboxSender:
             # Whatever happened, the copy may be in Slack: it is looked for before a resend.
             logger.exception("a send failed unexpectedly; it will be looked for first")
             await self._lost(delivery)
+        await self._progress(delivery.broadcast_id)
 
     async def _sleep(self, seconds: float) -> None:
         """Sleep, but wake early for new work or a stop."""
@@ -342,8 +347,46 @@ class OutboxSender:
         for broadcast_id in await self._storage.outbox.unreported():
             await self._report(broadcast_id)
 
+    async def _progress(self, broadcast_id: int) -> None:
+        """Keep the publisher's one progress message current: posted at the first send, then
+        updated every `PROGRESS_EVERY` at most (chat.update is Tier 3, apart from the
+        chat.postMessage cap the broadcast uses)."""
+        if self._paused_until is not None and self._clock() < self._paused_until:
+            return  # no call of any kind inside a Retry-After
+        now = asyncio.get_running_loop().time()
+        last = self._progress_at.get(broadcast_id)
+        if last is not None and now - last < PROGRESS_EVERY.total_seconds():
+            return
+        summary = await self._storage.outbox.summary(broadcast_id)
+        if summary["status"] != "sending":
+            return  # the final summary takes over (`_report`)
+        self._progress_at[broadcast_id] = now
+        text = build_broadcast_progress(summary, self._per_second)
+        try:
+            if summary["progress_ts"]:
+                await self._client.chat_update(
+                    channel=summary["progress_channel"], ts=summary["progress_ts"], text=text
+                )
+                return
+            await self._limiter.acquire()
+            posted = await self._client.chat_postMessage(
+                channel=summary["published_by"], text=text, unfurl_links=False
+            )
+        except SlackApiError as error:
+            if error.response.status_code == 429:
+                await self._pause(_retry_after(error), "ratelimited")
+            logger.warning("could not update the publisher's progress (%s)", _name(error))
+            return
+        except (aiohttp.ClientError, TimeoutError) as error:
+            logger.warning("could not update the publisher's progress (%s)", _name(error))
+            return
+        await self._storage.outbox.set_progress(
+            broadcast_id, channel_id=str(posted["channel"]), ts=str(posted["ts"])
+        )
+
     async def _report(self, broadcast_id: int) -> None:
-        """Tell the publisher, at most once; a report is a chat.postMessage, so it waits its turn.
+        """Tell the publisher, at most once: the progress message becomes the summary, or (with
+        none) the summary is a message of its own, which waits its turn under the cap.
 
         It is marked reported before it is sent: a summary lost to a crash can be read again in
         `/brief status`, while one sent twice would be noise.
@@ -351,20 +394,42 @@ class OutboxSender:
         if self._paused_until is not None and self._clock() < self._paused_until:
             return  # sent once the pause is over (`_report_finished`)
         summary = await self._storage.outbox.summary(broadcast_id)
-        await self._limiter.acquire()
         await self._storage.outbox.mark_reported(broadcast_id)
+        self._progress_at.pop(broadcast_id, None)
+        text = build_broadcast_report(summary)
         try:
-            await self._client.chat_postMessage(
-                channel=summary["published_by"],
-                text=build_broadcast_report(summary),
-                unfurl_links=False,
-            )
+            if summary["progress_ts"]:
+                await self._client.chat_update(
+                    channel=summary["progress_channel"], ts=summary["progress_ts"], text=text
+                )
+            else:
+                await self._limiter.acquire()
+                await self._client.chat_postMessage(
+                    channel=summary["published_by"], text=text, unfurl_links=False
+                )
         except SlackApiError as error:
             if error.response.status_code == 429:
                 await self._pause(_retry_after(error), "ratelimited")
             logger.warning("could not tell the publisher how a broadcast went (%s)", _name(error))
         except (aiohttp.ClientError, TimeoutError) as error:
             logger.warning("could not tell the publisher how a broadcast went (%s)", _name(error))
+
+
+def build_broadcast_progress(summary: dict[str, Any], per_second: float) -> str:
+    """The publisher's progress line while a broadcast runs: sent of total, failures, time left."""
+    counts = summary["counts"]
+    sent, failed = counts.get("sent", 0), counts.get("failed", 0)
+    left = counts.get("pending", 0) + counts.get("in_flight", 0)
+    total = sent + failed + left
+    seconds = left / per_second if per_second else 0
+    eta = "under 2 minutes left" if seconds < 90 else f"about {round(seconds / 60)} minutes left"
+    text = (
+        f"Sending *{escape(summary['title'])}* (version {summary['version']}) by direct "
+        f"message: {sent} of {total} delivered"
+    )
+    if failed:
+        text += f", {failed} could not be reached"
+    return f"{text}; {eta}. This message updates as it goes."
 
 
 def build_broadcast_report(summary: dict[str, Any]) -> str:

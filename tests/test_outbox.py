@@ -91,6 +91,12 @@ async def test_a_dm_broadcast_reaches_everyone_once_within_slacks_limits(slack, 
         lambda db: db.execute("SELECT COUNT(DISTINCT user_id) FROM recipients").fetchone()[0]
     )
     assert reached == len(people)
+    # The publisher had one message: progress as it went, then the summary in its place.
+    [note] = [m for m in slack.messages(SENIOR_MANAGER) if not m.blocks]
+    assert note.text.startswith("*The revised Threshold Document is now in use* (version 2) has")
+    assert "delivered to 302 of 302 people" in note.text
+    assert note.edits
+    assert "by direct message: 1 of 302 delivered" in note.edits[0]["text"]
 
 
 @small
@@ -265,3 +271,17 @@ async def test_a_rate_under_one_a_second_is_paced_not_refused(storage):
     await sender._limiter.acquire()
     await sender._limiter.acquire()
     assert time.monotonic() - started >= 1.9  # one every two seconds
+
+
+def test_progress_says_sent_of_total_failures_and_time_left():
+    from bot.outbox import build_broadcast_progress
+
+    summary = {
+        "title": "Pay & you",
+        "version": 3,
+        "counts": {"sent": 1200, "failed": 4, "pending": 3796},
+    }
+    assert build_broadcast_progress(summary, per_second=285 / 60) == (
+        "Sending *Pay &amp; you* (version 3) by direct message: 1200 of 5000 delivered, 4 could "
+        "not be reached; about 13 minutes left. This message updates as it goes."
+    )

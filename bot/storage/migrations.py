@@ -74,6 +74,8 @@ def m003_outbox(db: Database) -> None:
             "status": str,  # sending | done | cancelled
             "finished_at": str,
             "reported": int,  # the publisher has been told the outcome
+            "progress_channel": str,  # the publisher's progress message, updated as it goes
+            "progress_ts": str,
         },
         pk="id",
         not_null={"briefing_id", "version", "message", "status"},

@@ -266,8 +266,8 @@ class Outbox:
 
         def query(db: Database) -> dict[str, Any]:
             head = db.execute(
-                "SELECT briefing_id, version, title, published_by, status FROM broadcasts"
-                " WHERE id = ?",
+                "SELECT briefing_id, version, title, published_by, status, progress_channel,"
+                " progress_ts FROM broadcasts WHERE id = ?",
                 [broadcast_id],
             ).fetchone()
             counts = dict(
@@ -290,6 +290,8 @@ class Outbox:
                 "title": head[2],
                 "published_by": head[3],
                 "status": head[4],
+                "progress_channel": head[5],
+                "progress_ts": head[6],
                 "counts": counts,
                 "errors": errors,
             }
@@ -329,6 +331,17 @@ class Outbox:
             return None if row is None else str(row[0])
 
         return await self._w.read(query)
+
+    async def set_progress(self, broadcast_id: int, *, channel_id: str, ts: str) -> None:
+        """Where the publisher's progress message is, so it can be updated in place."""
+
+        def mark(db: Database) -> None:
+            db.execute(
+                "UPDATE broadcasts SET progress_channel = ?, progress_ts = ? WHERE id = ?",
+                [channel_id, ts, broadcast_id],
+            )
+
+        await self._w.write(mark)
 
     async def mark_reported(self, broadcast_id: int) -> None:
         def mark(db: Database) -> None:
