@@ -61,8 +61,18 @@ class Scheduler:
             IntervalTrigger(hours=1, timezone=self.timezone),
         )
 
-    def add_job(self, job_id: str, func: Callable[[], Awaitable[object]], trigger: object) -> None:
-        """Add or replace a job, logging its outcome and timing each time it runs."""
+    def add_job(
+        self,
+        job_id: str,
+        func: Callable[[], Awaitable[object]],
+        trigger: object,
+        *,
+        run_at_start: bool = False,
+    ) -> None:
+        """Add or replace a job, logging its outcome and timing each time it runs.
+
+        `run_at_start` also runs it as soon as the scheduler starts (catching up on a stop).
+        """
 
         async def timed() -> None:
             started = time.perf_counter()
@@ -73,7 +83,8 @@ class Scheduler:
             else:
                 logger.info("job %s ok in %.0f ms", job_id, _ms(started))
 
-        self._scheduler.add_job(timed, trigger=trigger, id=job_id, replace_existing=True)
+        first = {"next_run_time": datetime.now(self.timezone)} if run_at_start else {}
+        self._scheduler.add_job(timed, trigger=trigger, id=job_id, replace_existing=True, **first)
 
     def job_ids(self) -> list[str]:
         return sorted(job.id for job in self._scheduler.get_jobs())

@@ -254,7 +254,7 @@ async def test_a_briefing_set_for_later_waits_unless_the_manager_says_now(slack,
     await publish(driver, bot, text="publish getting-to-good-seminars")
     assert slack.calls_to("chat.postMessage") == []
     [reply] = responses_to(slack, SENIOR_MANAGER)
-    assert "is set to publish on 1 Dec 2026, 09:00, so nothing was posted" in reply
+    assert "is scheduled for 1 Dec 2026, 09:00. Nothing has been sent yet." in reply
     assert "`/brief publish getting-to-good-seminars now`" in reply
     await publish(driver, bot, text="publish getting-to-good-seminars now")
     assert len(posts(slack, "C0TMS")) == 1  # #team-managers; its DMs go through the outbox
@@ -292,7 +292,9 @@ async def test_a_dm_only_briefing_reaches_each_person_once_by_direct_message(sla
     for person in [*SOCIAL_WORKERS, "U0TM01", "U0TM02"]:
         [copy] = [m for m in slack.messages(person) if m.blocks]
         assert copy.blocks[0]["text"]["text"] == "The revised Threshold Document is now in use"
-    await eventually(lambda: bool(reports(slack)), "report to the publisher")
+    await eventually(
+        lambda: any("has gone out" in r for r in reports(slack)), "report to the publisher"
+    )
     assert reports(slack) == [
         "*The revised Threshold Document is now in use* (version 2) has gone out by direct "
         "message: delivered to 8 of 8 people.\n"

@@ -39,7 +39,10 @@ def test_every_registered_command_event_and_shortcut_is_declared_in_the_manifest
     from handlers import register_all
 
     app = RecordingApp()
-    register_all(app, SimpleNamespace(work=Work(), home=Home(None, contact="x")))
+    scheduler = SimpleNamespace(add_job=lambda *args, **kwargs: None)
+    register_all(
+        app, SimpleNamespace(work=Work(), home=Home(None, contact="x"), scheduler=scheduler)
+    )
     m = manifest()
     assert app.registered["command"], "nothing registered: the check itself is broken"
     # Both ways: an undeclared command never arrives; a declared one without a listener fails.

@@ -35,7 +35,7 @@ async def test_migrations_create_the_schema_and_are_recorded(storage):
     tables = await storage.call(lambda db: set(db.table_names()))
     assert {"publications", "recipients", "acknowledgements", "processed_events"} <= tables
     applied = await storage.call(lambda db: [r["name"] for r in db["_sqlite_migrations"].rows])
-    assert applied == ["m001_foundation", "m002_reach_known", "m003_outbox"]
+    assert applied == ["m001_foundation", "m002_reach_known", "m003_outbox", "m004_schedules"]
 
 
 async def test_reopening_applies_no_migration_twice(tmp_path):
@@ -45,7 +45,7 @@ async def test_reopening_applies_no_migration_twice(tmp_path):
         await s.open()
         count = await s.call(lambda db: db["_sqlite_migrations"].count)
         await s.close()
-    assert count == 3
+    assert count == 4
 
 
 async def test_wal_and_foreign_keys_are_on(storage):

@@ -2,7 +2,7 @@
 
 `Storage` is what the app holds and hands to features through `Deps`: the writer thread and its
 plumbing (`writer.py`), and one object of named operations per area (`publications.py`,
-`acknowledgements.py`, `events.py`, `outbox.py`), all running on that same thread. A new
+`acknowledgements.py`, `events.py`, `outbox.py`, `schedules.py`), all on that same thread. A new
 feature adds a module here with its operations, and a migration to `migrations.py`.
 """
 
@@ -19,6 +19,7 @@ from bot.storage.acknowledgements import Acknowledgements, AckResult
 from bot.storage.events import Events
 from bot.storage.outbox import Outbox
 from bot.storage.publications import Claim, Publications
+from bot.storage.schedules import Schedules
 from bot.storage.writer import Writer, WriteTimeout, utc_iso
 
 __all__ = ["AckResult", "Claim", "Storage", "WriteTimeout", "utc_iso"]
@@ -35,6 +36,7 @@ class Storage:
         self.acknowledgements = Acknowledgements(self.writer)
         self.events = Events(self.writer)
         self.outbox = Outbox(self.writer)
+        self.schedules = Schedules(self.writer)
 
     @property
     def path(self) -> Path:

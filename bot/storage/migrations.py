@@ -111,3 +111,24 @@ def m003_outbox(db: Database) -> None:
     db.table("deliveries").create_index(["status", "not_before"])
     # Slack's Retry-After outlives a restart: no send until it has passed, whichever process.
     db.table("outbox_pause").create({"id": int, "until": str, "reason": str}, pk="id")
+
+
+@migrations()
+def m004_schedules(db: Database) -> None:
+    """Briefings a senior manager has set to go out later: one schedule per version."""
+    db.table("schedules").create(
+        {
+            "id": int,
+            "briefing_id": str,
+            "version": int,
+            "title": str,
+            "at": str,  # UTC ISO-8601: when it goes out
+            "published_by": str,
+            "status": str,  # scheduled | firing | fired | cancelled
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"briefing_id", "version", "at", "status"},
+    )
+    db.table("schedules").create_index(["briefing_id", "version"], unique=True)
+    db.table("schedules").create_index(["status", "at"])

@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.models.blocks import Block
 
 from bot.deps import BUSY
+from handlers.briefings import schedule
 from handlers.briefings.blocks import (
     ACK_ACTION,
     ack_reply,
@@ -79,3 +81,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
         deps.work.listener(store_acknowledgement, follow_up=thank_for_acknowledgement)
     )
     deps.home.add_section(HOME_SECTION, waiting_section, order=10)
+
+    async def send_scheduled() -> None:
+        await schedule.send_due(deps)
+
+    # Rebuilt from the database at every start by construction: the job reads `schedules`.
+    deps.scheduler.add_job(
+        schedule.JOB,
+        send_scheduled,
+        IntervalTrigger(seconds=schedule.POLL_SECONDS),
+        run_at_start=True,
+    )

@@ -37,11 +37,13 @@ _ACK_VALUE = re.compile(rf"^({ID_PATTERN})@({VERSION_PATTERN})$")
 HELP = (
     "*Briefings* — one key message, sent to the people who need it.\n"
     "• `/brief help` — this help\n"
-    "• `/brief publish &lt;briefing id&gt;` — post a briefing to its channels "
-    "(senior managers); add `now` to send one that is set for later\n"
+    "• `/brief publish &lt;briefing id&gt;` — send a briefing to its audience, or schedule it "
+    "for its `publish_at` (senior managers); add `now` to send one that is set for later\n"
     "• `/brief status &lt;briefing id&gt;` — who it reached and how many have acknowledged "
     "(senior managers and engagement leads)\n"
     "• `/brief list` — the briefings ready to publish (senior managers and engagement leads)\n"
+    "• `/brief scheduled` — what is set to go out later; `/brief cancel &lt;briefing id&gt;` "
+    "stops a scheduled briefing or the rest of one being sent (senior managers)\n"
     "Press *Acknowledge* on a briefing to show you've read it. Your waiting briefings are on "
     "the bot's Home tab."
 )

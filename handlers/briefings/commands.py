@@ -10,7 +10,7 @@ from bot.slack.mrkdwn import escape
 from bot.slack.roles import RoleCheckUnavailable
 from bot.timefmt import format_local
 from handlers.briefings.blocks import HELP, build_status
-from handlers.briefings.publish import load_library, publish_briefing
+from handlers.briefings.publish import PublishOutcome, load_library, publish_briefing
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -29,6 +29,10 @@ async def answer(deps: Deps, user_id: str, text: str) -> str:
         return await _publish(deps, user_id, rest)
     if sub == "status":
         return await _status(deps, user_id, rest)
+    if sub == "scheduled":
+        return await _scheduled(deps, user_id)
+    if sub == "cancel":
+        return await _cancel(deps, user_id, rest)
     return f"I don't know `/brief {escape(sub[:40])}`. Try `/brief help`."
 
 
@@ -80,14 +84,34 @@ async def _publish(deps: Deps, user_id: str, args: str) -> str:
     if briefing is None:
         return _unknown(briefing_id, library)
     if briefing.publish_at and briefing.publish_at > deps.clock() and "now" not in flags:
-        # The author meant it for later; scheduled sending arrives with the scheduler work.
+        # The author meant it for later: the senior manager's publish schedules it for then.
         when = format_local(briefing.publish_at, deps.config.timezone)
-        return (
-            f"*{escape(briefing.title)}* is set to publish on {when}, so nothing was posted. "
-            "Scheduled publishing is not switched on yet: to send it now, use "
-            f"`/brief publish {briefing.id} now`."
+        scheduled = await deps.storage.schedules.schedule(
+            briefing_id=briefing.id,
+            version=briefing.version,
+            title=briefing.title,
+            at=briefing.publish_at,
+            published_by=user_id,
+            now=deps.clock(),
         )
-    outcome = await publish_briefing(deps, briefing, user_id, again="again" in flags)
+        if not scheduled:
+            return (
+                f"Version {briefing.version} of *{escape(briefing.title)}* has gone out "
+                "already. To send it again, change the text and raise `version:` in its file."
+            )
+        return (
+            f"*{escape(briefing.title)}* is scheduled for {when}. Nothing has been sent yet. "
+            "`/brief scheduled` lists what is waiting; "
+            f"`/brief cancel {briefing.id}` stops it; `/brief publish {briefing.id} now` sends it "
+            "at once."
+        )
+    return describe_publish(
+        briefing, await publish_briefing(deps, briefing, user_id, again="again" in flags)
+    )
+
+
+def describe_publish(briefing: Briefing, outcome: PublishOutcome) -> str:
+    """What a publish did, for the senior manager (now, or when a schedule fired)."""
     head = (
         f"*{escape(briefing.title)}* (version {briefing.version})"
         if outcome.posted
@@ -97,6 +121,46 @@ async def _publish(deps: Deps, user_id: str, args: str) -> str:
         f"\nSee who has acknowledged with `/brief status {briefing.id}`." if outcome.posted else ""
     )
     return head + "\n" + "\n".join(f"• {line}" for line in outcome.lines) + tail
+
+
+async def _scheduled(deps: Deps, user_id: str) -> str:
+    try:
+        allowed = await _is_manager_or_lead(deps, user_id)
+    except RoleCheckUnavailable:
+        return "I couldn't check your role just now. Try again soon."
+    if not allowed:
+        return "Only senior managers and engagement leads can see what is scheduled."
+    waiting = await deps.storage.schedules.waiting()
+    if not waiting:
+        return "Nothing is scheduled."
+    lines = [
+        f"• {format_local(w['at'], deps.config.timezone)} — *{escape(w['title'])}* "
+        f"(`{escape(w['briefing_id'])}`, version {w['version']}), set by <@{w['published_by']}>"
+        for w in waiting[:40]
+    ]
+    return "*Scheduled briefings*\n" + "\n".join(lines)
+
+
+async def _cancel(deps: Deps, user_id: str, briefing_id: str) -> str:
+    try:
+        allowed = await deps.roles.is_senior_manager(user_id)
+    except RoleCheckUnavailable:
+        return "I couldn't check your role just now, so nothing was cancelled. Try again soon."
+    if not allowed:
+        return "Only senior managers can cancel a briefing."
+    briefing_id = briefing_id.strip().lower()
+    if not briefing_id:
+        return "Which briefing? For example `/brief cancel recruitment-funding`."
+    stopped = await deps.storage.schedules.cancel(briefing_id)
+    if not stopped:
+        return (
+            f"`{escape(briefing_id[:64])}` is not scheduled or being sent, so there was nothing "
+            "to cancel. `/brief scheduled` lists what is waiting."
+        )
+    return (
+        f"Cancelled `{escape(briefing_id)}`: nothing more of it will be sent. Anything already "
+        "delivered stays where it is."
+    )
 
 
 async def _status(deps: Deps, user_id: str, briefing_id: str) -> str:

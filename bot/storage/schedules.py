@@ -1,0 +1,127 @@
+"""Scheduled briefings: set for later by a senior manager, sent once when their time comes.
+
+A schedule goes scheduled → firing → fired. It is marked firing before the publish starts and
+fired after, so a stop in between leaves it firing, and the next start publishes it again —
+which sends nothing twice, because a version is posted and messaged at most once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.storage.writer import Writer, utc_iso
+
+
+@dataclass(frozen=True)
+class Schedule:
+    id: int
+    briefing_id: str
+    version: int
+    title: str
+    at: str
+    published_by: str
+
+
+class Schedules:
+    """Named operations on `schedules`."""
+
+    def __init__(self, writer: Writer):
+        self._w = writer
+
+    async def schedule(
+        self,
+        *,
+        briefing_id: str,
+        version: int,
+        title: str,
+        at: datetime,
+        published_by: str,
+        now: datetime,
+    ) -> bool:
+        """Set a version to go out at `at`; False if it already went (or is going) out."""
+        when, created = utc_iso(at), utc_iso(now)
+
+        def schedule(db: Database) -> bool:
+            cursor = db.execute(
+                "INSERT INTO schedules (briefing_id, version, title, at, published_by, status,"
+                " created_at) VALUES (?, ?, ?, ?, ?, 'scheduled', ?)"
+                " ON CONFLICT (briefing_id, version) DO UPDATE SET at = excluded.at,"
+                " published_by = excluded.published_by, status = 'scheduled'"
+                " WHERE schedules.status IN ('scheduled', 'cancelled')",
+                [briefing_id, version, title, when, published_by, created],
+            )
+            return cursor.rowcount == 1
+
+        return await self._w.write(schedule)
+
+    async def due(self, now: datetime) -> list[Schedule]:
+        """Schedules whose time has come, and any a stop left firing."""
+
+        def query(db: Database) -> list[Schedule]:
+            rows = db.execute(
+                "SELECT id, briefing_id, version, title, at, published_by FROM schedules"
+                " WHERE status IN ('scheduled', 'firing') AND at <= ? ORDER BY at, id",
+                [utc_iso(now)],
+            ).fetchall()
+            return [Schedule(*row) for row in rows]
+
+        return await self._w.read(query)
+
+    async def mark(self, schedule_id: int, status: str, *, only_from: tuple[str, ...]) -> bool:
+        """Move a schedule on (firing, fired) if it is still in one of `only_from`."""
+
+        def mark(db: Database) -> bool:
+            marks = ", ".join("?" for _ in only_from)
+            cursor = db.execute(
+                f"UPDATE schedules SET status = ? WHERE id = ? AND status IN ({marks})",
+                [status, schedule_id, *only_from],
+            )
+            return cursor.rowcount == 1
+
+        return await self._w.write(mark)
+
+    async def waiting(self) -> list[dict[str, Any]]:
+        """What is scheduled and not yet sent, soonest first."""
+
+        def query(db: Database) -> list[dict[str, Any]]:
+            return list(
+                db.query(
+                    "SELECT briefing_id, version, title, at, published_by FROM schedules"
+                    " WHERE status = 'scheduled' ORDER BY at, id"
+                )
+            )
+
+        return await self._w.read(query)
+
+    async def cancel(self, briefing_id: str) -> int:
+        """Cancel what is scheduled for a briefing, and the rest of any broadcast under way.
+
+        Returns how many schedules and broadcasts were stopped; what was delivered stays.
+        """
+
+        def cancel(db: Database) -> int:
+            scheduled = db.execute(
+                "UPDATE schedules SET status = 'cancelled' WHERE briefing_id = ?"
+                " AND status = 'scheduled'",
+                [briefing_id],
+            ).rowcount
+            running = db.execute(
+                "SELECT id FROM broadcasts WHERE briefing_id = ? AND status = 'sending'",
+                [briefing_id],
+            ).fetchall()
+            for (broadcast_id,) in running:
+                db.execute(
+                    "UPDATE deliveries SET status = 'cancelled' WHERE broadcast_id = ?"
+                    " AND status = 'pending'",
+                    [broadcast_id],
+                )
+                db.execute(
+                    "UPDATE broadcasts SET status = 'cancelled' WHERE id = ?", [broadcast_id]
+                )
+            return scheduled + len(running)
+
+        return await self._w.write(cancel)

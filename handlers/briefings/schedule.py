@@ -1,0 +1,62 @@
+"""Scheduled briefings going out: a job that sends each one once, when its time comes."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+
+from bot.content import ContentError
+from bot.slack.mrkdwn import escape
+from bot.storage.schedules import Schedule
+from handlers.briefings.commands import describe_publish
+from handlers.briefings.publish import load_library, publish_briefing
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+logger = logging.getLogger(__name__)
+
+JOB = "briefings:scheduled"
+POLL_SECONDS = 15  # how often the job looks: a 09:00 briefing goes by 09:00:15
+
+
+async def send_due(deps: Deps) -> None:
+    """Send every schedule whose time has come (and any a stop left half sent), once each."""
+    for schedule in await deps.storage.schedules.due(deps.clock()):
+        if not await deps.storage.schedules.mark(
+            schedule.id, "firing", only_from=("scheduled", "firing")
+        ):
+            continue  # cancelled meanwhile
+        note = await _send(deps, schedule)
+        await deps.storage.schedules.mark(schedule.id, "fired", only_from=("firing",))
+        await _tell(deps, schedule.published_by, note)
+
+
+async def _send(deps: Deps, schedule: Schedule) -> str:
+    try:
+        library = await load_library(deps)
+    except ContentError:
+        return (
+            f"*{escape(schedule.title)}* was due to go out, but the briefings folder has "
+            "problems, so nothing was sent. Run `python -m bot content check`, fix them, and "
+            f"use `/brief publish {schedule.briefing_id} now`."
+        )
+    briefing = library.get(schedule.briefing_id)
+    if briefing is None or briefing.version != schedule.version:
+        return (
+            f"*{escape(schedule.title)}* was due to go out, but its file has changed or gone "
+            f"since you scheduled version {schedule.version}, so nothing was sent. Check it and "
+            f"publish it again."
+        )
+    logger.info("a scheduled briefing is going out")
+    return describe_publish(briefing, await publish_briefing(deps, briefing, schedule.published_by))
+
+
+async def _tell(deps: Deps, user_id: str, text: str) -> None:
+    try:
+        await deps.client.chat_postMessage(channel=user_id, text=text, unfurl_links=False)
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+        logger.warning("could not tell the publisher a schedule fired (%s)", type(error).__name__)

@@ -1,0 +1,93 @@
+"""Scheduled briefings: set for later, sent once when the time comes, across restarts; cancel.
+
+Time is the bot's clock, set by each test, and the scheduled job is run directly: no sleeping.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from bot.app import LineOfSight
+from handlers.briefings import schedule
+from slack_standin.harness import eventually, posts
+from tests.conftest import ENGAGEMENT_LEAD, SENIOR_MANAGER
+
+BRIEFING = "getting-to-good-seminars"  # publish_at: 2026-12-01 09:00 (London), deliver: both
+BEFORE = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+AFTER = datetime(2026, 12, 1, 9, 1, tzinfo=UTC)
+TEAM_MANAGERS = "C0TMS"
+
+
+def replies(slack, user):
+    return [s.text for s in slack.seen_by(user) if s.kind == "response"]
+
+
+async def command(driver, bot, text, user=SENIOR_MANAGER):
+    await driver.slash_command(user, "/brief", text)
+    await bot.work.idle()
+
+
+async def test_a_briefing_for_later_is_scheduled_and_listed_and_nothing_is_sent(slack, bot, driver):
+    bot.deps.clock = lambda: BEFORE
+    await command(driver, bot, f"publish {BRIEFING}")
+    assert (
+        "is scheduled for 1 Dec 2026, 09:00. Nothing has been sent yet."
+        in (replies(slack, SENIOR_MANAGER)[0])
+    )
+    await command(driver, bot, "scheduled", user=ENGAGEMENT_LEAD)
+    [listing] = replies(slack, ENGAGEMENT_LEAD)
+    assert '• 1 Dec 2026, 09:00 — *"Getting to good" seminars' in listing
+    await schedule.send_due(bot.deps)  # not yet due
+    assert posts(slack, TEAM_MANAGERS) == []
+
+
+async def test_when_its_time_comes_it_goes_out_once(slack, bot, driver):
+    bot.deps.clock = lambda: BEFORE
+    await command(driver, bot, f"publish {BRIEFING}")
+    bot.deps.clock = lambda: AFTER
+    await schedule.send_due(bot.deps)
+    await schedule.send_due(bot.deps)  # a second look finds nothing left to send
+    assert len(posts(slack, TEAM_MANAGERS)) == 1
+    told = [m.text for m in slack.messages(SENIOR_MANAGER) if "Posted to" in m.text]
+    assert len(told) == 1
+    await command(driver, bot, "scheduled")
+    assert replies(slack, SENIOR_MANAGER)[-1] == "Nothing is scheduled."
+
+
+async def test_a_schedule_survives_a_restart_and_fires_once(slack, bot, driver, config):
+    bot.deps.clock = lambda: BEFORE
+    await command(driver, bot, f"publish {BRIEFING}")
+    await bot.stop()  # the bot is down at 09:00 …
+    for restart in range(2):  # … comes back after it, twice over
+        again = LineOfSight(replace(config), clock=lambda: AFTER)
+        await again.start()  # the job runs at start, from what the database holds
+        try:
+            if restart == 0:
+                await eventually(lambda: bool(posts(slack, TEAM_MANAGERS)), "send it", within=10)
+            else:
+                await asyncio.sleep(0.5)  # time enough to send it twice, if it were going to
+            assert again.outbox is not None
+            assert await again.outbox.idle(30)
+        finally:
+            await again.stop()
+    assert len(posts(slack, TEAM_MANAGERS)) == 1
+
+
+async def test_a_cancelled_schedule_never_goes_out(slack, bot, driver):
+    bot.deps.clock = lambda: BEFORE
+    await command(driver, bot, f"publish {BRIEFING}")
+    await command(driver, bot, f"cancel {BRIEFING}")
+    assert replies(slack, SENIOR_MANAGER)[-1].startswith(f"Cancelled `{BRIEFING}`")
+    bot.deps.clock = lambda: AFTER
+    await schedule.send_due(bot.deps)
+    assert posts(slack, TEAM_MANAGERS) == []
+
+
+async def test_cancelling_what_is_not_scheduled_says_so(slack, bot, driver):
+    await command(driver, bot, "cancel recruitment-funding")
+    assert (
+        "is not scheduled or being sent, so there was nothing to cancel"
+        in (replies(slack, SENIOR_MANAGER)[0])
+    )
