@@ -285,3 +285,25 @@ def test_progress_says_sent_of_total_failures_and_time_left():
         "Sending *Pay &amp; you* (version 3) by direct message: 1200 of 5000 delivered, 4 could "
         "not be reached; about 13 minutes left. This message updates as it goes."
     )
+
+
+@small
+async def test_cancelling_a_broadcast_under_way_sends_no_more_and_keeps_what_went(
+    slack, bot, driver
+):
+    slack.force_ratelimit("chat.postMessage", times=1, retry_after=2)
+    await publish(driver, bot)
+    await eventually(
+        lambda: any(c.http_status == 429 for c in slack.calls_to("chat.postMessage")), "a 429"
+    )
+    await driver.slash_command(SENIOR_MANAGER, "/brief", f"cancel {DM_BRIEFING}")
+    await bot.work.idle()
+    assert await bot.outbox.idle(30)
+    await asyncio.sleep(2.5)  # past the Retry-After: nothing more may go
+    sent = sum(len(copies(slack, p)) for p in audience(slack))
+    assert sent < len(audience(slack))
+    statuses = await bot.storage.call(
+        lambda db: dict(db.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status"))
+    )
+    assert statuses.get("pending", 0) == 0
+    assert statuses["cancelled"] == len(audience(slack)) - sent

@@ -199,7 +199,7 @@ async def _queue_direct_messages(
     people = "person" if prepared.queued == 1 else "people"
     return (
         f"Sending by direct message to {prepared.queued} {people}{left_out}, paced within "
-        "Slack's limits. I'll message you when it's done."
+        "Slack's limits. A message in your DM with me shows how it goes."
     )
 
 
