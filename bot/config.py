@@ -43,7 +43,7 @@ VARIABLES: dict[str, str] = {
     "MAX_BACKGROUND_WORK": "Most replies and other follow-ups running at once; more wait. "
     "Default 64",
     "OUTBOX_PER_MINUTE": "Most direct messages sent a minute, under Slack's workspace cap for "
-    "chat.postMessage. Default 285",
+    "chat.postMessage. Default 300",
 }
 
 
@@ -82,7 +82,7 @@ class Config:
     access_contact: str = "your engagement lead"
     log_level: str = "INFO"
     max_background_work: int = 64
-    outbox_per_minute: int = 285
+    outbox_per_minute: int = 300
 
     @classmethod
     def from_env(
@@ -143,7 +143,7 @@ class Config:
             get("MAX_BACKGROUND_WORK", "64"), "MAX_BACKGROUND_WORK", 1, 10_000, problems
         )
         outbox_rate = _int(
-            get("OUTBOX_PER_MINUTE", "285"), "OUTBOX_PER_MINUTE", 1, 100_000, problems
+            get("OUTBOX_PER_MINUTE", "300"), "OUTBOX_PER_MINUTE", 1, 100_000, problems
         )
 
         tz_name = get("TIMEZONE", "Europe/London")
