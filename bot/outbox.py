@@ -200,6 +200,10 @@ class OutboxSender:
         return self._messages[broadcast_id]
 
     async def _send(self, delivery: Delivery) -> None:
+        if delivery.look_only:  # cancelled: record what went, send nothing
+            if await self._look(delivery) == "absent":
+                await self._storage.outbox.mark_cancelled(delivery.id)
+            return
         if delivery.look_first and await self._look(delivery) != "absent":
             await self._finish(delivery.broadcast_id)
             return
@@ -436,11 +440,19 @@ def build_broadcast_report(summary: dict[str, Any]) -> str:
     """The publisher's private summary of a finished broadcast by direct message."""
     counts = summary["counts"]
     sent, failed = counts.get("sent", 0), counts.get("failed", 0)
-    total = sent + failed + counts.get("cancelled", 0)
-    lines = [
-        f"*{escape(summary['title'])}* (version {summary['version']}) has gone out by direct "
-        f"message: delivered to {sent} of {total} {'person' if total == 1 else 'people'}."
-    ]
+    total = sent + failed + counts.get("cancelled", 0) + counts.get("pending", 0)
+    people = "person" if total == 1 else "people"
+    if summary["status"] == "cancelled":
+        lines = [
+            f"*{escape(summary['title'])}* (version {summary['version']}) was cancelled: it "
+            f"had been delivered by direct message to {sent} of {total} {people}, and nothing "
+            "more will be sent."
+        ]
+    else:
+        lines = [
+            f"*{escape(summary['title'])}* (version {summary['version']}) has gone out by direct "
+            f"message: delivered to {sent} of {total} {people}."
+        ]
     if failed:
         reasons = ", ".join(
             f"{n} {escape(str(reason)).replace('_', ' ')}"

@@ -307,3 +307,28 @@ async def test_cancelling_a_broadcast_under_way_sends_no_more_and_keeps_what_wen
     )
     assert statuses.get("pending", 0) == 0
     assert statuses["cancelled"] == len(audience(slack)) - sent
+
+
+@small
+async def test_a_channel_briefing_published_twice_sends_no_direct_messages(slack, bot, driver):
+    # triple-lock goes to #team-managers and @team-managers, who are all in #team-managers.
+    await publish(driver, bot, briefing="triple-lock")
+    await publish(driver, bot, briefing="triple-lock")
+    assert await bot.outbox.idle(30)
+    assert all(copies(slack, p) == [] for p in ("U0TM01", "U0TM02"))
+    assert slack.calls_to("chat.postMessage")[-1].args["channel"] == "team-managers"
+
+
+@small
+async def test_a_cancelled_broadcast_ends_its_progress_message_saying_so(slack, bot, driver):
+    slack.force_ratelimit("chat.postMessage", times=1, retry_after=1)
+    await publish(driver, bot)
+    await eventually(
+        lambda: any(c.http_status == 429 for c in slack.calls_to("chat.postMessage")), "a 429"
+    )
+    await driver.slash_command(SENIOR_MANAGER, "/brief", f"cancel {DM_BRIEFING}")
+    await bot.work.idle()
+    await eventually(
+        lambda: any("was cancelled" in m.text for m in slack.messages(SENIOR_MANAGER)),
+        "tell the publisher it was cancelled",
+    )

@@ -91,3 +91,35 @@ async def test_cancelling_what_is_not_scheduled_says_so(slack, bot, driver):
         "is not scheduled or being sent, so there was nothing to cancel"
         in (replies(slack, SENIOR_MANAGER)[0])
     )
+
+
+async def test_sending_it_now_retires_its_schedule(slack, bot, driver):
+    bot.deps.clock = lambda: BEFORE
+    await command(driver, bot, f"publish {BRIEFING}")
+    await command(driver, bot, f"publish {BRIEFING} now")
+    bot.deps.clock = lambda: AFTER
+    await schedule.send_due(bot.deps)
+    assert len(posts(slack, TEAM_MANAGERS)) == 1
+    assert not [m for m in slack.messages(SENIOR_MANAGER) if "Posted to" in m.text]
+    bot.deps.clock = lambda: BEFORE
+    await command(driver, bot, f"publish {BRIEFING}")  # its time has not come, but it went
+    assert "has gone out already" in replies(slack, SENIOR_MANAGER)[-1]
+
+
+async def test_a_publish_at_moved_later_in_its_file_moves_the_schedule(
+    slack, bot, driver, tmp_path, monkeypatch
+):
+    bot.deps.clock = lambda: BEFORE
+    await command(driver, bot, f"publish {BRIEFING}")
+    library = await schedule.load_library(bot.deps)
+    later = replace(library[BRIEFING], publish_at=datetime(2026, 12, 2, 9, 0, tzinfo=UTC))
+
+    async def edited(deps):
+        return {**library, BRIEFING: later}
+
+    monkeypatch.setattr(schedule, "load_library", edited)
+    bot.deps.clock = lambda: AFTER  # past the old time, before the new one
+    await schedule.send_due(bot.deps)
+    assert posts(slack, TEAM_MANAGERS) == []
+    await command(driver, bot, "scheduled")
+    assert "2 Dec 2026, 09:00" in replies(slack, SENIOR_MANAGER)[-1]

@@ -54,10 +54,16 @@ class Delivery:
     attempts: int
     claimed_at: str
     look_first: bool = False  # an earlier send's answer was lost: look for its copy first
+    look_only: bool = False  # its broadcast was cancelled: find out if it went, never send
 
 
 # Errors recorded on a delivery whose last send may have reached Slack unseen.
 LOOK_FIRST = ("lost", "unresolved")
+# Deliveries the sender takes up: those of broadcasts still sending, and, of cancelled ones,
+# those whose last send may have gone (to be looked up and recorded, never sent again).
+_CLAIMABLE = (
+    "(b.status = 'sending' OR (b.status = 'cancelled' AND d.error IN ('lost', 'unresolved')))"
+)
 
 
 class Outbox:
@@ -152,9 +158,10 @@ class Outbox:
 
         def claim(db: Database) -> Delivery | None:
             row = db.execute(
-                "SELECT d.id, d.broadcast_id, d.target, d.attempts, d.error FROM deliveries d"
+                "SELECT d.id, d.broadcast_id, d.target, d.attempts, d.error,"
+                " b.status = 'cancelled' FROM deliveries d"
                 " JOIN broadcasts b ON b.id = d.broadcast_id"
-                " WHERE d.status = 'pending' AND b.status = 'sending'"
+                f" WHERE d.status = 'pending' AND {_CLAIMABLE}"
                 " AND (d.not_before IS NULL OR d.not_before <= ?) ORDER BY d.id LIMIT 1",
                 [at],
             ).fetchone()
@@ -168,7 +175,13 @@ class Outbox:
             )
             first = db.execute("SELECT claimed_at FROM deliveries WHERE id = ?", [row[0]])
             return Delivery(
-                row[0], row[1], row[2], row[3] + 1, first.fetchone()[0], row[4] in LOOK_FIRST
+                row[0],
+                row[1],
+                row[2],
+                row[3] + 1,
+                first.fetchone()[0],
+                row[4] in LOOK_FIRST,
+                bool(row[5]),
             )
 
         return await self._w.write(claim)
@@ -217,6 +230,14 @@ class Outbox:
 
         await self._w.write(mark)
 
+    async def mark_cancelled(self, delivery_id: int) -> None:
+        """Not sent, and now never to be: its broadcast was cancelled."""
+
+        def mark(db: Database) -> None:
+            db.execute("UPDATE deliveries SET status = 'cancelled' WHERE id = ?", [delivery_id])
+
+        await self._w.write(mark)
+
     async def mark_failed(self, delivery_id: int, *, error: str) -> None:
         """A permanent failure for this person (user gone, DMs refused): never retried."""
 
@@ -255,7 +276,7 @@ class Outbox:
             row = db.execute(
                 "SELECT MIN(COALESCE(d.not_before, '')) FROM deliveries d"
                 " JOIN broadcasts b ON b.id = d.broadcast_id"
-                " WHERE d.status = 'pending' AND b.status = 'sending'"
+                f" WHERE d.status = 'pending' AND {_CLAIMABLE}"
             ).fetchone()
             return None if row[0] is None else str(row[0])
 
@@ -299,11 +320,12 @@ class Outbox:
         return await self._w.read(query)
 
     async def unreported(self) -> list[int]:
-        """Finished broadcasts whose publisher has not been told yet (a stop in between)."""
+        """Finished or cancelled broadcasts whose publisher has not been told yet."""
 
         def query(db: Database) -> list[int]:
             rows = db.execute(
-                "SELECT id FROM broadcasts WHERE status = 'done' AND reported = 0 ORDER BY id"
+                "SELECT id FROM broadcasts WHERE status IN ('done', 'cancelled') AND reported = 0"
+                " ORDER BY id"
             ).fetchall()
             return [row[0] for row in rows]
 

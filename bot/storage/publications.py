@@ -130,6 +130,17 @@ class Publications:
 
         return await self._w.write(reclaim)
 
+    async def recipients_of(self, publication_id: int) -> list[str]:
+        """Who one post reached."""
+
+        def query(db: Database) -> list[str]:
+            rows = db.execute(
+                "SELECT user_id FROM recipients WHERE publication_id = ?", [publication_id]
+            )
+            return [row[0] for row in rows]
+
+        return await self._w.read(query)
+
     async def latest_posted_version(self, briefing_id: str) -> int | None:
         """The newest version of a briefing that was actually posted, if any."""
 

@@ -46,6 +46,13 @@ class Schedules:
         when, created = utc_iso(at), utc_iso(now)
 
         def schedule(db: Database) -> bool:
+            gone = db.execute(
+                "SELECT 1 FROM publications WHERE briefing_id = ? AND version = ?"
+                " AND status IN ('posted', 'posting', 'interrupted') LIMIT 1",
+                [briefing_id, version],
+            ).fetchone()
+            if gone:
+                return False
             cursor = db.execute(
                 "INSERT INTO schedules (briefing_id, version, title, at, published_by, status,"
                 " created_at) VALUES (?, ?, ?, ?, ?, 'scheduled', ?)"
@@ -84,6 +91,37 @@ class Schedules:
 
         return await self._w.write(mark)
 
+    async def status_of(self, schedule_id: int) -> str | None:
+        def query(db: Database) -> str | None:
+            row = db.execute("SELECT status FROM schedules WHERE id = ?", [schedule_id]).fetchone()
+            return None if row is None else str(row[0])
+
+        return await self._w.read(query)
+
+    async def supersede(self, briefing_id: str, version: int) -> None:
+        """A version published by hand (`now`) needs its schedule no more."""
+
+        def mark(db: Database) -> None:
+            db.execute(
+                "UPDATE schedules SET status = 'fired' WHERE briefing_id = ? AND version = ?"
+                " AND status = 'scheduled'",
+                [briefing_id, version],
+            )
+
+        await self._w.write(mark)
+
+    async def reschedule(self, schedule_id: int, at: datetime) -> None:
+        """The file now says later: the schedule moves with it."""
+
+        def mark(db: Database) -> None:
+            db.execute(
+                "UPDATE schedules SET at = ?, status = 'scheduled' WHERE id = ?"
+                " AND status = 'firing'",
+                [utc_iso(at), schedule_id],
+            )
+
+        await self._w.write(mark)
+
     async def waiting(self) -> list[dict[str, Any]]:
         """What is scheduled and not yet sent, soonest first."""
 
@@ -104,9 +142,11 @@ class Schedules:
         """
 
         def cancel(db: Database) -> int:
+            # A schedule going out right now is cancelled too: whatever it has not yet queued
+            # (see handlers/briefings/schedule.py) is not sent.
             scheduled = db.execute(
                 "UPDATE schedules SET status = 'cancelled' WHERE briefing_id = ?"
-                " AND status = 'scheduled'",
+                " AND status IN ('scheduled', 'firing')",
                 [briefing_id],
             ).rowcount
             running = db.execute(

@@ -105,9 +105,9 @@ async def _publish(deps: Deps, user_id: str, args: str) -> str:
             f"`/brief cancel {briefing.id}` stops it; `/brief publish {briefing.id} now` sends it "
             "at once."
         )
-    return describe_publish(
-        briefing, await publish_briefing(deps, briefing, user_id, again="again" in flags)
-    )
+    outcome = await publish_briefing(deps, briefing, user_id, again="again" in flags)
+    await deps.storage.schedules.supersede(briefing.id, briefing.version)
+    return describe_publish(briefing, outcome)
 
 
 def describe_publish(briefing: Briefing, outcome: PublishOutcome) -> str:

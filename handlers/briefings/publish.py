@@ -115,6 +115,8 @@ async def _post_to_channels(
                 f"<#{claim.already['channel_id']}>" if claim.already.get("channel_id") else shown
             )
             state = "is being posted" if claim.already["status"] == "posting" else "was posted"
+            # Its members had this version in the channel: they need no DM of it either.
+            reached.update(await deps.storage.publications.recipients_of(claim.publication_id))
             lines.append(
                 f"Version {briefing.version} {state} to {where} already"
                 f"{' on ' + format_local(when, deps.config.timezone) if when else ''}. "

@@ -30,12 +30,23 @@ async def send_due(deps: Deps) -> None:
             schedule.id, "firing", only_from=("scheduled", "firing")
         ):
             continue  # cancelled meanwhile
-        note = await _send(deps, schedule)
+        try:
+            note = await _send(deps, schedule)
+        except Exception:
+            # One schedule failing must neither block the others nor retry forever unheard.
+            logger.exception("a scheduled briefing could not be sent")
+            note = (
+                f"*{escape(schedule.title)}* was due to go out, but something went wrong on our "
+                "side and it has been logged. Check `/brief status "
+                f"{schedule.briefing_id}` and publish it again if need be."
+            )
+        if note is None:
+            continue  # moved later in its file: it waits for its new time
         await deps.storage.schedules.mark(schedule.id, "fired", only_from=("firing",))
         await _tell(deps, schedule.published_by, note)
 
 
-async def _send(deps: Deps, schedule: Schedule) -> str:
+async def _send(deps: Deps, schedule: Schedule) -> str | None:
     try:
         library = await load_library(deps)
     except ContentError:
@@ -51,6 +62,11 @@ async def _send(deps: Deps, schedule: Schedule) -> str:
             f"since you scheduled version {schedule.version}, so nothing was sent. Check it and "
             f"publish it again."
         )
+    if briefing.publish_at is not None and briefing.publish_at > deps.clock():
+        await deps.storage.schedules.reschedule(schedule.id, briefing.publish_at)
+        return None
+    if await deps.storage.schedules.status_of(schedule.id) != "firing":
+        return f"*{escape(schedule.title)}* was cancelled before it went out: nothing was sent."
     logger.info("a scheduled briefing is going out")
     return describe_publish(briefing, await publish_briefing(deps, briefing, schedule.published_by))
 
