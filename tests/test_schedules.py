@@ -123,3 +123,17 @@ async def test_a_publish_at_moved_later_in_its_file_moves_the_schedule(
     assert posts(slack, TEAM_MANAGERS) == []
     await command(driver, bot, "scheduled")
     assert "2 Dec 2026, 09:00" in replies(slack, SENIOR_MANAGER)[-1]
+
+
+async def test_the_publisher_can_choose_the_time(slack, bot, driver):
+    bot.deps.clock = lambda: BEFORE
+    await command(driver, bot, "publish recruitment-funding at 2026-12-03 08:30")
+    assert "is scheduled for 3 Dec 2026, 08:30" in replies(slack, SENIOR_MANAGER)[-1]
+    await command(driver, bot, "publish recruitment-funding at 2026-11-01 08:30")
+    assert "1 Nov 2026, 08:30 has passed" in replies(slack, SENIOR_MANAGER)[-1]
+    await command(driver, bot, "publish recruitment-funding at tomorrow")
+    assert replies(slack, SENIOR_MANAGER)[-1].startswith("I can't read that time:")
+    assert posts(slack, "C0SWALL") == []
+    bot.deps.clock = lambda: datetime(2026, 12, 3, 8, 31, tzinfo=UTC)
+    await schedule.send_due(bot.deps)
+    assert len(posts(slack, "C0SWALL")) == 1

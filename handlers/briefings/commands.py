@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from bot.content import Briefing, ContentError
+from bot.content import Briefing, ContentError, parse_local_time
 from bot.slack.mrkdwn import escape
 from bot.slack.roles import RoleCheckUnavailable
 from bot.timefmt import format_local
@@ -67,6 +67,20 @@ async def _publish(deps: Deps, user_id: str, args: str) -> str:
             "managers list."
         )
     briefing_id, *words = args.lower().split() or [""]
+    chosen = None
+    if "at" in words:  # `/brief publish <id> at 2026-12-02 09:00`: the publisher picks the time
+        where = words.index("at")
+        when_text = " ".join(words[where + 1 : where + 3])
+        words = words[:where] + words[where + 3 :]
+        try:
+            chosen = parse_local_time(when_text, deps.config.timezone)
+        except ValueError as error:
+            return f"I can't read that time: {escape(str(error))}."
+        if chosen <= deps.clock():
+            return (
+                f"{format_local(chosen, deps.config.timezone)} has passed: pick a time to come, "
+                "or leave out `at …` to send it now."
+            )
     flags = set(words)
     if not briefing_id:
         return "Which briefing? For example `/brief publish recruitment-funding` (`/brief list`)."
@@ -83,14 +97,15 @@ async def _publish(deps: Deps, user_id: str, args: str) -> str:
     briefing = library.get(briefing_id)
     if briefing is None:
         return _unknown(briefing_id, library)
-    if briefing.publish_at and briefing.publish_at > deps.clock() and "now" not in flags:
-        # The author meant it for later: the senior manager's publish schedules it for then.
-        when = format_local(briefing.publish_at, deps.config.timezone)
+    later = chosen or briefing.publish_at
+    if later and later > deps.clock() and "now" not in flags:
+        # Meant for later (by the file's publish_at or the publisher's `at`): schedule it.
+        when = format_local(later, deps.config.timezone)
         scheduled = await deps.storage.schedules.schedule(
             briefing_id=briefing.id,
             version=briefing.version,
             title=briefing.title,
-            at=briefing.publish_at,
+            at=later,
             published_by=user_id,
             now=deps.clock(),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -62,7 +63,9 @@ async def _send(deps: Deps, schedule: Schedule) -> str | None:
             f"since you scheduled version {schedule.version}, so nothing was sent. Check it and "
             f"publish it again."
         )
-    if briefing.publish_at is not None and briefing.publish_at > deps.clock():
+    scheduled_for = datetime.fromisoformat(schedule.at)
+    if briefing.publish_at is not None and briefing.publish_at > max(deps.clock(), scheduled_for):
+        # The file now says later than the schedule: it moves with the file.
         await deps.storage.schedules.reschedule(schedule.id, briefing.publish_at)
         return None
     if await deps.storage.schedules.status_of(schedule.id) != "firing":
