@@ -240,8 +240,8 @@ async def _play(
 
     audience = sorted(set(workers) | {team_manager, "U0TM02"})
     say(
-        f"7. {names[manager]} publishes {DM_BRIEFING} to @social-workers and @team-managers "
-        "by direct message"
+        f"7. {names[manager]} publishes {DM_BRIEFING} by direct message to all-social-workers "
+        "(a named audience: @social-workers and @team-managers)"
     )
     await driver.slash_command(manager, "/brief", f"publish {DM_BRIEFING}", channel_id="C0SWALL")
 
