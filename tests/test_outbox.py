@@ -66,6 +66,23 @@ def copies(slack, person: str) -> list:
     return [m for m in slack.messages(person) if m.blocks]
 
 
+def lose_the_first_answer(bot, monkeypatch) -> list[str]:
+    """The first DM reaches Slack but its answer never comes back; returns whose it was."""
+    client = bot.outbox._client
+    real_post = client.chat_postMessage
+    lost: list[str] = []
+
+    async def post_then_drop(**kwargs):
+        response = await real_post(**kwargs)
+        if not lost and kwargs.get("metadata"):
+            lost.append(kwargs["channel"])
+            raise aiohttp.ServerDisconnectedError()  # Slack posted it; we never heard
+        return response
+
+    monkeypatch.setattr(client, "chat_postMessage", post_then_drop)
+    return lost
+
+
 async def publish(driver, bot, briefing=DM_BRIEFING):
     response = await driver.slash_command(SENIOR_MANAGER, "/brief", f"publish {briefing}")
     assert response.status == 200
@@ -116,18 +133,7 @@ async def test_every_429_is_waited_out_and_nothing_is_sent_before_its_retry_afte
 async def test_a_copy_whose_answer_was_lost_is_found_not_sent_again(
     slack, bot, driver, monkeypatch
 ):
-    client = bot.outbox._client
-    real_post = client.chat_postMessage
-    lost = []
-
-    async def post_then_drop(**kwargs):
-        response = await real_post(**kwargs)
-        if not lost and kwargs.get("metadata"):
-            lost.append(kwargs["channel"])
-            raise aiohttp.ServerDisconnectedError()  # Slack posted it; we never heard
-        return response
-
-    monkeypatch.setattr(client, "chat_postMessage", post_then_drop)
+    lost = lose_the_first_answer(bot, monkeypatch)
     await publish(driver, bot)
     assert await bot.outbox.idle(60)
     assert len(lost) == 1
@@ -190,18 +196,7 @@ async def test_status_shows_each_entry_with_its_direct_messages_delivered_of_que
 
 @small
 async def test_a_rate_limited_look_up_waits_out_its_retry_after(slack, bot, driver, monkeypatch):
-    client = bot.outbox._client
-    real_post = client.chat_postMessage
-    lost = []
-
-    async def post_then_drop(**kwargs):
-        response = await real_post(**kwargs)
-        if not lost and kwargs.get("metadata"):
-            lost.append(kwargs["channel"])
-            raise aiohttp.ServerDisconnectedError()
-        return response
-
-    monkeypatch.setattr(client, "chat_postMessage", post_then_drop)
+    lost = lose_the_first_answer(bot, monkeypatch)
     slack.force_ratelimit("conversations.history", times=1, retry_after=1)
     await publish(driver, bot)
     assert await bot.outbox.idle(60)
