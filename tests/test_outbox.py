@@ -201,6 +201,7 @@ async def test_a_rate_limited_look_up_waits_out_its_retry_after(slack, bot, driv
     await publish(driver, bot)
     assert await bot.outbox.idle(60)
     assert slack.early_retries == []
+    assert len(lost) == 1
     assert [c.http_status for c in slack.calls_to("conversations.history")] == [429, 200]
     assert all(len(copies(slack, p)) == 1 for p in audience(slack))
 
