@@ -27,13 +27,12 @@ Around the two halves `Work` makes sure that:
 from __future__ import annotations
 
 import asyncio
-import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from bot.storage import WriteTimeout
 
@@ -51,9 +50,6 @@ if TYPE_CHECKING:
     from bot.storage import Storage
 
 logger = logging.getLogger(__name__)
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 # What the store half leaves in Bolt's per-request context: for the app's error handler, and
 # the follow-ups for the transport to start once the answer has gone.
@@ -86,7 +82,7 @@ class Work:
         self._slot_wait = slot_wait
         self._slots = asyncio.Semaphore(limit)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._count = 0  # reserved slots plus other tracked runs
+        self._count = 0  # slots reserved and follow-ups running
         self._idle = asyncio.Event()
         self._idle.set()
         self.peak = 0
@@ -108,11 +104,11 @@ class Work:
 
     @property
     def count(self) -> int:
-        """Follow-ups reserved or running, plus other tracked work."""
+        """Follow-ups reserved or running."""
         return self._count
 
     async def idle(self, timeout: float = 10.0) -> bool:
-        """Wait until no follow-up or tracked work is left; False if `timeout` passed first."""
+        """Wait until no follow-up is left; False if `timeout` passed first."""
         # A lazy listener's task may have been created but not started yet: let it start.
         await asyncio.sleep(0)
         try:
@@ -120,19 +116,6 @@ class Work:
         except TimeoutError:
             return False
         return True
-
-    def track(self, fn: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
-        """Count runs of `fn` as work in flight (for jobs that are not listener follow-ups)."""
-
-        @functools.wraps(fn)
-        async def tracked(*args: P.args, **kwargs: P.kwargs) -> R:
-            self._started()
-            try:
-                return await fn(*args, **kwargs)
-            finally:
-                self._finished()
-
-        return tracked
 
     async def _reserve(self) -> bool:
         if self._slots.locked():  # every slot busy: wait a little for one (back-pressure)

@@ -92,10 +92,6 @@ class Home:
         self._sections.append(_Section(name, order, build))
         self._sections.sort(key=lambda s: (s.order, s.name))
 
-    @property
-    def section_names(self) -> list[str]:
-        return [s.name for s in self._sections]
-
     async def view_for(self, user_id: str, *, notice: str | None = None) -> View:
         """This person's Home tab as it stands now."""
         built = [await section.build(user_id) for section in self._sections]

@@ -105,7 +105,6 @@ class OutboxSender:
         self._messages: dict[int, dict[str, Any]] = {}
         self._per_second = rate
         self._progress_at: dict[int, float] = {}  # when each progress message was last updated
-        self.sent = 0  # copies sent since start (for logs and tests)
 
     async def start(self) -> None:
         """Pick up a pause and anything a stop left in flight, then work in the background."""
@@ -236,7 +235,6 @@ class OutboxSender:
                 message_ts=str(response["ts"]),
                 now=self._clock(),
             )
-            self.sent += 1
         await self._finish(delivery.broadcast_id)
 
     async def _refused(self, delivery: Delivery, error: SlackApiError) -> None:

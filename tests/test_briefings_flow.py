@@ -249,7 +249,7 @@ async def test_healthz_is_200_while_healthy_and_503_when_the_database_is_gone(bo
         await bot.storage.open()
 
 
-async def test_a_briefing_set_for_later_waits_unless_the_manager_says_now(slack, bot, driver):
+async def test_a_briefing_for_later_is_scheduled_unless_the_manager_says_now(slack, bot, driver):
     bot.deps.clock = lambda: datetime(2026, 11, 28, 9, 0, tzinfo=UTC)  # before its publish_at
     await publish(driver, bot, text="publish getting-to-good-seminars")
     assert slack.calls_to("chat.postMessage") == []

@@ -11,11 +11,9 @@ person's action itself was stored before Slack was answered.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from slack_sdk.models.blocks import Block
 
 if TYPE_CHECKING:
     from bot.home import Home
@@ -30,22 +28,9 @@ class Replies:
         self._session = session
         self._home = home
 
-    async def respond(
-        self,
-        response_url: str,
-        text: str,
-        *,
-        blocks: Sequence[Block | dict[str, Any]] | None = None,
-        replace_original: bool = False,
-    ) -> None:
+    async def respond(self, response_url: str, text: str) -> None:
         """Send an ephemeral message to a response_url (5 uses in 30 minutes, by Slack's rules)."""
-        message: dict[str, Any] = {
-            "text": text,
-            "response_type": "ephemeral",
-            "replace_original": replace_original,
-        }
-        if blocks is not None:
-            message["blocks"] = [b.to_dict() if isinstance(b, Block) else b for b in blocks]
+        message = {"text": text, "response_type": "ephemeral", "replace_original": False}
         # Posted with aiohttp directly: slack_sdk's AsyncWebhookClient adds a client object, a
         # proxy lookup in the environment and retry machinery to every reply, which under a
         # burst of clicks cost a quarter of the bot's CPU. A response_url takes one JSON POST.

@@ -39,10 +39,6 @@ class Storage:
         self.schedules = Schedules(self.writer)
 
     @property
-    def path(self) -> Path:
-        return self.writer.path
-
-    @property
     def owner_thread(self) -> int | None:
         return self.writer.owner_thread
 

@@ -91,7 +91,6 @@ class Writer:
         self._db: Database | None = None
         self._read_db: Database | None = None
         self.owner_thread: int | None = None
-        self.reader_thread: int | None = None
         # Tests set this to run on the writer thread just before a commit (a slow disk).
         self.before_commit: Callable[[], None] | None = None
 
@@ -123,7 +122,6 @@ class Writer:
         conn = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True)
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         self._read_db = Database(conn)
-        self.reader_thread = threading.get_ident()
 
     async def close(self) -> None:
         if self._reader is not None:
