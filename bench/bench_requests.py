@@ -83,6 +83,7 @@ from slack_standin import (  # noqa: E402
 )
 from slack_standin.harness import (  # noqa: E402
     bot_env,
+    click_when_shown,
     eventually,
     free_port,
     posts,
@@ -317,10 +318,11 @@ async def run(args: argparse.Namespace, folder: Path) -> int:
         if published.status != 200:
             bot.failures.append(f"/brief publish answered HTTP {published.status}")
             return 1
+        await click_when_shown(bot.driver, MANAGER, "briefing_confirm", within=120)
         await eventually(lambda: bool(posts(standin, CHANNEL)), "post the briefing", within=60)
-        # The publish is done once the manager's private note has come back.
+        # The publish is done once the confirmation has become what it did.
         await eventually(
-            lambda: any(c.ok for c in standin.response_calls), "finish publishing", within=120
+            lambda: sum(c.ok for c in standin.response_calls) >= 2, "finish publishing", within=120
         )
         await settle(standin)
         [post] = posts(standin, CHANNEL)

@@ -68,7 +68,13 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from slack_standin import Call, RateLimits, SlackDriver, SlackStandIn, Workspace  # noqa: E402
-from slack_standin.harness import bot_env, free_port, spawn_bot, wait_healthy  # noqa: E402
+from slack_standin.harness import (  # noqa: E402
+    bot_env,
+    click_when_shown,
+    free_port,
+    spawn_bot,
+    wait_healthy,
+)
 
 SECRET = "bench-signing-secret"
 MANAGER = "U0SM01"
@@ -77,7 +83,10 @@ GROUPS = ("S0SWS", "S0TMS")  # @social-workers, @team-managers: the briefing's a
 METADATA_TYPE = "line_of_sight_delivery"  # what the outbox puts in each copy's metadata
 GOAL_RATIO = 1.1
 BOT_DEFAULT_PER_MINUTE = 300.0  # the bot's OUTBOX_PER_MINUTE default (README, bot/config.py)
-DONE_TEXT = "has gone out by direct message"  # the publisher's closing summary
+CONFIRM_ACTION = "briefing_confirm"  # the bot's buttons, as Slack knows them
+CONFIRM_LARGE_ACTION = "briefing_confirm_large"
+CONFIRM_TWICE_ABOVE = 5000  # the bot's default
+DONE_TEXT = "has gone out"  # the publisher's closing summary
 
 
 @dataclass
@@ -183,6 +192,10 @@ async def run_broadcast(run: Run, standin: SlackStandIn, folder: Path) -> None:
             if answer.status != 200:
                 run.failures.append(f"/brief publish answered HTTP {answer.status}")
                 return
+            # The manager confirms what they are shown: twice, above 5,000 people.
+            await click_when_shown(driver, MANAGER, CONFIRM_ACTION, within=300)
+            if run.people + 2 > CONFIRM_TWICE_ABOVE:
+                await click_when_shown(driver, MANAGER, CONFIRM_LARGE_ACTION, within=60)
             await wait_done(run, standin, process, within=300 + 1.5 * expected)
         await asyncio.sleep(1.0)  # anything sent twice would show by now
         if process.returncode is None:

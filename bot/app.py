@@ -75,13 +75,6 @@ class LineOfSight:
             )
         try:
             await self.storage.open()
-            interrupted = await self.storage.publications.mark_interrupted()
-            if interrupted:
-                logger.warning(
-                    "%d publish(es) were interrupted by a stop; the next publish of each asks "
-                    "the manager to check the channel first",
-                    interrupted,
-                )
             # Slack's API and response_urls set no cookies we need; skipping the jar saves
             # its bookkeeping on every call and reply.
             self.session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())

@@ -25,16 +25,17 @@ logger = logging.getLogger(__name__)
 
 
 class AudienceUnavailable(Exception):
-    """An entry Slack could not list; the message says which, why, and what to do."""
+    """Entries Slack could not list or post to; the message names each, why, and what to do."""
 
 
 @dataclass(frozen=True)
 class Resolved:
-    """One entry's people, and how many of its members were skipped (bots, deactivated)."""
+    """One entry's people, its Slack id, and how many members were skipped (bots, deactivated)."""
 
     entry: Audience
     people: tuple[str, ...]
     skipped: int = 0
+    ref: str = ""  # the entry's id: C… for a channel, S… for a user group, U… for a person
 
 
 @dataclass
@@ -49,15 +50,6 @@ class Resolution:
     def skipped(self) -> int:
         return sum(e.skipped for e in self.entries)
 
-    def without(self, reached: set[str]) -> Resolution:
-        """The same entries less the people already reached another way (a channel post)."""
-        return Resolution(
-            [
-                Resolved(e.entry, tuple(p for p in e.people if p not in reached), e.skipped)
-                for e in self.entries
-            ]
-        )
-
 
 class Audiences:
     """Resolves audience entries to people through Slack."""
@@ -67,47 +59,75 @@ class Audiences:
         self._directory = directory
         self._bot_user_id = bot_user_id
 
-    async def resolve(self, entries: Sequence[Audience]) -> Resolution:
-        """Every entry's people; raises `AudienceUnavailable` naming the first that failed."""
-        members: list[tuple[Audience, list[str]]] = []
+    async def resolve(self, entries: Sequence[Audience], *, posting: bool = False) -> Resolution:
+        """Every entry's people; raises `AudienceUnavailable` naming every entry that failed.
+
+        With `posting`, each channel is also checked to take a post from the bot (it is a member
+        and the channel is not archived), so that nothing is half sent for a channel that would
+        refuse it.
+        """
+        members: list[tuple[Audience, str, list[str]]] = []
+        problems: list[str] = []
         for entry in entries:
             try:
-                found = [m for m in await self._members(entry) if m != self._bot_user_id]
-                members.append((entry, found))
+                ref = await self._ref(entry)
+                if posting and entry.kind == "channel":
+                    problem = await self._cannot_post(entry, ref)
+                    if problem:
+                        problems.append(problem)
+                        continue
+                found = [m for m in await self._members(entry, ref) if m != self._bot_user_id]
+                members.append((entry, ref, found))
             except SlackApiError as error:
-                raise AudienceUnavailable(_why(entry, str(error.response.get("error")))) from None
+                problems.append(_why(entry, str(error.response.get("error"))))
             except (aiohttp.ClientError, TimeoutError):
-                raise AudienceUnavailable(
-                    f"I couldn't reach Slack to list {escape(entry.raw)}, so nothing was sent. "
-                    "Try again in a minute."
-                ) from None
-        everyone = [m for _, found in members for m in found]
+                problems.append(
+                    f"I couldn't reach Slack to list {escape(entry.raw)}. Try again in a minute."
+                )
+        if problems:
+            raise AudienceUnavailable("\n".join(problems))
+        everyone = [m for _, _, found in members for m in found]
         people = await self._directory.people(expected=everyone)
         if people is None:
             raise AudienceUnavailable(
                 "I couldn't list the workspace's people to leave out bots and deactivated "
-                "accounts, so nothing was sent. Try again in a minute."
+                "accounts. Try again in a minute."
             )
         resolution = Resolution()
-        for entry, found in members:
+        for entry, ref, found in members:
             kept = tuple(dict.fromkeys(m for m in found if m in people))
-            resolution.entries.append(Resolved(entry, kept, skipped=len(set(found)) - len(kept)))
+            resolution.entries.append(
+                Resolved(entry, kept, skipped=len(set(found)) - len(kept), ref=ref)
+            )
         return resolution
 
-    async def _members(self, entry: Audience) -> list[str]:
-        if entry.kind == "user":
-            return [entry.ref]
+    async def _ref(self, entry: Audience) -> str:
+        if entry.is_id or entry.kind == "user":
+            return entry.ref
         if entry.kind == "usergroup":
-            group_id = entry.ref if entry.is_id else await self._group_id(entry.ref)
-            listed = await self._client.usergroups_users_list(usergroup=group_id)
+            return await self._group_id(entry.ref)
+        return await self._channel_id(entry.ref)
+
+    async def _cannot_post(self, entry: Audience, channel_id: str) -> str | None:
+        """Why the bot could not post in this channel, or None if it can."""
+        info = (await self._client.conversations_info(channel=channel_id))["channel"]
+        shown = escape(entry.raw)
+        if info.get("is_archived"):
+            return f"{shown} is archived: take it out of the audience, or unarchive it."
+        if not info.get("is_member", True):
+            return f"I'm not in {shown} yet: add me with `/invite @Line of Sight` in {shown}."
+        return None
+
+    async def _members(self, entry: Audience, ref: str) -> list[str]:
+        if entry.kind == "user":
+            return [ref]
+        if entry.kind == "usergroup":
+            listed = await self._client.usergroups_users_list(usergroup=ref)
             return list(listed.get("users", []))
         members: list[str] = []
         cursor = None
-        channel = entry.ref if entry.is_id else await self._channel_id(entry.ref)
         while True:
-            page = await self._client.conversations_members(
-                channel=channel, limit=1000, cursor=cursor
-            )
+            page = await self._client.conversations_members(channel=ref, limit=1000, cursor=cursor)
             members += page.get("members", [])
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
@@ -127,7 +147,7 @@ class Audiences:
             page = await self._client.conversations_list(
                 limit=1000,
                 cursor=cursor,
-                exclude_archived=True,
+                exclude_archived=False,  # found, an archived channel is named as archived
                 types="public_channel,private_channel",  # private: those the bot is in
             )
             channels: list[dict[str, Any]] = page.get("channels", [])
@@ -142,12 +162,12 @@ class Audiences:
 def _why(entry: Audience, error: str) -> str:
     shown = escape(entry.raw)
     if error in ("no_such_subteam", "subteam_not_found"):
-        return f"There is no user group {shown}, so nothing was sent. Check the audience."
+        return f"There is no user group {shown}: check the audience."
     if error == "channel_not_found":
-        return f"I can't find the channel {shown}, so nothing was sent. Check the audience."
+        return f"I can't find the channel {shown}: check the audience."
     if error == "missing_scope":
         return (
-            f"I'm not allowed to list {shown} (a permission is missing from the app), so "
-            "nothing was sent. Ask whoever manages the Slack app to reinstall it."
+            f"I'm not allowed to list {shown} (a permission is missing from the app): ask "
+            "whoever manages the Slack app to reinstall it."
         )
-    return f"Slack said `{escape(error)}` when I listed {shown}, so nothing was sent."
+    return f"Slack said `{escape(error)}` when I listed {shown}."

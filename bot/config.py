@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -44,7 +45,13 @@ VARIABLES: dict[str, str] = {
     "Default 64",
     "OUTBOX_PER_MINUTE": "Most direct messages sent a minute, under Slack's workspace cap for "
     "chat.postMessage. Default 300",
+    "CONFIRM_TWICE_ABOVE": "Audiences bigger than this need a second confirmation. Default 5000",
+    "WORKING_HOURS": "When reminders may be sent, in TIMEZONE. Default 08:00-18:00",
+    "WORKING_DAYS": "Days reminders may be sent, Mon to Sun. Default Mon-Fri",
+    "CATCH_UP_DAYS": "Briefings this recent reach someone who joins an audience later. Default 30",
 }
+
+_DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class ConfigError(Exception):
@@ -83,6 +90,10 @@ class Config:
     log_level: str = "INFO"
     max_background_work: int = 64
     outbox_per_minute: int = 300
+    confirm_twice_above: int = 5000
+    working_hours: tuple[time, time] = (time(8), time(18))
+    working_days: frozenset[int] = frozenset(range(5))
+    catch_up_days: int = 30
 
     @classmethod
     def from_env(
@@ -145,6 +156,12 @@ class Config:
         outbox_rate = _int(
             get("OUTBOX_PER_MINUTE", "300"), "OUTBOX_PER_MINUTE", 1, 100_000, problems
         )
+        confirm_twice = _int(
+            get("CONFIRM_TWICE_ABOVE", "5000"), "CONFIRM_TWICE_ABOVE", 1, 10_000_000, problems
+        )
+        catch_up = _int(get("CATCH_UP_DAYS", "30"), "CATCH_UP_DAYS", 0, 3650, problems)
+        hours = _working_hours(get("WORKING_HOURS", "08:00-18:00"), problems)
+        days = _working_days(get("WORKING_DAYS", "Mon-Fri"), problems)
 
         tz_name = get("TIMEZONE", "Europe/London")
         try:
@@ -179,6 +196,10 @@ class Config:
             log_level=log_level,
             max_background_work=background,
             outbox_per_minute=outbox_rate,
+            confirm_twice_above=confirm_twice,
+            working_hours=hours,
+            working_days=days,
+            catch_up_days=catch_up,
         )
 
 
@@ -212,6 +233,40 @@ def _int(raw: str, name: str, low: int, high: int, problems: list[str]) -> int:
     if not low <= value <= high:
         problems.append(f"{name} must be between {low} and {high} (got {value}).")
     return value
+
+
+def _working_hours(raw: str, problems: list[str]) -> tuple[time, time]:
+    match = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", raw)
+    try:
+        if match is None:
+            raise ValueError
+        start = time(int(match[1]), int(match[2]))
+        end = time(int(match[3]), int(match[4]))
+        if start >= end:
+            raise ValueError
+    except ValueError:
+        problems.append(
+            f"WORKING_HOURS must be a start and end time such as 08:00-18:00 (got {raw!r})."
+        )
+        return time(8), time(18)
+    return start, end
+
+
+def _working_days(raw: str, problems: list[str]) -> frozenset[int]:
+    """Weekday numbers (Monday 0) from "Mon-Fri" or "Mon,Tue,Thu"."""
+    days: set[int] = set()
+    try:
+        for part in raw.lower().replace(" ", "").split(","):
+            first, _, last = part.partition("-")
+            a = _DAYS.index(first[:3])
+            b = _DAYS.index(last[:3]) if last else a
+            if b < a:
+                raise ValueError
+            days.update(range(a, b + 1))
+    except ValueError:
+        problems.append(f"WORKING_DAYS must be days such as Mon-Fri or Mon,Wed,Fri (got {raw!r}).")
+        return frozenset(range(5))
+    return frozenset(days)
 
 
 def _roles(raw: str, name: str, problems: list[str]) -> tuple[str, ...]:

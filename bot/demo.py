@@ -22,6 +22,7 @@ from urllib.parse import quote_plus
 from slack_standin import RateLimits, Seen, SlackDriver, SlackStandIn, Workspace
 from slack_standin.harness import (
     bot_env,
+    click_when_shown,
     eventually,
     free_port,
     posts,
@@ -33,7 +34,10 @@ BOT_TOKEN = "xoxb-demo-token"
 SIGNING_SECRET = "demo-signing-secret"
 BRIEFING = "recruitment-funding"
 DM_BRIEFING = "threshold-document"  # deliver: dm
-ACK_ACTION = "briefing_acknowledge"  # handlers.briefings.ACK_ACTION; the demo only sees Slack
+# The demo only sees Slack, so it knows the bot's buttons by their action ids, as Slack does
+# (handlers.briefings.blocks; tests/test_cli.py checks they agree).
+ACK_ACTION = "briefing_acknowledge"
+CONFIRM_ACTION = "briefing_confirm"
 
 
 def _content_dir() -> Path:
@@ -191,9 +195,10 @@ async def _play(
 
     say(f"2. {names[manager]} (senior manager) runs /brief publish {BRIEFING}")
     await driver.slash_command(manager, "/brief", f"publish {BRIEFING}", channel_id="C0SWALL")
-    await eventually(lambda: bool(replies(manager)) and bool(briefings()), "publish the briefing")
+    await click_when_shown(driver, manager, CONFIRM_ACTION)
+    await eventually(lambda: bool(briefings()), "publish the briefing")
     post = briefings()[0]
-    say("   -> posted to #social-work-all")
+    say("   -> shown who it reaches (entry by entry) and confirms; posted to #social-work-all")
 
     clickers = workers[:-2] if len(workers) > 2 else workers[:1]
     say(
@@ -244,12 +249,13 @@ async def _play(
         "(a named audience: @social-workers and @team-managers)"
     )
     await driver.slash_command(manager, "/brief", f"publish {DM_BRIEFING}", channel_id="C0SWALL")
+    await click_when_shown(driver, manager, CONFIRM_ACTION)
 
     def dm_copies() -> int:
         return sum(1 for p in audience for m in standin.messages(p) if m.blocks)
 
     def reported() -> bool:
-        return any("has gone out by direct message" in m.text for m in standin.messages(manager))
+        return any("has gone out" in m.text for m in standin.messages(manager))
 
     await eventually(lambda: dm_copies() >= len(audience) and reported(), "send every DM")
     say(

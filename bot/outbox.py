@@ -70,6 +70,14 @@ WORKSPACE_PAUSE = timedelta(minutes=5)
 UNCLEAR = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 # Looking a person's DM up says they cannot be reached at all.
 UNREACHABLE = {"user_not_found", "user_disabled", "channel_not_found", "cannot_dm_bot"}
+# An earlier copy that can no longer be updated (deleted, or its channel gone).
+NOT_UPDATABLE = {
+    "message_not_found",
+    "cant_update_message",
+    "edit_window_closed",
+    "channel_not_found",
+    "is_archived",
+}
 LOST_WAIT = timedelta(seconds=3)
 PROGRESS_EVERY = timedelta(seconds=10)  # give Slack a moment before looking for a lost copy
 BACKOFF_START = timedelta(seconds=2)
@@ -89,6 +97,7 @@ class OutboxSender:
         *,
         per_minute: float,
         clock: Callable[[], datetime],
+        updates_per_minute: float = 40,
     ):
         self._storage = storage
         self._client = client
@@ -98,6 +107,9 @@ class OutboxSender:
         rate = per_minute / 60
         burst = max(1.0, rate)
         self._limiter = AsyncLimiter(burst, burst / rate)
+        # chat.update is Tier 3 (50+ a minute), apart from chat.postMessage's cap: corrections
+        # go one at a time under their own rate, leaving room for the progress messages.
+        self._update_limiter = AsyncLimiter(1, 60 / updates_per_minute)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -199,6 +211,10 @@ class OutboxSender:
         return self._messages[broadcast_id]
 
     async def _send(self, delivery: Delivery) -> None:
+        if delivery.kind == "update":  # a correction: idempotent, so never looked for
+            await self._update(delivery)
+            await self._finish(delivery.broadcast_id)
+            return
         if delivery.look_only:  # cancelled: record what went, send nothing
             if await self._look(delivery) == "absent":
                 await self._storage.outbox.mark_cancelled(delivery.id)
@@ -209,7 +225,7 @@ class OutboxSender:
         message = await self._message(delivery.broadcast_id)
         try:
             response = await self._client.chat_postMessage(
-                channel=delivery.target,  # a user id: Slack opens the DM itself
+                channel=delivery.target,  # a channel, or a user id: Slack opens the DM itself
                 text=message["text"],
                 blocks=message["blocks"],
                 metadata={
@@ -236,6 +252,33 @@ class OutboxSender:
                 now=self._clock(),
             )
         await self._finish(delivery.broadcast_id)
+
+    async def _update(self, delivery: Delivery) -> None:
+        """Bring one earlier copy up to date in place (a correction)."""
+        await self._update_limiter.acquire()
+        message = await self._message(delivery.broadcast_id)
+        try:
+            await self._client.chat_update(
+                channel=delivery.channel_id or "",
+                ts=delivery.message_ts or "",
+                text=message["text"],
+                blocks=message["blocks"],
+            )
+        except SlackApiError as error:
+            code = str(error.response.get("error"))
+            if code in NOT_UPDATABLE:
+                await self._storage.outbox.mark_failed(delivery.id, error=code)
+            else:
+                await self._refused(delivery, error)
+        except (aiohttp.ClientError, TimeoutError):
+            await self._lost(delivery)  # retried: an update made twice shows the same
+        else:
+            await self._storage.outbox.mark_sent(
+                delivery.id,
+                channel_id=delivery.channel_id or "",
+                message_ts=delivery.message_ts or "",
+                now=self._clock(),
+            )
 
     async def _refused(self, delivery: Delivery, error: SlackApiError) -> None:
         status = error.response.status_code
@@ -310,9 +353,12 @@ class OutboxSender:
         return "found" if found else "absent"
 
     async def _resolve(self, delivery: Delivery) -> bool:
-        """Look for this delivery's copy in the DM; record it as sent if it is there."""
-        opened = await self._client.conversations_open(users=delivery.target)
-        channel = str(opened["channel"]["id"])
+        """Look for this delivery's copy (in the DM or the channel); record it if it is there."""
+        if delivery.kind == "channel":
+            channel = delivery.target
+        else:
+            opened = await self._client.conversations_open(users=delivery.target)
+            channel = str(opened["channel"]["id"])
         since = datetime.fromisoformat(delivery.claimed_at) - LOOKBACK
         cursor = None
         while True:
@@ -360,8 +406,8 @@ class OutboxSender:
         if last is not None and now - last < PROGRESS_EVERY.total_seconds():
             return
         summary = await self._storage.outbox.summary(broadcast_id)
-        if summary["status"] != "sending":
-            return  # the final summary takes over (`_report`)
+        if summary["status"] != "sending" or summary["purpose"] != "briefing":
+            return  # the final summary takes over (`_report`); reminders have none
         self._progress_at[broadcast_id] = now
         text = build_broadcast_progress(summary, self._per_second)
         try:
@@ -398,6 +444,8 @@ class OutboxSender:
         summary = await self._storage.outbox.summary(broadcast_id)
         await self._storage.outbox.mark_reported(broadcast_id)
         self._progress_at.pop(broadcast_id, None)
+        if summary["purpose"] != "briefing":
+            return  # reminders and catch-up copies trickle out: `/brief status` shows them
         text = build_broadcast_report(summary)
         try:
             if summary["progress_ts"]:
@@ -417,6 +465,13 @@ class OutboxSender:
             logger.warning("could not tell the publisher how a broadcast went (%s)", _name(error))
 
 
+def _tally(summary: dict[str, Any], kind: str) -> tuple[int, int, int]:
+    """(done, failed, still to go) of one kind of delivery."""
+    counts = summary["kinds"].get(kind, {})
+    left = counts.get("pending", 0) + counts.get("in_flight", 0)
+    return counts.get("sent", 0), counts.get("failed", 0), left
+
+
 def build_broadcast_progress(summary: dict[str, Any], per_second: float) -> str:
     """The publisher's progress line while a broadcast runs: sent of total, failures, time left."""
     counts = summary["counts"]
@@ -425,9 +480,10 @@ def build_broadcast_progress(summary: dict[str, Any], per_second: float) -> str:
     total = sent + failed + left
     seconds = left / per_second if per_second else 0
     eta = "under 2 minutes left" if seconds < 90 else f"about {round(seconds / 60)} minutes left"
+    how = "by direct message" if set(summary["kinds"]) <= {"dm"} else "to its audience"
     text = (
-        f"Sending *{escape(summary['title'])}* (version {summary['version']}) by direct "
-        f"message: {sent} of {total} delivered"
+        f"Sending *{escape(summary['title'])}* (version {summary['version']}) {how}: "
+        f"{sent} of {total} delivered"
     )
     if failed:
         text += f", {failed} could not be reached"
@@ -435,28 +491,38 @@ def build_broadcast_progress(summary: dict[str, Any], per_second: float) -> str:
 
 
 def build_broadcast_report(summary: dict[str, Any]) -> str:
-    """The publisher's private summary of a finished broadcast by direct message."""
+    """The publisher's private summary of a finished (or cancelled) broadcast."""
+    title = f"*{escape(summary['title'])}* (version {summary['version']})"
     counts = summary["counts"]
-    sent, failed = counts.get("sent", 0), counts.get("failed", 0)
-    total = sent + failed + counts.get("cancelled", 0) + counts.get("pending", 0)
-    people = "person" if total == 1 else "people"
-    if summary["status"] == "cancelled":
-        lines = [
-            f"*{escape(summary['title'])}* (version {summary['version']}) was cancelled: it "
-            f"had been delivered by direct message to {sent} of {total} {people}, and nothing "
-            "more will be sent."
-        ]
-    else:
-        lines = [
-            f"*{escape(summary['title'])}* (version {summary['version']}) has gone out by direct "
-            f"message: delivered to {sent} of {total} {people}."
-        ]
-    if failed:
+    cancelled = summary["status"] == "cancelled"
+    lines = [f"{title} was cancelled: nothing more will be sent." if cancelled else ""]
+    posted, unposted, _ = _tally(summary, "channel")
+    if posted or unposted:
+        lines.append(f"Posted in {posted} channel{'s' if posted != 1 else ''}.")
+        for channel, error in summary["unposted"]:
+            lines.append(
+                f"Could not post in <#{escape(channel)}>: {escape(str(error)).replace('_', ' ')}."
+            )
+    sent, failed, left = _tally(summary, "dm")
+    total = sent + failed + left + counts.get("cancelled", 0)
+    if total:
+        people = "person" if total == 1 else "people"
+        lines.append(f"Delivered by direct message to {sent} of {total} {people}.")
+    updated, stale, _ = _tally(summary, "update")
+    if updated or stale:
+        note = escape(summary["correction"] or "")
+        lines.append(
+            f"Corrected in place: {updated} of {updated + stale} earlier copies now show “{note}”."
+        )
+    dm_failed = failed + stale
+    if dm_failed:
         reasons = ", ".join(
             f"{n} {escape(str(reason)).replace('_', ' ')}"
             for reason, n in summary["errors"].items()
         )
-        lines.append(f"{failed} could not be reached ({reasons}).")
+        lines.append(f"{dm_failed} could not be reached ({reasons}).")
+    if not cancelled:
+        lines[0] = f"{title} has gone out."
     lines.append(f"See who has acknowledged with `/brief status {summary['briefing_id']}`.")
     return "\n".join(lines)
 

@@ -15,7 +15,8 @@ from typing import Any
 
 import aiohttp
 
-from .server import Message, SlackStandIn
+from .driver import SlackDriver
+from .server import Message, Seen, SlackStandIn
 
 
 def free_port() -> int:
@@ -109,3 +110,30 @@ async def spawn_bot(
         stdout=asyncio.subprocess.PIPE if stdout is None else stdout,
         stderr=asyncio.subprocess.PIPE if stderr is None else stderr,
     )
+
+
+def shown_with(standin: SlackStandIn, user_id: str, action_id: str) -> Seen | None:
+    """The newest thing `user_id` can see that has an element `action_id` (a button)."""
+    for seen in reversed(standin.seen_by(user_id)):
+        for block in seen.blocks:
+            elements = [block.get("accessory") or {}, *block.get("elements", [])]
+            if any(isinstance(e, dict) and e.get("action_id") == action_id for e in elements):
+                return seen
+    return None
+
+
+async def click_when_shown(
+    driver: SlackDriver, user_id: str, action_id: str, within: float = 30.0
+) -> Seen:
+    """Wait for `user_id` to be shown a button `action_id`, then click it, as a person would."""
+    found: list[Seen] = []
+
+    def shown() -> bool:
+        seen = shown_with(driver.standin, user_id, action_id)
+        if seen is not None:
+            found.append(seen)
+        return seen is not None
+
+    await eventually(shown, f"show {user_id} a {action_id} button", within)
+    await driver.click(user_id, found[-1], action_id)
+    return found[-1]

@@ -877,7 +877,10 @@ class SlackStandIn:
 
     async def _conversations_info(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
         channel = self._visible_channel(args.get("channel"))
-        return {"channel": channel.to_api()}
+        info = channel.to_api()
+        if not channel.is_im:  # as Slack answers a bot token: is the bot itself in it?
+            info["is_member"] = self.ws.bot_user_id in channel.members
+        return {"channel": info}
 
     # ---------------------------------------------------------------- users / groups
     async def _users_info(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
@@ -1306,8 +1309,7 @@ class SlackStandIn:
             source.text = text or ""
             source.blocks = _fill_ids(blocks)
             source.attachments = attachments or []
-            self._log.append(_LogEntry(kind="response", user=user_id, message=source))
-            return 200, "ok"
+            return 200, "ok"  # the same message, changed where it is: nothing new to see
         in_channel = payload.get("response_type") == "in_channel"
         msg = self._bot_message(
             channel_id,

@@ -13,7 +13,9 @@ import pytest
 from bot.app import LineOfSight
 from bot.config import Config
 from bot.storage import Storage
+from handlers.briefings.blocks import CONFIRM_ACTION, CONFIRM_LARGE_ACTION
 from slack_standin import RateLimits, SlackDriver, SlackStandIn, Workspace
+from slack_standin.harness import Seen
 
 REPO = Path(__file__).resolve().parents[1]
 BOT_TOKEN = "xoxb-test-token"
@@ -98,3 +100,62 @@ async def driver(slack, bot):
     await bot.work.idle()
     # What Slack would have shown a person as an error (a slow or failed ack, a bad view).
     assert slack.interaction_errors == []
+
+
+def newly_shown(slack, user: str, since: int, action_id: str) -> Seen | None:
+    """The newest thing shown to `user` after their `since`-th that has a button `action_id`."""
+    for seen in reversed(slack.seen_by(user)[since:]):
+        for block in seen.blocks:
+            elements = [block.get("accessory") or {}, *block.get("elements", [])]
+            if any(isinstance(e, dict) and e.get("action_id") == action_id for e in elements):
+                return seen
+    return None
+
+
+async def publish_confirmed(driver, bot, text: str, user: str = SENIOR_MANAGER, **where):
+    """`/brief <text>`, then Confirm (twice for a big audience), as a senior manager publishes.
+
+    Returns the command's response; if no confirmation was shown (a refusal), nothing is clicked.
+    """
+    slack = driver.standin
+    since = len(slack.seen_by(user))
+    response = await driver.slash_command(user, "/brief", text, **where)
+    await bot.work.idle()
+    shown = newly_shown(slack, user, since, CONFIRM_ACTION)
+    if shown is not None:
+        await driver.click(user, shown, CONFIRM_ACTION)
+        await bot.work.idle()
+        large = newly_shown(slack, user, since, CONFIRM_LARGE_ACTION)
+        if large is not None:
+            await driver.click(user, large, CONFIRM_LARGE_ACTION)
+            await bot.work.idle()
+    return response
+
+
+def dm_plan(
+    people,
+    *,
+    briefing_id: str = "threshold-document",
+    version: int = 2,
+    title: str = "The revised Threshold Document is now in use",
+    entry: str = "@social-workers",
+    acknowledge: bool = True,
+    blocks=None,
+    **more,
+):
+    """A plan messaging `people` directly, as `plan_briefing` would resolve one."""
+    from bot.storage.outbox import Plan, PlannedEntry
+
+    return Plan(
+        briefing_id=briefing_id,
+        version=version,
+        title=title,
+        acknowledge=acknowledge,
+        published_by=SENIOR_MANAGER,
+        message={
+            "text": "Briefing",
+            "blocks": blocks or [{"type": "section", "text": {"type": "mrkdwn", "text": "Hi"}}],
+        },
+        entries=(PlannedEntry(raw=entry, ref="S0SWS", post=False, people=tuple(people)),),
+        **more,
+    )

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
 
-from tests.conftest import SENIOR_MANAGER, SOCIAL_WORKERS
+from tests.conftest import SENIOR_MANAGER, SOCIAL_WORKERS, publish_confirmed
 
 TRICKY = """---
 id: tricky
@@ -30,22 +29,33 @@ def content_dir(tmp_path):
 
 @pytest.fixture
 def workspace(workspace):
-    workspace.add_channel("C0QUIET", "quiet-room", members=SOCIAL_WORKERS[:2], bot_member=False)
+    workspace.add_channel("C0QUIET", "quiet-room", members=SOCIAL_WORKERS[:2])
     return workspace
 
 
 async def publish(driver, bot):
-    await driver.slash_command(SENIOR_MANAGER, "/brief", "publish tricky")
-    await bot.work.idle()
+    await publish_confirmed(driver, bot, "publish tricky")
+    await bot.outbox.idle()
 
 
 def private_replies(slack, user=SENIOR_MANAGER):
     return [s.text for s in slack.seen_by(user) if s.kind in ("response", "ephemeral")]
 
 
+def copies(slack, channel="C0SWALL"):
+    return [m for m in slack.messages(channel) if m.blocks]
+
+
+def report(slack):
+    """The publisher's closing summary in their DM with the bot."""
+    return [m.text for m in slack.messages(SENIOR_MANAGER) if "has gone out" in m.text][-1]
+
+
 async def test_authors_text_can_never_mention_people_or_forge_links(slack, bot, driver):
     await publish(driver, bot)
-    [call] = [c for c in slack.calls_to("chat.postMessage") if c.ok]
+    [call] = [
+        c for c in slack.calls_to("chat.postMessage") if c.ok and c.args["channel"] == "C0SWALL"
+    ]
     blocks = call.args["blocks"]
     blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
     # Everything Slack parses as mrkdwn: the fallback text and every mrkdwn text object.
@@ -67,31 +77,47 @@ async def test_authors_text_can_never_mention_people_or_forge_links(slack, bot, 
     }
 
 
-async def test_a_channel_the_bot_is_not_in_is_explained_and_can_be_published_later(
+async def test_a_channel_the_bot_is_not_in_stops_the_publish_before_anything_is_sent(
     slack, bot, driver
 ):
+    slack.workspace.channels["C0QUIET"].members.remove(slack.workspace.bot_user_id)
     await publish(driver, bot)
     [reply] = private_replies(slack)
-    assert "Posted to <#C0SWALL>" in reply
-    assert "I'm not in #quiet-room yet, so nothing was posted there." in reply
-    assert "`/invite @Line of Sight`" in reply
+    assert reply.startswith("Nothing was sent: I can't reach everyone in the audience")
+    assert "I'm not in #quiet-room yet: add me with `/invite @Line of Sight`" in reply
+    assert slack.calls_to("chat.postMessage") == []
+    assert await bot.storage.call(lambda db: db.table("publications").count) == 0
     slack.workspace.channels["C0QUIET"].members.append(slack.workspace.bot_user_id)
     await publish(driver, bot)
-    second = private_replies(slack)[-1]
-    assert "Posted to <#C0QUIET>" in second
-    assert "was posted to <#C0SWALL> already" in second
+    assert len(copies(slack)) == len(copies(slack, "C0QUIET")) == 1
+    assert "Posted in 2 channels." in report(slack)
     posted = await bot.storage.call(
-        lambda db: sorted(r["audience"] for r in db.table("publications").rows)
+        lambda db: sorted((r["audience"], r["status"]) for r in db.table("publications").rows)
     )
-    assert posted == ["#quiet-room", "#social-work-all"]
+    assert posted == [("#quiet-room", "posted"), ("#social-work-all", "posted")]
 
 
-async def test_a_rate_limited_post_is_retried_after_retry_after(slack, bot, driver):
+async def test_an_archived_or_unknown_channel_is_named_and_nothing_is_half_sent(
+    slack, bot, driver, content_dir
+):
+    slack.workspace.channels["C0QUIET"].is_archived = True
+    (content_dir / "briefings" / "tricky.md").write_text(
+        TRICKY.replace('"#quiet-room"]', '"#quiet-room", "#no-such-room"]'), encoding="utf-8"
+    )
+    await publish(driver, bot)
+    [reply] = private_replies(slack)
+    assert "#quiet-room is archived" in reply
+    assert "I can't find the channel #no-such-room" in reply
+    assert slack.calls_to("chat.postMessage") == []
+
+
+async def test_a_rate_limited_post_waits_out_retry_after_then_goes_once(slack, bot, driver):
     slack.force_ratelimit("chat.postMessage", times=1, retry_after=1)
     await publish(driver, bot)
     statuses = [c.http_status for c in slack.calls_to("chat.postMessage")]
     assert statuses[:2] == [429, 200]
-    assert "Posted to <#C0SWALL>" in private_replies(slack)[0]
+    assert slack.early_retries == []
+    assert len(copies(slack)) == len(copies(slack, "C0QUIET")) == 1
 
 
 async def test_a_broken_content_folder_publishes_nothing_and_says_where(
@@ -138,84 +164,81 @@ async def test_malformed_signed_payloads_get_no_traceback_and_change_nothing(
     assert await bot.storage.call(lambda db: db.table("acknowledgements").count) == 0
 
 
-async def test_a_click_while_the_member_list_is_still_loading_counts(slack, bot, driver):
-    # conversations.members answers 429 once, so the publish is still running (waiting
-    # Retry-After) after the message is already in the channel with a live button.
-    slack.force_ratelimit("conversations.members", times=1, retry_after=1)
-    await driver.slash_command(SENIOR_MANAGER, "/brief", "publish tricky")
-    for _ in range(100):
-        if [m for m in slack.messages("C0SWALL") if m.blocks]:
-            break
-        await asyncio.sleep(0.01)
-    [post] = [m for m in slack.messages("C0SWALL") if m.blocks]
-    assert bot.work.count == 1  # the publish has not finished
-    await driver.click(SOCIAL_WORKERS[0], post, "briefing_acknowledge")
-    await bot.work.idle()
-    assert await bot.storage.call(lambda db: db.table("acknowledgements").count) == 1
-    assert private_replies(slack, SOCIAL_WORKERS[0])[0].startswith("Thanks")
-
-
-async def test_a_lost_connection_while_posting_frees_the_version_to_publish_again(
+async def test_a_channel_post_whose_answer_was_lost_is_found_not_posted_twice(
     slack, bot, driver, monkeypatch
 ):
     import aiohttp
 
-    real_post = bot.deps.client.chat_postMessage
-    failures = iter([aiohttp.ClientConnectionError("connection reset")])
+    client = bot.outbox._client
+    real_post = client.chat_postMessage
+    lost = []
 
-    async def flaky_post(**kwargs):
-        for error in failures:
-            raise error
-        return await real_post(**kwargs)
+    async def answer_lost(**kwargs):
+        response = await real_post(**kwargs)
+        if kwargs["channel"] == "C0SWALL" and not lost:
+            lost.append(response["ts"])
+            raise aiohttp.ClientConnectionError("connection reset")  # Slack has the post
+        return response
 
-    monkeypatch.setattr(bot.deps.client, "chat_postMessage", flaky_post)
+    monkeypatch.setattr(client, "chat_postMessage", answer_lost)
     await publish(driver, bot)
-    assert "I couldn't reach Slack to post to #social-work-all" in private_replies(slack)[-1]
-    await publish(driver, bot)
-    assert "Posted to <#C0SWALL>" in private_replies(slack)[-1]
+    assert await bot.outbox.idle(30)
+    assert [m.ts for m in copies(slack)] == lost  # found by its metadata, not sent again
+    looked = [c for c in slack.calls_to("conversations.history") if c.args["channel"] == "C0SWALL"]
+    assert looked
+    [post] = await bot.storage.call(
+        lambda db: list(db.query("SELECT * FROM publications WHERE audience = '#social-work-all'"))
+    )
+    assert (post["status"], post["message_ts"]) == ("posted", lost[0])
 
 
-async def test_a_publish_cut_short_by_a_stop_asks_the_manager_to_check_before_posting_again(
-    slack, config, tmp_path
-):
+async def test_a_channel_post_in_flight_at_a_stop_is_looked_for_before_posting_again(slack, config):
     from datetime import UTC, datetime
 
-    from bot.app import LineOfSight
-    from slack_standin import SlackDriver
-    from tests.conftest import SIGNING_SECRET
+    from slack_sdk.web.async_client import AsyncWebClient
 
-    first = LineOfSight(config)
-    await first.start()
-    await first.storage.publications.claim_publication(
+    from bot.app import LineOfSight
+    from bot.outbox import METADATA_TYPE
+    from bot.storage import Storage
+    from bot.storage.outbox import Plan, PlannedEntry
+
+    storage = Storage(config.database_path)
+    await storage.open()
+    plan = Plan(
         briefing_id="tricky",
         version=1,
         title="T",
-        audience="#social-work-all",
         acknowledge=True,
         published_by=SENIOR_MANAGER,
-        now=datetime.now(UTC),
+        message={
+            "text": "T",
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Hi"}}],
+        },
+        entries=(
+            PlannedEntry("#social-work-all", "C0SWALL", post=True, members=tuple(SOCIAL_WORKERS)),
+        ),
     )
-    await first.stop()  # as if the process died between claiming and posting
+    await storage.outbox.prepare(plan, datetime.now(UTC))
+    claimed = await storage.outbox.claim_next(datetime.now(UTC))
+    # The dead process's post reached the channel; its answer died with it.
+    raw = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
+    await raw.chat_postMessage(
+        channel="C0SWALL",
+        text="T",
+        blocks=plan.message["blocks"],
+        metadata={"event_type": METADATA_TYPE, "event_payload": {"delivery_id": claimed.id}},
+    )
+    await storage.close()
 
-    second = LineOfSight(config)
-    await second.start()
-    runner = await second.listen("127.0.0.1", 0)
+    bot = LineOfSight(config)
+    await bot.start()
     try:
-        async with SlackDriver(
-            slack, bot_url=f"{second.base_url}/slack/events", signing_secret=SIGNING_SECRET
-        ) as driver:
-            await publish(driver, second)
-            reply = private_replies(slack)[-1]
-            assert "Posting version 1 to #social-work-all was interrupted last time" in reply
-            assert "`/brief publish tricky again`" in reply
-            assert [m for m in slack.messages("C0SWALL") if m.blocks] == []
-            await driver.slash_command(SENIOR_MANAGER, "/brief", "publish tricky again")
-            await second.work.idle()
-            assert len([m for m in slack.messages("C0SWALL") if m.blocks]) == 1
-            assert "Posted to <#C0SWALL>" in private_replies(slack)[-1]
+        assert await bot.outbox.idle(30)
+        reached = await bot.storage.call(lambda db: db.table("recipients").count)
     finally:
-        await runner.cleanup()
-        await second.stop()
+        await bot.stop()
+    assert len(copies(slack)) == 1
+    assert reached == len(SOCIAL_WORKERS)
 
 
 async def test_reach_counts_people_not_other_bots_or_deactivated_accounts(slack, bot, driver):
@@ -225,14 +248,35 @@ async def test_reach_counts_people_not_other_bots_or_deactivated_accounts(slack,
     channel.members += ["U0OTHERBOT", "U0LEFT"]
     await publish(driver, bot)
     people = [m for m in channel.members if m not in ("U0OTHERBOT", "U0LEFT", "U0BOT")]
-    assert f"Posted to <#C0SWALL> ({len(people)} people)." in private_replies(slack)[0]
     recipients = await bot.storage.call(
-        lambda db: {r["user_id"] for r in db.table("recipients").rows}
+        lambda db: {
+            r["user_id"]
+            for r in db.query(
+                "SELECT user_id FROM recipients JOIN publications p ON p.id = publication_id"
+                " WHERE p.audience = '#social-work-all'"
+            )
+        }
     )
     assert recipients == set(people)
 
 
-async def test_when_members_cannot_be_listed_the_reach_is_unknown_not_zero(
+async def test_the_confirmation_counts_each_entry_and_leaves_out_bots(slack, bot, driver):
+    channel = slack.workspace.channels["C0SWALL"]
+    slack.workspace.add_user("U0OTHERBOT", name="rota-bot", real_name="Rota", is_bot=True)
+    channel.members.append("U0OTHERBOT")
+    await driver.slash_command(SENIOR_MANAGER, "/brief", "publish tricky")
+    await bot.work.idle()
+    [shown] = [s for s in slack.seen_by(SENIOR_MANAGER) if s.kind == "response"]
+    confirmation = shown.blocks[0]["text"]["text"]
+    people = len(channel.members) - 2  # not this bot, not the rota bot
+    assert f"• #social-work-all — a post in the channel, seen by {people} people" in confirmation
+    assert "• #quiet-room — a post in the channel, seen by 2 people" in confirmation
+    assert f"*{people} people in all*" in confirmation
+    assert "1 left out: bots or deactivated accounts." in confirmation
+    assert slack.calls_to("chat.postMessage") == []  # nothing goes before the click
+
+
+async def test_when_members_cannot_be_listed_nothing_is_sent_and_the_reason_is_given(
     slack, bot, driver, monkeypatch
 ):
     from slack_sdk.errors import SlackApiError
@@ -242,17 +286,12 @@ async def test_when_members_cannot_be_listed_the_reach_is_unknown_not_zero(
 
     monkeypatch.setattr(bot.deps.client, "conversations_members", refuse)
     await publish(driver, bot)
-    reply = private_replies(slack)[0]
-    assert "Posted to <#C0SWALL>. I couldn't list its members" in reply
-    assert "(0 people)" not in reply
-    await driver.slash_command(SENIOR_MANAGER, "/brief", "status tricky")
-    await bot.work.idle()
-    status = private_replies(slack)[-1]
-    assert "Reach unknown: no channel's members could be listed." in status
-    assert "Reached 0" not in status
+    [reply] = private_replies(slack)
+    assert "I'm not allowed to list #social-work-all (a permission is missing" in reply
+    assert slack.calls_to("chat.postMessage") == []
 
 
-async def test_a_lost_connection_while_listing_members_still_answers_the_manager(
+async def test_a_lost_connection_while_listing_people_sends_nothing_and_says_try_again(
     slack, bot, driver, monkeypatch
 ):
     import aiohttp
@@ -262,12 +301,9 @@ async def test_a_lost_connection_while_listing_members_still_answers_the_manager
 
     monkeypatch.setattr(bot.deps.client, "users_list", drop)
     await publish(driver, bot)
-    reply = private_replies(slack)[0]
-    assert "Posted to <#C0SWALL>" in reply  # reach falls back to every member but the bot
-    monkeypatch.setattr(bot.deps.client, "conversations_members", drop)
-    slack.workspace.channels["C0QUIET"].members.append(slack.workspace.bot_user_id)
-    await publish(driver, bot)
-    assert "Posted to <#C0QUIET>. I couldn't list its members" in private_replies(slack)[-1]
+    [reply] = private_replies(slack)
+    assert "Try again in a minute." in reply
+    assert slack.calls_to("chat.postMessage") == []
 
 
 @pytest.mark.parametrize(

@@ -20,15 +20,16 @@ from tests.conftest import (
     SOCIAL_WORK_ALL,
     SOCIAL_WORKERS,
     TEAM_MANAGER,
+    publish_confirmed,
 )
 
 BRIEFING = "recruitment-funding"
 
 
 async def publish(driver, bot, user=SENIOR_MANAGER, text=f"publish {BRIEFING}"):
-    response = await driver.slash_command(user, "/brief", text, channel_id=SOCIAL_WORK_ALL)
+    response = await publish_confirmed(driver, bot, text, user=user, channel_id=SOCIAL_WORK_ALL)
     assert response.status == 200
-    await bot.work.idle()
+    await bot.outbox.idle()
     return response
 
 
@@ -66,8 +67,8 @@ async def test_a_senior_manager_publishes_a_briefing_to_its_channel(slack, bot, 
     # Everyone in #social-work-all sees it; the manager gets a private confirmation.
     for worker in SOCIAL_WORKERS:
         assert any(s.kind == "channel" and s.ts == post.ts for s in slack.seen_by(worker))
-    [reply] = responses_to(slack, SENIOR_MANAGER)
-    assert f"Posted to <#{SOCIAL_WORK_ALL}>" in reply
+    [reply] = responses_to(slack, SENIOR_MANAGER)  # the confirmation, now what it did
+    assert "is on its way: a post in 1 channel" in reply
     reached = await bot.storage.call(lambda db: db["recipients"].count)
     assert reached == len(slack.workspace.channels[SOCIAL_WORK_ALL].members) - 1  # not the bot
 
@@ -92,8 +93,7 @@ async def test_publishing_the_same_version_twice_posts_once(slack, bot, driver):
     await publish(driver, bot)
     assert len(briefing_posts(slack)) == 1
     second = responses_to(slack, SENIOR_MANAGER)[-1]
-    assert "was posted to" in second
-    assert "already" in second
+    assert "has gone out already" in second
     assert "raise `version:`" in second
 
 
@@ -286,7 +286,7 @@ async def test_only_managers_and_leads_see_the_titles_waiting_to_be_published(sl
 async def test_a_dm_only_briefing_reaches_each_person_once_by_direct_message(slack, bot, driver):
     await publish(driver, bot, text="publish threshold-document")  # @social-workers, @team-managers
     [reply] = responses_to(slack, SENIOR_MANAGER)
-    assert "Sending by direct message to 8 people" in reply
+    assert "is on its way: a direct message each to 8 people" in reply
     assert await bot.outbox.idle(30)
     assert [m for m in slack.messages(SOCIAL_WORK_ALL) if m.blocks] == []  # no channel post
     for person in [*SOCIAL_WORKERS, "U0TM01", "U0TM02"]:
@@ -296,8 +296,8 @@ async def test_a_dm_only_briefing_reaches_each_person_once_by_direct_message(sla
         lambda: any("has gone out" in r for r in reports(slack)), "report to the publisher"
     )
     assert reports(slack) == [
-        "*The revised Threshold Document is now in use* (version 2) has gone out by direct "
-        "message: delivered to 8 of 8 people.\n"
+        "*The revised Threshold Document is now in use* (version 2) has gone out.\n"
+        "Delivered by direct message to 8 of 8 people.\n"
         "See who has acknowledged with `/brief status threshold-document`."
     ]
 

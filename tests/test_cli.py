@@ -68,3 +68,25 @@ def test_content_check_reads_content_dir_from_dotenv_like_the_bot_does(tmp_path)
     result = run("content", "check", cwd=tmp_path)
     assert result.returncode == 1
     assert "our-content/briefings/bad.md:1:" in result.stdout
+
+
+def test_the_demo_and_the_benchmarks_know_the_bots_buttons_by_their_real_action_ids():
+    """They drive the bot only through Slack, so they name its buttons as Slack does."""
+    import importlib.util
+
+    from bot import demo
+    from handlers.briefings import blocks
+
+    assert demo.ACK_ACTION == blocks.ACK_ACTION
+    assert demo.CONFIRM_ACTION == blocks.CONFIRM_ACTION
+    spec = importlib.util.spec_from_file_location("broadcast", REPO / "bench" / "broadcast.py")
+    assert spec is not None
+    assert spec.loader is not None
+    broadcast = importlib.util.module_from_spec(spec)
+    sys.modules["broadcast"] = broadcast  # its dataclasses look themselves up there
+    spec.loader.exec_module(broadcast)
+    assert broadcast.CONFIRM_ACTION == blocks.CONFIRM_ACTION
+    assert broadcast.CONFIRM_LARGE_ACTION == blocks.CONFIRM_LARGE_ACTION
+    from bot.config import Config
+
+    assert Config.confirm_twice_above == broadcast.CONFIRM_TWICE_ABOVE

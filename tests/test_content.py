@@ -108,7 +108,7 @@ BROKEN = [
         insert_line(VALID, 5, "owner: Quality Improvement Team"),
         5,
         "unknown field 'owner': use one of: id, title, audience, deliver, acknowledge, version, "
-        "publish_at, summary, check",
+        "publish_at, summary, check, correction, reacknowledge, remind_after",
         id="unknown-field",
     ),
     pytest.param(

@@ -17,8 +17,17 @@ from pathlib import Path
 import aiohttp
 
 from handlers.briefings import ACK_ACTION
+from handlers.briefings.blocks import CONFIRM_ACTION
 from slack_standin import RateLimits, SlackDriver, SlackStandIn, Workspace
-from slack_standin.harness import bot_env, eventually, free_port, posts, spawn_bot, wait_healthy
+from slack_standin.harness import (
+    bot_env,
+    click_when_shown,
+    eventually,
+    free_port,
+    posts,
+    spawn_bot,
+    wait_healthy,
+)
 from tests.conftest import BOT_TOKEN, SENIOR_MANAGER, SIGNING_SECRET, SOCIAL_WORK_ALL
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,6 +66,7 @@ async def test_kill_9_mid_flood_loses_no_click_that_was_answered_200(tmp_path):
                 slack, bot_url=f"{url}/slack/events", signing_secret=SIGNING_SECRET
             ) as driver:
                 await driver.slash_command(SENIOR_MANAGER, "/brief", "publish recruitment-funding")
+                await click_when_shown(driver, SENIOR_MANAGER, CONFIRM_ACTION)
                 await eventually(lambda: bool(posts(slack, SOCIAL_WORK_ALL)), "post", within=30)
                 [post] = posts(slack, SOCIAL_WORK_ALL)
 

@@ -11,11 +11,27 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import LineOfSight
 from bot.cli import setup_logging
 from handlers.briefings import ACK_ACTION
+from handlers.briefings.blocks import CONFIRM_ACTION
 from slack_standin import SlackDriver
-from slack_standin.harness import bot_env, eventually, free_port, posts, spawn_bot, wait_healthy
-from tests.conftest import BOT_TOKEN, SENIOR_MANAGER, SIGNING_SECRET, SOCIAL_WORKERS
+from slack_standin.harness import (
+    bot_env,
+    click_when_shown,
+    eventually,
+    free_port,
+    posts,
+    spawn_bot,
+    wait_healthy,
+)
+from tests.conftest import (
+    BOT_TOKEN,
+    SENIOR_MANAGER,
+    SIGNING_SECRET,
+    SOCIAL_WORKERS,
+    publish_confirmed,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -73,19 +89,30 @@ async def test_a_bad_token_stops_start_up_with_a_clear_message(tmp_path, serve_e
     assert "Traceback" not in err.decode()
 
 
-async def test_stop_lets_a_publish_under_way_finish(slack, bot, driver, config):
-    # Slack answers the first post with 429 Retry-After: 1, so the publish is mid-flight
+async def test_a_post_waiting_out_a_retry_after_at_a_stop_goes_once_after_the_restart(
+    slack, bot, driver, config
+):
+    # Slack answers the first post with 429 Retry-After: 1, so the post is still queued
     # (waiting to retry) when shutdown begins.
     slack.force_ratelimit("chat.postMessage", times=1, retry_after=1)
-    await driver.slash_command(SENIOR_MANAGER, "/brief", "publish recruitment-funding")
-    assert bot.work.count == 1
+    await publish_confirmed(driver, bot, "publish recruitment-funding")
+    await eventually(lambda: bool(slack.calls_to("chat.postMessage")), "try the post")
     await bot.stop()
+    again = LineOfSight(config)
+    await again.start()
+    try:
+        assert again.outbox is not None
+        assert await again.outbox.idle(30)
+    finally:
+        await again.stop()
     with sqlite3.connect(config.database_path) as db:
         rows = db.execute(
             "SELECT status FROM publications WHERE audience NOT LIKE 'dm:%'"
         ).fetchall()
     assert rows == [("posted",)]
-    assert [c.http_status for c in slack.calls_to("chat.postMessage")] == [429, 200]
+    posts_made = [c for c in slack.calls_to("chat.postMessage") if "metadata" in c.args]
+    assert [c.http_status for c in posts_made] == [429, 200]
+    assert slack.early_retries == []
 
 
 async def test_the_log_names_requests_but_never_tokens_or_what_people_wrote(
@@ -93,8 +120,8 @@ async def test_the_log_names_requests_but_never_tokens_or_what_people_wrote(
 ):
     setup_logging("DEBUG")
     caplog.set_level(logging.DEBUG)
-    await driver.slash_command(SENIOR_MANAGER, "/brief", "publish recruitment-funding")
-    await bot.work.idle()
+    await publish_confirmed(driver, bot, "publish recruitment-funding")
+    assert await bot.outbox.idle(30)
     [post] = [m for m in slack.messages("C0SWALL") if m.blocks]
     await driver.click(SOCIAL_WORKERS[0], post, ACK_ACTION)
     await bot.work.idle()
@@ -114,6 +141,7 @@ async def test_socket_mode_serves_the_same_slice_without_a_public_url(tmp_path, 
         await asyncio.wait_for(slack.wait_for_socket(), 30)
         async with SlackDriver(slack, mode="socket") as driver:
             await driver.slash_command(SENIOR_MANAGER, "/brief", "publish recruitment-funding")
+            await click_when_shown(driver, SENIOR_MANAGER, CONFIRM_ACTION)
             await eventually(lambda: bool(posts(slack, "C0SWALL")), "post the briefing")
             [post] = posts(slack, "C0SWALL")
             response = await driver.click(SOCIAL_WORKERS[0], post, ACK_ACTION)

@@ -16,10 +16,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.app import LineOfSight
 from bot.outbox import METADATA_TYPE
 from bot.storage import Storage
-from bot.storage.outbox import AudienceEntry
+from handlers.briefings.blocks import CONFIRM_ACTION
 from slack_standin import RateLimits, SlackDriver, SlackStandIn, Workspace
-from slack_standin.harness import bot_env, eventually, free_port, spawn_bot, wait_healthy
-from tests.conftest import REPO, SENIOR_MANAGER, SIGNING_SECRET
+from slack_standin.harness import (
+    bot_env,
+    click_when_shown,
+    eventually,
+    free_port,
+    spawn_bot,
+    wait_healthy,
+)
+from tests.conftest import REPO, SENIOR_MANAGER, SIGNING_SECRET, dm_plan
 
 STAFF = 300
 SECTION = {"type": "section", "text": {"type": "mrkdwn", "text": "Hi"}}
@@ -66,6 +73,7 @@ async def test_kill_9_mid_broadcast_then_a_restart_ends_with_one_copy_each(tmp_p
                     await driver.slash_command(
                         SENIOR_MANAGER, "/brief", "publish threshold-document"
                     )
+                    await click_when_shown(driver, SENIOR_MANAGER, CONFIRM_ACTION)
 
                 def delivered() -> int:
                     return sum(one_copy_each(slack, people).get(n, 0) * n for n in (1, 2, 3))
@@ -97,19 +105,7 @@ async def test_a_copy_slack_accepted_but_a_dead_process_never_recorded_is_not_se
     people = social_workers(slack.workspace)[:3]
     storage = Storage(config.database_path)
     await storage.open()
-    prepared = await storage.outbox.prepare(
-        briefing_id="threshold-document",
-        version=2,
-        title="The revised Threshold Document is now in use",
-        acknowledge=True,
-        published_by=SENIOR_MANAGER,
-        message={
-            "text": "Briefing",
-            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Hi"}}],
-        },
-        entries=[AudienceEntry("@social-workers", tuple(people))],
-        now=datetime.now(UTC),
-    )
+    prepared = await storage.outbox.prepare(dm_plan(people), datetime.now(UTC))
     claimed = await storage.outbox.claim_next(datetime.now(UTC))
     assert claimed is not None
     assert claimed.target == people[0]

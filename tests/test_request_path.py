@@ -20,14 +20,14 @@ from hypothesis import strategies as st
 from bot.storage import acknowledgements
 from handlers.briefings import ACK_ACTION
 from slack_standin.harness import posts
-from tests.conftest import SENIOR_MANAGER, SOCIAL_WORK_ALL, SOCIAL_WORKERS
+from tests.conftest import SENIOR_MANAGER, SOCIAL_WORK_ALL, SOCIAL_WORKERS, publish_confirmed
 
 BRIEFING = "recruitment-funding"
 
 
 async def published(driver, bot):
-    await driver.slash_command(SENIOR_MANAGER, "/brief", f"publish {BRIEFING}")
-    await bot.work.idle()
+    await publish_confirmed(driver, bot, f"publish {BRIEFING}")
+    await bot.outbox.idle()
     [post] = posts(driver.standin, SOCIAL_WORK_ALL)
     return post
 

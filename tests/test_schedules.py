@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from bot.app import LineOfSight
 from handlers.briefings import schedule
 from slack_standin.harness import eventually, posts
-from tests.conftest import ENGAGEMENT_LEAD, SENIOR_MANAGER
+from tests.conftest import ENGAGEMENT_LEAD, SENIOR_MANAGER, publish_confirmed
 
 BRIEFING = "getting-to-good-seminars"  # publish_at: 2026-12-01 09:00 (London), deliver: both
 BEFORE = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
@@ -25,8 +25,18 @@ def replies(slack, user):
 
 
 async def command(driver, bot, text, user=SENIOR_MANAGER):
-    await driver.slash_command(user, "/brief", text)
-    await bot.work.idle()
+    if text.startswith("publish"):  # confirmed, as a senior manager does
+        await publish_confirmed(driver, bot, text, user=user)
+        assert await bot.outbox.idle(30)
+    else:
+        await driver.slash_command(user, "/brief", text)
+        await bot.work.idle()
+
+
+async def fire(bot):
+    """The schedule job's turn, and the outbox sending what it queued."""
+    await schedule.send_due(bot.deps)
+    assert await bot.outbox.idle(30)
 
 
 async def test_a_briefing_for_later_is_scheduled_and_listed_and_nothing_is_sent(slack, bot, driver):
@@ -39,7 +49,7 @@ async def test_a_briefing_for_later_is_scheduled_and_listed_and_nothing_is_sent(
     await command(driver, bot, "scheduled", user=ENGAGEMENT_LEAD)
     [listing] = replies(slack, ENGAGEMENT_LEAD)
     assert '• 1 Dec 2026, 09:00 — *"Getting to good" seminars' in listing
-    await schedule.send_due(bot.deps)  # not yet due
+    await fire(bot)  # not yet due
     assert posts(slack, TEAM_MANAGERS) == []
 
 
@@ -47,10 +57,10 @@ async def test_when_its_time_comes_it_goes_out_once(slack, bot, driver):
     bot.deps.clock = lambda: BEFORE
     await command(driver, bot, f"publish {BRIEFING}")
     bot.deps.clock = lambda: AFTER
-    await schedule.send_due(bot.deps)
-    await schedule.send_due(bot.deps)  # a second look finds nothing left to send
+    await fire(bot)
+    await fire(bot)  # a second look finds nothing left to send
     assert len(posts(slack, TEAM_MANAGERS)) == 1
-    told = [m.text for m in slack.messages(SENIOR_MANAGER) if "Posted to" in m.text]
+    told = [m.text for m in slack.messages(SENIOR_MANAGER) if "is on its way" in m.text]
     assert len(told) == 1
     await command(driver, bot, "scheduled")
     assert replies(slack, SENIOR_MANAGER)[-1] == "Nothing is scheduled."
@@ -81,7 +91,7 @@ async def test_a_cancelled_schedule_never_goes_out(slack, bot, driver):
     await command(driver, bot, f"cancel {BRIEFING}")
     assert replies(slack, SENIOR_MANAGER)[-1].startswith(f"Cancelled `{BRIEFING}`")
     bot.deps.clock = lambda: AFTER
-    await schedule.send_due(bot.deps)
+    await fire(bot)
     assert posts(slack, TEAM_MANAGERS) == []
 
 
@@ -98,9 +108,9 @@ async def test_sending_it_now_retires_its_schedule(slack, bot, driver):
     await command(driver, bot, f"publish {BRIEFING}")
     await command(driver, bot, f"publish {BRIEFING} now")
     bot.deps.clock = lambda: AFTER
-    await schedule.send_due(bot.deps)
+    await fire(bot)
     assert len(posts(slack, TEAM_MANAGERS)) == 1
-    assert not [m for m in slack.messages(SENIOR_MANAGER) if "Posted to" in m.text]
+    assert not [m for m in slack.messages(SENIOR_MANAGER) if "is on its way" in m.text]
     bot.deps.clock = lambda: BEFORE
     await command(driver, bot, f"publish {BRIEFING}")  # its time has not come, but it went
     assert "has gone out already" in replies(slack, SENIOR_MANAGER)[-1]
@@ -119,7 +129,7 @@ async def test_a_publish_at_moved_later_in_its_file_moves_the_schedule(
 
     monkeypatch.setattr(schedule, "load_library", edited)
     bot.deps.clock = lambda: AFTER  # past the old time, before the new one
-    await schedule.send_due(bot.deps)
+    await fire(bot)
     assert posts(slack, TEAM_MANAGERS) == []
     await command(driver, bot, "scheduled")
     assert "2 Dec 2026, 09:00" in replies(slack, SENIOR_MANAGER)[-1]
@@ -135,5 +145,5 @@ async def test_the_publisher_can_choose_the_time(slack, bot, driver):
     assert replies(slack, SENIOR_MANAGER)[-1].startswith("I can't read that time:")
     assert posts(slack, "C0SWALL") == []
     bot.deps.clock = lambda: datetime(2026, 12, 3, 8, 31, tzinfo=UTC)
-    await schedule.send_due(bot.deps)
+    await fire(bot)
     assert len(posts(slack, "C0SWALL")) == 1

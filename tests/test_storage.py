@@ -8,17 +8,33 @@ import pytest
 
 from bot.lock import AlreadyRunning, InstanceLock
 from bot.storage import Storage
+from bot.storage.outbox import Plan, PlannedEntry
 
 NOW = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
-CLAIM = dict(
-    briefing_id="b",
-    version=1,
-    title="T",
-    audience="#all",
-    acknowledge=True,
-    published_by="U9",
-    now=NOW,
-)
+
+
+def channel_plan(briefing_id="b", version=1, title="T", channel="C1", members=("U1",), **more):
+    return Plan(
+        briefing_id=briefing_id,
+        version=version,
+        title=title,
+        acknowledge=True,
+        published_by="U9",
+        message={"text": "t", "blocks": []},
+        entries=(PlannedEntry(raw="#" + channel.lower(), ref=channel, post=True, members=members),),
+        **more,
+    )
+
+
+async def posted(storage, briefing_id="b", version=1, title="T", channel="C1", members=("U1",)):
+    """A briefing version posted to one channel, as the outbox leaves it."""
+    plan = channel_plan(briefing_id, version, title, channel, tuple(members))
+    prepared = await storage.outbox.prepare(plan, NOW)
+    delivery = await storage.outbox.claim_next(NOW)
+    await storage.outbox.mark_sent(
+        delivery.id, channel_id=channel, message_ts=f"{version}.0", now=NOW
+    )
+    return prepared
 
 
 async def test_sqlite_work_runs_on_its_own_thread_never_the_event_loop(storage):
@@ -35,7 +51,13 @@ async def test_migrations_create_the_schema_and_are_recorded(storage):
     tables = await storage.call(lambda db: set(db.table_names()))
     assert {"publications", "recipients", "acknowledgements", "processed_events"} <= tables
     applied = await storage.call(lambda db: [r["name"] for r in db["_sqlite_migrations"].rows])
-    assert applied == ["m001_foundation", "m002_reach_known", "m003_outbox", "m004_schedules"]
+    assert applied == [
+        "m001_foundation",
+        "m002_reach_known",
+        "m003_outbox",
+        "m004_schedules",
+        "m005_rounds_and_confirmations",
+    ]
 
 
 async def test_reopening_applies_no_migration_twice(tmp_path):
@@ -45,28 +67,13 @@ async def test_reopening_applies_no_migration_twice(tmp_path):
         await s.open()
         count = await s.call(lambda db: db["_sqlite_migrations"].count)
         await s.close()
-    assert count == 4
+    assert count == 5
 
 
 async def test_wal_and_foreign_keys_are_on(storage):
     mode = await storage.call(lambda db: db.execute("PRAGMA journal_mode").fetchone()[0])
     fks = await storage.call(lambda db: db.execute("PRAGMA foreign_keys").fetchone()[0])
     assert (mode, fks) == ("wal", 1)
-
-
-async def posted(storage, briefing_id="b", version=1, title="T", audience="#all"):
-    """A briefing version posted to one channel, as a publish leaves it."""
-    claim = await storage.publications.claim_publication(
-        **{
-            **CLAIM,
-            "briefing_id": briefing_id,
-            "version": version,
-            "title": title,
-            "audience": audience,
-        }
-    )
-    await storage.publications.mark_posted(claim.publication_id, channel_id="C1", message_ts="1.0")
-    return claim
 
 
 async def test_an_acknowledgement_counts_once_under_concurrent_clicks(storage):
@@ -86,41 +93,20 @@ async def test_an_acknowledgement_counts_once_under_concurrent_clicks(storage):
     assert summary["acknowledged"] == 1
 
 
-async def test_a_version_is_claimed_once_per_audience(storage):
-    kwargs = dict(CLAIM)
+async def test_a_version_is_queued_once_whatever_the_double_clicks(storage):
     first, second = await asyncio.gather(
-        storage.publications.claim_publication(**kwargs),
-        storage.publications.claim_publication(**kwargs),
+        storage.outbox.prepare(channel_plan(), NOW), storage.outbox.prepare(channel_plan(), NOW)
     )
-    assert [first.already is None, second.already is None].count(True) == 1
-    other_version = await storage.publications.claim_publication(**{**kwargs, "version": 2})
-    assert other_version.already is None
-
-
-async def test_a_released_claim_can_be_published_again(storage):
-    kwargs = dict(CLAIM)
-    claim = await storage.publications.claim_publication(**kwargs)
-    await storage.publications.release_publication(claim.publication_id)
-    again = await storage.publications.claim_publication(**kwargs)
-    assert again.already is None
+    assert sorted([first.already, second.already]) == [False, True]
+    assert await storage.call(lambda db: db["deliveries"].count) == 1
+    other_version = await storage.outbox.prepare(channel_plan(version=2), NOW)
+    assert other_version.already is False
 
 
 async def test_awaiting_lists_only_unacknowledged_briefings_the_person_received(storage):
-    for briefing, audience in (("a", "#x"), ("b", "#x"), ("c", "#y")):
-        claim = await storage.publications.claim_publication(
-            briefing_id=briefing,
-            version=1,
-            title=briefing.upper(),
-            audience=audience,
-            acknowledge=True,
-            published_by="U9",
-            now=NOW,
-        )
-        members = ["U1", "U2"] if audience == "#x" else ["U2"]
-        await storage.publications.mark_posted(
-            claim.publication_id, channel_id="C" + audience[1:], message_ts="1.0"
-        )
-        await storage.publications.add_recipients(claim.publication_id, members)
+    for briefing, channel in (("a", "CX"), ("b", "CX"), ("c", "CY")):
+        members = ["U1", "U2"] if channel == "CX" else ["U2"]
+        await posted(storage, briefing, title=briefing.upper(), channel=channel, members=members)
     await storage.acknowledgements.record_ack(briefing_id="a", version=1, user_id="U1", now=NOW)
     assert [r["briefing_id"] for r in await storage.acknowledgements.awaiting_ack("U1")] == ["b"]
     assert sorted(r["briefing_id"] for r in await storage.acknowledgements.awaiting_ack("U2")) == [
@@ -171,19 +157,7 @@ def test_a_second_instance_on_the_same_database_is_refused(tmp_path):
 
 async def test_only_the_latest_posted_version_waits_for_acknowledgement(storage):
     for version in (1, 2):
-        claim = await storage.publications.claim_publication(
-            briefing_id="b",
-            version=version,
-            title=f"v{version}",
-            audience="#x",
-            acknowledge=True,
-            published_by="U9",
-            now=NOW,
-        )
-        await storage.publications.mark_posted(
-            claim.publication_id, channel_id="CX", message_ts=f"{version}.0"
-        )
-        await storage.publications.add_recipients(claim.publication_id, ["U1"])
+        await posted(storage, version=version, title=f"v{version}", channel="CX")
     assert await storage.publications.latest_posted_version("b") == 2
     assert [
         (r["version"], r["title"]) for r in await storage.acknowledgements.awaiting_ack("U1")
@@ -246,17 +220,17 @@ async def test_a_write_that_fails_half_way_keeps_nothing(storage):
 
 
 async def test_a_delivery_keeps_the_time_it_first_went_in_flight(storage):
-    from bot.storage.outbox import AudienceEntry
-
     await storage.outbox.prepare(
-        briefing_id="b",
-        version=1,
-        title="T",
-        acknowledge=True,
-        published_by="U9",
-        message={"text": "t", "blocks": []},
-        entries=[AudienceEntry("@g", ("U1",))],
-        now=NOW,
+        Plan(
+            briefing_id="b",
+            version=1,
+            title="T",
+            acknowledge=True,
+            published_by="U9",
+            message={"text": "t", "blocks": []},
+            entries=(PlannedEntry(raw="@g", ref="S1", post=False, people=("U1",)),),
+        ),
+        NOW,
     )
     first = await storage.outbox.claim_next(NOW)
     await storage.outbox.retry_later(first.id, not_before=NOW, error="lost")

@@ -84,6 +84,9 @@ class Briefing:
     body: str  # Markdown; render with bot.slack.mrkdwn.markdown_to_mrkdwn
     check: Check | None
     source: Path
+    correction: str | None = None  # what changed: earlier copies are updated in place
+    reacknowledge: bool = False  # with a correction: the change matters, acknowledge again
+    remind_after: timedelta | None = None  # one reminder to those who have not acknowledged
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,7 +102,12 @@ _BRIEFING_KEYS = (
     "publish_at",
     "summary",
     "check",
+    "correction",
+    "reacknowledge",
+    "remind_after",
 )
+# Slack's context block text limit is 3,000 characters; a correction note is one line.
+MAX_CORRECTION = 300
 _CHECK_KEYS = ("closes_after", "remind_after", "questions")
 _QUESTION_KEYS = ("ask", "options", "answer", "explain")
 
@@ -166,6 +174,36 @@ def _parse_briefing(doc: Document, ctx: Context, problems: list[Problem]) -> Bri
     summary = f.text("summary")
     check = _check(doc, f)
 
+    correction = f.text("correction", limit=MAX_CORRECTION)
+    reacknowledge = doc.data.get("reacknowledge", False)
+    if not isinstance(reacknowledge, bool):
+        f.problem(
+            f.line_of("reacknowledge"), f"reacknowledge is {reacknowledge!r}: use true or false"
+        )
+    elif reacknowledge and "correction" not in doc.data:
+        f.problem(
+            f.line_of("reacknowledge"),
+            "reacknowledge: true needs a correction: note saying what changed (or remove it)",
+        )
+    elif reacknowledge and acknowledge is False:
+        f.problem(
+            f.line_of("reacknowledge"),
+            "reacknowledge: true needs acknowledge: true (nobody is asked to acknowledge)",
+        )
+    if correction is not None and version == 1:
+        f.problem(
+            f.line_of("correction"),
+            "correction: needs a version above 1: raise version: so the copies already sent "
+            "are updated",
+        )
+    remind_after = f.duration("remind_after")
+    if remind_after is not None and acknowledge is not True:
+        f.problem(
+            f.line_of("remind_after"),
+            "remind_after reminds those who have not acknowledged: add acknowledge: true, or "
+            "remove remind_after",
+        )
+
     body = doc.body.strip()
     if not body:
         f.problem(doc.body_line, "the briefing has no body: write the message after the '---' line")
@@ -185,6 +223,9 @@ def _parse_briefing(doc: Document, ctx: Context, problems: list[Problem]) -> Bri
         body=body,
         check=check,
         source=doc.path,
+        correction=correction,
+        reacknowledge=reacknowledge is True,
+        remind_after=remind_after,
     )
 
 

@@ -28,9 +28,26 @@ class Replies:
         self._session = session
         self._home = home
 
-    async def respond(self, response_url: str, text: str) -> None:
-        """Send an ephemeral message to a response_url (5 uses in 30 minutes, by Slack's rules)."""
-        message = {"text": text, "response_type": "ephemeral", "replace_original": False}
+    async def respond(
+        self,
+        response_url: str,
+        text: str,
+        *,
+        blocks: list[dict[str, Any]] | None = None,
+        replace: bool = False,
+    ) -> None:
+        """Send an ephemeral message to a response_url (5 uses in 30 minutes, by Slack's rules).
+
+        `replace` swaps the message the person clicked in for this one (a confirmation that
+        becomes what it did), rather than adding another under it.
+        """
+        message: dict[str, Any] = {
+            "text": text,
+            "response_type": "ephemeral",
+            "replace_original": replace,
+        }
+        if blocks is not None:
+            message["blocks"] = blocks
         # Posted with aiohttp directly: slack_sdk's AsyncWebhookClient adds a client object, a
         # proxy lookup in the environment and retry machinery to every reply, which under a
         # burst of clicks cost a quarter of the bot's CPU. A response_url takes one JSON POST.

@@ -2,8 +2,9 @@
 
 `Storage` is what the app holds and hands to features through `Deps`: the writer thread and its
 plumbing (`writer.py`), and one object of named operations per area (`publications.py`,
-`acknowledgements.py`, `events.py`, `outbox.py`, `schedules.py`), all on that same thread. A new
-feature adds a module here with its operations, and a migration to `migrations.py`.
+`acknowledgements.py`, `events.py`, `outbox.py`, `schedules.py`, `confirmations.py`), all on
+that same thread. A new feature adds a module here with its operations, and a migration to
+`migrations.py`.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from typing import TypeVar
 from sqlite_utils import Database
 
 from bot.storage.acknowledgements import Acknowledgements, AckResult
+from bot.storage.confirmations import Confirmations
 from bot.storage.events import Events
 from bot.storage.outbox import Outbox
-from bot.storage.publications import Claim, Publications
+from bot.storage.publications import Publications
 from bot.storage.schedules import Schedules
 from bot.storage.writer import Writer, WriteTimeout, utc_iso
 
-__all__ = ["AckResult", "Claim", "Storage", "WriteTimeout", "utc_iso"]
+__all__ = ["AckResult", "Storage", "WriteTimeout", "utc_iso"]
 
 T = TypeVar("T")
 
@@ -37,6 +39,7 @@ class Storage:
         self.events = Events(self.writer)
         self.outbox = Outbox(self.writer)
         self.schedules = Schedules(self.writer)
+        self.confirmations = Confirmations(self.writer)
 
     @property
     def owner_thread(self) -> int | None:

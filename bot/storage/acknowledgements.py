@@ -50,9 +50,10 @@ class Acknowledgements:
         at_now = utc_iso(now)
 
         def record(db: Database) -> AckResult | None:
+            # `posting`: a channel post Slack has taken but the outbox has yet to record.
             posted = db.execute(
                 "SELECT title FROM publications WHERE briefing_id = ? AND version = ?"
-                " AND status = 'posted' ORDER BY id LIMIT 1",
+                " AND status IN ('posted', 'posting') ORDER BY id LIMIT 1",
                 [briefing_id, version],
             ).fetchone()
             if posted is None:
@@ -67,6 +68,16 @@ class Acknowledgements:
                 " WHERE briefing_id = ? AND version = ? AND user_id = ?",
                 [briefing_id, version, user_id],
             ).fetchone()[0]
+            # A correction that did not ask again keeps this acknowledgement: one pressed on an
+            # older copy, not yet updated, counts for the corrected version too.
+            db.execute(
+                "INSERT OR IGNORE INTO acknowledgements (briefing_id, version, user_id,"
+                " acknowledged_at) SELECT b.briefing_id, b.version, ?, ? FROM broadcasts b"
+                " WHERE b.briefing_id = ? AND b.version > ? AND b.purpose = 'briefing'"
+                " AND b.ack_round = (SELECT COALESCE(ack_round, version) FROM broadcasts"
+                "   WHERE briefing_id = ? AND version = ? AND purpose = 'briefing')",
+                [user_id, at, briefing_id, version, briefing_id, version],
+            )
             return AckResult(new=cursor.rowcount == 1, acknowledged_at=at, title=posted[0])
 
         return await self._w.write(

@@ -132,3 +132,47 @@ def m004_schedules(db: Database) -> None:
     )
     db.table("schedules").create_index(["briefing_id", "version"], unique=True)
     db.table("schedules").create_index(["status", "at"])
+
+
+@migrations()
+def m005_rounds_and_confirmations(db: Database) -> None:
+    """Corrections, reminders, catch-up and confirmations: one version, several broadcasts.
+
+    A version's broadcast is now one of several `purpose`s (the briefing itself, its reminders,
+    its catch-up copies for late joiners). A correction records its note and whether people must
+    acknowledge again (`ack_round`: the version whose acknowledgement counts). Deliveries gain
+    channel posts and in-place updates besides DMs. A publish waits as a `confirmation` until
+    the publisher confirms it; `reminders` keep "one reminder per person, ever" per round.
+    """
+    db.execute("DROP INDEX IF EXISTS idx_broadcasts_briefing_id_version")
+    broadcasts = db.table("broadcasts")
+    broadcasts.add_column("purpose", str, not_null_default="briefing")
+    broadcasts.add_column("correction", str)  # the publisher's note for a correction
+    broadcasts.add_column("ack_round", int)  # acknowledgements of this version count
+    broadcasts.add_column("remind_after_s", int)  # seconds after sending; NULL: no reminder
+    broadcasts.add_column("sent_from", str)  # when its round began: reminders count from here
+    broadcasts.create_index(["briefing_id", "version", "purpose"], unique=True)
+    db.table("publications").add_column("ref", str)  # the entry's resolved id: C…, S…, U…
+    db.table("publications").create_index(["ref"])
+    db.table("confirmations").create(
+        {
+            "id": int,
+            "token": str,  # in the buttons: unguessable, so a forged click finds nothing
+            "briefing_id": str,
+            "version": int,
+            "title": str,
+            "published_by": str,
+            "plan": str,  # JSON: who it goes to, resolved when the publisher was asked
+            "people": int,
+            "at": str,  # set: schedule for then; NULL: send now
+            "status": str,  # asked | large | confirmed | cancelled
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"token", "briefing_id", "version", "published_by", "plan", "status"},
+    )
+    db.table("confirmations").create_index(["token"], unique=True)
+    db.table("reminders").create(
+        {"briefing_id": str, "ack_round": int, "user_id": str, "queued_at": str},
+        pk=("briefing_id", "ack_round", "user_id"),
+    )

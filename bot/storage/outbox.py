@@ -9,8 +9,7 @@ have happened. And a delivery is marked sent in the same transaction that record
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,30 +17,66 @@ from sqlite_utils import Database
 
 from bot.storage.writer import Writer, utc_iso
 
+DM_PREFIX = "dm:"  # a version's DMs to one entry are a publication apart from its channel post
+
 
 @dataclass(frozen=True)
-class AudienceEntry:
-    """One audience entry's people, as resolved when the broadcast is prepared."""
+class PlannedEntry:
+    """One audience entry as resolved for a broadcast: a channel post and/or DMs to people."""
 
     raw: str  # as written: "@team-managers", "U0123…", "#social-work-all"
-    people: tuple[str, ...]
+    ref: str  # its Slack id: C…, S…, U…
+    post: bool  # a post in the channel `ref`
+    members: tuple[str, ...] = ()  # who the channel post reaches
+    people: tuple[str, ...] = ()  # who gets a DM (a person in two entries gets one)
+    skipped: int = 0  # bots and deactivated accounts left out
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything a broadcast needs, resolved before anything is sent, and stored as JSON so
+    that a confirmation queues exactly what the publisher was shown."""
+
+    briefing_id: str
+    version: int
+    title: str
+    acknowledge: bool
+    published_by: str
+    message: dict[str, Any]  # {"text": …, "blocks": […]}, rendered once
+    entries: tuple[PlannedEntry, ...]
+    correction: str | None = None  # with a note, earlier copies are updated in place
+    reacknowledge: bool = False  # a correction that asks everyone to acknowledge again
+    remind_after_s: int | None = None
 
     @property
-    def publication(self) -> str:
-        """Its key among a version's publications: apart from a post in the same channel."""
-        return DM_PREFIX + self.raw
+    def people(self) -> set[str]:
+        """Everyone it reaches: channel members and people messaged directly."""
+        return {p for e in self.entries for p in (*e.members, *e.people)}
 
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
 
-DM_PREFIX = "dm:"
+    @classmethod
+    def from_json(cls, text: str) -> Plan:
+        data = json.loads(text)
+        data["entries"] = tuple(
+            PlannedEntry(**{**e, "members": tuple(e["members"]), "people": tuple(e["people"])})
+            for e in data["entries"]
+        )
+        return cls(**data)
 
 
 @dataclass(frozen=True)
 class Prepared:
-    """What preparing a broadcast did: queued this many, or found it already queued."""
+    """What queueing a broadcast did, or that the version was queued already."""
 
     broadcast_id: int
-    queued: int
+    queued: int  # sends and updates to make
     already: bool
+    posts: int = 0
+    dms: int = 0
+    updates: int = 0
+    corrects: int | None = None  # the version it corrects
 
 
 @dataclass(frozen=True)
@@ -50,11 +85,14 @@ class Delivery:
 
     id: int
     broadcast_id: int
-    target: str
+    target: str  # a person (a DM) or a channel (a post), or what an update's copy went to
     attempts: int
     claimed_at: str
     look_first: bool = False  # an earlier send's answer was lost: look for its copy first
     look_only: bool = False  # its broadcast was cancelled: find out if it went, never send
+    kind: str = "dm"  # dm | channel | update
+    channel_id: str | None = None  # an update's copy
+    message_ts: str | None = None
 
 
 # Errors recorded on a delivery whose last send may have reached Slack unseen.
@@ -72,75 +110,18 @@ class Outbox:
     def __init__(self, writer: Writer):
         self._w = writer
 
-    async def prepare(
-        self,
-        *,
-        briefing_id: str,
-        version: int,
-        title: str,
-        acknowledge: bool,
-        published_by: str,
-        message: dict[str, Any],
-        entries: Sequence[AudienceEntry],
-        now: datetime,
-    ) -> Prepared:
-        """Queue one DM per person across `entries`, in one transaction, once per version.
+    async def prepare(self, plan: Plan, now: datetime) -> Prepared:
+        """Queue a planned broadcast whole, in one transaction, once per version."""
+        return await self._w.write(lambda db: queue_plan(db, plan, now))
 
-        A person in two entries gets one copy, counted towards the first entry that named them.
-        """
-        at = utc_iso(now)
+    async def earlier_copies(self, briefing_id: str, version: int) -> tuple[int, int]:
+        """(DM copies, channel posts) of earlier versions that a correction would update."""
+        key = Key(briefing_id, version)
 
-        def prepare(db: Database) -> Prepared:
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO broadcasts (briefing_id, version, title, published_by,"
-                " created_at, message, status) VALUES (?, ?, ?, ?, ?, ?, 'sending')",
-                [briefing_id, version, title, published_by, at, json.dumps(message)],
-            )
-            if cursor.rowcount == 0:
-                row = db.execute(
-                    "SELECT id FROM broadcasts WHERE briefing_id = ? AND version = ?",
-                    [briefing_id, version],
-                ).fetchone()
-                return Prepared(broadcast_id=row[0], queued=0, already=True)
-            broadcast_id = int(cursor.lastrowid or 0)
-            queued = 0
-            for entry in entries:
-                # The entry is a publication like a channel post: reach and acknowledgements
-                # are counted per entry, and the Acknowledge button finds the version by it.
-                db.execute(
-                    "INSERT OR IGNORE INTO publications (briefing_id, version, title, audience,"
-                    " acknowledge, published_by, published_at, status, reach_known)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, 'posted', 1)",
-                    [
-                        briefing_id,
-                        version,
-                        title,
-                        entry.publication,
-                        int(acknowledge),
-                        published_by,
-                        at,
-                    ],
-                )
-                publication_id = db.execute(
-                    "SELECT id FROM publications WHERE briefing_id = ? AND version = ?"
-                    " AND audience = ?",
-                    [briefing_id, version, entry.publication],
-                ).fetchone()[0]
-                for person in entry.people:
-                    added = db.execute(
-                        "INSERT OR IGNORE INTO deliveries (broadcast_id, publication_id, kind,"
-                        " target, status) VALUES (?, ?, 'dm', ?, 'pending')",
-                        [broadcast_id, publication_id, person],
-                    )
-                    queued += added.rowcount
-            if queued == 0:
-                db.execute(
-                    "UPDATE broadcasts SET status = 'done', finished_at = ? WHERE id = ?",
-                    [at, broadcast_id],
-                )
-            return Prepared(broadcast_id=broadcast_id, queued=queued, already=False)
+        def query(db: Database) -> tuple[int, int]:
+            return len(_dm_copies(db, key)), len(_channel_copies(db, key))
 
-        return await self._w.write(prepare)
+        return await self._w.read(query)
 
     async def message(self, broadcast_id: int) -> dict[str, Any]:
         """The rendered message a broadcast sends (text and blocks)."""
@@ -159,7 +140,7 @@ class Outbox:
         def claim(db: Database) -> Delivery | None:
             row = db.execute(
                 "SELECT d.id, d.broadcast_id, d.target, d.attempts, d.error,"
-                " b.status = 'cancelled' FROM deliveries d"
+                " b.status = 'cancelled', d.kind, d.channel_id, d.message_ts FROM deliveries d"
                 " JOIN broadcasts b ON b.id = d.broadcast_id"
                 f" WHERE d.status = 'pending' AND {_CLAIMABLE}"
                 " AND (d.not_before IS NULL OR d.not_before <= ?) ORDER BY d.id LIMIT 1",
@@ -180,8 +161,11 @@ class Outbox:
                 row[2],
                 row[3] + 1,
                 first.fetchone()[0],
-                row[4] in LOOK_FIRST,
-                bool(row[5]),
+                look_first=row[4] in LOOK_FIRST,
+                look_only=bool(row[5]),
+                kind=row[6],
+                channel_id=row[7],
+                message_ts=row[8],
             )
 
         return await self._w.write(claim)
@@ -191,10 +175,10 @@ class Outbox:
 
         def query(db: Database) -> list[Delivery]:
             rows = db.execute(
-                "SELECT id, broadcast_id, target, attempts, claimed_at FROM deliveries"
+                "SELECT id, broadcast_id, target, attempts, claimed_at, kind FROM deliveries"
                 " WHERE status = 'in_flight' ORDER BY id"
             ).fetchall()
-            return [Delivery(*row) for row in rows]
+            return [Delivery(row[0], row[1], row[2], row[3], row[4], kind=row[5]) for row in rows]
 
         return await self._w.read(query)
 
@@ -210,10 +194,19 @@ class Outbox:
                 " sent_at = ?, error = NULL WHERE id = ?",
                 [channel_id, message_ts, at, delivery_id],
             )
+            # A DM reaches its person; a channel post (or its update) makes the post live.
             db.execute(
                 "INSERT OR IGNORE INTO recipients (publication_id, user_id)"
-                " SELECT publication_id, target FROM deliveries WHERE id = ?",
+                " SELECT d.publication_id, d.target FROM deliveries d"
+                " JOIN publications p ON p.id = d.publication_id"
+                " WHERE d.id = ? AND p.audience LIKE 'dm:%'",
                 [delivery_id],
+            )
+            db.execute(
+                "UPDATE publications SET status = 'posted', channel_id = ?, message_ts = ?,"
+                " published_at = ? WHERE status = 'posting'"
+                " AND id = (SELECT publication_id FROM deliveries WHERE id = ?)",
+                [channel_id, message_ts, at, delivery_id],
             )
 
         await self._w.write(mark)
@@ -244,6 +237,11 @@ class Outbox:
         def mark(db: Database) -> None:
             db.execute(
                 "UPDATE deliveries SET status = 'failed', error = ? WHERE id = ?",
+                [error, delivery_id],
+            )
+            db.execute(  # a channel post that never went: its entry shows why
+                "UPDATE publications SET status = 'failed', error = ? WHERE status = 'posting'"
+                " AND id = (SELECT publication_id FROM deliveries WHERE id = ?)",
                 [error, delivery_id],
             )
 
@@ -288,7 +286,7 @@ class Outbox:
         def query(db: Database) -> dict[str, Any]:
             head = db.execute(
                 "SELECT briefing_id, version, title, published_by, status, progress_channel,"
-                " progress_ts FROM broadcasts WHERE id = ?",
+                " progress_ts, purpose, correction FROM broadcasts WHERE id = ?",
                 [broadcast_id],
             ).fetchone()
             counts = dict(
@@ -301,11 +299,27 @@ class Outbox:
             errors = dict(
                 db.execute(
                     "SELECT error, COUNT(*) FROM deliveries WHERE broadcast_id = ?"
-                    " AND status = 'failed' GROUP BY error",
+                    " AND status = 'failed' AND kind != 'channel' GROUP BY error",
                     [broadcast_id],
                 ).fetchall()
             )
+            kinds: dict[str, dict[str, int]] = {}
+            for kind, status, n in db.execute(
+                "SELECT kind, status, COUNT(*) FROM deliveries WHERE broadcast_id = ?"
+                " GROUP BY kind, status",
+                [broadcast_id],
+            ).fetchall():
+                kinds.setdefault(kind, {})[status] = n
+            unposted = db.execute(
+                "SELECT target, error FROM deliveries WHERE broadcast_id = ?"
+                " AND kind = 'channel' AND status = 'failed' ORDER BY id",
+                [broadcast_id],
+            ).fetchall()
             return {
+                "purpose": head[7],
+                "correction": head[8],
+                "kinds": kinds,
+                "unposted": [tuple(row) for row in unposted],
                 "briefing_id": head[0],
                 "version": head[1],
                 "title": head[2],
@@ -370,3 +384,206 @@ class Outbox:
             db.execute("UPDATE broadcasts SET reported = 1 WHERE id = ?", [broadcast_id])
 
         await self._w.write(mark)
+
+
+# -- queueing a broadcast ------------------------------------------------------------------------
+
+
+def queue_plan(db: Database, plan: Plan, now: datetime, *, purpose: str = "briefing") -> Prepared:
+    """Write a broadcast and all its deliveries (on the writer thread, inside its transaction).
+
+    A correction (a note, and an earlier version already out) updates every earlier copy in
+    place instead of sending a second one: people who hold a copy get an update, a channel
+    with a post gets its post updated, and only those with no copy yet are sent one.
+    """
+    at = utc_iso(now)
+    previous = db.execute(
+        "SELECT version, COALESCE(ack_round, version), sent_from FROM broadcasts"
+        " WHERE briefing_id = ? AND version < ? AND purpose = 'briefing'"
+        " ORDER BY version DESC LIMIT 1",
+        [plan.briefing_id, plan.version],
+    ).fetchone()
+    legacy = db.execute(  # a version posted before broadcasts kept its channel posts
+        "SELECT MAX(version) FROM publications WHERE briefing_id = ? AND version < ?"
+        " AND status = 'posted'",
+        [plan.briefing_id, plan.version],
+    ).fetchone()[0]
+    corrects = None
+    if plan.correction and (previous or legacy):
+        corrects = max(previous[0] if previous else 0, legacy or 0)
+    ack_round = plan.version
+    sent_from = at
+    if corrects is not None and not plan.reacknowledge and previous:
+        ack_round, sent_from = previous[1], previous[2] or at
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO broadcasts (briefing_id, version, title, published_by,"
+        " created_at, message, status, purpose, correction, ack_round, remind_after_s,"
+        " sent_from) VALUES (?, ?, ?, ?, ?, ?, 'sending', ?, ?, ?, ?, ?)",
+        [
+            plan.briefing_id,
+            plan.version,
+            plan.title,
+            plan.published_by,
+            at,
+            json.dumps(plan.message),
+            purpose,
+            plan.correction if corrects is not None else None,
+            ack_round,
+            plan.remind_after_s,
+            sent_from,
+        ],
+    )
+    if cursor.rowcount == 0:
+        row = db.execute(
+            "SELECT id FROM broadcasts WHERE briefing_id = ? AND version = ? AND purpose = ?",
+            [plan.briefing_id, plan.version, purpose],
+        ).fetchone()
+        return Prepared(broadcast_id=row[0], queued=0, already=True)
+    broadcast_id = int(cursor.lastrowid or 0)
+    queue = _Queue(db, plan, broadcast_id, at)
+
+    holders: set[str] = set()
+    posted_in: set[str] = set()
+    if corrects is not None:
+        # What is left of the earlier versions' sending is not sent: this version replaces it.
+        db.execute(
+            "UPDATE broadcasts SET status = 'cancelled', finished_at = ?, reported = 1"
+            " WHERE briefing_id = ? AND version < ? AND status = 'sending'",
+            [at, plan.briefing_id, plan.version],
+        )
+        if not plan.reacknowledge:  # the change does not matter: acknowledgements carry over
+            db.execute(
+                "INSERT OR IGNORE INTO acknowledgements (briefing_id, version, user_id,"
+                " acknowledged_at) SELECT briefing_id, ?, user_id, acknowledged_at"
+                " FROM acknowledgements WHERE briefing_id = ? AND version = ?",
+                [plan.version, plan.briefing_id, corrects],
+            )
+        for person, channel_id, ts, audience in _dm_copies(db, plan):
+            holders.add(person)
+            publication = queue.publication(audience, ref=None, posted=True)
+            queue.delivery(publication, "update", person, channel_id=channel_id, ts=ts)
+        for channel_id, ts, audience, old in _channel_copies(db, plan):
+            posted_in.add(channel_id)
+            publication = queue.publication(audience, ref=channel_id, posted=False)
+            db.execute(
+                "INSERT OR IGNORE INTO recipients (publication_id, user_id)"
+                " SELECT ?, user_id FROM recipients WHERE publication_id = ?",
+                [publication, old],
+            )
+            queue.delivery(publication, "update", channel_id, channel_id=channel_id, ts=ts)
+    for entry in plan.entries:
+        if entry.post:
+            publication = queue.publication(entry.raw, ref=entry.ref, posted=False)
+            queue.recipients(publication, entry.members)
+            if entry.ref not in posted_in:
+                queue.delivery(publication, "channel", entry.ref)
+        people = [p for p in entry.people if p not in holders]
+        if people:
+            publication = queue.publication(DM_PREFIX + entry.raw, ref=entry.ref, posted=True)
+            for person in people:
+                queue.delivery(publication, "dm", person)
+    if queue.count == 0:
+        db.execute(
+            "UPDATE broadcasts SET status = 'done', finished_at = ? WHERE id = ?",
+            [at, broadcast_id],
+        )
+    return Prepared(
+        broadcast_id=broadcast_id,
+        queued=queue.count,
+        already=False,
+        posts=queue.kinds.get("channel", 0),
+        dms=queue.kinds.get("dm", 0),
+        updates=queue.kinds.get("update", 0),
+        corrects=corrects,
+    )
+
+
+@dataclass(frozen=True)
+class Key:
+    briefing_id: str
+    version: int
+
+
+class _Queue:
+    """Publications and deliveries of one broadcast being written (see `queue_plan`)."""
+
+    def __init__(self, db: Database, plan: Plan, broadcast_id: int, at: str):
+        self.db, self.plan, self.broadcast_id, self.at = db, plan, broadcast_id, at
+        self.count = 0
+        self.kinds: dict[str, int] = {}
+
+    def publication(self, audience: str, *, ref: str | None, posted: bool) -> int:
+        """The version's publication for an entry (a channel post waits as `posting`)."""
+        plan = self.plan
+        self.db.execute(
+            "INSERT OR IGNORE INTO publications (briefing_id, version, title, audience,"
+            " acknowledge, published_by, published_at, status, reach_known, ref)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+            [
+                plan.briefing_id,
+                plan.version,
+                plan.title,
+                audience,
+                int(plan.acknowledge),
+                plan.published_by,
+                self.at,
+                "posted" if posted else "posting",
+                ref,
+            ],
+        )
+        row = self.db.execute(
+            "SELECT id FROM publications WHERE briefing_id = ? AND version = ? AND audience = ?",
+            [plan.briefing_id, plan.version, audience],
+        ).fetchone()
+        return int(row[0])
+
+    def recipients(self, publication: int, people: tuple[str, ...]) -> None:
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO recipients (publication_id, user_id) VALUES (?, ?)",
+            [(publication, person) for person in people],
+        )
+
+    def delivery(
+        self,
+        publication: int,
+        kind: str,
+        target: str,
+        *,
+        channel_id: str | None = None,
+        ts: str | None = None,
+    ) -> None:
+        added = self.db.execute(
+            "INSERT OR IGNORE INTO deliveries (broadcast_id, publication_id, kind, target,"
+            " status, channel_id, message_ts) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+            [self.broadcast_id, publication, kind, target, channel_id, ts],
+        )
+        self.count += added.rowcount
+        self.kinds[kind] = self.kinds.get(kind, 0) + added.rowcount
+
+
+def _dm_copies(db: Database, plan: Plan | Key) -> list[tuple[str, str, str, str]]:
+    """Each person's latest DM copy of an earlier version: (person, channel, ts, entry)."""
+    rows = db.execute(
+        "SELECT d.target, d.channel_id, d.message_ts, p.audience FROM deliveries d"
+        " JOIN broadcasts b ON b.id = d.broadcast_id"
+        " JOIN publications p ON p.id = d.publication_id"
+        " WHERE b.briefing_id = ? AND b.version < ? AND b.purpose IN ('briefing', 'catchup')"
+        " AND d.status = 'sent' AND d.kind IN ('dm', 'update') AND p.audience LIKE 'dm:%'"
+        " ORDER BY b.version, d.id",
+        [plan.briefing_id, plan.version],
+    ).fetchall()
+    latest = {row[0]: row for row in rows}  # the newest version's copy wins
+    return [tuple(row) for row in latest.values()]  # type: ignore[misc]
+
+
+def _channel_copies(db: Database, plan: Plan | Key) -> list[tuple[str, str, str, int]]:
+    """Each channel's latest post of an earlier version: (channel, ts, entry, publication)."""
+    rows = db.execute(
+        "SELECT channel_id, message_ts, audience, id FROM publications"
+        " WHERE briefing_id = ? AND version < ? AND status = 'posted'"
+        " AND channel_id IS NOT NULL AND message_ts IS NOT NULL AND audience NOT LIKE 'dm:%'"
+        " ORDER BY version, id",
+        [plan.briefing_id, plan.version],
+    ).fetchall()
+    latest = {row[0]: row for row in rows}
+    return [tuple(row) for row in latest.values()]  # type: ignore[misc]

@@ -43,27 +43,17 @@ class Schedules:
         now: datetime,
     ) -> bool:
         """Set a version to go out at `at`; False if it already went (or is going) out."""
-        when, created = utc_iso(at), utc_iso(now)
-
-        def schedule(db: Database) -> bool:
-            gone = db.execute(
-                "SELECT 1 FROM publications WHERE briefing_id = ? AND version = ?"
-                " AND status IN ('posted', 'posting', 'interrupted') LIMIT 1",
-                [briefing_id, version],
-            ).fetchone()
-            if gone:
-                return False
-            cursor = db.execute(
-                "INSERT INTO schedules (briefing_id, version, title, at, published_by, status,"
-                " created_at) VALUES (?, ?, ?, ?, ?, 'scheduled', ?)"
-                " ON CONFLICT (briefing_id, version) DO UPDATE SET at = excluded.at,"
-                " published_by = excluded.published_by, status = 'scheduled'"
-                " WHERE schedules.status IN ('scheduled', 'cancelled')",
-                [briefing_id, version, title, when, published_by, created],
+        return await self._w.write(
+            lambda db: schedule_version(
+                db,
+                briefing_id=briefing_id,
+                version=version,
+                title=title,
+                at=at,
+                published_by=published_by,
+                now=now,
             )
-            return cursor.rowcount == 1
-
-        return await self._w.write(schedule)
+        )
 
     async def due(self, now: datetime) -> list[Schedule]:
         """Schedules whose time has come, and any a stop left firing."""
@@ -101,14 +91,7 @@ class Schedules:
     async def supersede(self, briefing_id: str, version: int) -> None:
         """A version published by hand (`now`) needs its schedule no more."""
 
-        def mark(db: Database) -> None:
-            db.execute(
-                "UPDATE schedules SET status = 'fired' WHERE briefing_id = ? AND version = ?"
-                " AND status = 'scheduled'",
-                [briefing_id, version],
-            )
-
-        await self._w.write(mark)
+        await self._w.write(lambda db: supersede_schedule(db, briefing_id, version))
 
     async def reschedule(self, schedule_id: int, at: datetime) -> None:
         """The file now says later: the schedule moves with it."""
@@ -165,3 +148,42 @@ class Schedules:
             return scheduled + len(running)
 
         return await self._w.write(cancel)
+
+
+def schedule_version(
+    db: Database,
+    *,
+    briefing_id: str,
+    version: int,
+    title: str,
+    at: datetime,
+    published_by: str,
+    now: datetime,
+) -> bool:
+    """Set a version to go out at `at` (on the writer thread); False if it already went out."""
+    gone = db.execute(
+        "SELECT 1 FROM broadcasts WHERE briefing_id = ? AND version = ? AND purpose = 'briefing'"
+        " UNION SELECT 1 FROM publications WHERE briefing_id = ? AND version = ?"
+        " AND status IN ('posted', 'posting')",
+        [briefing_id, version, briefing_id, version],
+    ).fetchone()
+    if gone:
+        return False
+    cursor = db.execute(
+        "INSERT INTO schedules (briefing_id, version, title, at, published_by, status,"
+        " created_at) VALUES (?, ?, ?, ?, ?, 'scheduled', ?)"
+        " ON CONFLICT (briefing_id, version) DO UPDATE SET at = excluded.at,"
+        " published_by = excluded.published_by, status = 'scheduled'"
+        " WHERE schedules.status IN ('scheduled', 'cancelled')",
+        [briefing_id, version, title, utc_iso(at), published_by, utc_iso(now)],
+    )
+    return cursor.rowcount == 1
+
+
+def supersede_schedule(db: Database, briefing_id: str, version: int) -> None:
+    """A version sent now (by hand) needs its schedule no more."""
+    db.execute(
+        "UPDATE schedules SET status = 'fired' WHERE briefing_id = ? AND version = ?"
+        " AND status = 'scheduled'",
+        [briefing_id, version],
+    )

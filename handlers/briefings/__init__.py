@@ -18,11 +18,15 @@ from bot.deps import BUSY
 from handlers.briefings import schedule
 from handlers.briefings.blocks import (
     ACK_ACTION,
+    CANCEL_ACTION,
+    CONFIRM_ACTION,
+    CONFIRM_LARGE_ACTION,
     ack_reply,
     build_waiting_section,
+    confirmation_reply,
     parse_ack_value,
 )
-from handlers.briefings.commands import answer
+from handlers.briefings.commands import Reply, answer
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -44,7 +48,40 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def answer_brief(context: dict[str, Any], body: dict[str, Any]) -> None:
         """`/brief …`: help, list, publish or status, answered privately."""
         reply = await answer(deps, body["user_id"], body.get("text") or "")
-        await deps.replies.respond(body["response_url"], reply)
+        if isinstance(reply, Reply):
+            await deps.replies.respond(body["response_url"], reply.text, blocks=reply.blocks)
+        else:
+            await deps.replies.respond(body["response_url"], reply)
+
+    async def store_confirmation(
+        ack: Any, body: dict[str, Any], action: dict[str, Any], context: dict[str, Any]
+    ) -> None:
+        """Confirm: the broadcast is queued (or scheduled) before Slack hears back."""
+        user_id = body["user"]["id"]
+        token = str(action.get("value") or "")
+        if action["action_id"] == CANCEL_ACTION:
+            outcome = await deps.storage.confirmations.cancel(token, user_id=user_id)
+        else:
+            outcome = await deps.storage.confirmations.confirm(
+                token,
+                user_id=user_id,
+                now=deps.clock(),
+                twice_above=deps.config.confirm_twice_above,
+                second=action["action_id"] == CONFIRM_LARGE_ACTION,
+            )
+        context["confirmation"] = outcome
+        await ack()
+
+    async def after_confirmation(context: dict[str, Any], body: dict[str, Any]) -> None:
+        """Confirm or cancel: the confirmation becomes what happened (or asks once more)."""
+        outcome = context["confirmation"]
+        if outcome.status == "queued":
+            deps.outbox.wake()
+        token = str(((body.get("actions") or [{}])[0]).get("value") or "")
+        text, blocks, replace = confirmation_reply(outcome, deps.config, token)
+        url = body.get("response_url")
+        if url:
+            await deps.replies.respond(str(url), text, blocks=blocks, replace=replace)
 
     async def store_acknowledgement(
         ack: Any, body: dict[str, Any], action: dict[str, Any], context: dict[str, Any]
@@ -80,6 +117,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(ACK_ACTION)(
         deps.work.listener(store_acknowledgement, follow_up=thank_for_acknowledgement)
     )
+    confirming = deps.work.listener(store_confirmation, follow_up=after_confirmation)
+    for action_id in (CONFIRM_ACTION, CONFIRM_LARGE_ACTION, CANCEL_ACTION):
+        app.action(action_id)(confirming)
     deps.home.add_section(HOME_SECTION, waiting_section, order=10)
 
     async def send_scheduled() -> None:

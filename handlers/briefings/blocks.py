@@ -17,16 +17,21 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.config import Config
 from bot.content import Briefing
 from bot.content.values import ID_PATTERN, VERSION_PATTERN
 from bot.slack.mrkdwn import escape, markdown_to_mrkdwn, split_mrkdwn
 from bot.storage import AckResult
-from bot.storage.outbox import DM_PREFIX
+from bot.storage.confirmations import Outcome
+from bot.storage.outbox import DM_PREFIX, Plan, Prepared
 from bot.timefmt import format_local
 
 ACK_ACTION = "briefing_acknowledge"
+CONFIRM_ACTION = "briefing_confirm"
+CONFIRM_LARGE_ACTION = "briefing_confirm_large"
+CANCEL_ACTION = "briefing_cancel_publish"
 
-# A message may hold 50 blocks: header, context and actions leave 47 for the body.
+# A message may hold 50 blocks: header, a correction, context and actions leave 46.
 MAX_BODY_SECTIONS = 45
 # A Home tab holds 100 blocks; the waiting list takes two a briefing and leaves room for others.
 MAX_WAITING_LISTED = 30
@@ -67,10 +72,30 @@ def notification_text(briefing: Briefing) -> str:
 
 
 def build_briefing_message(
-    briefing: Briefing, *, published_by: str, published_at: str, tz: ZoneInfo
+    briefing: Briefing,
+    *,
+    published_by: str,
+    published_at: str,
+    tz: ZoneInfo,
+    corrected_at: str | None = None,
 ) -> list[Block]:
-    """The briefing as a channel message: title, body, who and when, and Acknowledge."""
+    """The briefing as a message: title, body, who and when, and Acknowledge.
+
+    A correction (`corrected_at`, with the file's `correction:` note) says so under the title,
+    where someone re-reading their copy sees it first.
+    """
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=briefing.title[:150]))]
+    if corrected_at and briefing.correction:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f":pencil2: *Updated {format_local(corrected_at, tz)}:* "
+                        f"{escape(briefing.correction)}"
+                    )
+                ]
+            )
+        )
     chunks = split_mrkdwn(markdown_to_mrkdwn(briefing.body), 3000)
     if len(chunks) > MAX_BODY_SECTIONS:
         chunks = [
@@ -240,3 +265,179 @@ def _entry_line(entry: dict[str, Any], min_group: int) -> str:
     elif reached:
         parts.append(f"figures hidden for groups under {min_group}")
     return f"• {_where(entry)}: " + ", ".join(parts)
+
+
+# -- confirming a publish ----------------------------------------------------------------------
+
+
+def _people(n: int) -> str:
+    return f"{n:,} {'person' if n == 1 else 'people'}"
+
+
+def duration_text(seconds: int) -> str:
+    """3600 → "1 hour", 172800 → "2 days": how a person says it."""
+    for unit, size in (("week", 604800), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n != 1 else ''}"
+    return f"{max(1, round(seconds / 60))} minutes"
+
+
+def build_confirmation(
+    plan: Plan,
+    token: str,
+    *,
+    at_text: str | None,
+    earlier: tuple[int, int],
+    twice_above: int,
+) -> list[Block]:
+    """What the publisher sees before anything goes out: who, how many per entry, and buttons.
+
+    `earlier` is (DM copies, channel posts) of earlier versions that a correction updates.
+    """
+    title = f"*{escape(plan.title)}* (version {plan.version})"
+    head = f"Ready to schedule {title} for *{at_text}*." if at_text else f"Ready to send {title}."
+    lines = [head, "It goes to:"]
+    for entry in plan.entries:
+        parts = []
+        if entry.post:
+            parts.append(f"a post in the channel, seen by {_people(len(entry.members))}")
+        if entry.people:
+            parts.append(f"a direct message each to {_people(len(entry.people))}")
+        if not parts:
+            parts.append("nobody more: its members see the channel posts")
+        lines.append(f"• {escape(entry.raw)} — {' and '.join(parts)}")
+    total = len(plan.people)
+    lines.append(f"*{_people(total)} in all*; anyone in two entries gets one copy.")
+    skipped = sum(e.skipped for e in plan.entries)
+    if skipped:
+        lines.append(f"{skipped} left out: bots or deactivated accounts.")
+    copies = sum(earlier)
+    if plan.correction and copies:
+        again = (
+            "Everyone is asked to acknowledge again."
+            if plan.reacknowledge
+            else "Acknowledgements already given carry over."
+        )
+        lines.append(
+            f"This corrects what was sent: {copies:,} earlier "
+            f"cop{'y is' if copies == 1 else 'ies are'} updated in place to show "
+            f"“Updated: {escape(plan.correction)}”. {again}"
+        )
+    if plan.remind_after_s:
+        lines.append(
+            f"Anyone who has not acknowledged after {duration_text(plan.remind_after_s)} gets "
+            "one reminder, in working hours."
+        )
+    if total > twice_above:
+        lines.append(f"That is more than {twice_above:,} people, so I'll ask you to confirm twice.")
+    verb = "Schedule it" if at_text else f"Send to {_people(total)}"
+    if not total:
+        verb = "Schedule it" if at_text else "Update the copies"
+    return [
+        SectionBlock(block_id="confirm:summary", text=MarkdownTextObject(text="\n".join(lines))),
+        ActionsBlock(
+            block_id="confirm:actions",
+            elements=[
+                ButtonElement(text=verb, action_id=CONFIRM_ACTION, value=token, style="primary"),
+                ButtonElement(text="Cancel", action_id=CANCEL_ACTION, value=token),
+            ],
+        ),
+    ]
+
+
+def build_large_confirmation(
+    title: str, people: int, token: str, *, twice_above: int, at_text: str | None
+) -> list[Block]:
+    """The second, explicit confirmation an audience above `twice_above` needs."""
+    when = f" at {at_text}" if at_text else ""
+    text = (
+        f"*{escape(title)}* goes to *{_people(people)}*{when}: more than {twice_above:,}. "
+        "Once sent it cannot be recalled, only corrected. Are you sure?"
+    )
+    return [
+        SectionBlock(block_id="confirm:large", text=MarkdownTextObject(text=text)),
+        ActionsBlock(
+            block_id="confirm:large-actions",
+            elements=[
+                ButtonElement(
+                    text=f"Yes, send to all {people:,}",
+                    action_id=CONFIRM_LARGE_ACTION,
+                    value=token,
+                    style="danger",
+                ),
+                ButtonElement(text="Cancel", action_id=CANCEL_ACTION, value=token),
+            ],
+        ),
+    ]
+
+
+def describe_queued(plan: Plan, prepared: Prepared) -> str:
+    """What a confirmed publish set going, for the publisher."""
+    title = f"*{escape(plan.title)}* (version {plan.version})"
+    if prepared.already:
+        return (
+            f"Version {plan.version} of {title} has gone out already. To send it again, change "
+            "the text and raise `version:` in its file."
+        )
+    parts = []
+    if prepared.posts:
+        parts.append(f"a post in {prepared.posts} channel{'s' if prepared.posts != 1 else ''}")
+    if prepared.dms:
+        parts.append(f"a direct message each to {_people(prepared.dms)}")
+    if prepared.updates:
+        parts.append(
+            f"{prepared.updates:,} earlier cop{'y' if prepared.updates == 1 else 'ies'} "
+            "updated in place"
+        )
+    if not parts:
+        return f"{title}: there was nobody left to send it to."
+    return (
+        f"{title} is on its way: {', '.join(parts)}, paced within Slack's limits. A message in "
+        f"your DM with me shows how it goes; `/brief status {plan.briefing_id}` shows who has "
+        "acknowledged."
+    )
+
+
+def confirmation_reply(
+    outcome: Outcome, config: Config, token: str
+) -> tuple[str, list[dict[str, Any]] | None, bool]:
+    """(text, blocks, replace the confirmation?) for a Confirm or Cancel click."""
+    plan = outcome.plan
+    at_text = format_local(outcome.at, config.timezone) if outcome.at else None
+    if outcome.status == "queued" and plan and outcome.prepared:
+        return describe_queued(plan, outcome.prepared), None, True
+    if outcome.status == "scheduled" and plan:
+        return (
+            f"*{escape(plan.title)}* is scheduled for {at_text}. Nothing has been sent yet. "
+            f"`/brief scheduled` lists what is waiting; `/brief cancel {plan.briefing_id}` "
+            f"stops it; `/brief publish {plan.briefing_id} now` sends it at once.",
+            None,
+            True,
+        )
+    if outcome.status == "large" and plan:
+        blocks = build_large_confirmation(
+            plan.title,
+            outcome.people,
+            token,
+            twice_above=config.confirm_twice_above,
+            at_text=at_text,
+        )
+        return "Please confirm once more.", [b.to_dict() for b in blocks], True
+    if outcome.status == "gone_out" and plan:
+        return (
+            f"Version {plan.version} of *{escape(plan.title)}* has gone out already. To send it "
+            "again, change the text and raise `version:` in its file.",
+            None,
+            True,
+        )
+    texts = {
+        "already": "You confirmed this already: nothing more was sent.",
+        "cancelled": "Cancelled: nothing was sent. `/brief publish` starts again.",
+        "expired": "This confirmation is over 30 minutes old, so nothing was sent: publish "
+        "again and I'll count the audience afresh.",
+        "not_yours": f"Only <@{outcome.published_by}> can confirm or cancel this publish.",
+        "unknown": "I can't find that publish any more, so nothing was sent.",
+    }
+    replace = outcome.status in ("cancelled", "expired")
+    return texts.get(outcome.status, texts["unknown"]), None, replace

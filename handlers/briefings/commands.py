@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.content import Briefing, ContentError, parse_local_time
 from bot.slack.mrkdwn import escape
 from bot.slack.roles import RoleCheckUnavailable
 from bot.timefmt import format_local
-from handlers.briefings.blocks import HELP, build_status
-from handlers.briefings.publish import PublishOutcome, load_library, publish_briefing
+from handlers.briefings.blocks import HELP, build_confirmation, build_status
+from handlers.briefings.publish import (
+    AudienceUnavailable,
+    NobodyToReach,
+    load_library,
+    plan_briefing,
+)
 
 if TYPE_CHECKING:
     from bot.deps import Deps
 
 
-async def answer(deps: Deps, user_id: str, text: str) -> str:
+async def answer(deps: Deps, user_id: str, text: str) -> str | Reply:
     """The private answer to `/brief <text>`."""
     text = " ".join(text.split())
     sub, _, rest = text.partition(" ")
@@ -55,7 +61,15 @@ async def _list(deps: Deps, user_id: str) -> str:
     return "*Briefings ready to publish*\n" + "\n".join(lines[:40])
 
 
-async def _publish(deps: Deps, user_id: str, args: str) -> str:
+@dataclass(frozen=True)
+class Reply:
+    """A private answer with Block Kit (a confirmation with its buttons)."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+async def _publish(deps: Deps, user_id: str, args: str) -> str | Reply:
     try:
         allowed = await deps.roles.is_senior_manager(user_id)
     except RoleCheckUnavailable:
@@ -84,8 +98,8 @@ async def _publish(deps: Deps, user_id: str, args: str) -> str:
     flags = set(words)
     if not briefing_id:
         return "Which briefing? For example `/brief publish recruitment-funding` (`/brief list`)."
-    if flags - {"now", "again"}:
-        odd = " ".join(sorted(flags - {"now", "again"}))
+    if flags - {"now"}:
+        odd = " ".join(sorted(flags - {"now"}))
         return (
             f"I don't understand `{escape(odd[:40])}`. "
             "Use `/brief publish &lt;briefing id&gt;`, adding `now` to send it at once."
@@ -98,44 +112,36 @@ async def _publish(deps: Deps, user_id: str, args: str) -> str:
     if briefing is None:
         return _unknown(briefing_id, library)
     later = chosen or briefing.publish_at
-    if later and later > deps.clock() and "now" not in flags:
-        # Meant for later (by the file's publish_at or the publisher's `at`): schedule it.
-        when = format_local(later, deps.config.timezone)
-        scheduled = await deps.storage.schedules.schedule(
-            briefing_id=briefing.id,
-            version=briefing.version,
-            title=briefing.title,
-            at=later,
-            published_by=user_id,
-            now=deps.clock(),
-        )
-        if not scheduled:
-            return (
-                f"Version {briefing.version} of *{escape(briefing.title)}* has gone out "
-                "already. To send it again, change the text and raise `version:` in its file."
-            )
+    at = later if later and later > deps.clock() and "now" not in flags else None
+    try:
+        plan = await plan_briefing(deps, briefing, user_id)
+    except AudienceUnavailable as error:
+        problems = "\n".join(f"• {line}" for line in str(error).splitlines())
         return (
-            f"*{escape(briefing.title)}* is scheduled for {when}. Nothing has been sent yet. "
-            "`/brief scheduled` lists what is waiting; "
-            f"`/brief cancel {briefing.id}` stops it; `/brief publish {briefing.id} now` sends it "
-            "at once."
+            f"Nothing was sent: I can't reach everyone in the audience of "
+            f"*{escape(briefing.title)}*.\n{problems}\nFix the audience in "
+            f"`{escape(briefing.source.name)}` (or in Slack), then publish again."
         )
-    outcome = await publish_briefing(deps, briefing, user_id, again="again" in flags)
-    await deps.storage.schedules.supersede(briefing.id, briefing.version)
-    return describe_publish(briefing, outcome)
-
-
-def describe_publish(briefing: Briefing, outcome: PublishOutcome) -> str:
-    """What a publish did, for the senior manager (now, or when a schedule fired)."""
-    head = (
-        f"*{escape(briefing.title)}* (version {briefing.version})"
-        if outcome.posted
-        else f"Nothing new was posted for *{escape(briefing.title)}*."
+    except NobodyToReach:
+        return (
+            f"Nothing was sent: the audience of *{escape(briefing.title)}* has nobody in it "
+            "(only bots or deactivated accounts, or empty groups). Check it in "
+            f"`{escape(briefing.source.name)}`."
+        )
+    earlier = await deps.storage.outbox.earlier_copies(briefing.id, briefing.version)
+    token = await deps.storage.confirmations.ask(plan, at=at, now=deps.clock())
+    at_text = format_local(at, deps.config.timezone) if at else None
+    blocks = build_confirmation(
+        plan,
+        token,
+        at_text=at_text,
+        earlier=earlier,
+        twice_above=deps.config.confirm_twice_above,
     )
-    tail = (
-        f"\nSee who has acknowledged with `/brief status {briefing.id}`." if outcome.posted else ""
+    return Reply(
+        text=f"Ready to {'schedule' if at else 'send'} {escape(plan.title)}: confirm or cancel.",
+        blocks=[b.to_dict() for b in blocks],
     )
-    return head + "\n" + "\n".join(f"• {line}" for line in outcome.lines) + tail
 
 
 async def _scheduled(deps: Deps, user_id: str) -> str:

@@ -12,8 +12,14 @@ from slack_sdk.errors import SlackApiError
 from bot.content import ContentError
 from bot.slack.mrkdwn import escape
 from bot.storage.schedules import Schedule
-from handlers.briefings.commands import describe_publish
-from handlers.briefings.publish import load_library, publish_briefing
+from handlers.briefings.blocks import describe_queued
+from handlers.briefings.publish import (
+    AudienceUnavailable,
+    NobodyToReach,
+    load_library,
+    plan_briefing,
+    send_planned,
+)
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -71,7 +77,18 @@ async def _send(deps: Deps, schedule: Schedule) -> str | None:
     if await deps.storage.schedules.status_of(schedule.id) != "firing":
         return f"*{escape(schedule.title)}* was cancelled before it went out: nothing was sent."
     logger.info("a scheduled briefing is going out")
-    return describe_publish(briefing, await publish_briefing(deps, briefing, schedule.published_by))
+    title = escape(schedule.title)
+    try:
+        plan = await plan_briefing(deps, briefing, schedule.published_by)
+    except AudienceUnavailable as error:
+        problems = "\n".join(f"• {line}" for line in str(error).splitlines())
+        return (
+            f"*{title}* was due to go out, but I can't reach everyone in its audience, so "
+            f"nothing was sent.\n{problems}\nFix it, then `/brief publish {briefing.id} now`."
+        )
+    except NobodyToReach:
+        return f"*{title}* was due to go out, but its audience has nobody in it: nothing was sent."
+    return describe_queued(plan, await send_planned(deps, plan))
 
 
 async def _tell(deps: Deps, user_id: str, text: str) -> None:
