@@ -58,6 +58,8 @@ def test_the_manifest_asks_for_the_scopes_the_bot_uses():
         "chat:write",
         "im:write",
         "im:history",  # the outbox reads a DM back to find a copy whose answer was lost
+        "channels:history",  # … and a channel, for a post
+        "groups:history",
         "users:read",
         "usergroups:read",
         "commands",
