@@ -107,9 +107,10 @@ class OutboxSender:
         rate = per_minute / 60
         burst = max(1.0, rate)
         self._limiter = AsyncLimiter(burst, burst / rate)
-        # chat.update is Tier 3 (50+ a minute), apart from chat.postMessage's cap: corrections
-        # go one at a time under their own rate, leaving room for the progress messages.
-        self._update_limiter = AsyncLimiter(1, 60 / updates_per_minute)
+        # chat.update is Tier 3 (50+ a minute, a minute's burst), apart from chat.postMessage's
+        # cap: corrections go under their own rate, leaving room for the progress messages.
+        self._update_limiter = AsyncLimiter(updates_per_minute, 60)
+        self._updates_per_second = updates_per_minute / 60
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -409,7 +410,7 @@ class OutboxSender:
         if summary["status"] != "sending" or summary["purpose"] != "briefing":
             return  # the final summary takes over (`_report`); reminders have none
         self._progress_at[broadcast_id] = now
-        text = build_broadcast_progress(summary, self._per_second)
+        text = build_broadcast_progress(summary, self._per_second, self._updates_per_second)
         try:
             if summary["progress_ts"]:
                 await self._client.chat_update(
@@ -472,13 +473,20 @@ def _tally(summary: dict[str, Any], kind: str) -> tuple[int, int, int]:
     return counts.get("sent", 0), counts.get("failed", 0), left
 
 
-def build_broadcast_progress(summary: dict[str, Any], per_second: float) -> str:
-    """The publisher's progress line while a broadcast runs: sent of total, failures, time left."""
+def build_broadcast_progress(
+    summary: dict[str, Any], per_second: float, updates_per_second: float = 40 / 60
+) -> str:
+    """The publisher's progress line while a broadcast runs: sent of total, failures, time left.
+
+    Updates (a correction) go at chat.update's slower rate, so they count for more time left.
+    """
     counts = summary["counts"]
     sent, failed = counts.get("sent", 0), counts.get("failed", 0)
     left = counts.get("pending", 0) + counts.get("in_flight", 0)
     total = sent + failed + left
-    seconds = left / per_second if per_second else 0
+    updates_left = sum(_tally(summary, "update")[2:])
+    seconds = (left - updates_left) / per_second if per_second else 0
+    seconds += updates_left / updates_per_second
     eta = "under 2 minutes left" if seconds < 90 else f"about {round(seconds / 60)} minutes left"
     how = "by direct message" if set(summary["kinds"]) <= {"dm"} else "to its audience"
     text = (
@@ -512,7 +520,8 @@ def build_broadcast_report(summary: dict[str, Any]) -> str:
     if updated or stale:
         note = escape(summary["correction"] or "")
         lines.append(
-            f"Corrected in place: {updated} of {updated + stale} earlier copies now show “{note}”."
+            f"Corrected in place: {updated} of {updated + stale} earlier copies now show the "
+            f"note: _{note}_"
         )
     dm_failed = failed + stale
     if dm_failed:

@@ -89,9 +89,10 @@ async def test_someone_elses_click_sends_nothing_and_the_publisher_can_still_con
     await forged_click(driver, bot, TEAM_MANAGER, CONFIRM_ACTION, token)
     await forged_click(driver, bot, TEAM_MANAGER, CANCEL_ACTION, token)
     assert posts_made(slack) == []
-    assert replies(slack, TEAM_MANAGER) == [
-        f"Only <@{SENIOR_MANAGER}> can confirm or cancel this publish."
-    ] * 2
+    assert (
+        replies(slack, TEAM_MANAGER)
+        == [f"Only <@{SENIOR_MANAGER}> can confirm or cancel this publish."] * 2
+    )
     await click(driver, bot, shown)
     assert len(posts_made(slack)) == 1
 
