@@ -2,9 +2,9 @@
 
 `Storage` is what the app holds and hands to features through `Deps`: the writer thread and its
 plumbing (`writer.py`), and one object of named operations per area (`publications.py`,
-`acknowledgements.py`, `events.py`, `outbox.py`, `schedules.py`, `confirmations.py`), all on
-that same thread. A new feature adds a module here with its operations, and a migration to
-`migrations.py`.
+`acknowledgements.py`, `events.py`, `outbox.py`, `schedules.py`, `confirmations.py`,
+`reminders.py`), all on that same thread. A new feature adds a module here with its operations,
+and a migration to `migrations.py`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from bot.storage.confirmations import Confirmations
 from bot.storage.events import Events
 from bot.storage.outbox import Outbox
 from bot.storage.publications import Publications
+from bot.storage.reminders import Reminders
 from bot.storage.schedules import Schedules
 from bot.storage.writer import Writer, WriteTimeout, utc_iso
 
@@ -40,6 +41,7 @@ class Storage:
         self.outbox = Outbox(self.writer)
         self.schedules = Schedules(self.writer)
         self.confirmations = Confirmations(self.writer)
+        self.reminders = Reminders(self.writer)
 
     @property
     def owner_thread(self) -> int | None:

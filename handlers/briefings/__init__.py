@@ -15,7 +15,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.models.blocks import Block
 
 from bot.deps import BUSY
-from handlers.briefings import schedule
+from handlers.briefings import reminders, schedule
 from handlers.briefings.blocks import (
     ACK_ACTION,
     CANCEL_ACTION,
@@ -130,5 +130,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
         schedule.JOB,
         send_scheduled,
         IntervalTrigger(seconds=schedule.POLL_SECONDS),
+        run_at_start=True,
+    )
+
+    async def send_reminders() -> None:
+        await reminders.send_due(deps)
+
+    deps.scheduler.add_job(
+        reminders.JOB,
+        send_reminders,
+        IntervalTrigger(seconds=reminders.POLL_SECONDS),
         run_at_start=True,
     )

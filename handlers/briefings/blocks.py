@@ -441,3 +441,38 @@ def confirmation_reply(
     }
     replace = outcome.status in ("cancelled", "expired")
     return texts.get(outcome.status, texts["unknown"]), None, replace
+
+
+def build_reminder_message(
+    title: str,
+    briefing_id: str,
+    version: int,
+    sent_at: str,
+    channel_id: str | None,
+    tz: ZoneInfo,
+) -> list[Block]:
+    """The one reminder a person gets: what is waiting, where it is, and Acknowledge right here."""
+    where = f"It was posted in <#{channel_id}>" if channel_id else "It is in your messages with me"
+    text = (
+        f":wave: A reminder: *{escape(title)}* is waiting for you to acknowledge it. "
+        f"{where} on {format_local(sent_at, tz)}. If you have read it, press Acknowledge."
+    )
+    return [
+        SectionBlock(block_id="reminder", text=MarkdownTextObject(text=text)),
+        ActionsBlock(
+            block_id=f"ack:{briefing_id}",
+            elements=[
+                ButtonElement(
+                    text="Acknowledge",
+                    action_id=ACK_ACTION,
+                    value=ack_value(briefing_id, version),
+                    style="primary",
+                )
+            ],
+        ),
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(text="This is the only reminder you'll get about this briefing.")
+            ]
+        ),
+    ]

@@ -1,0 +1,113 @@
+"""Reminders: one DM, ever, to each person who has not acknowledged a briefing in time.
+
+"Ever" is per acknowledgement round: a briefing's first version starts one, and so does a
+correction that asks everyone to acknowledge again (`reacknowledge: true`); a correction that
+does not keeps the round, so nobody is reminded twice about the same request. The `reminders`
+row and its delivery are written in one transaction, so a reminder queued is sent once, and
+one never queued is never sent.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.storage.writer import Writer, utc_iso
+
+
+@dataclass(frozen=True)
+class Round:
+    """A briefing version whose acknowledgement round is due its reminders."""
+
+    briefing_id: str
+    version: int
+    ack_round: int
+    title: str
+    sent_from: str
+    channel_id: str | None  # where a channel post of it is, to point people to
+
+
+class Reminders:
+    """Named operations on `reminders` (and the reminder broadcasts in the outbox)."""
+
+    def __init__(self, writer: Writer):
+        self._w = writer
+
+    async def due(self, now: datetime) -> list[Round]:
+        """Rounds whose `remind_after` has passed, for each briefing's latest version."""
+
+        def query(db: Database) -> list[Round]:
+            rows = db.execute(
+                "SELECT b.briefing_id, b.version, COALESCE(b.ack_round, b.version), b.title,"
+                " COALESCE(b.sent_from, b.created_at), b.remind_after_s,"
+                " (SELECT p.channel_id FROM publications p WHERE p.briefing_id = b.briefing_id"
+                "   AND p.version = b.version AND p.channel_id IS NOT NULL LIMIT 1)"
+                " FROM broadcasts b WHERE b.purpose = 'briefing' AND b.status != 'cancelled'"
+                " AND b.remind_after_s IS NOT NULL AND b.version = (SELECT MAX(version)"
+                "   FROM broadcasts WHERE briefing_id = b.briefing_id AND purpose = 'briefing')"
+            ).fetchall()
+            due = []
+            for briefing_id, version, ack_round, title, sent_from, after, channel in rows:
+                if datetime.fromisoformat(sent_from) + timedelta(seconds=after) <= now:
+                    due.append(Round(briefing_id, version, ack_round, title, sent_from, channel))
+            return due
+
+        return await self._w.read(query)
+
+    async def queue(self, due: Round, message: dict[str, Any], now: datetime) -> int:
+        """Queue one reminder for each person the version reached who has not acknowledged it
+        and has not been reminded in this round. Returns how many were queued."""
+        at = utc_iso(now)
+
+        def queue(db: Database) -> int:
+            people = [
+                row[0]
+                for row in db.execute(
+                    "SELECT DISTINCT r.user_id FROM recipients r"
+                    " JOIN publications p ON p.id = r.publication_id"
+                    " WHERE p.briefing_id = ? AND p.version = ? AND p.status = 'posted'"
+                    " AND p.acknowledge = 1"
+                    " AND NOT EXISTS (SELECT 1 FROM acknowledgements a WHERE a.briefing_id ="
+                    "   p.briefing_id AND a.version = p.version AND a.user_id = r.user_id)"
+                    " AND NOT EXISTS (SELECT 1 FROM reminders m WHERE m.briefing_id ="
+                    "   p.briefing_id AND m.ack_round = ? AND m.user_id = r.user_id)",
+                    [due.briefing_id, due.version, due.ack_round],
+                )
+            ]
+            if not people:
+                return 0
+            db.execute(
+                "INSERT OR IGNORE INTO broadcasts (briefing_id, version, title, published_by,"
+                " created_at, message, status, purpose, reported)"
+                " SELECT briefing_id, version, title, published_by, ?, ?, 'sending',"
+                " 'reminder', 1 FROM broadcasts WHERE briefing_id = ? AND version = ?"
+                " AND purpose = 'briefing'",
+                [at, json.dumps(message), due.briefing_id, due.version],
+            )
+            broadcast_id = db.execute(
+                "SELECT id FROM broadcasts WHERE briefing_id = ? AND version = ?"
+                " AND purpose = 'reminder'",
+                [due.briefing_id, due.version],
+            ).fetchone()[0]
+            db.execute(
+                "UPDATE broadcasts SET status = 'sending', finished_at = NULL WHERE id = ?",
+                [broadcast_id],
+            )
+            for person in people:
+                db.execute(
+                    "INSERT INTO reminders (briefing_id, ack_round, user_id, queued_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    [due.briefing_id, due.ack_round, person, at],
+                )
+                db.execute(
+                    "INSERT OR IGNORE INTO deliveries (broadcast_id, kind, target, status)"
+                    " VALUES (?, 'dm', ?, 'pending')",
+                    [broadcast_id, person],
+                )
+            return len(people)
+
+        return await self._w.write(queue)

@@ -1,0 +1,53 @@
+"""Reminders: after a briefing's `remind_after`, one DM to each person yet to acknowledge it.
+
+Never outside working hours (`WORKING_HOURS` on `WORKING_DAYS`, in `TIMEZONE`): a reminder due
+at night or at the weekend waits for the next working morning. At most one reminder per person
+per acknowledgement round, ever (see `bot/storage/reminders.py`); they go through the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from handlers.briefings.blocks import build_reminder_message
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+logger = logging.getLogger(__name__)
+
+JOB = "briefings:reminders"
+POLL_SECONDS = 60
+
+
+def in_working_hours(
+    now: datetime, tz: ZoneInfo, hours: tuple[time, time], days: frozenset[int]
+) -> bool:
+    """Is `now` inside working hours where the service is (Monday is day 0)?"""
+    local = now.astimezone(tz)
+    return local.weekday() in days and hours[0] <= local.time().replace(tzinfo=None) < hours[1]
+
+
+async def send_due(deps: Deps) -> int:
+    """Queue the reminders that are due, if it is working hours; how many were queued."""
+    now = deps.clock()
+    config = deps.config
+    if not in_working_hours(now, config.timezone, config.working_hours, config.working_days):
+        return 0
+    queued = 0
+    for due in await deps.storage.reminders.due(now):
+        blocks = build_reminder_message(
+            due.title, due.briefing_id, due.version, due.sent_from, due.channel_id, config.timezone
+        )
+        message = {
+            "text": f"Reminder: {due.title} is waiting for you to acknowledge it.",
+            "blocks": [b.to_dict() for b in blocks],
+        }
+        queued += await deps.storage.reminders.queue(due, message, now)
+    if queued:
+        logger.info("%d reminder(s) queued", queued)
+        deps.outbox.wake()
+    return queued
