@@ -589,6 +589,40 @@ class SlackDriver:
         resp.event_id = event_id
         return resp
 
+    async def join_channel(
+        self, user_id: str, channel_id: str, *, inviter: str | None = None
+    ) -> DriverResponse | None:
+        """``user_id`` joins ``channel_id``; Slack tells the app (``member_joined_channel``) only
+        when the app is in the channel. Returns None when no event was sent."""
+        self._user(user_id)
+        channel = self.ws.channels[channel_id]
+        if user_id not in channel.members:
+            channel.members.append(user_id)
+        if self.ws.bot_user_id not in channel.members:
+            return None
+        event: dict[str, Any] = {
+            "type": "member_joined_channel",
+            "user": user_id,
+            "channel": channel_id,
+            "channel_type": "G" if channel.is_private else "C",
+            "team": self.ws.team_id,
+            "event_ts": self._action_ts(),
+        }
+        if inviter:
+            event["inviter"] = inviter
+        return await self.send_event(event)
+
+    async def team_join(self, user_id: str) -> DriverResponse:
+        """A new member (already added to the workspace) joined: ``team_join`` with their user."""
+        user = self.ws.users[user_id]
+        return await self.send_event(
+            {
+                "type": "team_join",
+                "user": user.to_api(self.ws.team_id),
+                "event_ts": self._action_ts(),
+            }
+        )
+
     async def app_home_opened(
         self,
         user_id: str,

@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -40,8 +41,12 @@ def test_every_registered_command_event_and_shortcut_is_declared_in_the_manifest
 
     app = RecordingApp()
     scheduler = SimpleNamespace(add_job=lambda *args, **kwargs: None)
+    config = SimpleNamespace(timezone=ZoneInfo("Europe/London"))
     register_all(
-        app, SimpleNamespace(work=Work(), home=Home(None, contact="x"), scheduler=scheduler)
+        app,
+        SimpleNamespace(
+            work=Work(), home=Home(None, contact="x"), scheduler=scheduler, config=config
+        ),
     )
     m = manifest()
     assert app.registered["command"], "nothing registered: the check itself is broken"

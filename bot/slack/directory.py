@@ -69,6 +69,19 @@ class Directory:
                 return snapshot.people if snapshot else None
             return self._snapshot.people
 
+    async def is_person(self, user_id: str) -> bool | None:
+        """Is this one account a person? From the cache if it knows them, else users.info
+        (Tier 4), so one newcomer costs one call, not a walk of the directory. None: unknown."""
+        snapshot = self._snapshot
+        if snapshot is not None and user_id in snapshot.known:
+            return user_id in snapshot.people
+        try:
+            user = (await self._client.users_info(user=user_id))["user"]
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+            logger.warning("could not look a person up: %s", _reason(error))
+            return None
+        return not (user.get("is_bot") or user.get("deleted") or user_id == SLACKBOT)
+
     async def _fetch(self) -> _Snapshot:
         people: set[str] = set()
         known: set[str] = set()

@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.models.blocks import Block
 
 from bot.deps import BUSY
-from handlers.briefings import reminders, schedule
+from bot.storage import WriteTimeout
+from handlers.briefings import catchup, reminders, schedule
 from handlers.briefings.blocks import (
     ACK_ACTION,
     CANCEL_ACTION,
@@ -141,4 +143,41 @@ def register(app: AsyncApp, deps: Deps) -> None:
         send_reminders,
         IntervalTrigger(seconds=reminders.POLL_SECONDS),
         run_at_start=True,
+    )
+
+    async def note_joiner(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> None:
+        """A join: remember the event id first, so a retried delivery is not redone."""
+        first = True
+        if body.get("event_id"):
+            try:
+                first = await deps.storage.events.first_delivery(
+                    str(body["event_id"]), deps.clock(), timeout=1.0
+                )
+            except WriteTimeout:
+                first = True  # catching up twice sends nothing twice (bot/storage/catchup.py)
+        context["first_delivery"] = first
+        await ack()
+
+    async def catch_up_joiner(context: dict[str, Any], body: dict[str, Any]) -> None:
+        """Someone joined a channel or the workspace: catch them up on what asks for them."""
+        if not context.get("first_delivery"):
+            return
+        event = body.get("event") or {}
+        if event.get("type") == "member_joined_channel":
+            await catchup.joined_channel(deps, str(event["user"]), str(event["channel"]))
+        elif event.get("type") == "team_join":
+            user = event.get("user") or {}
+            if user.get("id") and not (user.get("is_bot") or user.get("deleted")):
+                await catchup.joined_workspace(deps, str(user["id"]))
+
+    joiners = deps.work.listener(note_joiner, follow_up=catch_up_joiner)
+    app.event("member_joined_channel")(joiners)
+    app.event("team_join")(joiners)
+
+    async def reconcile() -> None:
+        await catchup.reconcile(deps)
+
+    # Before working hours, so what it sends arrives with the morning.
+    deps.scheduler.add_job(
+        catchup.JOB, reconcile, CronTrigger(hour=7, minute=0, timezone=deps.config.timezone)
     )

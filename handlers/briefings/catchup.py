@@ -1,0 +1,116 @@
+"""Catch-up for people who join an audience after a briefing went out.
+
+Three ways in: Slack's `member_joined_channel` (a channel audience), `team_join` (a new starter,
+checked against the user-group audiences), and a daily reconciliation at 07:00 that lists every
+current audience afresh: it mends anything an event missed (a stop, a user group changed in
+Slack's admin pages, which sends no event). What a joiner gets is in `bot/storage/catchup.py`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+
+from bot.storage.catchup import CaughtUp, Current
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+logger = logging.getLogger(__name__)
+
+JOB = "briefings:catch-up"
+
+
+async def _current(deps: Deps) -> list[Current]:
+    if deps.config.catch_up_days <= 0:
+        return []
+    since = deps.clock() - timedelta(days=deps.config.catch_up_days)
+    return await deps.storage.catchups.current(since)
+
+
+async def joined_channel(deps: Deps, user_id: str, channel_id: str) -> CaughtUp:
+    """Someone joined a channel: catch them up on what its audience entries were sent."""
+    entries = [e for e in await _current(deps) if e.ref == channel_id]
+    if not entries or user_id == deps.bot_user_id:
+        return CaughtUp()
+    if await deps.directory.is_person(user_id) is not True:
+        return CaughtUp()  # a bot, a deactivated account, or unknown: the daily run decides
+    return await _add(deps, entries, {channel_id: [user_id]})
+
+
+async def joined_workspace(deps: Deps, user_id: str) -> CaughtUp:
+    """A new starter: catch them up on the user-group audiences they are already in."""
+    entries = [e for e in await _current(deps) if (e.ref or "").startswith("S")]
+    members = {}
+    for ref in {e.ref for e in entries if e.ref}:
+        listed = await _members(deps, ref)
+        members[ref] = [user_id] if listed and user_id in listed else []
+    return await _add(deps, entries, members)
+
+
+async def reconcile(deps: Deps) -> CaughtUp:
+    """List every current audience afresh and catch up whoever is missing (daily)."""
+    entries = await _current(deps)
+    members: dict[str, list[str]] = {}
+    for ref in {e.ref for e in entries if e.ref and e.ref[0] in "CGS"}:
+        listed = await _members(deps, ref)
+        if listed is None:
+            continue  # tried again tomorrow; nothing is lost meanwhile
+        people = await deps.directory.people(expected=listed)
+        if people is not None:
+            members[ref] = [m for m in listed if m in people and m != deps.bot_user_id]
+    caught = await _add(deps, entries, members)
+    if caught.messaged or caught.on_home:
+        logger.info(
+            "catch-up: %d direct message(s) queued, %d shown on Home",
+            caught.messaged,
+            caught.on_home,
+        )
+    return caught
+
+
+async def _add(deps: Deps, entries: list[Current], members: dict[str, list[str]]) -> CaughtUp:
+    # A channel that was also messaged directly (`deliver: both`): its joiners get the DM.
+    by_dm = {(e.briefing_id, e.version, e.ref) for e in entries if e.by_dm}
+    entries = [e for e in entries if e.by_dm or (e.briefing_id, e.version, e.ref) not in by_dm]
+    messaged = on_home = 0
+    homes: set[str] = set()
+    for entry in entries:
+        people = members.get(entry.ref or "", [])
+        if not people:
+            continue
+        done = await deps.storage.catchups.add(entry, people, deps.clock())
+        messaged += done.messaged
+        on_home += done.on_home
+        if done.on_home:
+            homes.update(people)
+    if messaged:
+        deps.outbox.wake()
+    for person in homes:  # refreshed now, so it is there the next time they look
+        try:
+            await deps.home.publish(person)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+            logger.warning("could not refresh a Home tab (%s)", type(error).__name__)
+    return CaughtUp(messaged, on_home)
+
+
+async def _members(deps: Deps, ref: str) -> list[str] | None:
+    try:
+        if ref.startswith("S"):
+            listed = await deps.client.usergroups_users_list(usergroup=ref)
+            return list(listed.get("users", []))
+        found: list[str] = []
+        cursor = None
+        while True:
+            page = await deps.client.conversations_members(channel=ref, limit=1000, cursor=cursor)
+            found += page.get("members", [])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return found
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+        logger.warning("catch-up could not list an audience (%s)", type(error).__name__)
+        return None
