@@ -1,8 +1,10 @@
 """The offline demo: the local Slack stand-in, the real bot as its own process, simulated staff.
 
-It plays the first slice (a refused publish, a publish, acknowledgements with a double click, the
-Home tab, the figures) exactly as Slack would deliver it: signed HTTP requests to the bot's
-/slack/events, Web API calls from the bot to the stand-in. Then it prints what each person saw.
+It plays the briefings journey (a refused publish, a confirmed publish, acknowledgements with a
+double click, the Home tab, the figures, a DM broadcast with its progress message, a correction
+made in place, and a reminder) exactly as Slack would deliver it: signed HTTP requests to the
+bot's /slack/events, Web API calls from the bot to the stand-in. Then it prints what each person
+saw. It takes about a minute and a half: the reminder waits out its `remind_after: 1m`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import shutil
 import signal
 import sys
 import tempfile
@@ -38,6 +41,7 @@ DM_BRIEFING = "threshold-document"  # deliver: dm
 # (handlers.briefings.blocks; tests/test_cli.py checks they agree).
 ACK_ACTION = "briefing_acknowledge"
 CONFIRM_ACTION = "briefing_confirm"
+CORRECTION = "The escalation contact in section 3 was out of date: it is now the duty manager."
 
 
 def _content_dir() -> Path:
@@ -75,6 +79,9 @@ def render(seen: Seen, names: dict[str, str]) -> list[str]:
             accessory = block.get("accessory") or {}
             if accessory.get("type") == "button":
                 lines.append(f"  [{accessory['text']['text']}]")
+        elif kind == "context":
+            parts = [_plain(e.get("text", ""), names) for e in block.get("elements", [])]
+            lines.append("  " + " ".join(p for p in parts if p).replace(":pencil2: ", "✎ "))
         elif kind == "actions":
             labels = [e["text"]["text"] for e in block["elements"] if e.get("type") == "button"]
             lines.append("  ".join(f"[{label}]" for label in labels))
@@ -111,15 +118,23 @@ async def run_demo(staff: int = 6, out: Any = None) -> int:
     await standin.start(host="127.0.0.1", port=0)
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="line-of-sight-demo-") as scratch:
+        # The shipped content, copied so the demo can edit a file as an author would; the DM
+        # briefing reminds after a minute rather than two days, at any hour.
+        content = Path(scratch) / "content"
+        shutil.copytree(_content_dir(), content)
+        dm_file = content / "briefings" / f"{DM_BRIEFING}.md"
+        _edit(dm_file, "remind_after: 2d", "remind_after: 1m")
         env = bot_env(
             standin,
             port=port,
             database=Path(scratch) / "demo.db",
-            content_dir=_content_dir(),
+            content_dir=content,
             signing_secret=SIGNING_SECRET,
             SENIOR_MANAGERS="@senior-managers",
             ENGAGEMENT_LEADS="@engagement-leads",
             LOG_LEVEL="INFO",
+            WORKING_HOURS="00:00-23:59",
+            WORKING_DAYS="Mon-Sun",
         )
         log_path = Path(scratch) / "bot.log"
         with open(log_path, "wb") as log:  # noqa: ASYNC230 (a local scratch file, once)
@@ -136,6 +151,9 @@ async def run_demo(staff: int = 6, out: Any = None) -> int:
                     signing_secret=SIGNING_SECRET,
                 ) as driver:
                     await _play(driver, standin, names, workers, manager, team_manager, lead, say)
+                    await _correct_and_remind(
+                        driver, standin, names, workers, manager, dm_file, say
+                    )
                 say()
                 say("What each person saw")
                 say("====================")
@@ -262,6 +280,69 @@ async def _play(
         f"   -> {dm_copies()} DMs for {len(audience)} people, one each, through the outbox; "
         f"{names[manager]} gets a summary"
     )
+
+
+async def _correct_and_remind(
+    driver: SlackDriver,
+    standin: SlackStandIn,
+    names: dict[str, str],
+    workers: list[str],
+    manager: str,
+    dm_file: Path,
+    say: Callable[[str], None],
+) -> None:
+    """Steps 8 and 9: a correction updates every copy in place; then one reminder each."""
+    people = sorted(set(workers) | {"U0TM01", "U0TM02"})
+
+    def copy_of(person: str) -> Any:
+        return next(
+            m for m in standin.messages(person) if m.blocks and m.blocks[0]["type"] == "header"
+        )
+
+    reader = workers[0]
+    await driver.click(reader, copy_of(reader), ACK_ACTION)
+    say(f"8. {names[reader]} acknowledges the DM. The author finds a mistake, raises `version:`")
+    say("   to 3 and adds a `correction:` note; the manager publishes and confirms again")
+    await asyncio.to_thread(
+        _edit, dm_file, "version: 2\n", f'version: 3\ncorrection: "{CORRECTION}"\n'
+    )
+    await driver.slash_command(manager, "/brief", f"publish {DM_BRIEFING}", channel_id="C0SWALL")
+    await click_when_shown(driver, manager, CONFIRM_ACTION)
+
+    def corrected() -> int:
+        return sum(1 for p in people if "Updated" in str(copy_of(p).blocks))
+
+    await eventually(lambda: corrected() == len(people), "correct every copy", within=60)
+    copies = sum(1 for p in people for m in standin.messages(p) if m.blocks)
+    say(
+        f"   -> all {corrected()} copies updated in place ({copies} messages for {len(people)} "
+        f"people: nobody got a second); {names[reader]}'s acknowledgement carries over"
+    )
+
+    say("9. A minute after it went out (its remind_after), those yet to acknowledge are reminded")
+
+    def reminded() -> list[str]:
+        return [
+            p
+            for p in people
+            for m in standin.messages(p)
+            if any(b.get("block_id") == "reminder" for b in m.blocks or [])
+        ]
+
+    await eventually(lambda: len(reminded()) >= len(people) - 1, "send the reminders", within=120)
+    await asyncio.sleep(1.0)  # a second reminder to anyone would show by now
+    say(
+        f"   -> {len(reminded())} reminders, one each, none to {names[reader]} "
+        "(the demo counts every hour as working hours)"
+    )
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    """Change a content file as its author would (the demo's own copy)."""
+    text = path.read_text(encoding="utf-8")
+    if old not in text:
+        raise RuntimeError(f"{path.name} has no {old.strip()!r} to change")
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def _forged_click(user_id: str, post: Any) -> dict[str, Any]:

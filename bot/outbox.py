@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -149,7 +150,7 @@ class OutboxSender:
         """Wait until nothing is due (tests, the demo); False if `timeout` passed first."""
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:
-            due = await self._storage.outbox.next_due()
+            due = await self._storage.outbox.next_due(self._clock())
             if due is None and not await self._storage.outbox.in_flight():
                 return True
             await asyncio.sleep(0.05)
@@ -173,12 +174,15 @@ class OutboxSender:
         await self._report_finished()
         # The turn is taken before the claim, so no row ever waits in flight for its turn.
         await self._limiter.acquire()
-        delivery = await self._storage.outbox.claim_next(self._clock())
+        updates = self._update_limiter.has_capacity()  # else updates wait; sends go past them
+        delivery = await self._storage.outbox.claim_next(self._clock(), updates=updates)
         if delivery is None:
-            due = await self._storage.outbox.next_due()
+            due = await self._storage.outbox.next_due(self._clock())
             wait = 30.0
             if due:
                 wait = max(0.05, (datetime.fromisoformat(due) - self._clock()).total_seconds())
+            if not updates:
+                wait = min(wait, 1.0)  # an update's turn comes round soon
             await self._sleep(min(wait, 30.0))
             return
         try:
@@ -212,6 +216,22 @@ class OutboxSender:
         return self._messages[broadcast_id]
 
     async def _send(self, delivery: Delivery) -> None:
+        if delivery.kind == "update" and delivery.look_only:
+            # A correction stopped by a newer one (or a cancel): its update must not come
+            # after the newer one's and put back the older words.
+            await self._storage.outbox.mark_cancelled(delivery.id)
+            return
+        if delivery.corrects and delivery.kind != "update":
+            # A fresh copy in a correction: unless an earlier copy turned up meanwhile (a send
+            # that was in flight or lost when the correction was queued).
+            action, channel_id, ts = await self._storage.outbox.settle_correction(delivery)
+            if action == "wait":
+                await self._storage.outbox.retry_later(
+                    delivery.id, not_before=self._clock() + LOST_WAIT, error="waiting"
+                )
+                return
+            if action == "update":
+                delivery = replace(delivery, kind="update", channel_id=channel_id, message_ts=ts)
         if delivery.kind == "update":  # a correction: idempotent, so never looked for
             await self._update(delivery)
             await self._finish(delivery.broadcast_id)
@@ -335,12 +355,16 @@ class OutboxSender:
                 )
             elif code in UNREACHABLE:
                 await self._storage.outbox.mark_failed(delivery.id, error=code)
-            elif code in WORKSPACE_REFUSALS:
+            elif code == "missing_scope":
+                # Without the history scopes the copy cannot be looked for; sending again
+                # could make a second one. It is recorded as unverified, never resent.
                 logger.error(
-                    "Slack refused the outbox's look-up (%s); it needs the im:history scope "
-                    "(reinstall the app from manifest.yml)",
-                    code,
+                    "Slack refused the outbox's look-up (missing_scope): reinstall the app from "
+                    "manifest.yml (im:history, channels:history, groups:history)"
                 )
+                await self._storage.outbox.mark_failed(delivery.id, error="unverifiable")
+            elif code in WORKSPACE_REFUSALS:
+                logger.error("Slack refused the outbox's look-up (%s); waiting, then again", code)
                 await self._pause(WORKSPACE_PAUSE.total_seconds(), code)
                 await self._storage.outbox.retry_later(
                     delivery.id, not_before=self._paused_until or self._clock(), error="lost"
@@ -504,6 +528,11 @@ def build_broadcast_report(summary: dict[str, Any]) -> str:
     counts = summary["counts"]
     cancelled = summary["status"] == "cancelled"
     lines = [f"{title} was cancelled: nothing more will be sent." if cancelled else ""]
+    if cancelled and summary.get("superseded_by"):
+        lines[0] = (
+            f"{title} was stopped part-way: version {summary['superseded_by']} corrects it, and "
+            "updates the copies that had gone."
+        )
     posted, unposted, _ = _tally(summary, "channel")
     if posted or unposted:
         lines.append(f"Posted in {posted} channel{'s' if posted != 1 else ''}.")

@@ -16,7 +16,7 @@ def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=240,  # the demo waits out a one-minute reminder
     )
 
 
@@ -57,6 +57,13 @@ def test_the_offline_demo_plays_the_slice_and_shows_what_each_person_saw(tmp_pat
     assert "You already acknowledged" in out
     assert "the bot's Home tab" in out
     assert "Reached 10 people; 3 of them have acknowledged (30%)." in out
+    assert "delivered to 10 of 1" not in out  # a channel post is reach, not one message
+    # The DM broadcast, corrected in place, then one reminder to each who has not acknowledged.
+    assert "-> all 6 copies updated in place (6 messages for 6 people" in out
+    assert "✎ *Updated " in out
+    assert "-> 5 reminders, one each, none to Priya Sharma" in out
+    # Shown for those the demo lists: the team manager and three of the four social workers.
+    assert out.count("A reminder: *The revised Threshold Document is now in use*") == 4
     assert "Bot stopped on SIGTERM with exit code 0" in out
 
 

@@ -110,7 +110,8 @@ class Acknowledgements:
 
     async def by_entry(self, briefing_id: str, version: int) -> list[dict[str, Any]]:
         """Per audience entry of a version: reached, acknowledged, and its direct messages
-        (queued, failed, still to send) where it went by DM."""
+        (queued, failed, still to send) where it went by DM. A channel post is one delivery
+        but reaches the channel's members: it counts as reach, not as messages queued."""
 
         def query(db: Database) -> list[dict[str, Any]]:
             return list(
@@ -123,12 +124,13 @@ class Acknowledgements:
                          ON a.user_id = r.user_id AND a.briefing_id = p.briefing_id
                          AND a.version = p.version
                        WHERE r.publication_id = p.id) AS acknowledged,
-                      (SELECT COUNT(*) FROM deliveries d WHERE d.publication_id = p.id)
-                        AS queued,
-                      (SELECT COUNT(*) FROM deliveries d
-                       WHERE d.publication_id = p.id AND d.status = 'failed') AS failed,
                       (SELECT COUNT(*) FROM deliveries d WHERE d.publication_id = p.id
-                       AND d.status IN ('pending', 'in_flight')) AS to_send
+                       AND p.audience LIKE 'dm:%') AS queued,
+                      (SELECT COUNT(*) FROM deliveries d WHERE d.publication_id = p.id
+                       AND p.audience LIKE 'dm:%' AND d.status = 'failed') AS failed,
+                      (SELECT COUNT(*) FROM deliveries d WHERE d.publication_id = p.id
+                       AND p.audience LIKE 'dm:%' AND d.status IN ('pending', 'in_flight'))
+                        AS to_send
                     FROM publications p
                     WHERE p.briefing_id = ? AND p.version = ? AND p.status = 'posted'
                     ORDER BY p.id

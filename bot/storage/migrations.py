@@ -151,6 +151,9 @@ def m005_rounds_and_confirmations(db: Database) -> None:
     broadcasts.add_column("ack_round", int)  # acknowledgements of this version count
     broadcasts.add_column("remind_after_s", int)  # seconds after sending; NULL: no reminder
     broadcasts.add_column("sent_from", str)  # when its round began: reminders count from here
+    broadcasts.add_column("superseded_by", int)  # the correction that stopped what was left
+    # Not to be sent after this (a reminder outside working hours waits for the next day).
+    db.table("deliveries").add_column("not_after", str)
     broadcasts.create_index(["briefing_id", "version", "purpose"], unique=True)
     db.table("publications").add_column("ref", str)  # the entry's resolved id: C…, S…, U…
     db.table("publications").create_index(["ref"])

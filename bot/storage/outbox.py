@@ -77,6 +77,7 @@ class Prepared:
     dms: int = 0
     updates: int = 0
     corrects: int | None = None  # the version it corrects
+    newer: int | None = None  # not queued: this newer version went out meanwhile
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class Delivery:
     kind: str = "dm"  # dm | channel | update
     channel_id: str | None = None  # an update's copy
     message_ts: str | None = None
+    corrects: bool = False  # its broadcast is a correction: an earlier copy is updated instead
 
 
 # Errors recorded on a delivery whose last send may have reached Slack unseen.
@@ -133,18 +135,25 @@ class Outbox:
 
         return await self._w.read(query)
 
-    async def claim_next(self, now: datetime) -> Delivery | None:
-        """The next delivery that is due, marked in flight (committed) before it is sent."""
+    async def claim_next(self, now: datetime, *, updates: bool = True) -> Delivery | None:
+        """The next delivery that is due, marked in flight (committed) before it is sent.
+
+        `updates=False` passes over corrections' updates (their own, slower limit is spent), so
+        that a long correction never holds up a briefing queued after it.
+        """
         at = utc_iso(now)
+        lane = "" if updates else " AND d.kind != 'update'"
 
         def claim(db: Database) -> Delivery | None:
             row = db.execute(
                 "SELECT d.id, d.broadcast_id, d.target, d.attempts, d.error,"
-                " b.status = 'cancelled', d.kind, d.channel_id, d.message_ts FROM deliveries d"
+                " b.status = 'cancelled', d.kind, d.channel_id, d.message_ts,"
+                " b.correction IS NOT NULL FROM deliveries d"
                 " JOIN broadcasts b ON b.id = d.broadcast_id"
-                f" WHERE d.status = 'pending' AND {_CLAIMABLE}"
-                " AND (d.not_before IS NULL OR d.not_before <= ?) ORDER BY d.id LIMIT 1",
-                [at],
+                f" WHERE d.status = 'pending' AND {_CLAIMABLE}{lane}"
+                " AND (d.not_before IS NULL OR d.not_before <= ?)"
+                " AND (d.not_after IS NULL OR d.not_after > ?) ORDER BY d.id LIMIT 1",
+                [at, at],
             ).fetchone()
             if row is None:
                 return None
@@ -166,6 +175,7 @@ class Outbox:
                 kind=row[6],
                 channel_id=row[7],
                 message_ts=row[8],
+                corrects=bool(row[9]),
             )
 
         return await self._w.write(claim)
@@ -267,18 +277,62 @@ class Outbox:
 
         return await self._w.write(finish)
 
-    async def next_due(self) -> str | None:
+    async def next_due(self, now: datetime) -> str | None:
         """When the earliest waiting delivery may be tried (None: nothing waits)."""
+        at = utc_iso(now)
 
         def query(db: Database) -> str | None:
             row = db.execute(
                 "SELECT MIN(COALESCE(d.not_before, '')) FROM deliveries d"
                 " JOIN broadcasts b ON b.id = d.broadcast_id"
                 f" WHERE d.status = 'pending' AND {_CLAIMABLE}"
+                " AND (d.not_after IS NULL OR d.not_after > ?)",
+                [at],
             ).fetchone()
             return None if row[0] is None else str(row[0])
 
         return await self._w.read(query)
+
+    async def settle_correction(self, delivery: Delivery) -> tuple[str, str | None, str | None]:
+        """Before a correction sends someone (or a channel) a fresh copy: do they hold an
+        earlier one after all? ("update", channel, ts): it was sent meanwhile, so this delivery
+        becomes its update. ("wait", …): an earlier send is still unresolved. ("send", …)."""
+
+        def settle(db: Database) -> tuple[str, str | None, str | None]:
+            head = db.execute(
+                "SELECT briefing_id, version FROM broadcasts WHERE id = ?",
+                [delivery.broadcast_id],
+            ).fetchone()
+            kinds = "('channel')" if delivery.kind == "channel" else "('dm', 'update')"
+            earlier = (
+                " FROM deliveries d JOIN broadcasts b ON b.id = d.broadcast_id"
+                " WHERE b.briefing_id = ? AND b.version < ?"
+                " AND b.purpose IN ('briefing', 'catchup')"
+                f" AND d.kind IN {kinds} AND d.target = ?"
+            )
+            args = [head[0], head[1], delivery.target]
+            unresolved = db.execute(
+                "SELECT 1" + earlier + " AND (d.status = 'in_flight' OR (d.status = 'pending'"
+                " AND d.error IN ('lost', 'unresolved'))) LIMIT 1",
+                args,
+            ).fetchone()
+            if unresolved:
+                return "wait", None, None
+            copy = db.execute(
+                "SELECT d.channel_id, d.message_ts" + earlier + " AND d.status = 'sent'"
+                " ORDER BY b.version DESC, d.id DESC LIMIT 1",
+                args,
+            ).fetchone()
+            if copy is None:
+                return "send", None, None
+            db.execute(
+                "UPDATE deliveries SET kind = 'update', channel_id = ?, message_ts = ?"
+                " WHERE id = ?",
+                [copy[0], copy[1], delivery.id],
+            )
+            return "update", copy[0], copy[1]
+
+        return await self._w.write(settle)
 
     async def summary(self, broadcast_id: int) -> dict[str, Any]:
         """A broadcast's outcome: counts by status and the reasons for failures."""
@@ -286,7 +340,7 @@ class Outbox:
         def query(db: Database) -> dict[str, Any]:
             head = db.execute(
                 "SELECT briefing_id, version, title, published_by, status, progress_channel,"
-                " progress_ts, purpose, correction FROM broadcasts WHERE id = ?",
+                " progress_ts, purpose, correction, superseded_by FROM broadcasts WHERE id = ?",
                 [broadcast_id],
             ).fetchone()
             counts = dict(
@@ -318,6 +372,7 @@ class Outbox:
             return {
                 "purpose": head[7],
                 "correction": head[8],
+                "superseded_by": head[9],
                 "kinds": kinds,
                 "unposted": [tuple(row) for row in unposted],
                 "briefing_id": head[0],
@@ -397,6 +452,13 @@ def queue_plan(db: Database, plan: Plan, now: datetime, *, purpose: str = "brief
     with a post gets its post updated, and only those with no copy yet are sent one.
     """
     at = utc_iso(now)
+    newer = db.execute(  # a confirmation left open while a later version went out
+        "SELECT MAX(version) FROM broadcasts WHERE briefing_id = ? AND version > ?"
+        " AND purpose = 'briefing'",
+        [plan.briefing_id, plan.version],
+    ).fetchone()[0]
+    if newer is not None and purpose == "briefing":
+        return Prepared(broadcast_id=0, queued=0, already=True, newer=int(newer))
     previous = db.execute(
         "SELECT version, COALESCE(ack_round, version), sent_from FROM broadcasts"
         " WHERE briefing_id = ? AND version < ? AND purpose = 'briefing'"
@@ -446,11 +508,28 @@ def queue_plan(db: Database, plan: Plan, now: datetime, *, purpose: str = "brief
     posted_in: set[str] = set()
     if corrects is not None:
         # What is left of the earlier versions' sending is not sent: this version replaces it.
-        db.execute(
-            "UPDATE broadcasts SET status = 'cancelled', finished_at = ?, reported = 1"
-            " WHERE briefing_id = ? AND version < ? AND status = 'sending'",
-            [at, plan.briefing_id, plan.version],
-        )
+        # A send whose answer was lost is still looked for (and then updated, see
+        # `settle_correction`); the publisher is told each was stopped.
+        stopped = [
+            row[0]
+            for row in db.execute(
+                "SELECT id FROM broadcasts WHERE briefing_id = ? AND version < ?"
+                " AND status = 'sending' AND purpose IN ('briefing', 'catchup')",
+                [plan.briefing_id, plan.version],
+            )
+        ]
+        for old_id in stopped:
+            db.execute(
+                "UPDATE broadcasts SET status = 'cancelled', finished_at = ?, superseded_by = ?"
+                " WHERE id = ?",
+                [at, plan.version, old_id],
+            )
+            db.execute(
+                "UPDATE deliveries SET status = 'cancelled' WHERE broadcast_id = ?"
+                " AND status = 'pending'"
+                " AND (error IS NULL OR error NOT IN ('lost', 'unresolved'))",
+                [old_id],
+            )
         if not plan.reacknowledge:  # the change does not matter: acknowledgements carry over
             db.execute(
                 "INSERT OR IGNORE INTO acknowledgements (briefing_id, version, user_id,"
@@ -461,6 +540,8 @@ def queue_plan(db: Database, plan: Plan, now: datetime, *, purpose: str = "brief
         for person, channel_id, ts, audience in _dm_copies(db, plan):
             holders.add(person)
             publication = queue.publication(audience, ref=None, posted=True)
+            # They hold it already (in its earlier words): reached, as the figures should say.
+            queue.recipients(publication, (person,))
             queue.delivery(publication, "update", person, channel_id=channel_id, ts=ts)
         for channel_id, ts, audience, old in _channel_copies(db, plan):
             posted_in.add(channel_id)
@@ -532,9 +613,15 @@ class _Queue:
             ],
         )
         row = self.db.execute(
-            "SELECT id FROM publications WHERE briefing_id = ? AND version = ? AND audience = ?",
+            "SELECT id, status FROM publications WHERE briefing_id = ? AND version = ?"
+            " AND audience = ?",
             [plan.briefing_id, plan.version, audience],
         ).fetchone()
+        if row[1] in ("failed", "interrupted"):  # left by an older release: this one retries
+            self.db.execute(
+                "UPDATE publications SET status = ?, error = NULL WHERE id = ?",
+                ["posted" if posted else "posting", row[0]],
+            )
         return int(row[0])
 
     def recipients(self, publication: int, people: tuple[str, ...]) -> None:

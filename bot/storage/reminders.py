@@ -58,10 +58,14 @@ class Reminders:
 
         return await self._w.read(query)
 
-    async def queue(self, due: Round, message: dict[str, Any], now: datetime) -> int:
+    async def queue(
+        self, due: Round, message: dict[str, Any], now: datetime, *, send_by: datetime
+    ) -> int:
         """Queue one reminder for each person the version reached who has not acknowledged it
-        and has not been reminded in this round. Returns how many were queued."""
+        and has not been reminded in this round, to be sent before `send_by` (the end of the
+        working day). Returns how many were queued."""
         at = utc_iso(now)
+        by = utc_iso(send_by)
 
         def queue(db: Database) -> int:
             people = [
@@ -104,10 +108,22 @@ class Reminders:
                     [due.briefing_id, due.ack_round, person, at],
                 )
                 db.execute(
-                    "INSERT OR IGNORE INTO deliveries (broadcast_id, kind, target, status)"
-                    " VALUES (?, 'dm', ?, 'pending')",
-                    [broadcast_id, person],
+                    "INSERT OR IGNORE INTO deliveries (broadcast_id, kind, target, status,"
+                    " not_after) VALUES (?, 'dm', ?, 'pending', ?)",
+                    [broadcast_id, person, by],
                 )
             return len(people)
 
         return await self._w.write(queue)
+
+    async def carry_over(self, now: datetime, *, send_by: datetime) -> int:
+        """Reminders a working day ended on (a long queue, a pause) go the next working day."""
+
+        def carry(db: Database) -> int:
+            return db.execute(
+                "UPDATE deliveries SET not_after = ? WHERE status = 'pending'"
+                " AND not_after IS NOT NULL AND not_after <= ?",
+                [utc_iso(send_by), utc_iso(now)],
+            ).rowcount
+
+        return await self._w.write(carry)

@@ -137,9 +137,10 @@ class Schedules:
                 [briefing_id],
             ).fetchall()
             for (broadcast_id,) in running:
-                db.execute(
+                db.execute(  # a send whose answer was lost is still looked for, then recorded
                     "UPDATE deliveries SET status = 'cancelled' WHERE broadcast_id = ?"
-                    " AND status = 'pending'",
+                    " AND status = 'pending'"
+                    " AND (error IS NULL OR error NOT IN ('lost', 'unresolved'))",
                     [broadcast_id],
                 )
                 db.execute(
@@ -161,8 +162,8 @@ def schedule_version(
     now: datetime,
 ) -> bool:
     """Set a version to go out at `at` (on the writer thread); False if it already went out."""
-    gone = db.execute(
-        "SELECT 1 FROM broadcasts WHERE briefing_id = ? AND version = ? AND purpose = 'briefing'"
+    gone = db.execute(  # this version, or a newer one, went out already
+        "SELECT 1 FROM broadcasts WHERE briefing_id = ? AND version >= ? AND purpose = 'briefing'"
         " UNION SELECT 1 FROM publications WHERE briefing_id = ? AND version = ?"
         " AND status IN ('posted', 'posting')",
         [briefing_id, version, briefing_id, version],

@@ -375,6 +375,11 @@ def build_large_confirmation(
 def describe_queued(plan: Plan, prepared: Prepared) -> str:
     """What a confirmed publish set going, for the publisher."""
     title = f"*{escape(plan.title)}* (version {plan.version})"
+    if prepared.newer is not None:
+        return (
+            f"Nothing was sent: version {prepared.newer} of *{escape(plan.title)}* has gone "
+            f"out since version {plan.version} was prepared. Publish again if need be."
+        )
     if prepared.already:
         return (
             f"Version {plan.version} of {title} has gone out already. To send it again, change "
@@ -424,6 +429,8 @@ def confirmation_reply(
             at_text=at_text,
         )
         return "Please confirm once more.", [b.to_dict() for b in blocks], True
+    if outcome.status == "gone_out" and plan and outcome.prepared:
+        return describe_queued(plan, outcome.prepared), None, True
     if outcome.status == "gone_out" and plan:
         return (
             f"Version {plan.version} of *{escape(plan.title)}* has gone out already. To send it "

@@ -1,8 +1,10 @@
 """Reminders: after a briefing's `remind_after`, one DM to each person yet to acknowledge it.
 
 Never outside working hours (`WORKING_HOURS` on `WORKING_DAYS`, in `TIMEZONE`): a reminder due
-at night or at the weekend waits for the next working morning. At most one reminder per person
-per acknowledgement round, ever (see `bot/storage/reminders.py`); they go through the outbox.
+at night or at the weekend waits for the next working morning, and one queued but not sent by
+the end of the working day (a long queue, a pause Slack asked for) waits for the next. At most
+one reminder per person per acknowledgement round, ever (see `bot/storage/reminders.py`); they
+go through the outbox.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime, time
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.slack.mrkdwn import escape
 from handlers.briefings.blocks import build_reminder_message
 
 if TYPE_CHECKING:
@@ -20,7 +23,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 JOB = "briefings:reminders"
-POLL_SECONDS = 60
+POLL_SECONDS = 15  # a reminder goes within 15 s of its time (a cheap, indexed look)
 
 
 def in_working_hours(
@@ -37,16 +40,19 @@ async def send_due(deps: Deps) -> int:
     config = deps.config
     if not in_working_hours(now, config.timezone, config.working_hours, config.working_days):
         return 0
+    local = now.astimezone(config.timezone)
+    send_by = datetime.combine(local.date(), config.working_hours[1], tzinfo=config.timezone)
+    await deps.storage.reminders.carry_over(now, send_by=send_by)
     queued = 0
     for due in await deps.storage.reminders.due(now):
         blocks = build_reminder_message(
             due.title, due.briefing_id, due.version, due.sent_from, due.channel_id, config.timezone
         )
         message = {
-            "text": f"Reminder: {due.title} is waiting for you to acknowledge it.",
+            "text": f"Reminder: {escape(due.title)} is waiting for you to acknowledge it.",
             "blocks": [b.to_dict() for b in blocks],
         }
-        queued += await deps.storage.reminders.queue(due, message, now)
+        queued += await deps.storage.reminders.queue(due, message, now, send_by=send_by)
     if queued:
         logger.info("%d reminder(s) queued", queued)
         deps.outbox.wake()
