@@ -178,3 +178,32 @@ class TestAnEmptyAudience:
         assert reply.startswith("Nothing was sent: the audience of *For a group with nobody")
         assert newly_shown(slack, SENIOR_MANAGER, 0, CONFIRM_ACTION) is None
         assert slack.calls_to("chat.postMessage") == []
+
+
+UNKNOWN = """---
+id: to-nobody
+title: For groups that do not exist
+audience: ["@no-such-group", "#no-such-channel", "@team-managers"]
+deliver: dm
+---
+Hello.
+"""
+
+
+class TestUnknownEntries:
+    @pytest.fixture
+    def content_dir(self, tmp_path):
+        folder = tmp_path / "content" / "briefings"
+        folder.mkdir(parents=True)
+        (folder / "to-nobody.md").write_text(UNKNOWN, encoding="utf-8")
+        return tmp_path / "content"
+
+    async def test_every_unknown_entry_is_named_and_nothing_is_sent(self, slack, bot, driver):
+        await driver.slash_command(SENIOR_MANAGER, "/brief", "publish to-nobody")
+        await bot.work.idle()
+        [reply] = replies(slack)
+        assert "There is no user group @no-such-group: check the audience." in reply
+        assert "I can't find the channel #no-such-channel: check the audience." in reply
+        assert "Fix the audience in `to-nobody.md`" in reply
+        assert slack.calls_to("chat.postMessage") == []  # not even @team-managers, who exist
+        assert await bot.storage.call(lambda db: db["confirmations"].count) == 0
