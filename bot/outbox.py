@@ -150,8 +150,7 @@ class OutboxSender:
         """Wait until nothing is due (tests, the demo); False if `timeout` passed first."""
         deadline = asyncio.get_running_loop().time() + timeout
         while asyncio.get_running_loop().time() < deadline:
-            due = await self._storage.outbox.next_due(self._clock())
-            if due is None and not await self._storage.outbox.in_flight():
+            if await self._storage.outbox.idle(self._clock()):
                 return True
             await asyncio.sleep(0.05)
         return False
@@ -167,6 +166,9 @@ class OutboxSender:
                 await self._sleep(5.0)
 
     async def _step(self) -> None:
+        # Cleared before looking for work, never after: a wake() that comes while this step
+        # finds nothing to do then ends the sleep that follows, instead of being lost.
+        self._wake.clear()
         now = self._clock()
         if self._paused_until is not None and now < self._paused_until:
             await self._sleep((self._paused_until - now).total_seconds())
@@ -194,9 +196,8 @@ class OutboxSender:
         await self._progress(delivery.broadcast_id)
 
     async def _sleep(self, seconds: float) -> None:
-        """Sleep, but wake early for new work or a stop."""
-        self._wake.clear()
-        if self._stopping:  # a stop that came before the clear is not lost
+        """Sleep, but wake early for new work (or a stop) that came since the step began."""
+        if self._stopping:
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), max(0.0, seconds))
@@ -220,6 +221,12 @@ class OutboxSender:
             # A correction stopped by a newer one (or a cancel): its update must not come
             # after the newer one's and put back the older words.
             await self._storage.outbox.mark_cancelled(delivery.id)
+            return
+        if delivery.purpose == "reminder" and await self._storage.reminders.acknowledged(
+            delivery.broadcast_id, delivery.target
+        ):
+            await self._storage.outbox.mark_cancelled(delivery.id)  # acknowledged meanwhile
+            await self._finish(delivery.broadcast_id)
             return
         if delivery.corrects and delivery.kind != "update":
             # A fresh copy in a correction: unless an earlier copy turned up meanwhile (a send

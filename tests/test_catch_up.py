@@ -8,7 +8,8 @@ announces.
 from __future__ import annotations
 
 import shutil
-from datetime import timedelta
+from dataclasses import replace
+from datetime import time, timedelta
 
 import pytest
 
@@ -33,6 +34,12 @@ def content_dir(tmp_path):
     shutil.copytree(REPO / "content", folder)
     (folder / "briefings" / "duty-rota.md").write_text(BOTH, encoding="utf-8")
     return folder
+
+
+@pytest.fixture
+def config(config):
+    """Every hour a working hour, so what is caught up goes at once whenever the tests run."""
+    return replace(config, working_hours=(time.min, time.max), working_days=frozenset(range(7)))
 
 
 @pytest.fixture

@@ -311,7 +311,7 @@ BROKEN = [
     pytest.param(
         "\n".join([*CHECK.split("\n")[:7], "  questions: []", *CHECK.split("\n")[12:]]),
         8,
-        "check has 0 questions: use 1 to 10 (three is plenty on a phone)",
+        "check has 0 questions: use 1 to 5 (three is plenty on a phone)",
         id="no-questions",
     ),
     pytest.param(

@@ -3,11 +3,10 @@
 import re
 from pathlib import Path
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot.config import VARIABLES
+from bot.config import VARIABLES, Config
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -41,7 +40,9 @@ def test_every_registered_command_event_and_shortcut_is_declared_in_the_manifest
 
     app = RecordingApp()
     scheduler = SimpleNamespace(add_job=lambda *args, **kwargs: None)
-    config = SimpleNamespace(timezone=ZoneInfo("Europe/London"))
+    config = Config.from_env(
+        {"SLACK_BOT_TOKEN": "xoxb-x", "SLACK_SIGNING_SECRET": "s"}, dotenv=None
+    )
     register_all(
         app,
         SimpleNamespace(

@@ -256,7 +256,12 @@ async def test_an_update_stopped_by_a_newer_correction_never_puts_the_older_word
     await eventually(lambda: bool(lost), "lose the answer to version 2's update")
     await bot.storage.outbox.prepare(dm_plan(3, (person,), "fix again"), datetime.now(UTC))
     outbox.wake()
-    assert await outbox.idle(30)
+    done = await outbox.idle(30)
+    assert done, await rows(
+        bot.storage,
+        "SELECT b.version, b.status, d.kind, d.status, d.error, d.not_before FROM deliveries d"
+        " JOIN broadcasts b ON b.id = d.broadcast_id",
+    )
     [copy] = [m for m in slack.messages(person) if m.blocks]
     assert copy.blocks[0]["text"]["text"] == "version 3"
     assert [e["blocks"][0]["text"]["text"] for e in copy.edits] == ["version 1", "version 2"]

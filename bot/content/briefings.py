@@ -45,7 +45,7 @@ Deliver = Literal["channel", "dm", "both"]
 MAX_TITLE = 150
 MAX_ASK = 150
 MAX_OPTION = 75
-MIN_QUESTIONS, MAX_QUESTIONS = 1, 10
+MIN_QUESTIONS, MAX_QUESTIONS = 1, 5  # 30 seconds on a phone
 MIN_OPTIONS, MAX_OPTIONS = 2, 6
 DEFAULT_CLOSES_AFTER = timedelta(days=7)
 
@@ -67,6 +67,8 @@ class Check:
     closes_after: timedelta
     remind_after: timedelta | None
     questions: tuple[Question, ...]
+    clarity: bool = False  # also ask "How clear was this briefing?" (1-5) and for a comment
+    mode: CheckMode = "attributed"  # anonymous: results never show who, answers hold no id
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,8 @@ _BRIEFING_KEYS = (
 )
 # Slack's context block text limit is 3,000 characters; a correction note is one line.
 MAX_CORRECTION = 300
-_CHECK_KEYS = ("closes_after", "remind_after", "questions")
+_CHECK_KEYS = ("closes_after", "remind_after", "questions", "clarity", "mode")
+CheckMode = Literal["attributed", "anonymous"]
 _QUESTION_KEYS = ("ask", "options", "answer", "explain")
 
 
@@ -312,6 +315,16 @@ def _check(doc: Document, parent: Fields) -> Check | None:
             "come after the check has closed",
         )
 
+    clarity = value.get("clarity", False)
+    if not isinstance(clarity, bool):
+        f.problem(f.line_of("clarity"), f"check.clarity is {clarity!r}: use true or false")
+    mode = value.get("mode", "attributed")
+    if mode not in get_args(CheckMode):
+        f.problem(
+            f.line_of("mode"),
+            f"check.mode is {mode!r}: use attributed (results can show who) or anonymous",
+        )
+
     questions: list[Question] = []
     q_node, q_value = f.values.get("questions"), value.get("questions")
     if q_value is None:
@@ -331,7 +344,9 @@ def _check(doc: Document, parent: Fields) -> Check | None:
                 questions.append(question)
     if closes_after is None or (q_value and len(questions) != len(q_value)) or not questions:
         return None
-    return Check(closes_after, remind_after, tuple(questions))
+    if not isinstance(clarity, bool) or mode not in get_args(CheckMode):
+        return None
+    return Check(closes_after, remind_after, tuple(questions), clarity, cast(CheckMode, mode))
 
 
 def _question(

@@ -18,6 +18,14 @@ from sqlite_utils import Database
 from bot.storage.outbox import DM_PREFIX
 from bot.storage.writer import Writer, utc_iso
 
+# The briefing broadcast `b` is its briefing's latest version, not cancelled, and its
+# follow-ups (reminders, catch-up) were not stopped by `/brief cancel`.
+_STILL_CURRENT = (
+    "b.status != 'cancelled' AND b.follow_ups = 1"
+    " AND b.version = (SELECT MAX(version) FROM broadcasts"
+    "   WHERE briefing_id = b.briefing_id AND purpose = 'briefing')"
+)
+
 
 @dataclass(frozen=True)
 class Current:
@@ -40,6 +48,7 @@ class CaughtUp:
 
     messaged: int = 0
     on_home: int = 0
+    shown: tuple[str, ...] = ()  # who now finds it on Home (their Home tab needs refreshing)
 
 
 class CatchUps:
@@ -56,10 +65,8 @@ class CatchUps:
                 "SELECT p.id, p.briefing_id, p.version, p.audience, p.ref FROM publications p"
                 " JOIN broadcasts b ON b.briefing_id = p.briefing_id AND b.version = p.version"
                 " AND b.purpose = 'briefing'"
-                " WHERE p.acknowledge = 1 AND p.status = 'posted' AND b.status != 'cancelled'"
+                f" WHERE p.acknowledge = 1 AND p.status = 'posted' AND {_STILL_CURRENT}"
                 " AND COALESCE(b.sent_from, b.created_at) >= ?"
-                " AND b.version = (SELECT MAX(version) FROM broadcasts"
-                "   WHERE briefing_id = b.briefing_id AND purpose = 'briefing')"
                 " ORDER BY p.id",
                 [utc_iso(since)],
             ).fetchall()
@@ -67,11 +74,24 @@ class CatchUps:
 
         return await self._w.read(query)
 
-    async def add(self, entry: Current, people: list[str], now: datetime) -> CaughtUp:
-        """Catch `people` (members of `entry` now) up on its version, those not yet reached."""
+    async def add(
+        self, entry: Current, people: list[str], now: datetime, *, not_before: datetime
+    ) -> CaughtUp:
+        """Catch `people` (members of `entry` now) up on its version, those not yet reached.
+
+        DMs are not sent before `not_before` (the next working hours). Checked again here, in
+        the transaction: the version may have been corrected or cancelled since it was listed.
+        """
         at = utc_iso(now)
 
         def add(db: Database) -> CaughtUp:
+            still = db.execute(
+                "SELECT 1 FROM broadcasts b WHERE b.briefing_id = ? AND b.version = ?"
+                f" AND b.purpose = 'briefing' AND {_STILL_CURRENT}",
+                [entry.briefing_id, entry.version],
+            ).fetchone()
+            if still is None:
+                return CaughtUp()
             new = [
                 person
                 for person in dict.fromkeys(people)
@@ -81,10 +101,11 @@ class CatchUps:
                     " WHERE p.briefing_id = :b AND p.version = :v AND r.user_id = :u"
                     " UNION SELECT 1 FROM acknowledgements WHERE briefing_id = :b"
                     " AND version = :v AND user_id = :u"
+                    # Any copy tried, failed ones too: one that failed unverified may be there.
                     " UNION SELECT 1 FROM deliveries d JOIN broadcasts c ON c.id = d.broadcast_id"
                     " WHERE c.briefing_id = :b AND c.version = :v"
                     " AND c.purpose IN ('briefing', 'catchup') AND d.kind IN ('dm', 'update')"
-                    " AND d.target = :u AND d.status != 'failed'",
+                    " AND d.target = :u AND d.status != 'cancelled'",
                     {"b": entry.briefing_id, "v": entry.version, "u": person},
                 ).fetchone()
             ]
@@ -92,10 +113,11 @@ class CatchUps:
                 return CaughtUp()
             if not entry.by_dm:
                 db.conn.executemany(
-                    "INSERT OR IGNORE INTO recipients (publication_id, user_id) VALUES (?, ?)",
-                    [(entry.publication_id, person) for person in new],
+                    "INSERT OR IGNORE INTO recipients (publication_id, user_id, reached_at)"
+                    " VALUES (?, ?, ?)",
+                    [(entry.publication_id, person, at) for person in new],
                 )
-                return CaughtUp(on_home=len(new))
+                return CaughtUp(on_home=len(new), shown=tuple(new))
             db.execute(
                 "INSERT OR IGNORE INTO broadcasts (briefing_id, version, title, published_by,"
                 " created_at, message, status, purpose, reported)"
@@ -109,16 +131,17 @@ class CatchUps:
                 " AND purpose = 'catchup'",
                 [entry.briefing_id, entry.version],
             ).fetchone()[0]
-            db.execute(
-                "UPDATE broadcasts SET status = 'sending', finished_at = NULL WHERE id = ?",
+            db.execute(  # a cancelled catch-up stays cancelled
+                "UPDATE broadcasts SET status = 'sending', finished_at = NULL WHERE id = ?"
+                " AND status = 'done'",
                 [broadcast_id],
             )
             queued = 0
             for person in new:
                 queued += db.execute(
                     "INSERT OR IGNORE INTO deliveries (broadcast_id, publication_id, kind, target,"
-                    " status) VALUES (?, ?, 'dm', ?, 'pending')",
-                    [broadcast_id, entry.publication_id, person],
+                    " status, not_before) VALUES (?, ?, 'dm', ?, 'pending', ?)",
+                    [broadcast_id, entry.publication_id, person, utc_iso(not_before)],
                 ).rowcount
             return CaughtUp(messaged=queued)
 

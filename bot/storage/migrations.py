@@ -152,8 +152,13 @@ def m005_rounds_and_confirmations(db: Database) -> None:
     broadcasts.add_column("remind_after_s", int)  # seconds after sending; NULL: no reminder
     broadcasts.add_column("sent_from", str)  # when its round began: reminders count from here
     broadcasts.add_column("superseded_by", int)  # the correction that stopped what was left
+    # Reminders and catch-up for this version go on (0 once `/brief cancel` stopped them).
+    broadcasts.add_column("follow_ups", int, not_null_default=1)
     # Not to be sent after this (a reminder outside working hours waits for the next day).
     db.table("deliveries").add_column("not_after", str)
+    db.table("deliveries").create_index(["target"])  # a person's earlier copies, at once
+    # When a person was reached (a late joiner is reminded from then, not from the first send).
+    db.table("recipients").add_column("reached_at", str)
     broadcasts.create_index(["briefing_id", "version", "purpose"], unique=True)
     db.table("publications").add_column("ref", str)  # the entry's resolved id: C…, S…, U…
     db.table("publications").create_index(["ref"])

@@ -95,6 +95,7 @@ class Delivery:
     channel_id: str | None = None  # an update's copy
     message_ts: str | None = None
     corrects: bool = False  # its broadcast is a correction: an earlier copy is updated instead
+    purpose: str = "briefing"  # briefing | reminder | catchup
 
 
 # Errors recorded on a delivery whose last send may have reached Slack unseen.
@@ -103,6 +104,13 @@ LOOK_FIRST = ("lost", "unresolved")
 # those whose last send may have gone (to be looked up and recorded, never sent again).
 _CLAIMABLE = (
     "(b.status = 'sending' OR (b.status = 'cancelled' AND d.error IN ('lost', 'unresolved')))"
+    # A correction's fresh copy waits while an earlier send to the same place is unresolved
+    # (in flight, or its answer lost): it may have arrived, and then it is updated instead.
+    " AND NOT (b.correction IS NOT NULL AND d.kind IN ('dm', 'channel') AND EXISTS ("
+    "SELECT 1 FROM deliveries e JOIN broadcasts eb ON eb.id = e.broadcast_id"
+    " WHERE e.target = d.target AND eb.briefing_id = b.briefing_id AND eb.version < b.version"
+    " AND eb.purpose IN ('briefing', 'catchup') AND (e.status = 'in_flight'"
+    " OR (e.status = 'pending' AND e.error IN ('lost', 'unresolved')))))"
 )
 
 
@@ -148,7 +156,7 @@ class Outbox:
             row = db.execute(
                 "SELECT d.id, d.broadcast_id, d.target, d.attempts, d.error,"
                 " b.status = 'cancelled', d.kind, d.channel_id, d.message_ts,"
-                " b.correction IS NOT NULL FROM deliveries d"
+                " b.correction IS NOT NULL, b.purpose FROM deliveries d"
                 " JOIN broadcasts b ON b.id = d.broadcast_id"
                 f" WHERE d.status = 'pending' AND {_CLAIMABLE}{lane}"
                 " AND (d.not_before IS NULL OR d.not_before <= ?)"
@@ -176,6 +184,7 @@ class Outbox:
                 channel_id=row[7],
                 message_ts=row[8],
                 corrects=bool(row[9]),
+                purpose=row[10],
             )
 
         return await self._w.write(claim)
@@ -206,11 +215,11 @@ class Outbox:
             )
             # A DM reaches its person; a channel post (or its update) makes the post live.
             db.execute(
-                "INSERT OR IGNORE INTO recipients (publication_id, user_id)"
-                " SELECT d.publication_id, d.target FROM deliveries d"
+                "INSERT OR IGNORE INTO recipients (publication_id, user_id, reached_at)"
+                " SELECT d.publication_id, d.target, ? FROM deliveries d"
                 " JOIN publications p ON p.id = d.publication_id"
                 " WHERE d.id = ? AND p.audience LIKE 'dm:%'",
-                [delivery_id],
+                [at, delivery_id],
             )
             db.execute(
                 "UPDATE publications SET status = 'posted', channel_id = ?, message_ts = ?,"
@@ -293,6 +302,24 @@ class Outbox:
 
         return await self._w.read(query)
 
+    async def idle(self, now: datetime) -> bool:
+        """Nothing in flight and nothing waiting to be sent, read at one instant (two reads
+        could miss a delivery moving from in flight back to waiting between them)."""
+        at = utc_iso(now)
+
+        def query(db: Database) -> bool:
+            row = db.execute(
+                "SELECT EXISTS (SELECT 1 FROM deliveries WHERE status = 'in_flight')"
+                " OR EXISTS (SELECT 1 FROM deliveries d JOIN broadcasts b"
+                "   ON b.id = d.broadcast_id"
+                f"   WHERE d.status = 'pending' AND {_CLAIMABLE}"
+                "   AND (d.not_after IS NULL OR d.not_after > ?))",
+                [at],
+            ).fetchone()
+            return not row[0]
+
+        return await self._w.read(query)
+
     async def settle_correction(self, delivery: Delivery) -> tuple[str, str | None, str | None]:
         """Before a correction sends someone (or a channel) a fresh copy: do they hold an
         earlier one after all? ("update", channel, ts): it was sent meanwhile, so this delivery
@@ -316,7 +343,11 @@ class Outbox:
                 " AND d.error IN ('lost', 'unresolved'))) LIMIT 1",
                 args,
             ).fetchone()
-            if unresolved:
+            if unresolved:  # a race with the claim: waiting costs it no attempt
+                db.execute(
+                    "UPDATE deliveries SET attempts = MAX(0, attempts - 1) WHERE id = ?",
+                    [delivery.id],
+                )
                 return "wait", None, None
             copy = db.execute(
                 "SELECT d.channel_id, d.message_ts" + earlier + " AND d.status = 'sent'"
@@ -530,6 +561,13 @@ def queue_plan(db: Database, plan: Plan, now: datetime, *, purpose: str = "brief
                 " AND (error IS NULL OR error NOT IN ('lost', 'unresolved'))",
                 [old_id],
             )
+        if plan.reacknowledge:  # the old round's reminders would ask for the old version
+            db.execute(
+                "UPDATE deliveries SET status = 'cancelled' WHERE status = 'pending'"
+                " AND broadcast_id IN (SELECT id FROM broadcasts WHERE briefing_id = ?"
+                " AND version < ? AND purpose = 'reminder')",
+                [plan.briefing_id, plan.version],
+            )
         if not plan.reacknowledge:  # the change does not matter: acknowledgements carry over
             db.execute(
                 "INSERT OR IGNORE INTO acknowledgements (briefing_id, version, user_id,"
@@ -537,9 +575,10 @@ def queue_plan(db: Database, plan: Plan, now: datetime, *, purpose: str = "brief
                 " FROM acknowledgements WHERE briefing_id = ? AND version = ?",
                 [plan.version, plan.briefing_id, corrects],
             )
+        refs = {DM_PREFIX + e.raw: e.ref for e in plan.entries}  # only entries still named
         for person, channel_id, ts, audience in _dm_copies(db, plan):
             holders.add(person)
-            publication = queue.publication(audience, ref=None, posted=True)
+            publication = queue.publication(audience, ref=refs.get(audience), posted=True)
             # They hold it already (in its earlier words): reached, as the figures should say.
             queue.recipients(publication, (person,))
             queue.delivery(publication, "update", person, channel_id=channel_id, ts=ts)
@@ -547,8 +586,8 @@ def queue_plan(db: Database, plan: Plan, now: datetime, *, purpose: str = "brief
             posted_in.add(channel_id)
             publication = queue.publication(audience, ref=channel_id, posted=False)
             db.execute(
-                "INSERT OR IGNORE INTO recipients (publication_id, user_id)"
-                " SELECT ?, user_id FROM recipients WHERE publication_id = ?",
+                "INSERT OR IGNORE INTO recipients (publication_id, user_id, reached_at)"
+                " SELECT ?, user_id, reached_at FROM recipients WHERE publication_id = ?",
                 [publication, old],
             )
             queue.delivery(publication, "update", channel_id, channel_id=channel_id, ts=ts)
@@ -617,6 +656,10 @@ class _Queue:
             " AND audience = ?",
             [plan.briefing_id, plan.version, audience],
         ).fetchone()
+        if ref is not None:  # first made for a correction's holders, before the entry's own
+            self.db.execute(
+                "UPDATE publications SET ref = ? WHERE id = ? AND ref IS NULL", [ref, row[0]]
+            )
         if row[1] in ("failed", "interrupted"):  # left by an older release: this one retries
             self.db.execute(
                 "UPDATE publications SET status = ?, error = NULL WHERE id = ?",
@@ -626,8 +669,9 @@ class _Queue:
 
     def recipients(self, publication: int, people: tuple[str, ...]) -> None:
         self.db.conn.executemany(
-            "INSERT OR IGNORE INTO recipients (publication_id, user_id) VALUES (?, ?)",
-            [(publication, person) for person in people],
+            "INSERT OR IGNORE INTO recipients (publication_id, user_id, reached_at)"
+            " VALUES (?, ?, ?)",
+            [(publication, person, self.at) for person in people],
         )
 
     def delivery(

@@ -29,6 +29,7 @@ class Round:
     title: str
     sent_from: str
     channel_id: str | None  # where a channel post of it is, to point people to
+    remind_after_s: int = 0
 
 
 class Reminders:
@@ -47,13 +48,16 @@ class Reminders:
                 " (SELECT p.channel_id FROM publications p WHERE p.briefing_id = b.briefing_id"
                 "   AND p.version = b.version AND p.channel_id IS NOT NULL LIMIT 1)"
                 " FROM broadcasts b WHERE b.purpose = 'briefing' AND b.status != 'cancelled'"
+                " AND b.follow_ups = 1"
                 " AND b.remind_after_s IS NOT NULL AND b.version = (SELECT MAX(version)"
                 "   FROM broadcasts WHERE briefing_id = b.briefing_id AND purpose = 'briefing')"
             ).fetchall()
             due = []
             for briefing_id, version, ack_round, title, sent_from, after, channel in rows:
                 if datetime.fromisoformat(sent_from) + timedelta(seconds=after) <= now:
-                    due.append(Round(briefing_id, version, ack_round, title, sent_from, channel))
+                    due.append(
+                        Round(briefing_id, version, ack_round, title, sent_from, channel, after)
+                    )
             return due
 
         return await self._w.read(query)
@@ -66,6 +70,8 @@ class Reminders:
         working day). Returns how many were queued."""
         at = utc_iso(now)
         by = utc_iso(send_by)
+        # Someone reached later (a catch-up, a long broadcast) has their own remind_after.
+        cutoff = utc_iso(now - timedelta(seconds=due.remind_after_s))
 
         def queue(db: Database) -> int:
             people = [
@@ -78,8 +84,11 @@ class Reminders:
                     " AND NOT EXISTS (SELECT 1 FROM acknowledgements a WHERE a.briefing_id ="
                     "   p.briefing_id AND a.version = p.version AND a.user_id = r.user_id)"
                     " AND NOT EXISTS (SELECT 1 FROM reminders m WHERE m.briefing_id ="
-                    "   p.briefing_id AND m.ack_round = ? AND m.user_id = r.user_id)",
-                    [due.briefing_id, due.version, due.ack_round],
+                    "   p.briefing_id AND m.ack_round = ? AND m.user_id = r.user_id)"
+                    " AND COALESCE((SELECT MIN(r2.reached_at) FROM recipients r2"
+                    "   JOIN publications p2 ON p2.id = r2.publication_id"
+                    "   WHERE p2.briefing_id = p.briefing_id AND r2.user_id = r.user_id), '') <= ?",
+                    [due.briefing_id, due.version, due.ack_round, cutoff],
                 )
             ]
             if not people:
@@ -120,6 +129,13 @@ class Reminders:
         """Reminders a working day ended on (a long queue, a pause) go the next working day."""
 
         def carry(db: Database) -> int:
+            db.execute(  # acknowledged meanwhile: no reminder needed any more
+                "UPDATE deliveries SET status = 'cancelled' WHERE status = 'pending'"
+                " AND broadcast_id IN (SELECT id FROM broadcasts WHERE purpose = 'reminder')"
+                " AND EXISTS (SELECT 1 FROM acknowledgements a JOIN broadcasts b"
+                "   ON b.briefing_id = a.briefing_id AND b.version = a.version"
+                "   WHERE b.id = deliveries.broadcast_id AND a.user_id = deliveries.target)"
+            )
             return db.execute(
                 "UPDATE deliveries SET not_after = ? WHERE status = 'pending'"
                 " AND not_after IS NOT NULL AND not_after <= ?",
@@ -127,3 +143,16 @@ class Reminders:
             ).rowcount
 
         return await self._w.write(carry)
+
+    async def acknowledged(self, broadcast_id: int, user_id: str) -> bool:
+        """Has this person acknowledged the version a reminder is about (since it was queued)?"""
+
+        def query(db: Database) -> bool:
+            row = db.execute(
+                "SELECT 1 FROM acknowledgements a JOIN broadcasts b ON b.briefing_id ="
+                " a.briefing_id AND b.version = a.version WHERE b.id = ? AND a.user_id = ?",
+                [broadcast_id, user_id],
+            ).fetchone()
+            return row is not None
+
+        return await self._w.read(query)

@@ -119,9 +119,11 @@ class Schedules:
         return await self._w.read(query)
 
     async def cancel(self, briefing_id: str) -> int:
-        """Cancel what is scheduled for a briefing, and the rest of any broadcast under way.
+        """Cancel what is scheduled for a briefing, the rest of any broadcast under way, and
+        its reminders and catch-up still to come.
 
-        Returns how many schedules and broadcasts were stopped; what was delivered stays.
+        Returns how many schedules, broadcasts and follow-ups were stopped; what was delivered
+        stays.
         """
 
         def cancel(db: Database) -> int:
@@ -146,7 +148,15 @@ class Schedules:
                 db.execute(
                     "UPDATE broadcasts SET status = 'cancelled' WHERE id = ?", [broadcast_id]
                 )
-            return scheduled + len(running)
+            # Nothing more of it at all: no reminders, no catch-up for people who join later.
+            follow_ups = db.execute(
+                "UPDATE broadcasts SET follow_ups = 0 WHERE briefing_id = ? AND follow_ups = 1"
+                " AND purpose = 'briefing' AND (remind_after_s IS NOT NULL OR EXISTS ("
+                "   SELECT 1 FROM publications p WHERE p.briefing_id = broadcasts.briefing_id"
+                "   AND p.version = broadcasts.version AND p.acknowledge = 1))",
+                [briefing_id],
+            ).rowcount
+            return scheduled + len(running) + follow_ups
 
         return await self._w.write(cancel)
 

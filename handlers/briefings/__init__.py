@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.models.blocks import Block
@@ -177,7 +176,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def reconcile() -> None:
         await catchup.reconcile(deps)
 
-    # Before working hours, so what it sends arrives with the morning.
-    deps.scheduler.add_job(
-        catchup.JOB, reconcile, CronTrigger(hour=7, minute=0, timezone=deps.config.timezone)
-    )
+    # At the start of working hours (what it sends arrives with the morning), and at start-up
+    # (a day it was down for is not skipped).
+    deps.scheduler.add_job(catchup.JOB, reconcile, catchup.daily_trigger(deps), run_at_start=True)

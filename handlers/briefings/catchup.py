@@ -1,21 +1,24 @@
 """Catch-up for people who join an audience after a briefing went out.
 
 Three ways in: Slack's `member_joined_channel` (a channel audience), `team_join` (a new starter,
-checked against the user-group audiences), and a daily reconciliation at 07:00 that lists every
-current audience afresh: it mends anything an event missed (a stop, a user group changed in
+checked against the user-group audiences), and a daily reconciliation at the start of working
+hours that lists every current audience afresh: it mends anything an event missed (a stop, a
+user group changed in
 Slack's admin pages, which sends no event). What a joiner gets is in `bot/storage/catchup.py`.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import aiohttp
+from apscheduler.triggers.cron import CronTrigger
 from slack_sdk.errors import SlackApiError
 
 from bot.storage.catchup import CaughtUp, Current
+from handlers.briefings.reminders import in_working_hours
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -83,11 +86,12 @@ async def _add(deps: Deps, entries: list[Current], members: dict[str, list[str]]
         people = members.get(entry.ref or "", [])
         if not people:
             continue
-        done = await deps.storage.catchups.add(entry, people, deps.clock())
+        done = await deps.storage.catchups.add(
+            entry, people, deps.clock(), not_before=next_working_time(deps)
+        )
         messaged += done.messaged
         on_home += done.on_home
-        if done.on_home:
-            homes.update(people)
+        homes.update(done.shown)
     if messaged:
         deps.outbox.wake()
     for person in homes:  # refreshed now, so it is there the next time they look
@@ -95,7 +99,38 @@ async def _add(deps: Deps, entries: list[Current], members: dict[str, list[str]]
             await deps.home.publish(person)
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
             logger.warning("could not refresh a Home tab (%s)", type(error).__name__)
-    return CaughtUp(messaged, on_home)
+    return CaughtUp(messaged, on_home, tuple(sorted(homes)))
+
+
+def next_working_time(deps: Deps) -> datetime:
+    """Now, inside working hours; else when they next begin: a joiner at night is sent the
+    briefing in the morning, like a reminder would be."""
+    config = deps.config
+    now = deps.clock()
+    if in_working_hours(now, config.timezone, config.working_hours, config.working_days):
+        return now
+    local = now.astimezone(config.timezone)
+    for days in range(8):
+        day = (local + timedelta(days=days)).date()
+        start = datetime.combine(day, config.working_hours[0], tzinfo=config.timezone)
+        if day.weekday() in config.working_days and start > local:
+            return start
+    return now  # no working days configured: send at once
+
+
+def daily_trigger(deps: Deps) -> CronTrigger:
+    """The daily run, at the start of working hours on working days."""
+    config = deps.config
+    names = ",".join(
+        ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[d] for d in sorted(config.working_days)
+    )
+    start = config.working_hours[0]
+    return CronTrigger(
+        day_of_week=names or "mon-fri",
+        hour=start.hour,
+        minute=start.minute,
+        timezone=config.timezone,
+    )
 
 
 async def _members(deps: Deps, ref: str) -> list[str] | None:
