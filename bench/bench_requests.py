@@ -318,11 +318,16 @@ async def run(args: argparse.Namespace, folder: Path) -> int:
         if published.status != 200:
             bot.failures.append(f"/brief publish answered HTTP {published.status}")
             return 1
-        await click_when_shown(bot.driver, MANAGER, "briefing_confirm", within=120)
+        # The manager confirms what they are shown: twice, as the channel is over 5,000 people.
+        await click_when_shown(bot.driver, MANAGER, "briefing_confirm", within=300)
+        if len(staff) > 5000:  # the bot's CONFIRM_TWICE_ABOVE default
+            await click_when_shown(bot.driver, MANAGER, "briefing_confirm_large", within=60)
         await eventually(lambda: bool(posts(standin, CHANNEL)), "post the briefing", within=60)
         # The publish is done once the confirmation has become what it did.
         await eventually(
-            lambda: sum(c.ok for c in standin.response_calls) >= 2, "finish publishing", within=120
+            lambda: sum(c.ok for c in standin.response_calls) >= 2 + (len(staff) > 5000),
+            "finish publishing",
+            within=120,
         )
         await settle(standin)
         [post] = posts(standin, CHANNEL)
