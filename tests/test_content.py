@@ -614,3 +614,49 @@ def test_shipped_recruitment_briefing_goes_to_everyone_with_a_three_question_che
 
 def test_shipped_content_has_six_to_eight_briefings() -> None:
     assert 6 <= len(load_briefings(SHIPPED, LONDON)) <= 8
+
+
+def test_a_check_can_ask_for_clarity_and_be_anonymous(tmp_path: Path) -> None:
+    text = CHECK.replace(
+        "  closes_after: 7d\n", "  closes_after: 7d\n  clarity: true\n  mode: anonymous\n"
+    )
+    write(tmp_path, "sample.md", text)
+
+    check = load_briefings(tmp_path, LONDON)["sample"].check
+
+    assert check is not None
+    assert (check.clarity, check.mode) == (True, "anonymous")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            "  mode: secret\n",
+            "check.mode is 'secret': use attributed (results can show who) or anonymous",
+        ),
+        ("  clarity: sometimes\n", "check.clarity is 'sometimes': use true or false"),
+    ],
+)
+def test_a_check_with_an_odd_mode_or_clarity_is_refused(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    path = write(
+        tmp_path, "sample.md", CHECK.replace("  closes_after: 7d\n", f"  closes_after: 7d\n{line}")
+    )
+
+    problems = check_content(tmp_path, LONDON)
+
+    assert [str(p) for p in problems] == [f"{path}:7: {message}"]
+
+
+def test_a_check_has_at_most_five_questions(tmp_path: Path) -> None:
+    question = CHECK[CHECK.index("    - ask") : CHECK.index("---\nBody")]
+    text = CHECK.replace(question, question * 6)
+    path = write(tmp_path, "sample.md", text)
+
+    problems = check_content(tmp_path, LONDON)
+
+    assert [str(p) for p in problems] == [
+        f"{path}:8: check has 6 questions: use 1 to 5 (three is plenty on a phone)"
+    ]
