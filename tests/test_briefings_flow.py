@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.checks import TAKE_ACTION
 from handlers.briefings import ACK_ACTION
 from slack_standin.harness import eventually, posts
 from tests.conftest import (
@@ -60,7 +61,7 @@ async def test_a_senior_manager_publishes_a_briefing_to_its_channel(slack, bot, 
     )
     assert post.text.startswith("Briefing: What the extra recruitment money means")
     buttons = [e for b in post.blocks if b["type"] == "actions" for e in b["elements"]]
-    assert [b["action_id"] for b in buttons] == [ACK_ACTION]
+    assert [b["action_id"] for b in buttons] == [ACK_ACTION, TAKE_ACTION]  # it has a check
     body = " ".join(b["text"]["text"] for b in post.blocks if b["type"] == "section")
     assert "£4.4m" in body
     assert "£1.5m" in body

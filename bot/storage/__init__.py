@@ -3,8 +3,8 @@
 `Storage` is what the app holds and hands to features through `Deps`: the writer thread and its
 plumbing (`writer.py`), and one object of named operations per area (`publications.py`,
 `acknowledgements.py`, `events.py`, `outbox.py`, `schedules.py`, `confirmations.py`,
-`reminders.py`, `catchup.py`), all on that same thread. A new feature adds a module here with
-its operations, and a migration to `migrations.py`.
+`reminders.py`, `catchup.py`, `checks.py`), all on that same thread. A new feature adds a
+module here with its operations, and a migration to `migrations.py`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlite_utils import Database
 
 from bot.storage.acknowledgements import Acknowledgements, AckResult
 from bot.storage.catchup import CatchUps
+from bot.storage.checks import Checks
 from bot.storage.confirmations import Confirmations
 from bot.storage.events import Events
 from bot.storage.outbox import Outbox
@@ -44,6 +45,7 @@ class Storage:
         self.confirmations = Confirmations(self.writer)
         self.reminders = Reminders(self.writer)
         self.catchups = CatchUps(self.writer)
+        self.checks = Checks(self.writer)
 
     @property
     def owner_thread(self) -> int | None:

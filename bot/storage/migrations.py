@@ -184,3 +184,59 @@ def m005_rounds_and_confirmations(db: Database) -> None:
         {"briefing_id": str, "ack_round": int, "user_id": str, "queued_at": str},
         pk=("briefing_id", "ack_round", "user_id"),
     )
+
+
+@migrations()
+def m006_checks(db: Database) -> None:
+    """Comprehension checks: each briefing version's check as sent, and what people answered.
+
+    `check_submissions` are per attempt (1, or the one retake); `taker` is the person's user id
+    for an attributed check and NULL for an anonymous one, whose answers hold nothing that
+    points back to anyone. One attempt per person is enforced by `check_taken`, which for an
+    anonymous check holds a keyed hash whose key is deleted when the check closes.
+    """
+    db.table("checks").create(
+        {
+            "briefing_id": str,
+            "version": int,
+            "title": str,
+            "questions": str,  # JSON: [{ask, options, answer, explain}], as sent
+            "clarity": int,
+            "mode": str,  # attributed | anonymous
+            "published_by": str,
+            "opened_at": str,
+            "closes_at": str,
+            "closed_at": str,  # set when it closes (on time, or early)
+            "taker_key": str,  # anonymous only: the hash key, deleted at closing
+        },
+        pk=("briefing_id", "version"),
+        not_null={"questions", "mode", "opened_at", "closes_at"},
+    )
+    db.table("check_taken").create(
+        {"briefing_id": str, "version": int, "taker": str, "attempts": int},
+        pk=("briefing_id", "version", "taker"),
+    )
+    db.table("check_submissions").create(
+        {
+            "id": int,
+            "briefing_id": str,
+            "version": int,
+            "attempt": int,  # 1, or 2 for the retake
+            "taker": str,  # attributed: the user id; anonymous: NULL
+            "outside": int,  # not in the audience: recorded, never counted
+            "teams": str,  # JSON: the audience entries that reached them, for the breakdown
+            "correct": int,  # how many questions right
+            "all_correct": int,
+            "clarity": int,  # 1-5, or NULL
+            "comment": str,
+            "submitted_at": str,  # attributed only: an anonymous answer keeps no time
+        },
+        pk="id",
+        not_null={"briefing_id", "version", "attempt", "correct", "all_correct"},
+    )
+    db.table("check_submissions").create_index(["briefing_id", "version", "attempt"])
+    db.table("check_answers").create(
+        {"submission_id": int, "question": int, "option": int, "correct": int},
+        pk=("submission_id", "question"),
+        foreign_keys=[("submission_id", "check_submissions", "id")],
+    )

@@ -9,8 +9,9 @@ have happened. And a delivery is marked sent in the same transaction that record
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlite_utils import Database
@@ -47,6 +48,9 @@ class Plan:
     correction: str | None = None  # with a note, earlier copies are updated in place
     reacknowledge: bool = False  # a correction that asks everyone to acknowledge again
     remind_after_s: int | None = None
+    # The comprehension check as sent: {questions: [{ask, options, answer, explain}], clarity,
+    # mode, closes_after_s}. It opens when the broadcast is queued.
+    check: dict[str, Any] | None = None
 
     @property
     def people(self) -> set[str]:
@@ -534,6 +538,8 @@ def queue_plan(db: Database, plan: Plan, now: datetime, *, purpose: str = "brief
         return Prepared(broadcast_id=row[0], queued=0, already=True)
     broadcast_id = int(cursor.lastrowid or 0)
     queue = _Queue(db, plan, broadcast_id, at)
+    if plan.check:
+        open_check(db, plan, now)
 
     holders: set[str] = set()
     posted_in: set[str] = set()
@@ -718,3 +724,26 @@ def _channel_copies(db: Database, plan: Plan | Key) -> list[tuple[str, str, str,
     ).fetchall()
     latest = {row[0]: row for row in rows}
     return [tuple(row) for row in latest.values()]  # type: ignore[misc]
+
+
+def open_check(db: Database, plan: Plan, now: datetime) -> None:
+    """Open the version's check as the broadcast is queued: closing `closes_after_s` from now."""
+    check = plan.check or {}
+    closes = now + timedelta(seconds=int(check["closes_after_s"]))
+    anonymous = check.get("mode") == "anonymous"
+    db.execute(
+        "INSERT OR IGNORE INTO checks (briefing_id, version, title, questions, clarity, mode,"
+        " published_by, opened_at, closes_at, taker_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            plan.briefing_id,
+            plan.version,
+            plan.title,
+            json.dumps(check["questions"]),
+            int(bool(check.get("clarity"))),
+            "anonymous" if anonymous else "attributed",
+            plan.published_by,
+            utc_iso(now),
+            utc_iso(closes),
+            secrets.token_hex(32) if anonymous else None,
+        ],
+    )

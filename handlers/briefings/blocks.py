@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.checks import CHECK_BUTTON, TAKE_ACTION, check_value
 from bot.config import Config
 from bot.content import Briefing
 from bot.content.values import ID_PATTERN, VERSION_PATTERN
@@ -115,20 +116,26 @@ def build_briefing_message(
             ]
         )
     )
+    buttons = []
     if briefing.acknowledge:
-        blocks.append(
-            ActionsBlock(
-                block_id=f"ack:{briefing.id}",
-                elements=[
-                    ButtonElement(
-                        text="Acknowledge",
-                        action_id=ACK_ACTION,
-                        value=ack_value(briefing.id, briefing.version),
-                        style="primary",
-                    )
-                ],
+        buttons.append(
+            ButtonElement(
+                text="Acknowledge",
+                action_id=ACK_ACTION,
+                value=ack_value(briefing.id, briefing.version),
+                style="primary",
             )
         )
+    if briefing.check is not None:
+        buttons.append(
+            ButtonElement(
+                text=CHECK_BUTTON,
+                action_id=TAKE_ACTION,
+                value=check_value(briefing.id, briefing.version),
+            )
+        )
+    if buttons:
+        blocks.append(ActionsBlock(block_id=f"ack:{briefing.id}", elements=buttons))
     return blocks
 
 

@@ -10,7 +10,7 @@ through the outbox (`bot/outbox.py`): paced, and exactly once across crashes.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.audiences import AudienceUnavailable
 from bot.content import Briefing, load_briefings
@@ -88,10 +88,28 @@ async def plan_briefing(deps: Deps, briefing: Briefing, published_by: str) -> Pl
         remind_after_s=(
             int(briefing.remind_after.total_seconds()) if briefing.remind_after else None
         ),
+        check=_check_as_sent(briefing),
     )
     if not plan.people and not (corrects and briefing.correction):
         raise NobodyToReach(briefing.title)
     return plan
+
+
+def _check_as_sent(briefing: Briefing) -> dict[str, Any] | None:
+    """The briefing's comprehension check, kept with the broadcast: answers are marked against
+    what people were asked, whatever the file says later."""
+    check = briefing.check
+    if check is None:
+        return None
+    return {
+        "questions": [
+            {"ask": q.ask, "options": list(q.options), "answer": q.answer, "explain": q.explain}
+            for q in check.questions
+        ],
+        "clarity": check.clarity,
+        "mode": check.mode,
+        "closes_after_s": int(check.closes_after.total_seconds()),
+    }
 
 
 async def send_planned(deps: Deps, plan: Plan) -> Prepared:

@@ -1,0 +1,361 @@
+"""Comprehension checks: taking one (an attempt and one retake), closing, and the results.
+
+A submission is one transaction: it is checked against the check as it was sent (open, the
+right number of answers, each an option that exists), the attempt is the next one this person
+may make (a double submit or Slack's retry finds it taken and changes nothing), and it is marked
+and stored before Slack is answered.
+
+Anonymous checks: the submission and its answers hold no user id and no time. One attempt per
+person is still enforced, through `check_taken`, by an HMAC of the user id under a key that
+lives only in the `checks` row while the check is open and is deleted when it closes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlite_utils import Database
+
+from bot.checks import Marked, mark
+from bot.storage.writer import Writer, utc_iso
+
+# A person waits on the modal: past this the write is rolled back and they are asked again.
+SUBMIT_WRITE_TIMEOUT = 2.0
+MAX_COMMENT = 500
+
+
+@dataclass(frozen=True)
+class Check:
+    """A briefing version's check, as it was sent."""
+
+    briefing_id: str
+    version: int
+    title: str
+    questions: list[dict[str, Any]]
+    clarity: bool
+    mode: str
+    closes_at: str
+    closed_at: str | None
+
+    def open_at(self, now: datetime) -> bool:
+        return self.closed_at is None and utc_iso(now) < self.closes_at
+
+
+Status = Literal["recorded", "repeat", "closed", "unknown", "invalid", "done"]
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What a submission did; `marked` is the attempt's marking when it was recorded."""
+
+    status: Status
+    check: Check | None = None
+    attempt: int = 0
+    marked: Marked | None = None
+    outside: bool = False
+    reason: str = ""
+
+
+@dataclass
+class Results:
+    """One check's figures (counts only; suppression is the caller's, by MIN_GROUP_SIZE)."""
+
+    check: Check
+    reached: int = 0
+    acknowledged: int = 0
+    took: int = 0
+    first_time: int = 0
+    after_retake: int = 0
+    retook: int = 0
+    outside: int = 0
+    per_question: list[dict[str, Any]] = field(default_factory=list)
+    clarity: list[int] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+
+
+class Checks:
+    """Named operations on `checks`, `check_taken`, `check_submissions` and `check_answers`."""
+
+    def __init__(self, writer: Writer):
+        self._w = writer
+
+    async def check_for(self, briefing_id: str, version: int) -> Check | None:
+        return await self._w.read(lambda db: _check(db, briefing_id, version))
+
+    async def attempts_of(self, briefing_id: str, version: int, user_id: str) -> int:
+        """How many attempts this person has made (0, 1 or 2)."""
+
+        def query(db: Database) -> int:
+            key = _taker(db, briefing_id, version, user_id)
+            if key is None:
+                return 0
+            row = db.execute(
+                "SELECT attempts FROM check_taken WHERE briefing_id = ? AND version = ?"
+                " AND taker = ?",
+                [briefing_id, version, key],
+            ).fetchone()
+            return 0 if row is None else int(row[0])
+
+        return await self._w.read(query)
+
+    async def submit(
+        self,
+        *,
+        briefing_id: str,
+        version: int,
+        attempt: int,
+        user_id: str,
+        choices: tuple[int, ...],
+        clarity: int | None,
+        comment: str | None,
+        now: datetime,
+    ) -> Submitted:
+        """Record one attempt, once. Nothing is stored unless it is valid and the check open."""
+
+        def submit(db: Database) -> Submitted:
+            check = _check(db, briefing_id, version)
+            if check is None:
+                return Submitted("unknown")
+            if not check.open_at(now):
+                return Submitted("closed", check)
+            questions = check.questions
+            if len(choices) != len(questions) or any(
+                not 0 <= c < len(q["options"]) for c, q in zip(choices, questions, strict=False)
+            ):
+                return Submitted("invalid", check, reason="the answers do not fit this check")
+            if clarity is not None and not (check.clarity and 1 <= clarity <= 5):
+                return Submitted("invalid", check, reason="clarity must be from 1 to 5")
+            key = _taker(db, briefing_id, version, user_id)
+            assert key is not None  # open checks always have one
+            row = db.execute(
+                "SELECT attempts FROM check_taken WHERE briefing_id = ? AND version = ?"
+                " AND taker = ?",
+                [briefing_id, version, key],
+            ).fetchone()
+            made = 0 if row is None else int(row[0])
+            if attempt <= made:
+                return Submitted("repeat", check, attempt)  # a double submit, or Slack's retry
+            if attempt != made + 1 or attempt > 2:
+                return Submitted("invalid", check, reason="that attempt cannot be made")
+            if attempt == 2 and _first_all_correct(db, check, user_id):
+                return Submitted("done", check, attempt)
+            marked = mark(questions, choices)
+            outside = not db.execute(
+                "SELECT 1 FROM recipients r JOIN publications p ON p.id = r.publication_id"
+                " WHERE p.briefing_id = ? AND p.version = ? AND r.user_id = ? LIMIT 1",
+                [briefing_id, version, user_id],
+            ).fetchone()
+            teams = [
+                r[0]
+                for r in db.execute(
+                    "SELECT DISTINCT p.audience FROM recipients r JOIN publications p"
+                    " ON p.id = r.publication_id WHERE p.briefing_id = ? AND p.version = ?"
+                    " AND r.user_id = ?",
+                    [briefing_id, version, user_id],
+                )
+            ]
+            anonymous = check.mode == "anonymous"
+            # Anonymous: a random id (no order to line up with anything) and no time.
+            submission_id = secrets.randbits(62) if anonymous else None
+            cursor = db.execute(
+                "INSERT INTO check_submissions (id, briefing_id, version, attempt, taker,"
+                " outside, teams, correct, all_correct, clarity, comment, submitted_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    submission_id,
+                    briefing_id,
+                    version,
+                    attempt,
+                    None if anonymous else user_id,
+                    int(outside),
+                    json.dumps(sorted(teams)),
+                    marked.correct,
+                    int(marked.all_correct),
+                    clarity if attempt == 1 else None,
+                    (comment or "").strip()[:MAX_COMMENT] or None if attempt == 1 else None,
+                    None if anonymous else utc_iso(now),
+                ],
+            )
+            sid = submission_id if submission_id is not None else cursor.lastrowid
+            db.conn.executemany(
+                "INSERT INTO check_answers (submission_id, question, option, correct)"
+                " VALUES (?, ?, ?, ?)",
+                [
+                    (sid, n, choice, int(right))
+                    for n, (choice, right) in enumerate(
+                        zip(marked.choices, marked.right, strict=True)
+                    )
+                ],
+            )
+            db.execute(
+                "INSERT INTO check_taken (briefing_id, version, taker, attempts)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (briefing_id, version, taker)"
+                " DO UPDATE SET attempts = excluded.attempts",
+                [briefing_id, version, key, attempt],
+            )
+            return Submitted("recorded", check, attempt, marked, outside)
+
+        return await self._w.write(submit, timeout=SUBMIT_WRITE_TIMEOUT)
+
+    async def close_due(self, now: datetime) -> int:
+        """Close every check whose time has come; its anonymous key goes with it."""
+
+        def close(db: Database) -> int:
+            return db.execute(
+                "UPDATE checks SET closed_at = ?, taker_key = NULL"
+                " WHERE closed_at IS NULL AND closes_at <= ?",
+                [utc_iso(now), utc_iso(now)],
+            ).rowcount
+
+        return await self._w.write(close)
+
+    async def close(self, briefing_id: str, now: datetime) -> Check | None:
+        """Close a briefing's latest open check early; None if none was open."""
+
+        def close(db: Database) -> Check | None:
+            row = db.execute(
+                "SELECT version FROM checks WHERE briefing_id = ? AND closed_at IS NULL"
+                " ORDER BY version DESC LIMIT 1",
+                [briefing_id],
+            ).fetchone()
+            if row is None:
+                return None
+            db.execute(
+                "UPDATE checks SET closed_at = ?, taker_key = NULL"
+                " WHERE briefing_id = ? AND version = ?",
+                [utc_iso(now), briefing_id, row[0]],
+            )
+            return _check(db, briefing_id, int(row[0]))
+
+        return await self._w.write(close)
+
+    async def latest(self, briefing_id: str) -> Check | None:
+        """The newest version's check of a briefing."""
+
+        def query(db: Database) -> Check | None:
+            row = db.execute(
+                "SELECT MAX(version) FROM checks WHERE briefing_id = ?", [briefing_id]
+            ).fetchone()
+            return None if row[0] is None else _check(db, briefing_id, int(row[0]))
+
+        return await self._w.read(query)
+
+    async def results_for(self, briefing_id: str, version: int) -> Results | None:
+        """The funnel, per-question figures, misconceptions and clarity of one check."""
+
+        def query(db: Database) -> Results | None:
+            check = _check(db, briefing_id, version)
+            if check is None:
+                return None
+            results = Results(check)
+            key = {"b": briefing_id, "v": version}
+            results.reached, results.acknowledged = db.execute(
+                "SELECT COUNT(DISTINCT r.user_id), COUNT(DISTINCT a.user_id)"
+                " FROM recipients r JOIN publications p ON p.id = r.publication_id"
+                " LEFT JOIN acknowledgements a ON a.user_id = r.user_id"
+                "   AND a.briefing_id = p.briefing_id AND a.version = p.version"
+                " WHERE p.briefing_id = :b AND p.version = :v AND p.status = 'posted'",
+                key,
+            ).fetchone()
+            counted = "briefing_id = :b AND version = :v AND outside = 0"
+            results.took, results.first_time = db.execute(
+                f"SELECT COUNT(*), COALESCE(SUM(all_correct), 0) FROM check_submissions"
+                f" WHERE {counted} AND attempt = 1",
+                key,
+            ).fetchone()
+            results.retook, results.after_retake = db.execute(
+                f"SELECT COUNT(*), COALESCE(SUM(all_correct), 0) FROM check_submissions"
+                f" WHERE {counted} AND attempt = 2",
+                key,
+            ).fetchone()
+            results.outside = db.execute(
+                "SELECT COUNT(*) FROM check_submissions WHERE briefing_id = :b"
+                " AND version = :v AND outside = 1 AND attempt = 1",
+                key,
+            ).fetchone()[0]
+            chosen: dict[tuple[int, int], int] = {
+                (q, o): n
+                for q, o, n in db.execute(
+                    "SELECT a.question, a.option, COUNT(*) FROM check_answers a"
+                    " JOIN check_submissions s ON s.id = a.submission_id"
+                    " WHERE s.briefing_id = :b AND s.version = :v AND s.outside = 0"
+                    " AND s.attempt = 1 GROUP BY a.question, a.option",
+                    key,
+                )
+            }
+            for n, question in enumerate(check.questions):
+                counts = [chosen.get((n, o), 0) for o in range(len(question["options"]))]
+                right = question["options"].index(question["answer"])
+                wrong = [(c, o) for o, c in enumerate(counts) if o != right and c]
+                top = max(wrong, default=None)
+                results.per_question.append(
+                    {
+                        "ask": question["ask"],
+                        "answered": sum(counts),
+                        "correct": counts[right],
+                        "misconception": question["options"][top[1]] if top else None,
+                        "misconception_count": top[0] if top else 0,
+                    }
+                )
+            for clarity, comment in db.execute(
+                f"SELECT clarity, comment FROM check_submissions WHERE {counted}"
+                " AND attempt = 1 AND (clarity IS NOT NULL OR comment IS NOT NULL)"
+                " ORDER BY RANDOM()",  # never in the order people answered
+                key,
+            ):
+                if clarity is not None:
+                    results.clarity.append(int(clarity))
+                if comment:
+                    results.comments.append(str(comment))
+            return results
+
+        return await self._w.read(query)
+
+
+def _check(db: Database, briefing_id: str, version: int) -> Check | None:
+    row = db.execute(
+        "SELECT title, questions, clarity, mode, closes_at, closed_at FROM checks"
+        " WHERE briefing_id = ? AND version = ?",
+        [briefing_id, version],
+    ).fetchone()
+    if row is None:
+        return None
+    return Check(
+        briefing_id, version, row[0], json.loads(row[1]), bool(row[2]), row[3], row[4], row[5]
+    )
+
+
+def _taker(db: Database, briefing_id: str, version: int, user_id: str) -> str | None:
+    """The key a person's attempts are counted under: their id, or (anonymous) a keyed hash.
+    None for an anonymous check that has closed: its key is gone, and nobody can be told apart.
+    """
+    row = db.execute(
+        "SELECT mode, taker_key FROM checks WHERE briefing_id = ? AND version = ?",
+        [briefing_id, version],
+    ).fetchone()
+    if row is None:
+        return None
+    if row[0] != "anonymous":
+        return user_id
+    if row[1] is None:
+        return None
+    return hmac.new(bytes.fromhex(row[1]), user_id.encode(), hashlib.sha256).hexdigest()
+
+
+def _first_all_correct(db: Database, check: Check, user_id: str) -> bool:
+    """Was this person's first attempt all correct (no retake needed)? Attributed checks know;
+    anonymous ones cannot tell, so a retake is allowed and counted only if the first was not."""
+    if check.mode == "anonymous":
+        return False
+    row = db.execute(
+        "SELECT all_correct FROM check_submissions WHERE briefing_id = ? AND version = ?"
+        " AND taker = ? AND attempt = 1",
+        [check.briefing_id, check.version, user_id],
+    ).fetchone()
+    return bool(row and row[0])

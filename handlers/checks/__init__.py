@@ -1,0 +1,132 @@
+"""Comprehension checks: "Take the 30-second check" on a briefing opens its questions; the
+answers are stored before Slack hears back, and the modal turns into the feedback at once:
+the score and, for each wrong answer, the right one and why, with one retake offered.
+
+Every listener is a store half and a follow-up (see `bot/deps.py`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.triggers.interval import IntervalTrigger
+from slack_bolt.app.async_app import AsyncApp
+
+from bot.checks import RETAKE_ACTION, SUBMIT_CALLBACK, TAKE_ACTION, parse_check_value
+from bot.storage import WriteTimeout
+from handlers.checks.blocks import (
+    build_check_view,
+    build_feedback_view,
+    build_notice_view,
+    parse_metadata,
+    read_answers,
+)
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+logger = logging.getLogger(__name__)
+
+CLOSE_JOB = "checks:close"
+CLOSED = "This check has closed, so answers are no longer taken. Thank you for looking."
+TAKEN = "You've taken this check already: thank you. Your answers are recorded."
+GONE = "Sorry, I can't find that check, so nothing was recorded."
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Wire the check button, the questions modal, the retake and the closing job."""
+
+    async def accept(ack: Any, context: dict[str, Any]) -> None:
+        """Opening the questions records nothing: answer Slack at once, open them after."""
+        await ack()
+
+    async def open_questions(context: dict[str, Any], body: dict[str, Any]) -> None:
+        """Take the check: its questions in a modal, unless it has closed or was taken."""
+        action = (body.get("actions") or [{}])[0]
+        parsed = parse_check_value(action.get("value"))
+        user_id = body["user"]["id"]
+        check = await deps.storage.checks.check_for(*parsed) if parsed else None
+        if check is None:
+            view = build_notice_view("30-second check", GONE)
+        elif not check.open_at(deps.clock()):
+            view = build_notice_view("30-second check", CLOSED)
+        elif await deps.storage.checks.attempts_of(check.briefing_id, check.version, user_id):
+            view = build_notice_view("30-second check", TAKEN)
+        else:
+            view = build_check_view(check, attempt=1)
+        await deps.client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def open_retake(context: dict[str, Any], body: dict[str, Any]) -> None:
+        """Try once more: the same questions again, in the same modal."""
+        action = (body.get("actions") or [{}])[0]
+        parsed = parse_check_value(action.get("value"))
+        check = await deps.storage.checks.check_for(*parsed) if parsed else None
+        if check is None:
+            view = build_notice_view("30-second check", GONE)
+        elif not check.open_at(deps.clock()):
+            view = build_notice_view("30-second check", CLOSED)
+        else:
+            view = build_check_view(check, attempt=2)
+        current = body.get("view") or {}
+        await deps.client.views_update(view_id=current.get("id"), view=view)
+
+    async def store_answers(
+        ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
+    ) -> None:
+        """Send answers: committed before Slack hears back; the modal becomes the feedback."""
+        parsed = parse_metadata(view.get("private_metadata"))
+        check = await deps.storage.checks.check_for(*parsed[:2]) if parsed else None
+        if parsed is None or check is None:
+            await ack(response_action="update", view=build_notice_view("Not recorded", GONE))
+            return
+        values = (view.get("state") or {}).get("values") or {}
+        choices, errors, clarity, comment = read_answers(values, len(check.questions))
+        if errors or choices is None:
+            await ack(response_action="errors", errors=errors)
+            return
+        try:
+            result = await deps.storage.checks.submit(
+                briefing_id=check.briefing_id,
+                version=check.version,
+                attempt=parsed[2],
+                user_id=body["user"]["id"],
+                choices=choices,
+                clarity=clarity,
+                comment=comment,
+                now=deps.clock(),
+            )
+        except WriteTimeout:
+            first = next(iter(values), "q0")
+            await ack(
+                response_action="errors",
+                errors={
+                    first: "That didn't go through, so nothing was recorded. Press Send again."
+                },
+            )
+            return
+        logger.info("check answers %s", result.status)
+        if result.status == "recorded" and result.marked is not None:
+            await ack(
+                response_action="update",
+                view=build_feedback_view(check, result.attempt, result.marked),
+            )
+        elif result.status in ("repeat", "done"):
+            await ack(response_action="update", view=build_notice_view("30-second check", TAKEN))
+        elif result.status == "closed":
+            await ack(response_action="update", view=build_notice_view("30-second check", CLOSED))
+        else:
+            text = f"Sorry, those answers could not be recorded: {result.reason}."
+            await ack(response_action="update", view=build_notice_view("Not recorded", text))
+
+    app.action(TAKE_ACTION)(deps.work.listener(accept, follow_up=open_questions))
+    app.action(RETAKE_ACTION)(deps.work.listener(accept, follow_up=open_retake))
+    app.view(SUBMIT_CALLBACK)(deps.work.listener(store_answers))
+
+    async def close_due() -> None:
+        closed = await deps.storage.checks.close_due(deps.clock())
+        if closed:
+            logger.info("%d check(s) closed", closed)
+
+    # Rebuilt from the database at every start by construction: the job reads `checks`.
+    deps.scheduler.add_job(CLOSE_JOB, close_due, IntervalTrigger(seconds=60), run_at_start=True)

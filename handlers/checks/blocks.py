@@ -1,0 +1,190 @@
+"""Comprehension checks' Block Kit: the questions modal and the feedback it turns into.
+
+Pure functions over a check as it was sent (`bot.storage.checks.Check`), called by tests.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.checks import RETAKE_ACTION, SUBMIT_CALLBACK, Marked, check_value
+from bot.slack.mrkdwn import escape
+from bot.storage.checks import MAX_COMMENT, Check
+
+ANSWER_ACTION = "answer"
+CLARITY_BLOCK, CLARITY_ACTION = "clarity", "clarity"
+COMMENT_BLOCK, COMMENT_ACTION = "comment", "comment"
+CLARITY_LABELS = ("1 · Not clear", "2", "3", "4", "5 · Very clear")
+
+
+def question_block(n: int) -> str:
+    return f"q{n}"
+
+
+def metadata(check: Check, attempt: int) -> str:
+    return json.dumps({"b": check.briefing_id, "v": check.version, "a": attempt})
+
+
+def parse_metadata(raw: str | None) -> tuple[str, int, int] | None:
+    """(briefing id, version, attempt) from a view's private_metadata; None if not ours."""
+    try:
+        data = json.loads(raw or "")
+        briefing_id, version, attempt = str(data["b"]), int(data["v"]), int(data["a"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not briefing_id or not 1 <= attempt <= 2:
+        return None
+    return briefing_id, version, attempt
+
+
+def build_check_view(check: Check, attempt: int) -> View:
+    """The questions, as radio buttons; every one must be answered (Slack enforces it first)."""
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"*{escape(check.title)}*\n"
+                + (
+                    "One more go: your first answers count as they were."
+                    if attempt == 2
+                    else "A few quick questions to check the message landed."
+                )
+                + (" Your answers are anonymous." if check.mode == "anonymous" else "")
+            )
+        )
+    ]
+    for n, question in enumerate(check.questions):
+        blocks.append(
+            InputBlock(
+                block_id=question_block(n),
+                label=PlainTextObject(text=question["ask"][:2000]),
+                element=RadioButtonsElement(
+                    action_id=ANSWER_ACTION,
+                    options=[
+                        Option(value=str(o), label=option[:75])
+                        for o, option in enumerate(question["options"])
+                    ],
+                ),
+            )
+        )
+    if check.clarity and attempt == 1:
+        blocks.append(
+            InputBlock(
+                block_id=CLARITY_BLOCK,
+                label="How clear was this briefing?",
+                optional=True,
+                element=RadioButtonsElement(
+                    action_id=CLARITY_ACTION,
+                    options=[
+                        Option(value=str(n), label=label)
+                        for n, label in enumerate(CLARITY_LABELS, 1)
+                    ],
+                ),
+            )
+        )
+        blocks.append(
+            InputBlock(
+                block_id=COMMENT_BLOCK,
+                label="Anything that was unclear? (optional)",
+                optional=True,
+                element=PlainTextInputElement(
+                    action_id=COMMENT_ACTION, multiline=True, max_length=MAX_COMMENT
+                ),
+            )
+        )
+    return View(
+        type="modal",
+        callback_id=SUBMIT_CALLBACK,
+        title="30-second check",
+        submit="Send answers",
+        close="Not now",
+        private_metadata=metadata(check, attempt),
+        blocks=blocks,
+    )
+
+
+def build_feedback_view(
+    check: Check, attempt: int, marked: Marked, where: str | None = None
+) -> View:
+    """Straight after answering: the score, and for each wrong answer the right one and why."""
+    total = len(check.questions)
+    if marked.all_correct:
+        head = f"*You got all {total} right.* Thank you — the message landed."
+    else:
+        head = f"*You got {marked.correct} of {total} right.* Here's what the briefing says:"
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=head))]
+    for n, (question, right) in enumerate(zip(check.questions, marked.right, strict=True)):
+        if right:
+            text = f":white_check_mark: {escape(question['ask'])}"
+        else:
+            text = (
+                f":bulb: {escape(question['ask'])}\nThe answer is *{escape(question['answer'])}*."
+                f" {escape(question['explain'])}"
+            )
+        blocks.append(SectionBlock(block_id=f"feedback:{n}", text=MarkdownTextObject(text=text)))
+    if where:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"The briefing is {where}.")]))
+    if attempt == 1 and not marked.all_correct:
+        blocks.append(
+            ActionsBlock(
+                block_id="retake",
+                elements=[
+                    ButtonElement(
+                        text="Try once more",
+                        action_id=RETAKE_ACTION,
+                        value=check_value(check.briefing_id, check.version),
+                    )
+                ],
+            )
+        )
+    return View(type="modal", title="Your answers", close="Done", blocks=blocks)
+
+
+def build_notice_view(title: str, text: str) -> View:
+    """A modal that only tells the person something (closed, already taken, not recorded)."""
+    return View(
+        type="modal",
+        title=title[:24],
+        close="Close",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
+    )
+
+
+def read_answers(
+    values: dict[str, Any], check_questions: int
+) -> tuple[tuple[int, ...] | None, dict[str, str], int | None, str | None]:
+    """(choices, field errors, clarity, comment) from a submitted view's state."""
+    choices: list[int] = []
+    errors: dict[str, str] = {}
+    for n in range(check_questions):
+        selected = ((values.get(question_block(n)) or {}).get(ANSWER_ACTION) or {}).get(
+            "selected_option"
+        )
+        try:
+            choices.append(int(str((selected or {})["value"])))
+        except (TypeError, KeyError, ValueError):
+            errors[question_block(n)] = "Choose an answer to this one."
+    clarity = None
+    chosen = ((values.get(CLARITY_BLOCK) or {}).get(CLARITY_ACTION) or {}).get("selected_option")
+    if chosen:
+        try:
+            clarity = int(chosen["value"])
+        except (TypeError, KeyError, ValueError):
+            errors[CLARITY_BLOCK] = "Choose from 1 to 5."
+    comment = ((values.get(COMMENT_BLOCK) or {}).get(COMMENT_ACTION) or {}).get("value")
+    return (tuple(choices) if not errors else None), errors, clarity, comment
