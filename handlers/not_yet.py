@@ -1,4 +1,4 @@
-"""`/ask`, `/practice` and `/engage`: declared in the manifest, answered kindly until built.
+"""`/ask` and `/practice`: declared in the manifest, answered kindly until built.
 
 Without a listener Slack would show the person an error ("/ask failed…"); instead they get a
 private note of what to do meanwhile. Each command moves to its own module when it is built.
@@ -22,10 +22,6 @@ MEANWHILE = {
     "/practice": (
         "Practice search is coming soon. Until then, the practice standards, the Threshold "
         "Document and who can help are in the Resource Directory."
-    ),
-    "/engage": (
-        "Engagement results are coming soon. For now, `/brief status &lt;briefing id&gt;` shows "
-        "a briefing's reach and acknowledgements."
     ),
 }
 

@@ -25,6 +25,8 @@ from sqlite_utils import Database
 from bot.checks import Marked, mark
 from bot.storage.writer import Writer, utc_iso
 
+# A team is an audience entry, whether its people saw a channel post or a DM.
+_TEAM = "REPLACE(t.value, 'dm:', '')"
 # A person waits on the modal: past this the write is rolled back and they are asked again.
 SUBMIT_WRITE_TIMEOUT = 2.0
 MAX_COMMENT = 500
@@ -77,6 +79,8 @@ class Results:
     per_question: list[dict[str, Any]] = field(default_factory=list)
     clarity: list[int] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
+    # Per audience entry (a team): reached, took the check, understood first time.
+    teams: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Checks:
@@ -151,12 +155,12 @@ class Checks:
                 " WHERE p.briefing_id = ? AND p.version = ? AND r.user_id = ? LIMIT 1",
                 [briefing_id, version, user_id],
             ).fetchone()
-            teams = [
+            teams = [  # the entries that named them (at team level: no more than that)
                 r[0]
                 for r in db.execute(
-                    "SELECT DISTINCT p.audience FROM recipients r JOIN publications p"
-                    " ON p.id = r.publication_id WHERE p.briefing_id = ? AND p.version = ?"
-                    " AND r.user_id = ?",
+                    "SELECT DISTINCT REPLACE(p.audience, 'dm:', '') FROM audience_members m"
+                    " JOIN publications p ON p.id = m.publication_id"
+                    " WHERE p.briefing_id = ? AND p.version = ? AND m.user_id = ?",
                     [briefing_id, version, user_id],
                 )
             ]
@@ -235,6 +239,18 @@ class Checks:
 
         return await self._w.write(close)
 
+    async def published_by(self, check: Check) -> str | None:
+        """Who published the briefing this check came with."""
+
+        def query(db: Database) -> str | None:
+            row = db.execute(
+                "SELECT published_by FROM checks WHERE briefing_id = ? AND version = ?",
+                [check.briefing_id, check.version],
+            ).fetchone()
+            return None if row is None else row[0]
+
+        return await self._w.read(query)
+
     async def latest(self, briefing_id: str) -> Check | None:
         """The newest version's check of a briefing."""
 
@@ -301,6 +317,41 @@ class Checks:
                         "correct": counts[right],
                         "misconception": question["options"][top[1]] if top else None,
                         "misconception_count": top[0] if top else 0,
+                    }
+                )
+            took_by_team = dict(
+                db.execute(
+                    f"SELECT {_TEAM}, COUNT(DISTINCT s.id) FROM check_submissions s,"
+                    " json_each(s.teams) t WHERE s.briefing_id = :b AND s.version = :v"
+                    " AND s.outside = 0 AND s.attempt = 1 GROUP BY 1",
+                    key,
+                ).fetchall()
+            )
+            right_by_team = dict(
+                db.execute(
+                    f"SELECT {_TEAM}, COUNT(DISTINCT s.id) FROM check_submissions s,"
+                    " json_each(s.teams) t WHERE s.briefing_id = :b AND s.version = :v"
+                    " AND s.outside = 0 AND s.attempt = 1 AND s.all_correct = 1 GROUP BY 1",
+                    key,
+                ).fetchall()
+            )
+            for audience, reached in db.execute(
+                # A team's reach: the people it named whom this version reached.
+                "SELECT REPLACE(p.audience, 'dm:', ''), COUNT(DISTINCT m.user_id)"
+                " FROM publications p JOIN audience_members m ON m.publication_id = p.id"
+                " WHERE p.briefing_id = :b AND p.version = :v AND EXISTS (SELECT 1"
+                "   FROM recipients r JOIN publications q ON q.id = r.publication_id"
+                "   WHERE q.briefing_id = :b AND q.version = :v AND q.status = 'posted'"
+                "   AND r.user_id = m.user_id)"
+                " GROUP BY 1 ORDER BY 1",
+                key,
+            ):
+                results.teams.append(
+                    {
+                        "team": audience,
+                        "reached": reached,
+                        "took": took_by_team.get(audience, 0),
+                        "first_time": right_by_team.get(audience, 0),
                     }
                 )
             for clarity, comment in db.execute(

@@ -235,6 +235,13 @@ def m006_checks(db: Database) -> None:
         not_null={"briefing_id", "version", "attempt", "correct", "all_correct"},
     )
     db.table("check_submissions").create_index(["briefing_id", "version", "attempt"])
+    # Who each audience entry named when it was sent: the teams of a breakdown, apart from
+    # which entry's copy reached a person named twice.
+    db.table("audience_members").create(
+        {"publication_id": int, "user_id": str},
+        pk=("publication_id", "user_id"),
+        foreign_keys=[("publication_id", "publications", "id")],
+    )
     db.table("check_answers").create(
         {"submission_id": int, "question": int, "option": int, "correct": int},
         pk=("submission_id", "question"),

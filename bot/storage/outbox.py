@@ -601,11 +601,13 @@ def queue_plan(db: Database, plan: Plan, now: datetime, *, purpose: str = "brief
         if entry.post:
             publication = queue.publication(entry.raw, ref=entry.ref, posted=False)
             queue.recipients(publication, entry.members)
+            queue.members(publication, entry.members)
             if entry.ref not in posted_in:
                 queue.delivery(publication, "channel", entry.ref)
         people = [p for p in entry.people if p not in holders]
-        if people:
+        if entry.people:
             publication = queue.publication(DM_PREFIX + entry.raw, ref=entry.ref, posted=True)
+            queue.members(publication, entry.people)
             for person in people:
                 queue.delivery(publication, "dm", person)
     if queue.count == 0:
@@ -678,6 +680,13 @@ class _Queue:
             "INSERT OR IGNORE INTO recipients (publication_id, user_id, reached_at)"
             " VALUES (?, ?, ?)",
             [(publication, person, self.at) for person in people],
+        )
+
+    def members(self, publication: int, people: tuple[str, ...]) -> None:
+        """Who the entry named (its team, for breakdowns), whichever copy reached them."""
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO audience_members (publication_id, user_id) VALUES (?, ?)",
+            [(publication, person) for person in people],
         )
 
     def delivery(

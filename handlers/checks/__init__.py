@@ -14,7 +14,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt.app.async_app import AsyncApp
 
 from bot.checks import RETAKE_ACTION, SUBMIT_CALLBACK, TAKE_ACTION, parse_check_value
+from bot.deps import BUSY
 from bot.storage import WriteTimeout
+from handlers.checks import results
 from handlers.checks.blocks import (
     build_check_view,
     build_feedback_view,
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+COMMAND = "/engage"
 CLOSE_JOB = "checks:close"
 CLOSED = "This check has closed, so answers are no longer taken. Thank you for looking."
 TAKEN = "You've taken this check already: thank you. Your answers are recorded."
@@ -119,6 +122,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
             text = f"Sorry, those answers could not be recorded: {result.reason}."
             await ack(response_action="update", view=build_notice_view("Not recorded", text))
 
+    async def answer_engage(context: dict[str, Any], body: dict[str, Any]) -> None:
+        """`/engage …`: results or close, answered privately."""
+        text, blocks = await results.answer(deps, body["user_id"], body.get("text") or "")
+        await deps.replies.respond(body["response_url"], text, blocks=blocks)
+
+    app.command(COMMAND)(deps.work.listener(accept, follow_up=answer_engage, busy=BUSY))
     app.action(TAKE_ACTION)(deps.work.listener(accept, follow_up=open_questions))
     app.action(RETAKE_ACTION)(deps.work.listener(accept, follow_up=open_retake))
     app.view(SUBMIT_CALLBACK)(deps.work.listener(store_answers))

@@ -1,0 +1,144 @@
+"""Results a lead reads: 30 reached, 20 acknowledged, 15 took the check, 10 got it all right."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.checks import TAKE_ACTION
+from handlers.briefings import ACK_ACTION
+from slack_standin import Workspace
+from tests.conftest import ENGAGEMENT_LEAD, SENIOR_MANAGER, publish_confirmed
+
+BRIEFING = """---
+id: duty-changes
+title: Changes to the duty system
+audience: ["@social-workers", "@duty-team"]
+deliver: dm
+acknowledge: true
+check:
+  questions:
+    - ask: Who takes a new referral out of hours?
+      options: ["The team manager", "The emergency duty team", "Whoever is free", "The police"]
+      answer: "The emergency duty team"
+      explain: Out of hours, new referrals go to the emergency duty team.
+    - ask: When does the new rota start?
+      options: ["Monday", "Next month"]
+      answer: "Monday"
+      explain: It starts on Monday.
+---
+The duty system changes on Monday.
+"""
+
+
+@pytest.fixture
+def workspace():
+    ws = Workspace.sample(n_staff=30 + 6)
+    social_workers = sorted(ws.usergroups["S0SWS"].users)
+    ws.add_usergroup("S0DUTY", handle="duty-team", name="Duty team", users=social_workers[:4])
+    return ws
+
+
+@pytest.fixture
+def content_dir(tmp_path):
+    folder = tmp_path / "content" / "briefings"
+    folder.mkdir(parents=True)
+    (folder / "duty-changes.md").write_text(BRIEFING, encoding="utf-8")
+    return tmp_path / "content"
+
+
+def copy_of(slack, person):
+    [copy] = [m for m in slack.messages(person) if m.blocks]
+    return copy
+
+
+def picked(*choices: int) -> dict:
+    return {
+        f"q{n}": {"answer": {"type": "radio_buttons", "selected_option": {"value": str(c)}}}
+        for n, c in enumerate(choices)
+    }
+
+
+async def take(driver, bot, person, choices):
+    await driver.click(person, copy_of(driver.standin, person), TAKE_ACTION)
+    await bot.work.idle()
+    [view] = driver.standin.views_for(person)
+    await driver.submit_view(person, view, picked(*choices))
+    await bot.work.idle()
+    await driver.close_view(person, driver.standin.views_for(person)[0])
+
+
+async def results_seen(driver, bot, user):
+    since = len(driver.standin.seen_by(user))
+    await driver.slash_command(user, "/engage", "results duty-changes")
+    await bot.work.idle()
+    [seen] = driver.standin.seen_by(user)[since:]
+    return seen
+
+
+async def test_the_funnel_questions_and_teams_show_exactly_what_happened(slack, bot, driver):
+    await publish_confirmed(driver, bot, "publish duty-changes")
+    assert await bot.outbox.idle(30)
+    people = sorted(slack.workspace.usergroups["S0SWS"].users)
+    assert len(people) == 30
+    for person in people[:20]:
+        await driver.click(person, copy_of(slack, person), ACK_ACTION)
+    await bot.work.idle()
+    wrong = [(0, 0)] * 3 + [(3, 0)] * 2  # three think the team manager, two the police
+    for n, person in enumerate(people[5:20]):
+        await take(driver, bot, person, (1, 0) if n < 10 else wrong[n - 10])
+
+    seen = await results_seen(driver, bot, ENGAGEMENT_LEAD)
+    text = "\n".join(b["text"]["text"] for b in seen.blocks if b.get("text"))
+    assert "Reached: *30* (100%)" in text
+    assert "Acknowledged: *20* (67%)" in text
+    assert "Took the check: *15* (50%)" in text
+    assert "Understood first time: *10* (33%)" in text
+    assert "Understood after the retake: *0* (0%)" in text
+    assert "67% correct; most chosen wrong answer: “The team manager” (3 of 15, 20%)" in text
+    assert "*2. When does the new rota start?*\n`████████████` 100% correct" in text
+    # The duty team is 4 people: "fewer than 10"; the only other team is hidden with it, or
+    # its figures and the total would give the duty team's away.
+    assert "• @duty-team: fewer than 10" in text
+    assert "• @social-workers: hidden, so a smaller team's figures stay private" in text
+
+
+async def test_anyone_but_a_lead_or_the_publisher_sees_no_figures(slack, bot, driver):
+    await publish_confirmed(driver, bot, "publish duty-changes")
+    assert await bot.outbox.idle(30)
+    worker = sorted(slack.workspace.usergroups["S0SWS"].users)[0]
+    seen = await results_seen(driver, bot, worker)
+    assert seen.text.startswith("Only engagement leads, and senior managers for their own")
+    assert not seen.blocks or "Reached" not in str(seen.blocks)
+    by_publisher = await results_seen(driver, bot, SENIOR_MANAGER)
+    assert "Reached: *30*" in str(by_publisher.blocks)
+
+
+async def test_closing_a_check_early_freezes_it(slack, bot, driver):
+    await publish_confirmed(driver, bot, "publish duty-changes")
+    assert await bot.outbox.idle(30)
+    await driver.slash_command(ENGAGEMENT_LEAD, "/engage", "close duty-changes")
+    await bot.work.idle()
+    [reply] = [s.text for s in slack.seen_by(ENGAGEMENT_LEAD) if s.kind == "response"]
+    assert reply.startswith("Closed the check on *Changes to the duty system*")
+    person = sorted(slack.workspace.usergroups["S0SWS"].users)[0]
+    await driver.click(person, copy_of(slack, person), TAKE_ACTION)
+    await bot.work.idle()
+    [notice] = slack.views_for(person)
+    assert "This check has closed" in str(notice["blocks"])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "*Engagement*"),
+        ("frobnicate", "I don't know `/engage frobnicate`"),
+        ("results", "Which briefing?"),
+        ("results no-such-thing", "`no-such-thing` has no check that has been sent."),
+        ("results <!channel>", "`&lt;!channel&gt;` has no check"),
+    ],
+)
+async def test_engage_answers_every_input_privately(slack, bot, driver, text, expected):
+    await driver.slash_command(ENGAGEMENT_LEAD, "/engage", text)
+    await bot.work.idle()
+    [reply] = [s.text for s in slack.seen_by(ENGAGEMENT_LEAD) if s.kind == "response"]
+    assert expected in reply
