@@ -96,10 +96,10 @@ async def test_the_funnel_questions_and_teams_show_exactly_what_happened(slack, 
     assert "Understood after the retake: *0* (0%)" in text
     assert "67% correct; most chosen wrong answer: “The team manager” (3 of 15, 20%)" in text
     assert "*2. When does the new rota start?*\n`████████████` 100% correct" in text
-    # The duty team is 4 people: "fewer than 10"; the only other team is hidden with it, or
-    # its figures and the total would give the duty team's away.
+    # The duty team is 4 people: "fewer than 10". The social workers (everyone) stay shown:
+    # nothing subtracted from them or the total singles the duty team out.
     assert "• @duty-team: fewer than 10" in text
-    assert "• @social-workers: hidden, so a smaller team's figures stay private" in text
+    assert "• @social-workers: reached 30, took the check 15 (50%)" in text
 
 
 async def test_anyone_but_a_lead_or_the_publisher_sees_no_figures(slack, bot, driver):

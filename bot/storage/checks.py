@@ -335,21 +335,25 @@ class Checks:
                     key,
                 ).fetchall()
             )
-            for audience, reached in db.execute(
+            members: dict[str, set[str]] = {}
+            for audience, user_id in db.execute(
                 # A team's reach: the people it named whom this version reached.
-                "SELECT REPLACE(p.audience, 'dm:', ''), COUNT(DISTINCT m.user_id)"
+                "SELECT DISTINCT REPLACE(p.audience, 'dm:', ''), m.user_id"
                 " FROM publications p JOIN audience_members m ON m.publication_id = p.id"
                 " WHERE p.briefing_id = :b AND p.version = :v AND EXISTS (SELECT 1"
                 "   FROM recipients r JOIN publications q ON q.id = r.publication_id"
                 "   WHERE q.briefing_id = :b AND q.version = :v AND q.status = 'posted'"
-                "   AND r.user_id = m.user_id)"
-                " GROUP BY 1 ORDER BY 1",
+                "   AND r.user_id = m.user_id)",
                 key,
             ):
+                members.setdefault(audience, set()).add(user_id)
+            for audience in sorted(members):
                 results.teams.append(
                     {
                         "team": audience,
-                        "reached": reached,
+                        "reached": len(members[audience]),
+                        # Who is in it, only to decide what must be hidden: never shown.
+                        "members": frozenset(members[audience]),
                         "took": took_by_team.get(audience, 0),
                         "first_time": right_by_team.get(audience, 0),
                     }

@@ -3,12 +3,13 @@
 Results read at a glance on a phone: the funnel from reached to understood, each question's
 share correct and its most-chosen wrong answer (the misconception), clarity and comments, and
 a breakdown by team (audience entry). Figures for a team smaller than `MIN_GROUP_SIZE` are
-shown as "fewer than N"; when one team is hidden, the next smallest is hidden too, so the hidden
-one cannot be worked out by subtracting the others from the total.
+shown as "fewer than N", and more teams are hidden where needed so that a hidden team's figures
+cannot be worked out by subtracting shown ones from each other or from the total.
 """
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
@@ -45,15 +46,57 @@ def percent(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "–"
 
 
-def suppressed(counts: list[int], min_group: int) -> set[int]:
-    """Which teams (by index) to hide: every one under `min_group`, and, if exactly one is
-    hidden, the next smallest as well (complementary suppression: one hidden cell could be
-    worked out as the total less the others)."""
-    hidden = {i for i, n in enumerate(counts) if n < min_group}
-    if len(hidden) == 1 and len(counts) > 1:
-        shown = sorted((n, i) for i, n in enumerate(counts) if i not in hidden)
-        hidden.add(shown[0][1])
+def suppressed(teams: list[frozenset[str]], everyone: frozenset[str], min_group: int) -> set[int]:
+    """Which teams (by index) to hide: every one smaller than `min_group`, and then as few
+    more as it takes (the smallest first) so that no hidden team's figures can be worked out
+    by adding and subtracting shown ones and the total.
+
+    A team's figure (how many took the check, say) is the sum, over its members, of each
+    person's 0 or 1. It can be worked out exactly when the team's membership vector is a
+    linear combination of the shown teams' and everyone's: that is subtraction, however
+    teams overlap. Teams are few (audience entries), so this is cheap.
+    """
+    hidden = {i for i, team in enumerate(teams) if len(team) < min_group}
+    while hidden and len(hidden) < len(teams):
+        shown = [i for i in range(len(teams)) if i not in hidden]
+        basis = [teams[i] for i in shown] + [everyone]
+        if not any(_in_span(teams[i], basis) for i in hidden):
+            break
+        hidden.add(min(shown, key=lambda i: (len(teams[i]), i)))
     return hidden
+
+
+def _in_span(target: frozenset[str], basis: list[frozenset[str]]) -> bool:
+    """Is `target`'s membership vector a rational combination of `basis`'s vectors?"""
+    people = sorted(set(target).union(*basis))
+    # Group people who belong to exactly the same sets: the vectors live on those regions.
+    regions: dict[tuple[bool, ...], None] = {}
+    for person in people:
+        regions[tuple(person in s for s in [target, *basis])] = None
+    keys = list(regions)
+
+    def vector(n: int) -> list[Fraction]:
+        return [Fraction(int(k[n])) for k in keys]
+
+    rows = [vector(n + 1) for n in range(len(basis))]
+    return _rank([*rows, vector(0)]) == _rank(rows)
+
+
+def _rank(rows: list[list[Fraction]]) -> int:
+    """Gaussian elimination over the rationals (exact: no rounding decides privacy)."""
+    rows = [list(r) for r in rows]
+    rank, columns = 0, len(rows[0]) if rows else 0
+    for col in range(columns):
+        pivot = next((r for r in range(rank, len(rows)) if rows[r][col] != 0), None)
+        if pivot is None:
+            continue
+        rows[rank], rows[pivot] = rows[pivot], rows[rank]
+        for r in range(len(rows)):
+            if r != rank and rows[r][col] != 0:
+                factor = rows[r][col] / rows[rank][col]
+                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[rank], strict=True)]
+        rank += 1
+    return rank
 
 
 def build_results(results: Results, min_group: int, tz: ZoneInfo) -> list[Block]:
@@ -135,7 +178,8 @@ def build_results(results: Results, min_group: int, tz: ZoneInfo) -> list[Block]
             )
         )
     if len(results.teams) > 1:
-        hidden = suppressed([t["reached"] for t in results.teams], min_group)
+        everyone = frozenset().union(*(t["members"] for t in results.teams))
+        hidden = suppressed([t["members"] for t in results.teams], everyone, min_group)
         team_lines = []
         for i, team in enumerate(results.teams):
             name = escape(team["team"])
