@@ -239,6 +239,32 @@ class Checks:
 
         return await self._w.write(close)
 
+    async def waiting_for(self, user_id: str, now: datetime) -> list[Check]:
+        """Open checks on versions this person received and has not taken yet (for Home)."""
+
+        def query(db: Database) -> list[Check]:
+            rows = db.execute(
+                "SELECT DISTINCT c.briefing_id, c.version FROM checks c"
+                " JOIN publications p ON p.briefing_id = c.briefing_id AND p.version = c.version"
+                " JOIN recipients r ON r.publication_id = p.id"
+                " WHERE r.user_id = ? AND c.closed_at IS NULL AND c.closes_at > ?"
+                " ORDER BY c.closes_at",
+                [user_id, utc_iso(now)],
+            ).fetchall()
+            waiting = []
+            for briefing_id, version in rows:
+                key = _taker(db, briefing_id, version, user_id)
+                taken = db.execute(
+                    "SELECT 1 FROM check_taken WHERE briefing_id = ? AND version = ? AND taker = ?",
+                    [briefing_id, version, key],
+                ).fetchone()
+                check = _check(db, briefing_id, version)
+                if not taken and check is not None:
+                    waiting.append(check)
+            return waiting
+
+        return await self._w.read(query)
+
     async def published_by(self, check: Check) -> str | None:
         """Who published the briefing this check came with."""
 

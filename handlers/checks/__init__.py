@@ -20,6 +20,7 @@ from handlers.checks import results
 from handlers.checks.blocks import (
     build_check_view,
     build_feedback_view,
+    build_home_section,
     build_notice_view,
     parse_metadata,
     read_answers,
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 COMMAND = "/engage"
+HOME_SECTION = "checks"
 CLOSE_JOB = "checks:close"
 CLOSED = "This check has closed, so answers are no longer taken. Thank you for looking."
 TAKEN = "You've taken this check already: thank you. Your answers are recorded."
@@ -131,6 +133,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(TAKE_ACTION)(deps.work.listener(accept, follow_up=open_questions))
     app.action(RETAKE_ACTION)(deps.work.listener(accept, follow_up=open_retake))
     app.view(SUBMIT_CALLBACK)(deps.work.listener(store_answers))
+
+    async def home_section(user_id: str) -> list[Any]:
+        waiting = await deps.storage.checks.waiting_for(user_id, deps.clock())
+        return build_home_section(waiting, deps.config.timezone)
+
+    deps.home.add_section(HOME_SECTION, home_section, order=20)
 
     async def close_due() -> None:
         closed = await deps.storage.checks.close_due(deps.clock())

@@ -23,9 +23,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.checks import RETAKE_ACTION, SUBMIT_CALLBACK, Marked, check_value
+from bot.checks import RETAKE_ACTION, SUBMIT_CALLBACK, TAKE_ACTION, Marked, check_value
 from bot.slack.mrkdwn import escape
 from bot.storage.checks import MAX_COMMENT, Check
+from bot.timefmt import format_local
 
 ANSWER_ACTION = "answer"
 CLARITY_BLOCK, CLARITY_ACTION = "clarity", "clarity"
@@ -188,3 +189,31 @@ def read_answers(
             errors[CLARITY_BLOCK] = "Choose from 1 to 5."
     comment = ((values.get(COMMENT_BLOCK) or {}).get(COMMENT_ACTION) or {}).get("value")
     return (tuple(choices) if not errors else None), errors, clarity, comment
+
+
+def build_home_section(waiting: list[Check], tz: Any) -> list[Block]:
+    """Checks' part of the Home tab: the open checks this person has yet to take."""
+    if not waiting:
+        return []
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"*{len(waiting)} quick check{'s' if len(waiting) != 1 else ''} for you*"
+            )
+        )
+    ]
+    for check in waiting[:10]:
+        blocks.append(
+            SectionBlock(
+                block_id=f"check:{check.briefing_id}@{check.version}",
+                text=MarkdownTextObject(
+                    text=f"*{escape(check.title)}*\nOpen until {format_local(check.closes_at, tz)}"
+                ),
+                accessory=ButtonElement(
+                    text="Take the check",
+                    action_id=TAKE_ACTION,
+                    value=check_value(check.briefing_id, check.version),
+                ),
+            )
+        )
+    return blocks
