@@ -41,6 +41,9 @@ DM_BRIEFING = "threshold-document"  # deliver: dm
 # (handlers.briefings.blocks; tests/test_cli.py checks they agree).
 ACK_ACTION = "briefing_acknowledge"
 CONFIRM_ACTION = "briefing_confirm"
+TAKE_ACTION = "check_take"
+RETAKE_ACTION = "check_retake"
+RIGHT_ANSWERS = ("1", "1", "1")  # recruitment-funding's check, question by question
 CORRECTION = "The escalation contact in section 3 was out of date: it is now the duty manager."
 
 
@@ -261,6 +264,23 @@ async def _play(
     await driver.slash_command(lead, "/brief", f"status {BRIEFING}", channel_id="C0SWALL")
     await eventually(lambda: bool(replies(lead)), "answer the engagement lead")
 
+    takers = clickers[:3]
+    say(
+        f"6b. {len(takers)} social workers take the 30-second check; {names[takers[-1]]} "
+        "mixes up the two pots of money and is shown why, then gets it right on the retake"
+    )
+    for n, worker in enumerate(takers):
+        mixed = n == len(takers) - 1
+        await _take_check(driver, standin, worker, post, RIGHT_ANSWERS, mixed)
+    before = len(standin.seen_by(lead))
+    await driver.slash_command(lead, "/engage", f"results {BRIEFING}", channel_id="C0SWALL")
+    await eventually(lambda: len(standin.seen_by(lead)) > before, "show the check's results")
+    results = standin.seen_by(lead)[before]
+    say(f"   -> {names[lead]} runs /engage results {BRIEFING} and sees:")
+    for block in results.blocks:
+        for line in _plain((block.get("text") or {}).get("text", ""), names).splitlines():
+            say(f"      {line}")
+
     audience = sorted(set(workers) | {team_manager, "U0TM02"})
     say(
         f"7. {names[manager]} publishes {DM_BRIEFING} by direct message to all-social-workers "
@@ -335,6 +355,42 @@ async def _correct_and_remind(
         f"   -> {len(reminded())} reminders, one each, none to {names[reader]} "
         "(the demo counts every hour as working hours)"
     )
+
+
+async def _take_check(
+    driver: SlackDriver,
+    standin: SlackStandIn,
+    worker: str,
+    post: Any,
+    right: tuple[str, ...],
+    mixed: bool,
+) -> None:
+    """One person takes the check on the post: all right, or first answer wrong then a retake."""
+
+    def picked(choices: tuple[str, ...]) -> dict[str, Any]:
+        return {
+            f"q{n}": {"answer": {"type": "radio_buttons", "selected_option": {"value": c}}}
+            for n, c in enumerate(choices)
+        }
+
+    await driver.click(worker, post, TAKE_ACTION)
+    await eventually(lambda: bool(standin.views_for(worker)), "open the check")
+    [view] = standin.views_for(worker)
+    first = ("0", *right[1:]) if mixed else right
+    await driver.submit_view(worker, view, picked(first))
+    [feedback] = standin.views_for(worker)
+    if mixed:
+        await driver.click(worker, feedback, RETAKE_ACTION)
+        await eventually(
+            lambda: (
+                bool(standin.views_for(worker))
+                and standin.views_for(worker)[0].get("callback_id") == "check_submit"
+            ),
+            "open the retake",
+        )
+        [again] = standin.views_for(worker)
+        await driver.submit_view(worker, again, picked(right))
+    await driver.close_view(worker, standin.views_for(worker)[0])
 
 
 def _edit(path: Path, old: str, new: str) -> None:

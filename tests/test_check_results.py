@@ -142,3 +142,17 @@ async def test_engage_answers_every_input_privately(slack, bot, driver, text, ex
     await bot.work.idle()
     [reply] = [s.text for s in slack.seen_by(ENGAGEMENT_LEAD) if s.kind == "response"]
     assert expected in reply
+
+
+async def test_question_figures_wait_until_enough_people_took_the_check(slack, bot, driver):
+    await publish_confirmed(driver, bot, "publish duty-changes")
+    assert await bot.outbox.idle(30)
+    people = sorted(slack.workspace.usergroups["S0SWS"].users)
+    for person in people[:3]:
+        await take(driver, bot, person, (0, 0))
+    seen = await results_seen(driver, bot, ENGAGEMENT_LEAD)
+    text = "\n".join(b["text"]["text"] for b in seen.blocks if b.get("text"))
+    assert "Took the check: *3* (10%)" in text
+    assert "appear once 10 or more people have taken the check" in text
+    assert "most chosen wrong answer" not in text
+    assert "By team" not in text

@@ -57,6 +57,10 @@ def test_the_offline_demo_plays_the_slice_and_shows_what_each_person_saw(tmp_pat
     assert "You already acknowledged" in out
     assert "the bot's Home tab" in out
     assert "Reached 10 people; 3 of them have acknowledged (30%)." in out
+    # The check, and the results a lead sees (per-question figures wait for 10 takers).
+    assert "Took the check: *2* (20%)" in out
+    assert "Understood after the retake: *1* (10%)" in out
+    assert "appear once 10 or more people have taken the check" in out
     assert "delivered to 10 of 1" not in out  # a channel post is reach, not one message
     # The DM broadcast, corrected in place, then one reminder to each who has not acknowledged.
     assert "-> all 6 copies updated in place (6 messages for 6 people" in out

@@ -136,6 +136,18 @@ def build_results(results: Results, min_group: int, tz: ZoneInfo) -> list[Block]
     ]
     lines = [f"`{bar(n, reached)}` {label}: *{n}* ({percent(n, reached)})" for label, n in funnel]
     blocks.append(SectionBlock(block_id="funnel", text=MarkdownTextObject(text="\n".join(lines))))
+    if 0 < results.took < min_group:
+        # Per-question figures over a handful of takers would say what each of them answered.
+        blocks.append(
+            SectionBlock(
+                block_id="questions",
+                text=MarkdownTextObject(
+                    text=f"Each question's figures, the misconceptions and the clarity ratings "
+                    f"appear once {min_group} or more people have taken the check."
+                ),
+            )
+        )
+        return blocks
     if results.took:
         question_lines = []
         for n, q in enumerate(results.per_question, 1):
