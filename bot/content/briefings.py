@@ -47,6 +47,7 @@ MAX_ASK = 150
 MAX_OPTION = 75
 MIN_QUESTIONS, MAX_QUESTIONS = 1, 5  # 30 seconds on a phone
 MIN_OPTIONS, MAX_OPTIONS = 2, 6
+MAX_EXPLAIN = 500  # shown after a wrong answer: escaped, it still fits one section
 DEFAULT_CLOSES_AFTER = timedelta(days=7)
 
 
@@ -361,7 +362,7 @@ def _question(
     f = Fields(doc, node, value, parent.problems, where)
     f.unknown(_QUESTION_KEYS)
     ask = f.text("ask", required=True, limit=MAX_ASK)
-    explain = f.text("explain", required=True)
+    explain = f.text("explain", required=True, limit=MAX_EXPLAIN)
     answer = f.text("answer", required=True, limit=MAX_OPTION)
 
     options: list[str] = []

@@ -119,8 +119,13 @@ class Checks:
         clarity: int | None,
         comment: str | None,
         now: datetime,
+        min_team: int = 1,
     ) -> Submitted:
-        """Record one attempt, once. Nothing is stored unless it is valid and the check open."""
+        """Record one attempt, once. Nothing is stored unless it is valid and the check open.
+
+        An anonymous answer keeps only the teams of `min_team` or more people it came from: a
+        smaller team (a person named on their own) would say who answered.
+        """
 
         def submit(db: Database) -> Submitted:
             check = _check(db, briefing_id, version)
@@ -133,7 +138,9 @@ class Checks:
                 not 0 <= c < len(q["options"]) for c, q in zip(choices, questions, strict=False)
             ):
                 return Submitted("invalid", check, reason="the answers do not fit this check")
-            if clarity is not None and not (check.clarity and 1 <= clarity <= 5):
+            if (clarity is not None or comment) and not check.clarity:
+                return Submitted("invalid", check, reason="this check asks for no rating")
+            if clarity is not None and not 1 <= clarity <= 5:
                 return Submitted("invalid", check, reason="clarity must be from 1 to 5")
             key = _taker(db, briefing_id, version, user_id)
             assert key is not None  # open checks always have one
@@ -147,24 +154,29 @@ class Checks:
                 return Submitted("repeat", check, attempt)  # a double submit, or Slack's retry
             if attempt != made + 1 or attempt > 2:
                 return Submitted("invalid", check, reason="that attempt cannot be made")
-            if attempt == 2 and _first_all_correct(db, check, user_id):
+            if attempt == 2 and _first_all_correct(db, check, key):
                 return Submitted("done", check, attempt)
             marked = mark(questions, choices)
             outside = not db.execute(
                 "SELECT 1 FROM recipients r JOIN publications p ON p.id = r.publication_id"
-                " WHERE p.briefing_id = ? AND p.version = ? AND r.user_id = ? LIMIT 1",
+                " WHERE p.briefing_id = ? AND p.version = ? AND r.user_id = ?"
+                " AND p.status = 'posted' LIMIT 1",
                 [briefing_id, version, user_id],
             ).fetchone()
+            anonymous = check.mode == "anonymous"
+            smallest = min_team if anonymous else 1
             teams = [  # the entries that named them (at team level: no more than that)
                 r[0]
                 for r in db.execute(
-                    "SELECT DISTINCT REPLACE(p.audience, 'dm:', '') FROM audience_members m"
+                    "SELECT REPLACE(p.audience, 'dm:', '') FROM audience_members m"
                     " JOIN publications p ON p.id = m.publication_id"
-                    " WHERE p.briefing_id = ? AND p.version = ? AND m.user_id = ?",
-                    [briefing_id, version, user_id],
+                    " WHERE p.briefing_id = ? AND p.version = ? AND m.user_id = ?"
+                    " AND (SELECT COUNT(*) FROM audience_members n"
+                    "   WHERE n.publication_id = p.id) >= ?",
+                    [briefing_id, version, user_id, smallest],
                 )
             ]
-            anonymous = check.mode == "anonymous"
+            teams = sorted(set(teams))
             # Anonymous: a random id (no order to line up with anything) and no time.
             submission_id = secrets.randbits(62) if anonymous else None
             cursor = db.execute(
@@ -178,7 +190,7 @@ class Checks:
                     attempt,
                     None if anonymous else user_id,
                     int(outside),
-                    json.dumps(sorted(teams)),
+                    json.dumps(teams),
                     marked.correct,
                     int(marked.all_correct),
                     clarity if attempt == 1 else None,
@@ -198,10 +210,10 @@ class Checks:
                 ],
             )
             db.execute(
-                "INSERT INTO check_taken (briefing_id, version, taker, attempts)"
-                " VALUES (?, ?, ?, ?) ON CONFLICT (briefing_id, version, taker)"
+                "INSERT INTO check_taken (briefing_id, version, taker, attempts, first_correct)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (briefing_id, version, taker)"
                 " DO UPDATE SET attempts = excluded.attempts",
-                [briefing_id, version, key, attempt],
+                [briefing_id, version, key, attempt, int(marked.all_correct)],
             )
             return Submitted("recorded", check, attempt, marked, outside)
 
@@ -212,32 +224,41 @@ class Checks:
 
         def close(db: Database) -> int:
             return db.execute(
-                "UPDATE checks SET closed_at = ?, taker_key = NULL"
+                "UPDATE checks SET closed_at = closes_at, taker_key = NULL"
                 " WHERE closed_at IS NULL AND closes_at <= ?",
-                [utc_iso(now), utc_iso(now)],
+                [utc_iso(now)],
             ).rowcount
 
         return await self._w.write(close)
 
-    async def close(self, briefing_id: str, now: datetime) -> Check | None:
-        """Close a briefing's latest open check early; None if none was open."""
+    async def close(self, check: Check, now: datetime) -> bool:
+        """Close this check early; False if it had closed already."""
 
-        def close(db: Database) -> Check | None:
-            row = db.execute(
-                "SELECT version FROM checks WHERE briefing_id = ? AND closed_at IS NULL"
-                " ORDER BY version DESC LIMIT 1",
-                [briefing_id],
-            ).fetchone()
-            if row is None:
-                return None
-            db.execute(
-                "UPDATE checks SET closed_at = ?, taker_key = NULL"
-                " WHERE briefing_id = ? AND version = ?",
-                [utc_iso(now), briefing_id, row[0]],
+        def close(db: Database) -> bool:
+            return (
+                db.execute(
+                    "UPDATE checks SET closed_at = ?, taker_key = NULL"
+                    " WHERE briefing_id = ? AND version = ? AND closed_at IS NULL",
+                    [utc_iso(now), check.briefing_id, check.version],
+                ).rowcount
+                == 1
             )
-            return _check(db, briefing_id, int(row[0]))
 
         return await self._w.write(close)
+
+    async def retake_open(self, check: Check, user_id: str) -> bool:
+        """Has this person made one attempt, not all correct (so their retake is still theirs)?"""
+
+        def query(db: Database) -> bool:
+            key = _taker(db, check.briefing_id, check.version, user_id)
+            row = db.execute(
+                "SELECT attempts, first_correct FROM check_taken WHERE briefing_id = ?"
+                " AND version = ? AND taker = ?",
+                [check.briefing_id, check.version, key],
+            ).fetchone()
+            return bool(row and row[0] == 1 and not row[1])
+
+        return await self._w.read(query)
 
     async def waiting_for(self, user_id: str, now: datetime) -> list[Check]:
         """Open checks on versions this person received and has not taken yet (for Home)."""
@@ -247,7 +268,8 @@ class Checks:
                 "SELECT DISTINCT c.briefing_id, c.version FROM checks c"
                 " JOIN publications p ON p.briefing_id = c.briefing_id AND p.version = c.version"
                 " JOIN recipients r ON r.publication_id = p.id"
-                " WHERE r.user_id = ? AND c.closed_at IS NULL AND c.closes_at > ?"
+                " WHERE r.user_id = ? AND p.status = 'posted' AND c.closed_at IS NULL"
+                " AND c.closes_at > ?"
                 " ORDER BY c.closes_at",
                 [user_id, utc_iso(now)],
             ).fetchall()
@@ -277,10 +299,12 @@ class Checks:
 
         return await self._w.read(query)
 
-    async def latest(self, briefing_id: str) -> Check | None:
-        """The newest version's check of a briefing."""
+    async def latest(self, briefing_id: str, version: int | None = None) -> Check | None:
+        """The newest version's check of a briefing (or that `version`'s)."""
 
         def query(db: Database) -> Check | None:
+            if version is not None:
+                return _check(db, briefing_id, version)
             row = db.execute(
                 "SELECT MAX(version) FROM checks WHERE briefing_id = ?", [briefing_id]
             ).fetchone()
@@ -429,14 +453,11 @@ def _taker(db: Database, briefing_id: str, version: int, user_id: str) -> str | 
     return hmac.new(bytes.fromhex(row[1]), user_id.encode(), hashlib.sha256).hexdigest()
 
 
-def _first_all_correct(db: Database, check: Check, user_id: str) -> bool:
-    """Was this person's first attempt all correct (no retake needed)? Attributed checks know;
-    anonymous ones cannot tell, so a retake is allowed and counted only if the first was not."""
-    if check.mode == "anonymous":
-        return False
+def _first_all_correct(db: Database, check: Check, key: str) -> bool:
+    """Was this person's first attempt all correct (so no retake is offered)? Kept on their
+    `check_taken` row, which for an anonymous check is under the keyed hash, not their id."""
     row = db.execute(
-        "SELECT all_correct FROM check_submissions WHERE briefing_id = ? AND version = ?"
-        " AND taker = ? AND attempt = 1",
-        [check.briefing_id, check.version, user_id],
+        "SELECT first_correct FROM check_taken WHERE briefing_id = ? AND version = ? AND taker = ?",
+        [check.briefing_id, check.version, key],
     ).fetchone()
     return bool(row and row[0])

@@ -212,9 +212,12 @@ def m006_checks(db: Database) -> None:
         pk=("briefing_id", "version"),
         not_null={"questions", "mode", "opened_at", "closes_at"},
     )
-    db.table("check_taken").create(
-        {"briefing_id": str, "version": int, "taker": str, "attempts": int},
-        pk=("briefing_id", "version", "taker"),
+    # WITHOUT ROWID: kept in key order (a hash, for anonymous checks), with no hidden row number
+    # counting up in the order people answered that could line a person up with their answers.
+    db.execute(
+        "CREATE TABLE check_taken (briefing_id TEXT, version INTEGER, taker TEXT,"
+        " attempts INTEGER, first_correct INTEGER,"
+        " PRIMARY KEY (briefing_id, version, taker)) WITHOUT ROWID"
     )
     db.table("check_submissions").create(
         {
@@ -242,8 +245,8 @@ def m006_checks(db: Database) -> None:
         pk=("publication_id", "user_id"),
         foreign_keys=[("publication_id", "publications", "id")],
     )
-    db.table("check_answers").create(
-        {"submission_id": int, "question": int, "option": int, "correct": int},
-        pk=("submission_id", "question"),
-        foreign_keys=[("submission_id", "check_submissions", "id")],
+    db.execute(  # in submission id order: random for anonymous checks
+        "CREATE TABLE check_answers (submission_id INTEGER REFERENCES check_submissions(id),"
+        " question INTEGER, option INTEGER, correct INTEGER,"
+        " PRIMARY KEY (submission_id, question)) WITHOUT ROWID"
     )

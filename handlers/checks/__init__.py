@@ -18,6 +18,7 @@ from bot.deps import BUSY
 from bot.storage import WriteTimeout
 from handlers.checks import results
 from handlers.checks.blocks import (
+    allowed_blocks,
     build_check_view,
     build_feedback_view,
     build_home_section,
@@ -56,6 +57,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             view = build_notice_view("30-second check", GONE)
         elif not check.open_at(deps.clock()):
             view = build_notice_view("30-second check", CLOSED)
+        elif await deps.storage.checks.retake_open(check, user_id):
+            view = build_check_view(check, attempt=2)  # the feedback was closed: still theirs
         elif await deps.storage.checks.attempts_of(check.briefing_id, check.version, user_id):
             view = build_notice_view("30-second check", TAKEN)
         else:
@@ -86,6 +89,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="update", view=build_notice_view("Not recorded", GONE))
             return
         values = (view.get("state") or {}).get("values") or {}
+        if set(values) - allowed_blocks(check):  # an answer to a question not in this version
+            text = "Sorry, those answers could not be recorded: they are not this check's."
+            await ack(response_action="update", view=build_notice_view("Not recorded", text))
+            return
         choices, errors, clarity, comment = read_answers(values, len(check.questions))
         if errors or choices is None:
             await ack(response_action="errors", errors=errors)
@@ -100,6 +107,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 clarity=clarity,
                 comment=comment,
                 now=deps.clock(),
+                min_team=deps.config.min_group_size,
             )
         except WriteTimeout:
             first = next(iter(values), "q0")

@@ -135,9 +135,15 @@ def build_feedback_view(
         else:
             text = (
                 f":bulb: {escape(question['ask'])}\nThe answer is *{escape(question['answer'])}*."
-                f" {escape(question['explain'])}"
             )
         blocks.append(SectionBlock(block_id=f"feedback:{n}", text=MarkdownTextObject(text=text)))
+        if not right:  # on its own: an explanation as long as content check allows still fits
+            blocks.append(
+                SectionBlock(
+                    block_id=f"explain:{n}",
+                    text=MarkdownTextObject(text=escape(question["explain"])[:3000]),
+                )
+            )
     if where:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"The briefing is {where}.")]))
     if attempt == 1 and not marked.all_correct:
@@ -164,6 +170,14 @@ def build_notice_view(title: str, text: str) -> View:
         close="Close",
         blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
     )
+
+
+def allowed_blocks(check: Check) -> set[str]:
+    """The input blocks this check's modal has: anything else was not asked."""
+    blocks = {question_block(n) for n in range(len(check.questions))}
+    if check.clarity:
+        blocks |= {CLARITY_BLOCK, COMMENT_BLOCK}
+    return blocks
 
 
 def read_answers(

@@ -99,6 +99,34 @@ def _rank(rows: list[list[Fraction]]) -> int:
     return rank
 
 
+SECTION_LIMIT = 3000  # Slack's limit on a section's text
+
+
+def sections(block_id: str, lines: list[str]) -> list[Block]:
+    """Lines packed into as few sections as Slack's 3,000 characters allow (a long one cut)."""
+    blocks: list[Block] = []
+    chunk: list[str] = []
+    for line in lines:
+        line = line if len(line) <= SECTION_LIMIT else line[: SECTION_LIMIT - 1] + "…"
+        if chunk and len("\n".join([*chunk, line])) > SECTION_LIMIT:
+            blocks.append(_section(f"{block_id}:{len(blocks)}", chunk))
+            chunk = []
+        chunk.append(line)
+    if chunk:
+        blocks.append(_section(f"{block_id}:{len(blocks)}", chunk))
+    return blocks
+
+
+def _section(block_id: str, lines: list[str]) -> SectionBlock:
+    return SectionBlock(block_id=block_id, text=MarkdownTextObject(text="\n".join(lines)))
+
+
+def quoted(comment: str, limit: int = 600) -> str:
+    """A person's comment as a quote, every line of it, so it cannot pass for a result line."""
+    text = comment if len(comment) <= limit else comment[: limit - 1] + "…"
+    return "\n".join("> " + escape(line) for line in text.splitlines() or [""])
+
+
 def build_results(results: Results, min_group: int, tz: ZoneInfo) -> list[Block]:
     """The results a lead reads: funnel, questions, clarity, teams."""
     check = results.check
@@ -162,11 +190,7 @@ def build_results(results: Results, min_group: int, tz: ZoneInfo) -> list[Block]
                     f"{percent(q['misconception_count'], q['answered'])})"
                 )
             question_lines.append(line)
-        blocks.append(
-            SectionBlock(
-                block_id="questions", text=MarkdownTextObject(text="\n".join(question_lines))
-            )
-        )
+        blocks += sections("questions", question_lines)
     if results.clarity:
         average = sum(results.clarity) / len(results.clarity)
         blocks.append(
@@ -178,17 +202,12 @@ def build_results(results: Results, min_group: int, tz: ZoneInfo) -> list[Block]
             )
         )
     if results.comments:
-        shown = "\n".join(f"> {escape(c)}" for c in results.comments[:10])
         more = len(results.comments) - 10
-        blocks.append(
-            SectionBlock(
-                block_id="comments",
-                text=MarkdownTextObject(
-                    text=f"*What was unclear* (without names)\n{shown}"
-                    + (f"\n…and {more} more" if more > 0 else "")
-                ),
-            )
-        )
+        lines = ["*What was unclear* (without names)"]
+        lines += [quoted(c) for c in results.comments[:10]]
+        if more > 0:
+            lines.append(f"…and {more} more")
+        blocks += sections("comments", lines)
     if len(results.teams) > 1:
         everyone = frozenset().union(*(t["members"] for t in results.teams))
         hidden = suppressed([t["members"] for t in results.teams], everyone, min_group)
@@ -207,12 +226,7 @@ def build_results(results: Results, min_group: int, tz: ZoneInfo) -> list[Block]
                 f"({percent(team['took'], team['reached'])}), understood first time "
                 f"{team['first_time']} ({percent(team['first_time'], team['reached'])})"
             )
-        blocks.append(
-            SectionBlock(
-                block_id="teams",
-                text=MarkdownTextObject(text="*By team*\n" + "\n".join(team_lines)),
-            )
-        )
+        blocks += sections("teams", ["*By team*", *team_lines[:40]])
     if results.outside:
         blocks.append(
             ContextBlock(
@@ -230,14 +244,15 @@ async def answer(deps: Deps, user_id: str, text: str) -> tuple[str, list[dict[st
     """The private answer to `/engage <text>`: (text, blocks)."""
     sub, _, rest = " ".join(text.split()).partition(" ")
     sub = sub.lower()
-    briefing_id = rest.strip().lower()
+    briefing_id, _, version_text = rest.strip().lower().partition(" ")
+    version = int(version_text) if version_text.isdigit() and len(version_text) < 7 else None
     if sub in ("", "help"):
         return HELP, None
     if sub not in ("results", "close"):
         return f"I don't know `/engage {escape(sub[:40])}`. Try `/engage help`.", None
     if not briefing_id:
         return f"Which briefing? For example `/engage {sub} recruitment-funding`.", None
-    check = await deps.storage.checks.latest(briefing_id)
+    check = await deps.storage.checks.latest(briefing_id, version)
     try:
         lead = await deps.roles.is_engagement_lead(user_id)
         manager = not lead and await deps.roles.is_senior_manager(user_id)
@@ -246,12 +261,12 @@ async def answer(deps: Deps, user_id: str, text: str) -> tuple[str, list[dict[st
     if not (lead or manager):
         return NOT_ALLOWED, None
     if check is None:
-        return f"`{escape(briefing_id[:64])}` has no check that has been sent.", None
+        which = f" (version {version})" if version else ""
+        return f"`{escape(briefing_id[:64])}`{which} has no check that has been sent.", None
     if manager and await deps.storage.checks.published_by(check) != user_id:
         return "Senior managers can see the results of the briefings they published.", None
     if sub == "close":
-        closed = await deps.storage.checks.close(briefing_id, deps.clock())
-        if closed is None:
+        if not await deps.storage.checks.close(check, deps.clock()):
             return f"The check on *{escape(check.title)}* has closed already.", None
         return (
             f"Closed the check on *{escape(check.title)}*: no more answers are taken, and its "
