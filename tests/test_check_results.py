@@ -156,3 +156,34 @@ async def test_question_figures_wait_until_enough_people_took_the_check(slack, b
     assert "appear once 10 or more people have taken the check" in text
     assert "most chosen wrong answer" not in text
     assert "By team" not in text
+
+
+async def test_a_correction_that_does_not_matter_keeps_the_check_and_its_answers(
+    slack, bot, driver, content_dir
+):
+    await publish_confirmed(driver, bot, "publish duty-changes")
+    assert await bot.outbox.idle(30)
+    people = sorted(slack.workspace.usergroups["S0SWS"].users)
+    for person in people[:12]:
+        await take(driver, bot, person, (1, 0))
+    path = content_dir / "briefings" / "duty-changes.md"
+    text = path.read_text(encoding="utf-8").replace(
+        "acknowledge: true\n", 'acknowledge: true\nversion: 2\ncorrection: "A typo."\n'
+    )
+    path.write_text(text, encoding="utf-8")
+    await publish_confirmed(driver, bot, "publish duty-changes")
+    assert await bot.outbox.idle(60)
+    copy = copy_of(slack, people[20])  # updated in place: its check button is the same check
+    [button] = [
+        e
+        for b in copy.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == TAKE_ACTION
+    ]
+    assert button["value"] == "duty-changes@1"
+    await take(driver, bot, people[20], (1, 0))
+    seen = await results_seen(driver, bot, ENGAGEMENT_LEAD)
+    text = "\n".join(b["text"]["text"] for b in seen.blocks if b.get("text"))
+    assert "Took the check: *13* (43%)" in text  # before and after the correction, together
+    assert "Reached: *30*" in text

@@ -157,11 +157,12 @@ class Checks:
             if attempt == 2 and _first_all_correct(db, check, key):
                 return Submitted("done", check, attempt)
             marked = mark(questions, choices)
+            span = {"b": briefing_id, "v": version, "u": user_id, "n": 1}
             outside = not db.execute(
                 "SELECT 1 FROM recipients r JOIN publications p ON p.id = r.publication_id"
-                " WHERE p.briefing_id = ? AND p.version = ? AND r.user_id = ?"
+                f" WHERE p.briefing_id = :b AND {_COVERED.format(p='p')} AND r.user_id = :u"
                 " AND p.status = 'posted' LIMIT 1",
-                [briefing_id, version, user_id],
+                span,
             ).fetchone()
             anonymous = check.mode == "anonymous"
             smallest = min_team if anonymous else 1
@@ -170,10 +171,10 @@ class Checks:
                 for r in db.execute(
                     "SELECT REPLACE(p.audience, 'dm:', '') FROM audience_members m"
                     " JOIN publications p ON p.id = m.publication_id"
-                    " WHERE p.briefing_id = ? AND p.version = ? AND m.user_id = ?"
-                    " AND (SELECT COUNT(*) FROM audience_members n"
-                    "   WHERE n.publication_id = p.id) >= ?",
-                    [briefing_id, version, user_id, smallest],
+                    f" WHERE p.briefing_id = :b AND {_COVERED.format(p='p')} AND m.user_id = :u"
+                    " AND (SELECT COUNT(*) FROM audience_members o"
+                    "   WHERE o.publication_id = p.id) >= :n",
+                    {**span, "n": smallest},
                 )
             ]
             teams = sorted(set(teams))
@@ -266,7 +267,9 @@ class Checks:
         def query(db: Database) -> list[Check]:
             rows = db.execute(
                 "SELECT DISTINCT c.briefing_id, c.version FROM checks c"
-                " JOIN publications p ON p.briefing_id = c.briefing_id AND p.version = c.version"
+                " JOIN publications p ON p.briefing_id = c.briefing_id AND p.version >= c.version"
+                " AND p.version < COALESCE((SELECT MIN(n.version) FROM checks n"
+                "   WHERE n.briefing_id = c.briefing_id AND n.version > c.version), 1000000000)"
                 " JOIN recipients r ON r.publication_id = p.id"
                 " WHERE r.user_id = ? AND p.status = 'posted' AND c.closed_at IS NULL"
                 " AND c.closes_at > ?"
@@ -326,7 +329,7 @@ class Checks:
                 " FROM recipients r JOIN publications p ON p.id = r.publication_id"
                 " LEFT JOIN acknowledgements a ON a.user_id = r.user_id"
                 "   AND a.briefing_id = p.briefing_id AND a.version = p.version"
-                " WHERE p.briefing_id = :b AND p.version = :v AND p.status = 'posted'",
+                f" WHERE p.briefing_id = :b AND {_COVERED.format(p='p')} AND p.status = 'posted'",
                 key,
             ).fetchone()
             counted = "briefing_id = :b AND version = :v AND outside = 0"
@@ -390,10 +393,10 @@ class Checks:
                 # A team's reach: the people it named whom this version reached.
                 "SELECT DISTINCT REPLACE(p.audience, 'dm:', ''), m.user_id"
                 " FROM publications p JOIN audience_members m ON m.publication_id = p.id"
-                " WHERE p.briefing_id = :b AND p.version = :v AND EXISTS (SELECT 1"
+                f" WHERE p.briefing_id = :b AND {_COVERED.format(p='p')} AND EXISTS (SELECT 1"
                 "   FROM recipients r JOIN publications q ON q.id = r.publication_id"
-                "   WHERE q.briefing_id = :b AND q.version = :v AND q.status = 'posted'"
-                "   AND r.user_id = m.user_id)",
+                f"   WHERE q.briefing_id = :b AND {_COVERED.format(p='q')}"
+                "   AND q.status = 'posted' AND r.user_id = m.user_id)",
                 key,
             ):
                 members.setdefault(audience, set()).add(user_id)
@@ -421,6 +424,14 @@ class Checks:
             return results
 
         return await self._w.read(query)
+
+
+# The versions a check covers: its own, and later ones (corrections that kept it) up to the
+# next version with a check of its own. `:b`, `:v` name the check; `{p}` the publications.
+_COVERED = (
+    "{p}.version >= :v AND {p}.version < COALESCE((SELECT MIN(n.version) FROM checks n"
+    " WHERE n.briefing_id = :b AND n.version > :v), 1000000000)"
+)
 
 
 def _check(db: Database, briefing_id: str, version: int) -> Check | None:

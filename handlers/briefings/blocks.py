@@ -80,11 +80,13 @@ def build_briefing_message(
     published_at: str,
     tz: ZoneInfo,
     corrected_at: str | None = None,
+    check_version: int | None = None,
 ) -> list[Block]:
     """The briefing as a message: title, body, who and when, and Acknowledge.
 
     A correction (`corrected_at`, with the file's `correction:` note) says so under the title,
-    where someone re-reading their copy sees it first.
+    where someone re-reading their copy sees it first. `check_version` is the version whose
+    check the button opens: an earlier one, when a correction kept its check.
     """
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=briefing.title[:150]))]
     if corrected_at and briefing.correction:
@@ -131,7 +133,7 @@ def build_briefing_message(
             ButtonElement(
                 text=CHECK_BUTTON,
                 action_id=TAKE_ACTION,
-                value=check_value(briefing.id, briefing.version),
+                value=check_value(briefing.id, check_version or briefing.version),
             )
         )
     if buttons:

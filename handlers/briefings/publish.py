@@ -68,12 +68,21 @@ async def plan_briefing(deps: Deps, briefing: Briefing, published_by: str) -> Pl
     if briefing.correction:
         dms, posts = await deps.storage.outbox.earlier_copies(briefing.id, briefing.version)
         corrects = now.isoformat() if dms or posts else None
+    check = _check_as_sent(briefing)
+    check_version = briefing.version
+    if check and corrects and not briefing.reacknowledge:
+        # A correction that does not matter keeps the check people may have taken already, if
+        # its questions are the same: answers before and after it count together.
+        earlier = await deps.storage.checks.latest(briefing.id)
+        if earlier is not None and earlier.open_at(now) and _same_check(earlier, check):
+            check, check_version = None, earlier.version
     blocks = build_briefing_message(
         briefing,
         published_by=published_by,
         published_at=now.isoformat(),
         tz=deps.config.timezone,
         corrected_at=corrects,
+        check_version=check_version,
     )
     plan = Plan(
         briefing_id=briefing.id,
@@ -88,7 +97,7 @@ async def plan_briefing(deps: Deps, briefing: Briefing, published_by: str) -> Pl
         remind_after_s=(
             int(briefing.remind_after.total_seconds()) if briefing.remind_after else None
         ),
-        check=_check_as_sent(briefing),
+        check=check,
     )
     if not plan.people and not (corrects and briefing.correction):
         raise NobodyToReach(briefing.title)
@@ -110,6 +119,14 @@ def _check_as_sent(briefing: Briefing) -> dict[str, Any] | None:
         "mode": check.mode,
         "closes_after_s": int(check.closes_after.total_seconds()),
     }
+
+
+def _same_check(earlier: Any, check: dict[str, Any]) -> bool:
+    return bool(
+        earlier.questions == check["questions"]
+        and earlier.mode == check["mode"]
+        and earlier.clarity == bool(check["clarity"])
+    )
 
 
 async def send_planned(deps: Deps, plan: Plan) -> Prepared:
