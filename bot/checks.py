@@ -16,6 +16,8 @@ from bot.content.values import ID_PATTERN, VERSION_PATTERN
 TAKE_ACTION = "check_take"
 RETAKE_ACTION = "check_retake"
 SUBMIT_CALLBACK = "check_submit"
+FOLLOW_UP_ACTION = "check_follow_up"
+FOLLOW_UP_CALLBACK = "check_follow_up_note"
 CHECK_BUTTON = "Take the 30-second check"
 # Button values come back untrusted: only the shape we send.
 _VALUE = re.compile(rf"^({ID_PATTERN})@({VERSION_PATTERN})$")

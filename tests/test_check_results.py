@@ -68,10 +68,13 @@ async def take(driver, bot, person, choices):
 
 
 async def results_seen(driver, bot, user):
-    since = len(driver.standin.seen_by(user))
+    def responses():
+        return [s for s in driver.standin.seen_by(user) if s.kind == "response"]
+
+    since = len(responses())
     await driver.slash_command(user, "/engage", "results duty-changes")
     await bot.work.idle()
-    [seen] = driver.standin.seen_by(user)[since:]
+    [seen] = responses()[since:]
     return seen
 
 
@@ -187,3 +190,48 @@ async def test_a_correction_that_does_not_matter_keeps_the_check_and_its_answers
     text = "\n".join(b["text"]["text"] for b in seen.blocks if b.get("text"))
     assert "Took the check: *13* (43%)" in text  # before and after the correction, together
     assert "Reached: *30*" in text
+
+
+async def test_a_clarification_reaches_only_those_who_got_it_wrong_and_shows_what_followed(
+    slack, bot, driver
+):
+    from bot.checks import FOLLOW_UP_ACTION
+
+    await publish_confirmed(driver, bot, "publish duty-changes")
+    assert await bot.outbox.idle(30)
+    people = sorted(slack.workspace.usergroups["S0SWS"].users)
+    wrong, right = people[:4], people[4:12]
+    for person in wrong:
+        await take(driver, bot, person, (0, 0))
+    for person in right:
+        await take(driver, bot, person, (1, 0))
+    seen = await results_seen(driver, bot, ENGAGEMENT_LEAD)
+    await driver.click(ENGAGEMENT_LEAD, seen, f"{FOLLOW_UP_ACTION}_1")
+    await bot.work.idle()
+    [modal] = slack.views_for(ENGAGEMENT_LEAD)
+    assert "Nobody is named to you" in str(modal["blocks"])
+    note = {"note": {"note": {"type": "plain_text_input", "value": "Out of hours it is EDT."}}}
+    await driver.submit_view(ENGAGEMENT_LEAD, modal, note)
+    await bot.work.idle()
+    assert "Sent to 4 people" in str(slack.views_for(ENGAGEMENT_LEAD)[0]["blocks"])
+    assert await bot.outbox.idle(30)
+
+    def clarifications(person):
+        return [m for m in slack.messages(person) if "A clarification on" in m.text]
+
+    assert [len(clarifications(p)) for p in wrong] == [1, 1, 1, 1]
+    assert all(clarifications(p) == [] for p in right + people[12:])
+    [message] = clarifications(wrong[0])
+    assert "Out of hours it is EDT." in message.blocks[0]["text"]["text"]
+    await driver.click(wrong[0], message, TAKE_ACTION)  # the retake, from the clarification
+    await bot.work.idle()
+    [view] = slack.views_for(wrong[0])
+    await driver.submit_view(wrong[0], view, picked(1, 0))
+    await bot.work.idle()
+    await driver.close_view(ENGAGEMENT_LEAD, slack.views_for(ENGAGEMENT_LEAD)[0])
+    seen = await results_seen(driver, bot, ENGAGEMENT_LEAD)
+    text = "\n".join(b["text"]["text"] for b in seen.blocks if b.get("text"))
+    assert "on question 1, to those who got it wrong, sent to 4; 1 of them have got everything" in (
+        text
+    )
+    assert "Understood after the retake: *1*" in text

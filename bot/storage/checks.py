@@ -81,6 +81,8 @@ class Results:
     comments: list[str] = field(default_factory=list)
     # Per audience entry (a team): reached, took the check, understood first time.
     teams: list[dict[str, Any]] = field(default_factory=list)
+    # Clarifications sent: to whom (how many), when, and how many have understood since.
+    follow_ups: list[dict[str, Any]] = field(default_factory=list)
 
 
 class Checks:
@@ -261,6 +263,81 @@ class Checks:
 
         return await self._w.read(query)
 
+    async def queue_follow_up(
+        self,
+        check: Check,
+        *,
+        question: int | None,
+        message: dict[str, Any],
+        published_by: str,
+        now: datetime,
+    ) -> int | None:
+        """Queue a clarification, through the outbox, to those who got `question` wrong at
+        first and have not got everything right since (or, with None, to those it reached who
+        have not taken the check). Once per question per check: None if it was sent already.
+        The people are chosen here, in the transaction, and never shown to anyone."""
+        purpose = f"followup:{'none' if question is None else question + 1}"
+        at = utc_iso(now)
+
+        def queue(db: Database) -> int | None:
+            key = {"b": check.briefing_id, "v": check.version, "q": question}
+            if question is None:
+                people = [
+                    r[0]
+                    for r in db.execute(
+                        "SELECT DISTINCT r.user_id FROM recipients r"
+                        " JOIN publications p ON p.id = r.publication_id"
+                        f" WHERE p.briefing_id = :b AND {_COVERED.format(p='p')}"
+                        " AND p.status = 'posted' AND NOT EXISTS (SELECT 1 FROM check_taken t"
+                        "   WHERE t.briefing_id = :b AND t.version = :v AND t.taker = r.user_id)",
+                        key,
+                    )
+                ]
+            else:
+                people = [
+                    r[0]
+                    for r in db.execute(
+                        "SELECT s.taker FROM check_submissions s JOIN check_answers a"
+                        " ON a.submission_id = s.id AND a.question = :q"
+                        " WHERE s.briefing_id = :b AND s.version = :v AND s.attempt = 1"
+                        " AND s.outside = 0 AND a.correct = 0 AND s.taker IS NOT NULL"
+                        " AND NOT EXISTS (SELECT 1 FROM check_submissions t"
+                        "   WHERE t.briefing_id = :b AND t.version = :v AND t.taker = s.taker"
+                        "   AND t.attempt = 2 AND t.all_correct = 1)",
+                        key,
+                    )
+                ]
+            cursor = db.execute(
+                "INSERT OR IGNORE INTO broadcasts (briefing_id, version, title, published_by,"
+                " created_at, message, status, purpose, reported)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'sending', ?, 1)",
+                [
+                    check.briefing_id,
+                    check.version,
+                    check.title,
+                    published_by,
+                    at,
+                    json.dumps(message),
+                    purpose,
+                ],
+            )
+            if cursor.rowcount == 0:
+                return None
+            broadcast_id = cursor.lastrowid
+            db.conn.executemany(
+                "INSERT OR IGNORE INTO deliveries (broadcast_id, kind, target, status)"
+                " VALUES (?, 'dm', ?, 'pending')",
+                [(broadcast_id, person) for person in people],
+            )
+            if not people:
+                db.execute(
+                    "UPDATE broadcasts SET status = 'done', finished_at = ? WHERE id = ?",
+                    [at, broadcast_id],
+                )
+            return len(people)
+
+        return await self._w.write(queue)
+
     async def waiting_for(self, user_id: str, now: datetime) -> list[Check]:
         """Open checks on versions this person received and has not taken yet (for Home)."""
 
@@ -409,6 +486,25 @@ class Checks:
                         "members": frozenset(members[audience]),
                         "took": took_by_team.get(audience, 0),
                         "first_time": right_by_team.get(audience, 0),
+                    }
+                )
+            for purpose, sent_at, reached_n, since in db.execute(
+                "SELECT b.purpose, b.created_at, COUNT(d.id),"
+                " (SELECT COUNT(DISTINCT s.taker) FROM check_submissions s"
+                "   WHERE s.briefing_id = :b AND s.version = :v AND s.all_correct = 1"
+                "   AND s.submitted_at > b.created_at AND s.taker IN"
+                "   (SELECT target FROM deliveries WHERE broadcast_id = b.id))"
+                " FROM broadcasts b LEFT JOIN deliveries d ON d.broadcast_id = b.id"
+                " WHERE b.briefing_id = :b AND b.version = :v AND b.purpose LIKE 'followup:%'"
+                " GROUP BY b.id ORDER BY b.id",
+                key,
+            ):
+                results.follow_ups.append(
+                    {
+                        "about": purpose.split(":", 1)[1],
+                        "at": sent_at,
+                        "to": reached_n,
+                        "since": since,
                     }
                 )
             for clarity, comment in db.execute(

@@ -7,22 +7,37 @@ Every listener is a store half and a follow-up (see `bot/deps.py`).
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt.app.async_app import AsyncApp
 
-from bot.checks import RETAKE_ACTION, SUBMIT_CALLBACK, TAKE_ACTION, parse_check_value
+from bot.checks import (
+    FOLLOW_UP_ACTION,
+    FOLLOW_UP_CALLBACK,
+    RETAKE_ACTION,
+    SUBMIT_CALLBACK,
+    TAKE_ACTION,
+    parse_check_value,
+)
 from bot.deps import BUSY
+from bot.slack.roles import RoleCheckUnavailable
 from bot.storage import WriteTimeout
 from handlers.checks import results
 from handlers.checks.blocks import (
+    NOTE_ACTION,
+    NOTE_BLOCK,
     allowed_blocks,
     build_check_view,
     build_feedback_view,
+    build_follow_up_message,
+    build_follow_up_view,
     build_home_section,
     build_notice_view,
+    parse_follow_up,
     parse_metadata,
     read_answers,
 )
@@ -38,6 +53,11 @@ CLOSE_JOB = "checks:close"
 CLOSED = "This check has closed, so answers are no longer taken. Thank you for looking."
 TAKEN = "You've taken this check already: thank you. Your answers are recorded."
 GONE = "Sorry, I can't find that check, so nothing was recorded."
+ANONYMOUS_FOLLOW_UP = (
+    "This check is anonymous: nobody's answers can be told apart, so a clarification cannot be "
+    "sent to just those who got a question wrong. Publish a correction or a new briefing to "
+    "everyone instead."
+)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -137,6 +157,86 @@ def register(app: AsyncApp, deps: Deps) -> None:
         text, blocks = await results.answer(deps, body["user_id"], body.get("text") or "")
         await deps.replies.respond(body["response_url"], text, blocks=blocks)
 
+    async def may_follow_up(user_id: str, check: Any) -> bool:
+        """Engagement leads, and the senior manager who published it."""
+        try:
+            if await deps.roles.is_engagement_lead(user_id):
+                return True
+            return bool(
+                await deps.roles.is_senior_manager(user_id)
+                and await deps.storage.checks.published_by(check) == user_id
+            )
+        except RoleCheckUnavailable:
+            return False
+
+    async def open_follow_up(context: dict[str, Any], body: dict[str, Any]) -> None:
+        """A follow-up button on the results: the note to write, in a modal."""
+        action = (body.get("actions") or [{}])[0]
+        parsed = parse_follow_up(action.get("value"))
+        check = await deps.storage.checks.check_for(*parsed[:2]) if parsed else None
+        if parsed is None or check is None:
+            view = build_notice_view("Follow-up", GONE)
+        elif not await may_follow_up(body["user"]["id"], check):
+            view = build_notice_view("Follow-up", results.NOT_ALLOWED)
+        elif check.mode == "anonymous":
+            view = build_notice_view("Follow-up", ANONYMOUS_FOLLOW_UP)
+        else:
+            view = build_follow_up_view(check, parsed[2])
+        await deps.client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def store_follow_up(
+        ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
+    ) -> None:
+        """Send: the clarification is queued in the outbox before Slack hears back."""
+        try:
+            meta = json.loads(view.get("private_metadata") or "")
+            briefing_id, version = str(meta["b"]), int(meta["v"])
+            question = None if meta["q"] is None else int(meta["q"])
+        except (ValueError, KeyError, TypeError):
+            await ack(response_action="update", view=build_notice_view("Follow-up", GONE))
+            return
+        check = await deps.storage.checks.check_for(briefing_id, version)
+        user_id = body["user"]["id"]
+        values = (view.get("state") or {}).get("values") or {}
+        note = str(((values.get(NOTE_BLOCK) or {}).get(NOTE_ACTION) or {}).get("value") or "")
+        if check is None or (question is not None and not 0 <= question < len(check.questions)):
+            await ack(response_action="update", view=build_notice_view("Follow-up", GONE))
+            return
+        if not note.strip():
+            await ack(response_action="errors", errors={NOTE_BLOCK: "Write the note to send."})
+            return
+        if check.mode == "anonymous" or not await may_follow_up(user_id, check):
+            text = ANONYMOUS_FOLLOW_UP if check.mode == "anonymous" else results.NOT_ALLOWED
+            await ack(response_action="update", view=build_notice_view("Follow-up", text))
+            return
+        sent = await deps.storage.checks.queue_follow_up(
+            check,
+            question=question,
+            message=build_follow_up_message(check, note.strip(), retake=question is not None),
+            published_by=user_id,
+            now=deps.clock(),
+        )
+        context["follow_up_sent"] = bool(sent)
+        if sent is None:
+            text = "That clarification was sent already: each goes once. Results show how it went."
+        elif sent == 0:
+            text = "There was nobody to send it to: nobody is left in that group."
+        else:
+            text = (
+                f"Sent to {sent} {'person' if sent == 1 else 'people'} by direct message, paced "
+                "within Slack's limits. They are not named to you. `/engage results` shows how "
+                "many get it right from here."
+            )
+        await ack(response_action="update", view=build_notice_view("Follow-up", text))
+
+    async def send_follow_up(context: dict[str, Any], body: dict[str, Any]) -> None:
+        if context.get("follow_up_sent"):
+            deps.outbox.wake()
+
+    app.action(re.compile(rf"^{FOLLOW_UP_ACTION}_(\d|none)$"))(
+        deps.work.listener(accept, follow_up=open_follow_up)
+    )
+    app.view(FOLLOW_UP_CALLBACK)(deps.work.listener(store_follow_up, follow_up=send_follow_up))
     app.command(COMMAND)(deps.work.listener(accept, follow_up=answer_engage, busy=BUSY))
     app.action(TAKE_ACTION)(deps.work.listener(accept, follow_up=open_questions))
     app.action(RETAKE_ACTION)(deps.work.listener(accept, follow_up=open_retake))

@@ -23,7 +23,16 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.checks import RETAKE_ACTION, SUBMIT_CALLBACK, TAKE_ACTION, Marked, check_value
+from bot.checks import (
+    CHECK_BUTTON,
+    FOLLOW_UP_CALLBACK,
+    RETAKE_ACTION,
+    SUBMIT_CALLBACK,
+    TAKE_ACTION,
+    Marked,
+    check_value,
+    parse_check_value,
+)
 from bot.slack.mrkdwn import escape
 from bot.storage.checks import MAX_COMMENT, Check
 from bot.timefmt import format_local
@@ -231,3 +240,83 @@ def build_home_section(waiting: list[Check], tz: Any) -> list[Block]:
             )
         )
     return blocks
+
+
+NOTE_BLOCK, NOTE_ACTION = "note", "note"
+MAX_NOTE = 1000
+
+
+def parse_follow_up(value: str | None) -> tuple[str, int, int | None] | None:
+    """(briefing id, version, question index or None) from a follow-up button's value."""
+    head, _, about = (value or "").rpartition(":")
+    parsed = parse_check_value(head)
+    if parsed is None:
+        return None
+    if about == "none":
+        return parsed[0], parsed[1], None
+    if about.isdigit() and 1 <= int(about) <= 5:
+        return parsed[0], parsed[1], int(about) - 1
+    return None
+
+
+def build_follow_up_view(check: Check, question: int | None) -> View:
+    """The lead writes the clarification; the people it goes to are never listed."""
+    if question is None:
+        who = "everyone it reached who has not taken the check yet"
+    else:
+        ask = escape(check.questions[question]["ask"])
+        who = (
+            f"everyone who got question {question + 1} wrong (“{ask}”) and has not got it all "
+            "right since"
+        )
+    return View(
+        type="modal",
+        callback_id=FOLLOW_UP_CALLBACK,
+        title="Send a clarification",
+        submit="Send",
+        close="Cancel",
+        private_metadata=json.dumps({"b": check.briefing_id, "v": check.version, "q": question}),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"*{escape(check.title)}*\nThis goes by direct message to {who}, with a "
+                    "button to take the check. Nobody is named to you, or to each other."
+                )
+            ),
+            InputBlock(
+                block_id=NOTE_BLOCK,
+                label="Your note",
+                element=PlainTextInputElement(
+                    action_id=NOTE_ACTION, multiline=True, max_length=MAX_NOTE
+                ),
+            ),
+        ],
+    )
+
+
+def build_follow_up_message(check: Check, note: str, retake: bool) -> dict[str, Any]:
+    """The clarification as each person receives it."""
+    blocks = [
+        SectionBlock(
+            block_id="follow-up",
+            text=MarkdownTextObject(
+                text=f":speech_balloon: *A clarification on {escape(check.title)}*\n"
+                f"{escape(note[:MAX_NOTE])}"
+            ),
+        ),
+        ActionsBlock(
+            block_id="follow-up-check",
+            elements=[
+                ButtonElement(
+                    text="Try the check again" if retake else CHECK_BUTTON,
+                    action_id=TAKE_ACTION,
+                    value=check_value(check.briefing_id, check.version),
+                    style="primary",
+                )
+            ],
+        ),
+    ]
+    return {
+        "text": f"A clarification on {escape(check.title)}",
+        "blocks": [b.to_dict() for b in blocks],
+    }

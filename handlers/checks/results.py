@@ -12,8 +12,16 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
+from bot.checks import FOLLOW_UP_ACTION, check_value
 from bot.slack.mrkdwn import escape
 from bot.slack.roles import RoleCheckUnavailable
 from bot.storage.checks import Results
@@ -227,6 +235,37 @@ def build_results(results: Results, min_group: int, tz: ZoneInfo) -> list[Block]
                 f"{team['first_time']} ({percent(team['first_time'], team['reached'])})"
             )
         blocks += sections("teams", ["*By team*", *team_lines[:40]])
+    if results.follow_ups:
+        lines = ["*Follow-ups*"]
+        for f in results.follow_ups:
+            about = (
+                "to those yet to take it"
+                if f["about"] == "none"
+                else f"on question {f['about']}, to those who got it wrong"
+            )
+            lines.append(
+                f"• {format_local(f['at'], tz)}: a clarification {about}, sent to {f['to']}; "
+                f"{f['since']} of them have got everything right since"
+            )
+        blocks += sections("follow-ups", lines)
+    if check.mode == "attributed" and check.closed_at is None:
+        buttons = [
+            ButtonElement(
+                text=f"Clarify question {n}"[:75],
+                action_id=f"{FOLLOW_UP_ACTION}_{n}",  # unique in the block, as Slack requires
+                value=f"{check_value(check.briefing_id, check.version)}:{n}",
+            )
+            for n, q in enumerate(results.per_question, 1)
+            if q["misconception"]
+        ]
+        buttons.append(
+            ButtonElement(
+                text="Nudge those yet to take it",
+                action_id=f"{FOLLOW_UP_ACTION}_none",
+                value=f"{check_value(check.briefing_id, check.version)}:none",
+            )
+        )
+        blocks.append(ActionsBlock(block_id="follow-up", elements=buttons[:25]))
     if results.outside:
         blocks.append(
             ContextBlock(
