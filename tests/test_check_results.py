@@ -235,3 +235,33 @@ async def test_a_clarification_reaches_only_those_who_got_it_wrong_and_shows_wha
         text
     )
     assert "Understood after the retake: *1*" in text
+
+
+async def test_an_export_is_a_csv_in_the_leads_dm_suppressed_and_its_access_recorded(
+    slack, bot, driver
+):
+    import csv
+    import io
+
+    await publish_confirmed(driver, bot, "publish duty-changes")
+    assert await bot.outbox.idle(30)
+    people = sorted(slack.workspace.usergroups["S0SWS"].users)
+    for person in people[:12]:
+        await take(driver, bot, person, (1, 0) if person in people[:8] else (0, 0))
+    await results_seen(driver, bot, ENGAGEMENT_LEAD)
+    await driver.slash_command(ENGAGEMENT_LEAD, "/engage", "export duty-changes")
+    await bot.work.idle()
+    [reply] = [s.text for s in slack.seen_by(ENGAGEMENT_LEAD) if s.kind == "response"][-1:]
+    assert "are in your DM with me, as CSV" in reply
+    [upload] = [f for f in slack.files.values() if f.completed]
+    assert upload.filename == "duty-changes-v1-check.csv"
+    assert upload.channels == [slack.workspace.im_with(ENGAGEMENT_LEAD).id]
+    rows = list(csv.reader(io.StringIO(upload.data.decode("utf-8"))))
+    assert ["took the check", "12", "40"] in rows
+    assert ["understood first time", "8", "27"] in rows
+    assert any(r[:2] == ["@duty-team", "fewer than 10"] for r in rows)
+    assert any(r[:3] == ["Who takes a new referral out of hours?", "12", "8"] for r in rows)
+    audit = await bot.storage.call(
+        lambda db: [(r["user_id"], r["action"]) for r in db.query("SELECT * FROM results_audit")]
+    )
+    assert audit == [(ENGAGEMENT_LEAD, "results"), (ENGAGEMENT_LEAD, "export")]

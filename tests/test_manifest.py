@@ -62,6 +62,7 @@ def test_the_manifest_asks_for_the_scopes_the_bot_uses():
     scopes = set(manifest()["oauth_config"]["scopes"]["bot"])
     assert {
         "chat:write",
+        "files:write",  # /engage export uploads the CSV to the lead's DM
         "im:write",
         "im:history",  # the outbox reads a DM back to find a copy whose answer was lost
         "channels:history",  # … and a channel, for a post

@@ -367,6 +367,20 @@ class Checks:
 
         return await self._w.read(query)
 
+    async def record_access(
+        self, check: Check, *, user_id: str, action: str, now: datetime
+    ) -> None:
+        """Keep who viewed or exported a check's results, and when (never what they saw)."""
+
+        def record(db: Database) -> None:
+            db.execute(
+                "INSERT INTO results_audit (at, user_id, action, briefing_id, version)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [utc_iso(now), user_id, action, check.briefing_id, check.version],
+            )
+
+        await self._w.write(record)
+
     async def published_by(self, check: Check) -> str | None:
         """Who published the briefing this check came with."""
 
@@ -492,7 +506,7 @@ class Checks:
                 "SELECT b.purpose, b.created_at, COUNT(d.id),"
                 " (SELECT COUNT(DISTINCT s.taker) FROM check_submissions s"
                 "   WHERE s.briefing_id = :b AND s.version = :v AND s.all_correct = 1"
-                "   AND s.submitted_at > b.created_at AND s.taker IN"
+                "   AND s.submitted_at >= b.created_at AND s.taker IN"
                 "   (SELECT target FROM deliveries WHERE broadcast_id = b.id))"
                 " FROM broadcasts b LEFT JOIN deliveries d ON d.broadcast_id = b.id"
                 " WHERE b.briefing_id = :b AND b.version = :v AND b.purpose LIKE 'followup:%'"

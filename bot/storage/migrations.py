@@ -238,6 +238,12 @@ def m006_checks(db: Database) -> None:
         not_null={"briefing_id", "version", "attempt", "correct", "all_correct"},
     )
     db.table("check_submissions").create_index(["briefing_id", "version", "attempt"])
+    # Who looked at or exported which results, when: the trail an Improvement Board may ask for.
+    db.table("results_audit").create(
+        {"id": int, "at": str, "user_id": str, "action": str, "briefing_id": str, "version": int},
+        pk="id",
+        not_null={"at", "user_id", "action"},
+    )
     # Who each audience entry named when it was sent: the teams of a breakdown, apart from
     # which entry's copy reached a person named twice.
     db.table("audience_members").create(

@@ -9,9 +9,14 @@ cannot be worked out by subtracting shown ones from each other or from the total
 
 from __future__ import annotations
 
+import csv
+import io
+import logging
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -27,6 +32,8 @@ from bot.slack.roles import RoleCheckUnavailable
 from bot.storage.checks import Results
 from bot.timefmt import format_local
 
+logger = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
@@ -36,6 +43,7 @@ HELP = (
     "*Engagement* — did the message land?\n"
     "• `/engage results &lt;briefing id&gt;` — who took its check, who understood, the "
     "misconceptions, by team (engagement leads; senior managers for their own briefings)\n"
+    "• `/engage export &lt;briefing id&gt;` — the same figures as a CSV file, in your DM with me\n"
     "• `/engage close &lt;briefing id&gt;` — close its check early (the same people)"
 )
 BAR = 12
@@ -287,7 +295,7 @@ async def answer(deps: Deps, user_id: str, text: str) -> tuple[str, list[dict[st
     version = int(version_text) if version_text.isdigit() and len(version_text) < 7 else None
     if sub in ("", "help"):
         return HELP, None
-    if sub not in ("results", "close"):
+    if sub not in ("results", "close", "export"):
         return f"I don't know `/engage {escape(sub[:40])}`. Try `/engage help`.", None
     if not briefing_id:
         return f"Which briefing? For example `/engage {sub} recruitment-funding`.", None
@@ -314,5 +322,108 @@ async def answer(deps: Deps, user_id: str, text: str) -> tuple[str, list[dict[st
         )
     results = await deps.storage.checks.results_for(check.briefing_id, check.version)
     assert results is not None
+    await deps.storage.checks.record_access(check, user_id=user_id, action=sub, now=deps.clock())
+    if sub == "export":
+        return await _export(deps, user_id, results), None
     blocks = build_results(results, deps.config.min_group_size, deps.config.timezone)
     return f"Results of the check on {escape(check.title)}", [b.to_dict() for b in blocks]
+
+
+def build_export(results: Results, min_group: int, tz: ZoneInfo) -> str:
+    """The results as CSV for an Improvement Board paper, with the same suppression as on
+    screen: nothing for a small audience, no per-question figures for few takers, small (and
+    complementary) teams hidden."""
+    check = results.check
+    out = io.StringIO()
+    rows = csv.writer(out)
+    state = (
+        f"closed {format_local(check.closed_at, tz)}"
+        if check.closed_at
+        else f"open until {format_local(check.closes_at, tz)}"
+    )
+    rows.writerows(
+        [
+            ["Line of Sight: comprehension check results"],
+            ["briefing", check.briefing_id],
+            ["title", check.title],
+            ["version", check.version],
+            ["mode", check.mode],
+            ["check", state],
+            [],
+        ]
+    )
+    reached = results.reached
+    if reached < min_group:
+        rows.writerow([f"figures hidden: it reached fewer than {min_group} people"])
+        return out.getvalue()
+    rows.writerow(["measure", "people", "percent of reached"])
+    for label, n in (
+        ("reached", reached),
+        ("acknowledged", results.acknowledged),
+        ("took the check", results.took),
+        ("understood first time", results.first_time),
+        ("understood after the retake", results.after_retake),
+    ):
+        rows.writerow([label, n, round(100 * n / reached)])
+    rows.writerow([])
+    if results.took < min_group:
+        rows.writerow([f"question figures hidden until {min_group} or more have taken it"])
+        return out.getvalue()
+    rows.writerow(
+        [
+            "question",
+            "answered",
+            "correct",
+            "percent correct",
+            "most chosen wrong answer",
+            "chosen by",
+        ]
+    )
+    for q in results.per_question:
+        rows.writerow(
+            [
+                q["ask"],
+                q["answered"],
+                q["correct"],
+                round(100 * q["correct"] / q["answered"]) if q["answered"] else "",
+                q["misconception"] or "",
+                q["misconception_count"] or "",
+            ]
+        )
+    if len(results.teams) > 1:
+        everyone = frozenset().union(*(t["members"] for t in results.teams))
+        hidden = suppressed([t["members"] for t in results.teams], everyone, min_group)
+        rows.writerow([])
+        rows.writerow(["team", "reached", "took the check", "understood first time"])
+        for i, team in enumerate(results.teams):
+            if i in hidden:
+                rows.writerow(
+                    [
+                        team["team"],
+                        f"fewer than {min_group}" if team["reached"] < min_group else "hidden",
+                        "",
+                        "",
+                    ]
+                )
+            else:
+                rows.writerow([team["team"], team["reached"], team["took"], team["first_time"]])
+    return out.getvalue()
+
+
+async def _export(deps: Deps, user_id: str, results: Results) -> str:
+    """Upload the CSV to the requester's DM with the bot (files_upload_v2)."""
+    check = results.check
+    content = build_export(results, deps.config.min_group_size, deps.config.timezone)
+    try:
+        opened = await deps.client.conversations_open(users=user_id)
+        await deps.client.files_upload_v2(
+            channel=opened["channel"]["id"],
+            filename=f"{check.briefing_id}-v{check.version}-check.csv",
+            title=f"Check results: {check.title}"[:250],
+            content=content,
+            initial_comment="The check's results, with small groups hidden as on screen.",
+        )
+    except (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError) as error:
+        logger.warning("could not upload an export (%s)", type(error).__name__)
+        return "I couldn't upload the file just now. Try again in a minute."
+    return f"The results of the check on *{escape(check.title)}* are in your DM with me, as CSV."
