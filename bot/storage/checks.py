@@ -480,15 +480,25 @@ class Checks:
                 ).fetchall()
             )
             members: dict[str, set[str]] = {}
-            for audience, user_id in db.execute(
-                # A team's reach: the people it named whom this version reached.
-                "SELECT DISTINCT REPLACE(p.audience, 'dm:', ''), m.user_id"
-                " FROM publications p JOIN audience_members m ON m.publication_id = p.id"
-                f" WHERE p.briefing_id = :b AND {_COVERED.format(p='p')} AND EXISTS (SELECT 1"
-                "   FROM recipients r JOIN publications q ON q.id = r.publication_id"
-                f"   WHERE q.briefing_id = :b AND {_COVERED.format(p='q')}"
-                "   AND q.status = 'posted' AND r.user_id = m.user_id)",
+            entries = db.execute(
+                "SELECT COUNT(DISTINCT REPLACE(audience, 'dm:', '')) FROM publications"
+                f" p WHERE p.briefing_id = :b AND {_COVERED.format(p='p')}",
                 key,
+            ).fetchone()[0]
+            # One entry is the whole audience: no breakdown, so no need to list its people.
+            for audience, user_id in (
+                []
+                if entries < 2
+                else db.execute(
+                    # A team's reach: the people it named whom this version reached.
+                    "SELECT DISTINCT REPLACE(p.audience, 'dm:', ''), m.user_id"
+                    " FROM publications p JOIN audience_members m ON m.publication_id = p.id"
+                    f" WHERE p.briefing_id = :b AND {_COVERED.format(p='p')} AND EXISTS (SELECT 1"
+                    "   FROM recipients r JOIN publications q ON q.id = r.publication_id"
+                    f"   WHERE q.briefing_id = :b AND {_COVERED.format(p='q')}"
+                    "   AND q.status = 'posted' AND r.user_id = m.user_id)",
+                    key,
+                )
             ):
                 members.setdefault(audience, set()).add(user_id)
             for audience in sorted(members):
@@ -521,16 +531,21 @@ class Checks:
                         "since": since,
                     }
                 )
-            for clarity, comment in db.execute(
-                f"SELECT clarity, comment FROM check_submissions WHERE {counted}"
-                " AND attempt = 1 AND (clarity IS NOT NULL OR comment IS NOT NULL)"
-                " ORDER BY RANDOM()",  # never in the order people answered
+            for clarity, n in db.execute(
+                f"SELECT clarity, COUNT(*) FROM check_submissions WHERE {counted}"
+                " AND attempt = 1 AND clarity IS NOT NULL GROUP BY clarity",
                 key,
             ):
-                if clarity is not None:
-                    results.clarity.append(int(clarity))
-                if comment:
-                    results.comments.append(str(comment))
+                results.clarity += [int(clarity)] * n
+            results.comments = [
+                str(row[0])
+                for row in db.execute(
+                    f"SELECT comment FROM check_submissions WHERE {counted}"
+                    " AND attempt = 1 AND comment IS NOT NULL"
+                    " ORDER BY RANDOM() LIMIT 50",  # never in the order people answered
+                    key,
+                )
+            ]
             return results
 
         return await self._w.read(query)

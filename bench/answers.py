@@ -1,0 +1,145 @@
+"""Benchmark: a check's results over 100,000 stored answers, against a bare SQL GROUP BY.
+
+    python bench/answers.py [--answers 100000] [--repeat 5]
+
+Journey: an engagement lead runs `/engage results` on a briefing that 100,000 people answered
+(a check of three questions, one attempt each: 300,000 answer rows). This measures the storage
+side of that: `Storage.checks.results_for`, through the writer's read thread as the bot runs
+it, against the least the database can do for the same figures: one bare `GROUP BY` over
+`check_answers` for the per-question counts, on the same file, in the same run. Goal: <= 3x.
+
+The request-path half of the issue's benchmark (signed view submissions at concurrency 50
+against a bare Bolt app) is still to come.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bot.storage import Storage
+from bot.storage.outbox import Plan, PlannedEntry, queue_plan
+
+GOAL = 3.0
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+QUESTIONS = [
+    {"ask": f"Question {n}?", "options": ["A", "B", "C", "D"], "answer": "B", "explain": "B."}
+    for n in range(3)
+]
+
+
+def seed(db, people: int) -> None:
+    """A briefing sent to `people` people, each of whom answered its check once."""
+    members = tuple(f"U{n:07d}" for n in range(people))
+    plan = Plan(
+        briefing_id="big",
+        version=1,
+        title="A briefing for everyone",
+        acknowledge=True,
+        published_by="U0SM01",
+        message={"text": "t", "blocks": []},
+        entries=(PlannedEntry(raw="#everyone", ref="C0ALL", post=True, members=members),),
+        check={
+            "questions": QUESTIONS,
+            "clarity": True,
+            "mode": "attributed",
+            "closes_after_s": 86400,
+        },
+    )
+    queue_plan(db, plan, NOW)
+    db.execute("UPDATE publications SET status = 'posted'")
+    submissions = []
+    answers = []
+    taken = []
+    for n, person in enumerate(members):
+        choices = [1, 1, 1] if n % 3 == 0 else [(n + q) % 4 for q in range(3)]
+        right = [c == 1 for c in choices]
+        submissions.append(
+            (
+                n + 1,
+                "big",
+                1,
+                1,
+                person,
+                0,
+                '["#everyone"]',
+                sum(right),
+                int(all(right)),
+                n % 5 + 1,
+                None,
+                (NOW + timedelta(seconds=n)).isoformat(),
+            )
+        )
+        answers += [
+            (n + 1, q, c, int(r)) for q, (c, r) in enumerate(zip(choices, right, strict=True))
+        ]
+        taken.append(("big", 1, person, 1, int(all(right))))
+    db.conn.executemany(
+        "INSERT INTO check_submissions (id, briefing_id, version, attempt, taker, outside, teams,"
+        " correct, all_correct, clarity, comment, submitted_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        submissions,
+    )
+    db.conn.executemany("INSERT INTO check_answers VALUES (?, ?, ?, ?)", answers)
+    db.conn.executemany("INSERT INTO check_taken VALUES (?, ?, ?, ?, ?)", taken)
+    db.conn.commit()
+
+
+async def run(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="los-answers-") as folder:
+        path = Path(folder) / "answers.db"
+        storage = Storage(path)
+        await storage.open()
+        started = time.perf_counter()
+        await storage.call(lambda db: seed(db, args.answers))
+        seeded = time.perf_counter() - started
+        ours, bare = [], []
+        for _ in range(args.repeat):  # interleaved, so drift falls on both alike
+            t = time.perf_counter()
+            results = await storage.checks.results_for("big", 1)
+            ours.append(time.perf_counter() - t)
+            with sqlite3.connect(path) as raw:
+                t = time.perf_counter()
+                raw.execute(
+                    "SELECT a.question, a.option, COUNT(*) FROM check_answers a"
+                    " JOIN check_submissions s ON s.id = a.submission_id"
+                    " WHERE s.briefing_id = 'big' AND s.version = 1 AND s.outside = 0"
+                    " AND s.attempt = 1 GROUP BY a.question, a.option"
+                ).fetchall()
+                bare.append(time.perf_counter() - t)
+        await storage.close()
+    assert results is not None
+    assert results.took == args.answers, results
+    ratio = statistics.median(ours) / statistics.median(bare)
+    met = "met" if ratio <= GOAL else "MISSED"
+    print("check results: Storage.checks.results_for vs a bare GROUP BY (same file, same run)")
+    print(
+        f"  {args.answers:,} people answered a three-question check "
+        f"({3 * args.answers:,} answer rows); seeded in {seeded:.1f} s"
+    )
+    print(f"  results_for median of {args.repeat} (ms)   {1000 * statistics.median(ours):10.1f}")
+    print(f"  bare GROUP BY median (ms)              {1000 * statistics.median(bare):10.1f}")
+    print(f"  ratio                                  {ratio:10.2f}x   <= {GOAL:.0f}x  {met}")
+    print(f"  figures: took {results.took:,}, understood first time {results.first_time:,}")
+    print(json.dumps({"answers": args.answers, "ratio": round(ratio, 3)}))
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--answers", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    return asyncio.run(run(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
