@@ -121,7 +121,12 @@ class Audiences:
     async def _members(self, entry: Audience, ref: str) -> list[str]:
         if entry.kind == "user":
             return [ref]
-        if entry.kind == "usergroup":
+        return await self.members_of(ref)
+
+    async def members_of(self, ref: str) -> list[str]:
+        """Everyone in a user group (S…) or a channel (C…/G…) now, as Slack lists them.
+        Raises SlackApiError, aiohttp.ClientError or TimeoutError when Slack cannot say."""
+        if ref.startswith("S"):
             listed = await self._client.usergroups_users_list(usergroup=ref)
             return list(listed.get("users", []))
         members: list[str] = []

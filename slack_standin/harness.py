@@ -112,9 +112,9 @@ async def spawn_bot(
     )
 
 
-def shown_with(standin: SlackStandIn, user_id: str, action_id: str) -> Seen | None:
-    """The newest thing `user_id` can see that has an element `action_id` (a button)."""
-    for seen in reversed(standin.seen_by(user_id)):
+def shown_with(standin: SlackStandIn, user_id: str, action_id: str, since: int = 0) -> Seen | None:
+    """The newest thing `user_id` can see (after their `since`-th) with an element `action_id`."""
+    for seen in reversed(standin.seen_by(user_id)[since:]):
         for block in seen.blocks:
             elements = [block.get("accessory") or {}, *block.get("elements", [])]
             if any(isinstance(e, dict) and e.get("action_id") == action_id for e in elements):

@@ -15,7 +15,7 @@ from bot.config import Config
 from bot.storage import Storage
 from handlers.briefings.blocks import CONFIRM_ACTION, CONFIRM_LARGE_ACTION
 from slack_standin import RateLimits, SlackDriver, SlackStandIn, Workspace
-from slack_standin.harness import Seen
+from slack_standin.harness import Seen, shown_with
 
 REPO = Path(__file__).resolve().parents[1]
 BOT_TOKEN = "xoxb-test-token"
@@ -104,12 +104,7 @@ async def driver(slack, bot):
 
 def newly_shown(slack, user: str, since: int, action_id: str) -> Seen | None:
     """The newest thing shown to `user` after their `since`-th that has a button `action_id`."""
-    for seen in reversed(slack.seen_by(user)[since:]):
-        for block in seen.blocks:
-            elements = [block.get("accessory") or {}, *block.get("elements", [])]
-            if any(isinstance(e, dict) and e.get("action_id") == action_id for e in elements):
-                return seen
-    return None
+    return shown_with(slack, user, action_id, since)
 
 
 async def publish_confirmed(driver, bot, text: str, user: str = SENIOR_MANAGER, **where):

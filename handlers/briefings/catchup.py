@@ -135,17 +135,7 @@ def daily_trigger(deps: Deps) -> CronTrigger:
 
 async def _members(deps: Deps, ref: str) -> list[str] | None:
     try:
-        if ref.startswith("S"):
-            listed = await deps.client.usergroups_users_list(usergroup=ref)
-            return list(listed.get("users", []))
-        found: list[str] = []
-        cursor = None
-        while True:
-            page = await deps.client.conversations_members(channel=ref, limit=1000, cursor=cursor)
-            found += page.get("members", [])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                return found
+        return await deps.audiences.members_of(ref)
     except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
         logger.warning("catch-up could not list an audience (%s)", type(error).__name__)
         return None
