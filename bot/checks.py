@@ -18,6 +18,9 @@ RETAKE_ACTION = "check_retake"
 SUBMIT_CALLBACK = "check_submit"
 FOLLOW_UP_ACTION = "check_follow_up"
 FOLLOW_UP_CALLBACK = "check_follow_up_note"
+# An anonymous check's clarification asks its question again (it cannot know who to ask).
+REANSWER_ACTION = "check_reanswer"
+REANSWER_CALLBACK = "check_reanswer_submit"
 CHECK_BUTTON = "Take the 30-second check"
 # Button values come back untrusted: only the shape we send.
 _VALUE = re.compile(rf"^({ID_PATTERN})@({VERSION_PATTERN})$")

@@ -58,6 +58,7 @@ async def test_migrations_create_the_schema_and_are_recorded(storage):
         "m004_schedules",
         "m005_rounds_and_confirmations",
         "m006_checks",
+        "m007_check_follow_ups",
     ]
 
 
@@ -68,7 +69,7 @@ async def test_reopening_applies_no_migration_twice(tmp_path):
         await s.open()
         count = await s.call(lambda db: db["_sqlite_migrations"].count)
         await s.close()
-    assert count == 6
+    assert count == 7
 
 
 async def test_wal_and_foreign_keys_are_on(storage):

@@ -85,6 +85,15 @@ class Results:
     follow_ups: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Reanswered:
+    """What answering a question again did: recorded (and whether it was right), a repeat,
+    closed, from someone it did not reach, or not an answer to anything sent."""
+
+    status: Literal["recorded", "repeat", "closed", "outside", "unknown", "invalid"]
+    right: bool = False
+
+
 class Checks:
     """Named operations on `checks`, `check_taken`, `check_submissions` and `check_answers`."""
 
@@ -226,11 +235,13 @@ class Checks:
         """Close every check whose time has come; its anonymous key goes with it."""
 
         def close(db: Database) -> int:
-            return db.execute(
+            closed = db.execute(
                 "UPDATE checks SET closed_at = closes_at, taker_key = NULL"
                 " WHERE closed_at IS NULL AND closes_at <= ?",
                 [utc_iso(now)],
             ).rowcount
+            _forget_takers(db)
+            return closed
 
         return await self._w.write(close)
 
@@ -238,7 +249,7 @@ class Checks:
         """Close this check early; False if it had closed already."""
 
         def close(db: Database) -> bool:
-            return (
+            closed = (
                 db.execute(
                     "UPDATE checks SET closed_at = ?, taker_key = NULL"
                     " WHERE briefing_id = ? AND version = ? AND closed_at IS NULL",
@@ -246,6 +257,8 @@ class Checks:
                 ).rowcount
                 == 1
             )
+            _forget_takers(db)
+            return closed
 
         return await self._w.write(close)
 
@@ -272,23 +285,33 @@ class Checks:
         published_by: str,
         now: datetime,
     ) -> int | None:
-        """Queue a clarification, through the outbox, to those who got `question` wrong at
-        first and have not got everything right since (or, with None, to those it reached who
-        have not taken the check). Once per question per check: None if it was sent already.
-        The people are chosen here, in the transaction, and never shown to anyone."""
+        """Queue a clarification, through the outbox. Once per question per check: None if it
+        was sent already; otherwise how many it goes to. The people are chosen here, in the
+        transaction, and never shown to anyone.
+
+        Attributed: to those who got `question` wrong at first and have not got everything
+        right since (or, with None, to those it reached who have not taken the check).
+        Anonymous: nothing says who answered what, so it goes to everyone the check reached
+        (already stored as its recipients, so sending says nothing new about anyone), and the
+        message asks those it concerns to answer again (`reanswer`). The figures as they stand
+        are kept with it, for before and after."""
         purpose = f"followup:{'none' if question is None else question + 1}"
         at = utc_iso(now)
 
         def queue(db: Database) -> int | None:
             key = {"b": check.briefing_id, "v": check.version, "q": question}
-            if question is None:
+            reached = (
+                "SELECT DISTINCT r.user_id FROM recipients r"
+                " JOIN publications p ON p.id = r.publication_id"
+                f" WHERE p.briefing_id = :b AND {_COVERED.format(p='p')} AND p.status = 'posted'"
+            )
+            if check.mode == "anonymous":
+                people = [r[0] for r in db.execute(reached, key)]
+            elif question is None:
                 people = [
                     r[0]
                     for r in db.execute(
-                        "SELECT DISTINCT r.user_id FROM recipients r"
-                        " JOIN publications p ON p.id = r.publication_id"
-                        f" WHERE p.briefing_id = :b AND {_COVERED.format(p='p')}"
-                        " AND p.status = 'posted' AND NOT EXISTS (SELECT 1 FROM check_taken t"
+                        reached + " AND NOT EXISTS (SELECT 1 FROM check_taken t"
                         "   WHERE t.briefing_id = :b AND t.version = :v AND t.taker = r.user_id)",
                         key,
                     )
@@ -324,6 +347,33 @@ class Checks:
             if cursor.rowcount == 0:
                 return None
             broadcast_id = cursor.lastrowid
+            took, first_time = db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(all_correct), 0) FROM check_submissions"
+                " WHERE briefing_id = :b AND version = :v AND outside = 0 AND attempt = 1",
+                key,
+            ).fetchone()
+            answered, correct = db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(a.correct), 0) FROM check_answers a"
+                " JOIN check_submissions s ON s.id = a.submission_id"
+                " WHERE s.briefing_id = :b AND s.version = :v AND s.outside = 0"
+                " AND s.attempt = 1 AND a.question = :q",
+                key,
+            ).fetchone()
+            db.execute(
+                "INSERT INTO check_follow_ups (broadcast_id, briefing_id, version, question,"
+                " took_before, first_time_before, answered_before, correct_before)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    broadcast_id,
+                    check.briefing_id,
+                    check.version,
+                    question,
+                    took,
+                    first_time,
+                    answered,
+                    correct,
+                ],
+            )
             db.conn.executemany(
                 "INSERT OR IGNORE INTO deliveries (broadcast_id, kind, target, status)"
                 " VALUES (?, 'dm', ?, 'pending')",
@@ -337,6 +387,65 @@ class Checks:
             return len(people)
 
         return await self._w.write(queue)
+
+    async def reanswer(
+        self,
+        check: Check,
+        *,
+        question: int,
+        user_id: str,
+        choice: int,
+        now: datetime,
+    ) -> Reanswered:
+        """An anonymous check's question answered again after its clarification: once per
+        person, by a keyed hash in its own domain; the answer under a random id, with no user
+        and no time. Nothing is stored unless the check is open, the clarification was sent,
+        the person was reached, and the choice is one of the question's options."""
+
+        def store(db: Database) -> Reanswered:
+            current = _check(db, check.briefing_id, check.version)
+            if current is None or current.mode != "anonymous":
+                return Reanswered("unknown")
+            if not current.open_at(now):
+                return Reanswered("closed")
+            if not 0 <= question < len(current.questions):
+                return Reanswered("unknown")
+            options = current.questions[question]["options"]
+            if not 0 <= choice < len(options):
+                return Reanswered("invalid")
+            row = db.execute(
+                "SELECT broadcast_id FROM check_follow_ups WHERE briefing_id = ? AND version = ?"
+                " AND question = ?",
+                [check.briefing_id, check.version, question],
+            ).fetchone()
+            if row is None:
+                return Reanswered("unknown")
+            broadcast_id = int(row[0])
+            span = {"b": check.briefing_id, "v": check.version, "u": user_id}
+            reached = db.execute(
+                "SELECT 1 FROM recipients r JOIN publications p ON p.id = r.publication_id"
+                f" WHERE p.briefing_id = :b AND {_COVERED.format(p='p')} AND r.user_id = :u"
+                " AND p.status = 'posted' LIMIT 1",
+                span,
+            ).fetchone()
+            if not reached:
+                return Reanswered("outside")
+            key = _taker(db, check.briefing_id, check.version, f"reanswer:{broadcast_id}:{user_id}")
+            taken = db.execute(
+                "INSERT OR IGNORE INTO check_reanswered (broadcast_id, taker) VALUES (?, ?)",
+                [broadcast_id, key],
+            )
+            if taken.rowcount == 0:
+                return Reanswered("repeat")
+            right = options[choice] == current.questions[question]["answer"]
+            db.execute(
+                "INSERT INTO check_reanswers (id, broadcast_id, option, correct)"
+                " VALUES (?, ?, ?, ?)",
+                [secrets.randbits(62), broadcast_id, choice, int(right)],
+            )
+            return Reanswered("recorded", right)
+
+        return await self._w.write(store, timeout=SUBMIT_WRITE_TIMEOUT)
 
     async def waiting_for(self, user_id: str, now: datetime) -> list[Check]:
         """Open checks on versions this person received and has not taken yet (for Home)."""
@@ -512,24 +621,46 @@ class Checks:
                         "first_time": right_by_team.get(audience, 0),
                     }
                 )
-            for purpose, sent_at, reached_n, since in db.execute(
-                "SELECT b.purpose, b.created_at, COUNT(d.id),"
+            for row in db.execute(
+                "SELECT b.purpose, b.created_at, f.question, f.took_before,"
+                " f.first_time_before, f.answered_before, f.correct_before,"
+                " (SELECT COUNT(*) FROM deliveries d WHERE d.broadcast_id = b.id),"
+                # Attributed: of the people it went to, how many have since got everything right
+                # (a clarification) or taken the check (a nudge).
                 " (SELECT COUNT(DISTINCT s.taker) FROM check_submissions s"
-                "   WHERE s.briefing_id = :b AND s.version = :v AND s.all_correct = 1"
-                "   AND s.submitted_at >= b.created_at AND s.taker IN"
-                "   (SELECT target FROM deliveries WHERE broadcast_id = b.id))"
-                " FROM broadcasts b LEFT JOIN deliveries d ON d.broadcast_id = b.id"
+                "   WHERE s.briefing_id = :b AND s.version = :v AND s.submitted_at >= b.created_at"
+                "   AND (s.all_correct = 1 OR b.purpose = 'followup:none') AND s.taker IN"
+                "   (SELECT target FROM deliveries WHERE broadcast_id = b.id)),"
+                # Anonymous: the question answered again since, by how many, how many right.
+                " (SELECT COUNT(*) FROM check_reanswers x WHERE x.broadcast_id = b.id),"
+                " (SELECT COALESCE(SUM(x.correct), 0) FROM check_reanswers x"
+                "   WHERE x.broadcast_id = b.id)"
+                # LEFT: a clarification sent before its figures were kept has no "before".
+                " FROM broadcasts b LEFT JOIN check_follow_ups f ON f.broadcast_id = b.id"
                 " WHERE b.briefing_id = :b AND b.version = :v AND b.purpose LIKE 'followup:%'"
-                " GROUP BY b.id ORDER BY b.id",
+                " ORDER BY b.id",
                 key,
             ):
                 results.follow_ups.append(
-                    {
-                        "about": purpose.split(":", 1)[1],
-                        "at": sent_at,
-                        "to": reached_n,
-                        "since": since,
-                    }
+                    dict(
+                        zip(
+                            (
+                                "about",
+                                "at",
+                                "question",
+                                "took_before",
+                                "first_time_before",
+                                "answered_before",
+                                "correct_before",
+                                "to",
+                                "since",
+                                "reanswered",
+                                "reanswered_correct",
+                            ),
+                            (row[0].split(":", 1)[1], *row[1:]),
+                            strict=True,
+                        )
+                    )
                 )
             for clarity, n in db.execute(
                 f"SELECT clarity, COUNT(*) FROM check_submissions WHERE {counted}"
@@ -587,6 +718,16 @@ def _taker(db: Database, briefing_id: str, version: int, user_id: str) -> str | 
     if row[1] is None:
         return None
     return hmac.new(bytes.fromhex(row[1]), user_id.encode(), hashlib.sha256).hexdigest()
+
+
+def _forget_takers(db: Database) -> None:
+    """Drop the keyed hashes of closed anonymous checks' re-answers: with the key gone they
+    could tell nobody apart, and nothing more is taken, so they have no use left."""
+    db.execute(
+        "DELETE FROM check_reanswered WHERE broadcast_id IN (SELECT f.broadcast_id"
+        " FROM check_follow_ups f JOIN checks c ON c.briefing_id = f.briefing_id"
+        " AND c.version = f.version WHERE c.closed_at IS NOT NULL)"
+    )
 
 
 def _first_all_correct(db: Database, check: Check, key: str) -> bool:

@@ -256,3 +256,40 @@ def m006_checks(db: Database) -> None:
         " question INTEGER, option INTEGER, correct INTEGER,"
         " PRIMARY KEY (submission_id, question)) WITHOUT ROWID"
     )
+
+
+@migrations()
+def m007_check_follow_ups(db: Database) -> None:
+    """Clarifications sent from a check's results, and what followed them.
+
+    `check_follow_ups` keeps, for each clarification (a broadcast), the figures as they stood
+    when it was sent, so the results can show before and after. An anonymous check's
+    clarification goes to everyone it reached and asks them to answer the question again;
+    those answers go in `check_reanswers` under random ids, with no user and no time, and
+    `check_reanswered` counts each person once by a keyed hash (another domain than
+    `check_taken`'s, so the two cannot be joined) whose key goes when the check closes.
+    """
+    db.table("check_follow_ups").create(
+        {
+            "broadcast_id": int,
+            "briefing_id": str,
+            "version": int,
+            "question": int,  # 0-based, or NULL for "yet to take it"
+            "took_before": int,
+            "first_time_before": int,
+            "answered_before": int,  # that question, first attempts
+            "correct_before": int,
+        },
+        pk="broadcast_id",
+        foreign_keys=[("broadcast_id", "broadcasts", "id")],
+    )
+    db.table("check_follow_ups").create_index(["briefing_id", "version"])
+    db.execute(
+        "CREATE TABLE check_reanswers (id INTEGER PRIMARY KEY, broadcast_id INTEGER,"
+        " option INTEGER NOT NULL, correct INTEGER NOT NULL)"
+    )
+    db.execute("CREATE INDEX idx_check_reanswers_broadcast ON check_reanswers (broadcast_id)")
+    db.execute(
+        "CREATE TABLE check_reanswered (broadcast_id INTEGER, taker TEXT,"
+        " PRIMARY KEY (broadcast_id, taker)) WITHOUT ROWID"
+    )

@@ -18,6 +18,8 @@ from slack_bolt.app.async_app import AsyncApp
 from bot.checks import (
     FOLLOW_UP_ACTION,
     FOLLOW_UP_CALLBACK,
+    REANSWER_ACTION,
+    REANSWER_CALLBACK,
     RETAKE_ACTION,
     SUBMIT_CALLBACK,
     TAKE_ACTION,
@@ -37,8 +39,11 @@ from handlers.checks.blocks import (
     build_follow_up_view,
     build_home_section,
     build_notice_view,
+    build_reanswer_feedback,
+    build_reanswer_view,
     parse_follow_up,
     parse_metadata,
+    parse_reanswer,
     read_answers,
 )
 
@@ -50,14 +55,12 @@ logger = logging.getLogger(__name__)
 COMMAND = "/engage"
 HOME_SECTION = "checks"
 CLOSE_JOB = "checks:close"
+FOLLOW_UP_CLOSED = (
+    "This check has closed, so there is nothing left to follow up: its results are final."
+)
 CLOSED = "This check has closed, so answers are no longer taken. Thank you for looking."
 TAKEN = "You've taken this check already: thank you. Your answers are recorded."
 GONE = "Sorry, I can't find that check, so nothing was recorded."
-ANONYMOUS_FOLLOW_UP = (
-    "This check is anonymous: nobody's answers can be told apart, so a clarification cannot be "
-    "sent to just those who got a question wrong. Publish a correction or a new briefing to "
-    "everyone instead."
-)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -178,8 +181,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
             view = build_notice_view("Follow-up", GONE)
         elif not await may_follow_up(body["user"]["id"], check):
             view = build_notice_view("Follow-up", results.NOT_ALLOWED)
-        elif check.mode == "anonymous":
-            view = build_notice_view("Follow-up", ANONYMOUS_FOLLOW_UP)
+        elif not check.open_at(deps.clock()):
+            view = build_notice_view("Follow-up", FOLLOW_UP_CLOSED)
         else:
             view = build_follow_up_view(check, parsed[2])
         await deps.client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -205,14 +208,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if not note.strip():
             await ack(response_action="errors", errors={NOTE_BLOCK: "Write the note to send."})
             return
-        if check.mode == "anonymous" or not await may_follow_up(user_id, check):
-            text = ANONYMOUS_FOLLOW_UP if check.mode == "anonymous" else results.NOT_ALLOWED
-            await ack(response_action="update", view=build_notice_view("Follow-up", text))
+        if not await may_follow_up(user_id, check):
+            await ack(
+                response_action="update", view=build_notice_view("Follow-up", results.NOT_ALLOWED)
+            )
+            return
+        if not check.open_at(deps.clock()):
+            await ack(
+                response_action="update", view=build_notice_view("Follow-up", FOLLOW_UP_CLOSED)
+            )
             return
         sent = await deps.storage.checks.queue_follow_up(
             check,
             question=question,
-            message=build_follow_up_message(check, note.strip(), retake=question is not None),
+            message=build_follow_up_message(check, note.strip(), question),
             published_by=user_id,
             now=deps.clock(),
         )
@@ -222,12 +231,82 @@ def register(app: AsyncApp, deps: Deps) -> None:
         elif sent == 0:
             text = "There was nobody to send it to: nobody is left in that group."
         else:
+            everyone = " (everyone it reached: the check is anonymous)"
             text = (
-                f"Sent to {sent} {'person' if sent == 1 else 'people'} by direct message, paced "
+                f"Sent to {sent} {'person' if sent == 1 else 'people'}"
+                f"{everyone if check.mode == 'anonymous' else ''} by direct message, paced "
                 "within Slack's limits. They are not named to you. `/engage results` shows how "
-                "many get it right from here."
+                "it went, before and after."
             )
         await ack(response_action="update", view=build_notice_view("Follow-up", text))
+
+    async def open_reanswer(context: dict[str, Any], body: dict[str, Any]) -> None:
+        """ "Answer it again", from an anonymous check's clarification: that one question."""
+        action = (body.get("actions") or [{}])[0]
+        parsed = parse_reanswer(action.get("value"))
+        check = await deps.storage.checks.check_for(*parsed[:2]) if parsed else None
+        if parsed is None or check is None or not parsed[2] < len(check.questions):
+            view = build_notice_view("30-second check", GONE)
+        elif not check.open_at(deps.clock()):
+            view = build_notice_view("30-second check", CLOSED)
+        else:
+            view = build_reanswer_view(check, parsed[2])
+        await deps.client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def store_reanswer(
+        ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
+    ) -> None:
+        """The question answered again: stored (anonymously) before Slack hears back."""
+        try:
+            meta = json.loads(view.get("private_metadata") or "")
+            briefing_id, version, question = str(meta["b"]), int(meta["v"]), int(meta["q"])
+        except (ValueError, KeyError, TypeError):
+            await ack(response_action="update", view=build_notice_view("Not recorded", GONE))
+            return
+        check = await deps.storage.checks.check_for(briefing_id, version)
+        values = (view.get("state") or {}).get("values") or {}
+        if check is None or set(values) != {f"q{question}"}:
+            await ack(response_action="update", view=build_notice_view("Not recorded", GONE))
+            return
+        selected = ((values[f"q{question}"]).get("answer") or {}).get("selected_option") or {}
+        try:
+            choice = int(str(selected["value"]))
+        except (KeyError, TypeError, ValueError):
+            await ack(response_action="errors", errors={f"q{question}": "Choose an answer."})
+            return
+        try:
+            done = await deps.storage.checks.reanswer(
+                check,
+                question=question,
+                user_id=body["user"]["id"],
+                choice=choice,
+                now=deps.clock(),
+            )
+        except WriteTimeout:
+            await ack(
+                response_action="errors",
+                errors={
+                    f"q{question}": "That didn't go through, so nothing was recorded. Press "
+                    "Send again."
+                },
+            )
+            return
+        logger.info("check re-answer %s", done.status)
+        notices = {
+            "repeat": ("30-second check", "You've answered this again already: thank you."),
+            "closed": ("30-second check", CLOSED),
+            "outside": (
+                "Not recorded",
+                "Sorry, this check was not sent to you, so nothing was recorded.",
+            ),
+            "unknown": ("Not recorded", GONE),
+            "invalid": ("Not recorded", "Sorry, that answer is not one of this question's."),
+        }
+        if done.status == "recorded":
+            reply = build_reanswer_feedback(check, question, done.right)
+        else:
+            reply = build_notice_view(*notices[done.status])
+        await ack(response_action="update", view=reply)
 
     async def send_follow_up(context: dict[str, Any], body: dict[str, Any]) -> None:
         if context.get("follow_up_sent"):
@@ -237,6 +316,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         deps.work.listener(accept, follow_up=open_follow_up)
     )
     app.view(FOLLOW_UP_CALLBACK)(deps.work.listener(store_follow_up, follow_up=send_follow_up))
+    app.action(REANSWER_ACTION)(deps.work.listener(accept, follow_up=open_reanswer))
+    app.view(REANSWER_CALLBACK)(deps.work.listener(store_reanswer))
     app.command(COMMAND)(deps.work.listener(accept, follow_up=answer_engage, busy=BUSY))
     app.action(TAKE_ACTION)(deps.work.listener(accept, follow_up=open_questions))
     app.action(RETAKE_ACTION)(deps.work.listener(accept, follow_up=open_retake))

@@ -26,6 +26,8 @@ from slack_sdk.models.views import View
 from bot.checks import (
     CHECK_BUTTON,
     FOLLOW_UP_CALLBACK,
+    REANSWER_ACTION,
+    REANSWER_CALLBACK,
     RETAKE_ACTION,
     SUBMIT_CALLBACK,
     TAKE_ACTION,
@@ -261,14 +263,30 @@ def parse_follow_up(value: str | None) -> tuple[str, int, int | None] | None:
 
 def build_follow_up_view(check: Check, question: int | None) -> View:
     """The lead writes the clarification; the people it goes to are never listed."""
+    anonymous = check.mode == "anonymous"
     if question is None:
-        who = "everyone it reached who has not taken the check yet"
+        who = (
+            "everyone it reached (the check is anonymous, so who has taken it is not kept), "
+            "asking those who have not yet to take it"
+            if anonymous
+            else "everyone it reached who has not taken the check yet"
+        )
+        button = "a button to take the check"
     else:
         ask = escape(check.questions[question]["ask"])
-        who = (
-            f"everyone who got question {question + 1} wrong (“{ask}”) and has not got it all "
-            "right since"
-        )
+        if anonymous:
+            who = (
+                f"everyone it reached: the check is anonymous, so nothing says who got question "
+                f"{question + 1} (“{ask}”) wrong. It asks them to answer that question again, "
+                "anonymously, and the results compare those answers with the first ones"
+            )
+            button = "the question"
+        else:
+            who = (
+                f"everyone who got question {question + 1} wrong (“{ask}”) and has not got it "
+                "all right since"
+            )
+            button = "a button to take the check again"
     return View(
         type="modal",
         callback_id=FOLLOW_UP_CALLBACK,
@@ -279,8 +297,8 @@ def build_follow_up_view(check: Check, question: int | None) -> View:
         blocks=[
             SectionBlock(
                 text=MarkdownTextObject(
-                    text=f"*{escape(check.title)}*\nThis goes by direct message to {who}, with a "
-                    "button to take the check. Nobody is named to you, or to each other."
+                    text=f"*{escape(check.title)}*\nThis goes by direct message to {who}, with "
+                    f"{button}. Nobody is named to you, or to each other."
                 )
             ),
             InputBlock(
@@ -294,29 +312,96 @@ def build_follow_up_view(check: Check, question: int | None) -> View:
     )
 
 
-def build_follow_up_message(check: Check, note: str, retake: bool) -> dict[str, Any]:
-    """The clarification as each person receives it."""
+def build_follow_up_message(check: Check, note: str, question: int | None) -> dict[str, Any]:
+    """The clarification as each person receives it. Attributed: only those it concerns get
+    it, with the check to take (again). Anonymous: everyone the check reached gets it, so it
+    says whom it is for, and offers that one question again."""
+    anonymous = check.mode == "anonymous"
+    text = f":speech_balloon: *A clarification on {escape(check.title)}*\n{escape(note[:MAX_NOTE])}"
+    value = check_value(check.briefing_id, check.version)
+    if anonymous and question is not None:
+        ask = escape(check.questions[question]["ask"])
+        text += (
+            f"\n\nIt is about this question from the check: *{ask}* If you weren't sure of "
+            "your answer, try it again. Your answer is anonymous, like the check."
+        )
+        button = ButtonElement(
+            text="Answer it again",
+            action_id=REANSWER_ACTION,
+            value=f"{value}:{question + 1}",
+            style="primary",
+        )
+    else:
+        if anonymous:
+            text += "\n\nIf you haven't taken the check yet, it takes 30 seconds."
+        button = ButtonElement(
+            text=CHECK_BUTTON if question is None else "Try the check again",
+            action_id=TAKE_ACTION,
+            value=value,
+            style="primary",
+        )
     blocks = [
-        SectionBlock(
-            block_id="follow-up",
-            text=MarkdownTextObject(
-                text=f":speech_balloon: *A clarification on {escape(check.title)}*\n"
-                f"{escape(note[:MAX_NOTE])}"
-            ),
-        ),
-        ActionsBlock(
-            block_id="follow-up-check",
-            elements=[
-                ButtonElement(
-                    text="Try the check again" if retake else CHECK_BUTTON,
-                    action_id=TAKE_ACTION,
-                    value=check_value(check.briefing_id, check.version),
-                    style="primary",
-                )
-            ],
-        ),
+        SectionBlock(block_id="follow-up", text=MarkdownTextObject(text=text[:3000])),
+        ActionsBlock(block_id="follow-up-check", elements=[button]),
     ]
     return {
         "text": f"A clarification on {escape(check.title)}",
         "blocks": [b.to_dict() for b in blocks],
     }
+
+
+def parse_reanswer(value: str | None) -> tuple[str, int, int] | None:
+    """(briefing id, version, question index) from an "Answer it again" button's value."""
+    parsed = parse_follow_up(value)
+    if parsed is None or parsed[2] is None:
+        return None
+    return parsed[0], parsed[1], parsed[2]
+
+
+def build_reanswer_view(check: Check, question: int) -> View:
+    """One question again, after its clarification."""
+    q = check.questions[question]
+    return View(
+        type="modal",
+        callback_id=REANSWER_CALLBACK,
+        title="30-second check",
+        submit="Send answer",
+        close="Not now",
+        private_metadata=json.dumps({"b": check.briefing_id, "v": check.version, "q": question}),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"*{escape(check.title)}*\nOne question again. Your answer is anonymous."
+                )
+            ),
+            InputBlock(
+                block_id=question_block(question),
+                label=PlainTextObject(text=q["ask"][:2000]),
+                element=RadioButtonsElement(
+                    action_id=ANSWER_ACTION,
+                    options=[
+                        Option(value=str(o), label=option[:75])
+                        for o, option in enumerate(q["options"])
+                    ],
+                ),
+            ),
+        ],
+    )
+
+
+def build_reanswer_feedback(check: Check, question: int, right: bool) -> View:
+    """Straight after answering again: right, or the answer and why."""
+    q = check.questions[question]
+    if right:
+        text = f":white_check_mark: *That's right.* {escape(q['ask'])}\nThank you."
+    else:
+        text = (
+            f":bulb: {escape(q['ask'])}\nThe answer is *{escape(q['answer'])}*. "
+            f"Here's what the briefing says:\n{escape(q['explain'])}"
+        )
+    return View(
+        type="modal",
+        title="Your answer",
+        close="Done",
+        blocks=[SectionBlock(block_id="reanswer", text=MarkdownTextObject(text=text[:3000]))],
+    )

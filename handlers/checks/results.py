@@ -245,19 +245,12 @@ def build_results(results: Results, min_group: int, tz: ZoneInfo) -> list[Block]
             )
         blocks += sections("teams", ["*By team*", *team_lines[:40]])
     if results.follow_ups:
-        lines = ["*Follow-ups*"]
-        for f in results.follow_ups:
-            about = (
-                "to those yet to take it"
-                if f["about"] == "none"
-                else f"on question {f['about']}, to those who got it wrong"
-            )
-            lines.append(
-                f"• {format_local(f['at'], tz)}: a clarification {about}, sent to {f['to']}; "
-                f"{f['since']} of them have got everything right since"
-            )
+        lines = ["*Follow-ups*, before and after"]
+        lines += [
+            follow_up_line(f, check.mode, results.took, min_group, tz) for f in results.follow_ups
+        ]
         blocks += sections("follow-ups", lines)
-    if check.mode == "attributed" and check.closed_at is None:
+    if check.closed_at is None:
         buttons = [
             ButtonElement(
                 text=f"Clarify question {n}"[:75],
@@ -286,6 +279,44 @@ def build_results(results: Results, min_group: int, tz: ZoneInfo) -> list[Block]
             )
         )
     return blocks
+
+
+def follow_up_line(
+    f: dict[str, Any], mode: str, took_now: int, min_group: int, tz: ZoneInfo
+) -> str:
+    """One clarification: when, to how many, and what followed, against how things stood."""
+    when = format_local(f["at"], tz)
+    if f["about"] == "none":
+        if mode == "anonymous":
+            line = f"• {when}: a nudge to everyone reached ({f['to']})"
+        else:
+            line = f"• {when}: a nudge to the {f['to']} yet to take it — {f['since']} have since"
+        if f["took_before"] is not None:
+            line += f"; took the check: {f['took_before']} then, {took_now} now"
+        return line
+    n = f["about"]
+    if mode != "anonymous":
+        return (
+            f"• {when}: a clarification on question {n} to the {f['to']} who got it wrong — "
+            f"{f['since']} of them have got everything right since"
+        )
+    line = f"• {when}: a clarification on question {n} to everyone reached ({f['to']})"
+    if f["answered_before"]:
+        line += (
+            f" — at first {percent(f['correct_before'], f['answered_before'])} correct "
+            f"({f['correct_before']} of {f['answered_before']})"
+        )
+    again = f["reanswered"]
+    if again >= min_group:
+        line += (
+            f"; answered again since by {again}: "
+            f"{percent(f['reanswered_correct'], again)} correct ({f['reanswered_correct']})"
+        )
+    elif again:
+        line += f"; answered again by fewer than {min_group} so far (shown from {min_group})"
+    else:
+        line += "; nobody has answered it again yet"
+    return line
 
 
 async def answer(deps: Deps, user_id: str, text: str) -> tuple[str, list[dict[str, Any]] | None]:
