@@ -1,15 +1,33 @@
-"""Benchmark: a check's results over 100,000 stored answers, against a bare SQL GROUP BY.
+"""Benchmark: answering a check, and a check's results, each against a bare baseline.
 
-    python bench/answers.py [--answers 100000] [--repeat 5]
+    python bench/answers.py [--quick] [--only requests|results]
 
-Journey: an engagement lead runs `/engage results` on a briefing that 100,000 people answered
-(a check of three questions, one attempt each: 300,000 answer rows). This measures the storage
-side of that: `Storage.checks.results_for`, through the writer's read thread as the bot runs
+**1. Answers through the request path.** Journey: a briefing lands in #social-work-all and
+staff take its 30-second check together. Each "Send answers" is a signed `view_submission`
+through the bot's whole path (signature, Bolt, the listener, marking, the SQLite writer thread,
+committed before the answer) and is answered with the feedback modal (`response_action:
+update`). The bot runs as an operator would (`python -m bot serve`, its own process); as U0SM01
+we publish `recruitment-funding` (a three-question check) and confirm it. Against it, each in
+its own process and run side by side (`bench/baseline_app.py`):
+
+- *bare Bolt*: a bare `AsyncApp` whose one view listener makes one committed SQLite insert and
+  acks (which closes the modal). The goal ratio is against this one: >= 0.9x.
+- *bare + feedback*: that, acking with a small modal update instead: the like-for-like floor
+  for an app that shows feedback at once, as the issue asks.
+
+Every submission is a different person's (one attempt each). The modals are opened first and
+not timed: for the bot by pressing "Take the 30-second check" on its post (it opens them with
+views.open); for the baselines, the bench opens the same modal through the stand-in's
+views.open. Each app has its own people (a modal stack is a person's), all in the channel.
+Then, in ten rounds that rotate which app goes first (a shared machine's speed drifts):
+300 submissions one at a time (p50/p99; goal p50 <= 2 ms) and 2,000 at concurrency 50
+(answers/s, p50/p99, CPU per answer from /proc). Every 200 must have been stored.
+
+**2. Results over 100,000 answers.** An engagement lead runs `/engage results` on a briefing
+100,000 people answered (three questions, one attempt each: 300,000 answer rows). This times
+the storage side, `Storage.checks.results_for` through the writer's read thread as the bot runs
 it, against the least the database can do for the same figures: one bare `GROUP BY` over
 `check_answers` for the per-question counts, on the same file, in the same run. Goal: <= 3x.
-
-The request-path half of the issue's benchmark (signed view submissions at concurrency 50
-against a bare Bolt app) is still to come.
 """
 
 from __future__ import annotations
@@ -94,7 +112,7 @@ def seed(db, people: int) -> None:
     db.conn.commit()
 
 
-async def run(args: argparse.Namespace) -> int:
+async def results_benchmark(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="los-answers-") as folder:
         path = Path(folder) / "answers.db"
         storage = Storage(path)
@@ -136,9 +154,28 @@ async def run(args: argparse.Namespace) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--answers", type=int, default=100_000)
+    parser.add_argument("--quick", action="store_true", help="small counts, for a smoke run")
+    parser.add_argument("--only", choices=("requests", "results"))
+    parser.add_argument("--answers", type=int, help="stored answers for results (100,000)")
     parser.add_argument("--repeat", type=int, default=5)
-    return asyncio.run(run(parser.parse_args()))
+    parser.add_argument("--sequential", type=int, help="submissions at c=1 (300)")
+    parser.add_argument("--burst", type=int, help="submissions at c=50 (2,000)")
+    parser.add_argument("--warmup", type=int, help="unmeasured submissions per phase (50)")
+    parser.add_argument("--concurrency", type=int, default=50)
+    args = parser.parse_args()
+    defaults = (10_000, 100, 300, 20) if args.quick else (100_000, 300, 2000, 50)
+    names = ("answers", "sequential", "burst", "warmup")
+    for name, default in zip(names, defaults, strict=True):
+        if getattr(args, name) is None:
+            setattr(args, name, default)
+    code = 0
+    if args.only != "results":
+        from bench.answers_requests import requests_benchmark
+
+        code |= asyncio.run(requests_benchmark(args))
+    if args.only != "requests":
+        code |= asyncio.run(results_benchmark(args))
+    return code
 
 
 if __name__ == "__main__":

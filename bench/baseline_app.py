@@ -14,6 +14,11 @@ that records an acknowledgement durably must do, and nothing more:
   durability the bot's writer thread gives;
 - `await ack()`. No logging per request, no other work.
 
+It also answers a check's view submission (callback `check_submit`, for bench/answers.py) the
+same way: one committed insert of (user id, the view's private_metadata, time), then `ack()`,
+which closes the modal. With `--feedback` that ack instead updates the modal to a short
+"thank you" view (`response_action: update`), the least an app that shows feedback must send.
+
 With `--reply` it also does the one thing the product cannot skip: once the ack has gone, a task
 posts a private "Thanks" to the click's `response_url` through one shared aiohttp session. This
 second baseline is the like-for-like floor for an app that tells the person it worked.
@@ -41,6 +46,15 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 
 ACK_ACTION = "briefing_acknowledge"
+CHECK_CALLBACK = "check_submit"
+FEEDBACK = {
+    "type": "modal",
+    "title": {"type": "plain_text", "text": "Your answers"},
+    "close": {"type": "plain_text", "text": "Done"},
+    "blocks": [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*Thank you.* Answers recorded."}}
+    ],
+}
 TABLE = "acknowledgements"  # bench_requests.py counts its rows
 
 _db: sqlite3.Connection | None = None  # touched only on the executor's one thread
@@ -71,7 +85,10 @@ def _close() -> None:
 
 
 def build(
-    secret: str, writer: ThreadPoolExecutor, session: aiohttp.ClientSession | None
+    secret: str,
+    writer: ThreadPoolExecutor,
+    session: aiohttp.ClientSession | None,
+    feedback: bool = False,
 ) -> web.Application:
     fixed = AuthorizeResult(
         enterprise_id=None,
@@ -99,6 +116,18 @@ def build(
             for done in [t for t in replies if t.done()]:
                 replies.discard(done)
 
+    @bolt.view(CHECK_CALLBACK)
+    async def answers(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+        at = datetime.now(UTC).isoformat(timespec="seconds")
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(
+            writer, _insert, body["user"]["id"], str(view.get("private_metadata")), at
+        )
+        if feedback:
+            await ack(response_action="update", view=FEEDBACK)
+        else:
+            await ack()
+
     replies: set[asyncio.Task[None]] = set()
 
     async def reply(url: str) -> None:
@@ -119,12 +148,12 @@ def build(
     return app
 
 
-async def serve(port: int, db: str, secret: str, with_reply: bool) -> int:
+async def serve(port: int, db: str, secret: str, with_reply: bool, feedback: bool) -> int:
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(writer, _open, db)
     session = aiohttp.ClientSession() if with_reply else None
-    runner = web.AppRunner(build(secret, writer, session), access_log=None)
+    runner = web.AppRunner(build(secret, writer, session, feedback), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     stop = asyncio.Event()
@@ -146,9 +175,12 @@ def main() -> int:
     parser.add_argument("--db", required=True, help="SQLite file (created if missing)")
     parser.add_argument("--secret", required=True, help="Slack signing secret")
     parser.add_argument("--reply", action="store_true", help="also reply over the response_url")
+    parser.add_argument(
+        "--feedback", action="store_true", help="answer a check by updating its modal"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    return asyncio.run(serve(args.port, args.db, args.secret, args.reply))
+    return asyncio.run(serve(args.port, args.db, args.secret, args.reply, args.feedback))
 
 
 if __name__ == "__main__":

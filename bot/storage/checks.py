@@ -16,7 +16,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -99,9 +99,25 @@ class Checks:
 
     def __init__(self, writer: Writer):
         self._w = writer
+        self._definitions: dict[tuple[str, int], Check] = {}
 
     async def check_for(self, briefing_id: str, version: int) -> Check | None:
         return await self._w.read(lambda db: _check(db, briefing_id, version))
+
+    async def definition(self, briefing_id: str, version: int) -> Check | None:
+        """A check's questions and settings, which never change once sent, kept in memory
+        after the first read: answering needs them before the write, and a read through
+        the writer's thread for each answer is a round trip the hot path can spare. Its
+        `closed_at` may be stale: whether it is open is decided in `submit`'s transaction."""
+        key = (briefing_id, version)
+        known = self._definitions.get(key)
+        if known is None:
+            known = await self.check_for(briefing_id, version)
+            if known is not None:
+                if len(self._definitions) >= 256:
+                    self._definitions.clear()
+                self._definitions[key] = known
+        return known
 
     async def attempts_of(self, briefing_id: str, version: int, user_id: str) -> int:
         """How many attempts this person has made (0, 1 or 2)."""
@@ -138,10 +154,23 @@ class Checks:
         smaller team (a person named on their own) would say who answered.
         """
 
+        known = self._definitions.get((briefing_id, version))
+
         def submit(db: Database) -> Submitted:
-            check = _check(db, briefing_id, version)
-            if check is None:
+            # What can change (closing, and the anonymous key) is read afresh; the questions,
+            # which cannot, come from memory when they are there.
+            state = db.execute(
+                "SELECT closed_at, taker_key FROM checks WHERE briefing_id = ? AND version = ?",
+                [briefing_id, version],
+            ).fetchone()
+            if state is None:
                 return Submitted("unknown")
+            check = (
+                replace(known, closed_at=state[0])
+                if known is not None
+                else _check(db, briefing_id, version)
+            )
+            assert check is not None
             if not check.open_at(now):
                 return Submitted("closed", check)
             questions = check.questions
@@ -153,7 +182,7 @@ class Checks:
                 return Submitted("invalid", check, reason="this check asks for no rating")
             if clarity is not None and not 1 <= clarity <= 5:
                 return Submitted("invalid", check, reason="clarity must be from 1 to 5")
-            key = _taker(db, briefing_id, version, user_id)
+            key = _key_for(check.mode, state[1], user_id)
             assert key is not None  # open checks always have one
             row = db.execute(
                 "SELECT attempts FROM check_taken WHERE briefing_id = ? AND version = ?"
@@ -176,16 +205,21 @@ class Checks:
                 span,
             ).fetchone()
             anonymous = check.mode == "anonymous"
-            smallest = min_team if anonymous else 1
-            teams = [  # the entries that named them (at team level: no more than that)
+            # The entries that named them (at team level: no more than that). Counting an
+            # entry's members costs a scan of it, so only anonymous answers, which need it, pay.
+            big_enough = (
+                " AND (SELECT COUNT(*) FROM audience_members o WHERE o.publication_id = p.id) >= :n"
+                if anonymous and min_team > 1
+                else ""
+            )
+            teams = [
                 r[0]
                 for r in db.execute(
                     "SELECT REPLACE(p.audience, 'dm:', '') FROM audience_members m"
                     " JOIN publications p ON p.id = m.publication_id"
                     f" WHERE p.briefing_id = :b AND {_COVERED.format(p='p')} AND m.user_id = :u"
-                    " AND (SELECT COUNT(*) FROM audience_members o"
-                    "   WHERE o.publication_id = p.id) >= :n",
-                    {**span, "n": smallest},
+                    + big_enough,
+                    {**span, "n": min_team},
                 )
             ]
             teams = sorted(set(teams))
@@ -711,13 +745,15 @@ def _taker(db: Database, briefing_id: str, version: int, user_id: str) -> str | 
         "SELECT mode, taker_key FROM checks WHERE briefing_id = ? AND version = ?",
         [briefing_id, version],
     ).fetchone()
-    if row is None:
-        return None
-    if row[0] != "anonymous":
+    return None if row is None else _key_for(row[0], row[1], user_id)
+
+
+def _key_for(mode: str, taker_key: str | None, user_id: str) -> str | None:
+    if mode != "anonymous":
         return user_id
-    if row[1] is None:
+    if taker_key is None:
         return None
-    return hmac.new(bytes.fromhex(row[1]), user_id.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(bytes.fromhex(taker_key), user_id.encode(), hashlib.sha256).hexdigest()
 
 
 def _forget_takers(db: Database) -> None:

@@ -114,10 +114,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         awaiting = await deps.storage.acknowledgements.awaiting_ack(user_id)
         return build_waiting_section(awaiting, deps.config.timezone)
 
-    app.command(COMMAND)(deps.work.listener(accept_brief, follow_up=answer_brief, busy=BUSY))
+    # Bolt tries listeners in the order they were added, at a cost for each: the hot path first.
     app.action(ACK_ACTION)(
         deps.work.listener(store_acknowledgement, follow_up=thank_for_acknowledgement)
     )
+    app.command(COMMAND)(deps.work.listener(accept_brief, follow_up=answer_brief, busy=BUSY))
     confirming = deps.work.listener(store_confirmation, follow_up=after_confirmation)
     for action_id in (CONFIRM_ACTION, CONFIRM_LARGE_ACTION, CANCEL_ACTION):
         app.action(action_id)(confirming)

@@ -23,6 +23,7 @@ from bot.checks import (
     RETAKE_ACTION,
     SUBMIT_CALLBACK,
     TAKE_ACTION,
+    Marked,
     parse_check_value,
 )
 from bot.deps import BUSY
@@ -61,6 +62,22 @@ FOLLOW_UP_CLOSED = (
 CLOSED = "This check has closed, so answers are no longer taken. Thank you for looking."
 TAKEN = "You've taken this check already: thank you. Your answers are recorded."
 GONE = "Sorry, I can't find that check, so nothing was recorded."
+
+
+_FEEDBACK: dict[tuple[str, int, int, tuple[bool, ...]], dict[str, Any]] = {}
+
+
+def feedback(check: Any, attempt: int, marked: Marked) -> dict[str, Any]:
+    """The feedback modal, as Slack's JSON. Everyone with the same right and wrong answers
+    sees the same one, so it is built once per pattern (at most 2 x 2^5 per check): building
+    Block Kit through slack_sdk's models is the costliest step of answering otherwise."""
+    key = (check.briefing_id, check.version, attempt, marked.right)
+    built = _FEEDBACK.get(key)
+    if built is None:
+        if len(_FEEDBACK) >= 4096:
+            _FEEDBACK.clear()
+        built = _FEEDBACK[key] = build_feedback_view(check, attempt, marked).to_dict()
+    return built
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -107,7 +124,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     ) -> None:
         """Send answers: committed before Slack hears back; the modal becomes the feedback."""
         parsed = parse_metadata(view.get("private_metadata"))
-        check = await deps.storage.checks.check_for(*parsed[:2]) if parsed else None
+        check = await deps.storage.checks.definition(*parsed[:2]) if parsed else None
         if parsed is None or check is None:
             await ack(response_action="update", view=build_notice_view("Not recorded", GONE))
             return
@@ -143,10 +160,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         logger.info("check answers %s", result.status)
         if result.status == "recorded" and result.marked is not None:
-            await ack(
-                response_action="update",
-                view=build_feedback_view(check, result.attempt, result.marked),
-            )
+            await ack(response_action="update", view=feedback(check, result.attempt, result.marked))
         elif result.status in ("repeat", "done"):
             await ack(response_action="update", view=build_notice_view("30-second check", TAKEN))
         elif result.status == "closed":
@@ -312,6 +326,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if context.get("follow_up_sent"):
             deps.outbox.wake()
 
+    # Bolt tries listeners in the order they were added, at a cost for each: the hot path first.
+    app.view(SUBMIT_CALLBACK)(deps.work.listener(store_answers))
     app.action(re.compile(rf"^{FOLLOW_UP_ACTION}_(\d|none)$"))(
         deps.work.listener(accept, follow_up=open_follow_up)
     )
@@ -321,7 +337,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.command(COMMAND)(deps.work.listener(accept, follow_up=answer_engage, busy=BUSY))
     app.action(TAKE_ACTION)(deps.work.listener(accept, follow_up=open_questions))
     app.action(RETAKE_ACTION)(deps.work.listener(accept, follow_up=open_retake))
-    app.view(SUBMIT_CALLBACK)(deps.work.listener(store_answers))
 
     async def home_section(user_id: str) -> list[Any]:
         waiting = await deps.storage.checks.waiting_for(user_id, deps.clock())
