@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import math
 import os
@@ -91,10 +92,21 @@ async def open_modals(
                 assert app.driver is not None
                 await app.driver.click(person, post, TAKE_ACTION)
 
-        await asyncio.gather(*[press(p) for p in people])
-        await eventually(
-            lambda: all(standin.views_for(p) for p in people), "open every modal", within=120
-        )
+        # In batches, pressing again for anyone whose modal did not open: a trigger lives 3 s,
+        # and a bot busy opening hundreds of modals may let one lapse, as Slack would.
+        for start in range(0, len(people), 50):
+            batch = people[start : start + 50]
+            for _ in range(5):
+                waiting = [p for p in batch if not standin.views_for(p)]
+                if not waiting:
+                    break
+                await asyncio.gather(*[press(p) for p in waiting])
+                with contextlib.suppress(TimeoutError):
+                    await eventually(
+                        lambda w=waiting: all(standin.views_for(p) for p in w), "open", within=5
+                    )
+            if any(not standin.views_for(p) for p in batch):
+                raise RuntimeError("the bot did not open every modal")
         return
     client = AsyncWebClient(token=TOKEN, base_url=standin.api_url)
 

@@ -43,6 +43,8 @@ ACK_ACTION = "briefing_acknowledge"
 CONFIRM_ACTION = "briefing_confirm"
 TAKE_ACTION = "check_take"
 RETAKE_ACTION = "check_retake"
+NUDGE_ACTION = "check_follow_up_none"  # "Nudge those yet to take it", under the results
+NUDGE = "It takes 30 seconds, and tells us whether we explained the money well."
 RIGHT_ANSWERS = ("1", "1", "1")  # recruitment-funding's check, question by question
 CORRECTION = "The escalation contact in section 3 was out of date: it is now the duty manager."
 
@@ -281,6 +283,37 @@ async def _play(
         for line in _plain((block.get("text") or {}).get("text", ""), names).splitlines():
             say(f"      {line}")
 
+    late = next(w for w in workers if w not in takers)
+    say(
+        f"6c. {names[lead]} presses Nudge those yet to take it; {names[late]} takes the check "
+        "from the nudge"
+    )
+    await driver.click(lead, results, NUDGE_ACTION)
+    await eventually(lambda: bool(standin.views_for(lead)), "open the note")
+    [note] = standin.views_for(lead)
+    await driver.submit_view(
+        lead, note, {"note": {"note": {"type": "plain_text_input", "value": NUDGE}}}
+    )
+    [sent] = standin.views_for(lead)
+    say(f"   -> {_plain(sent['blocks'][0]['text']['text'], names)}")
+    await driver.close_view(lead, sent)
+
+    def nudges() -> list[Any]:
+        return [m for m in standin.messages(late) if "A clarification on" in m.text]
+
+    await eventually(lambda: bool(nudges()), "send the nudge")
+    await _take_check(driver, standin, late, nudges()[0], RIGHT_ANSWERS, False)
+    before = len(standin.seen_by(lead))
+    await driver.slash_command(lead, "/engage", f"results {BRIEFING}", channel_id="C0SWALL")
+    await eventually(lambda: len(standin.seen_by(lead)) > before, "show the results again")
+    followed = [
+        line
+        for block in standin.seen_by(lead)[before].blocks
+        for line in _plain((block.get("text") or {}).get("text", ""), names).splitlines()
+        if "Follow-ups" in line or (line.startswith("• ") and "nudge" in line)
+    ]
+    say(f"   -> and the results now end with: {' '.join(followed)}")
+
     audience = sorted(set(workers) | {team_manager, "U0TM02"})
     say(
         f"7. {names[manager]} publishes {DM_BRIEFING} by direct message to all-social-workers "
@@ -290,7 +323,12 @@ async def _play(
     await click_when_shown(driver, manager, CONFIRM_ACTION)
 
     def dm_copies() -> int:
-        return sum(1 for p in audience for m in standin.messages(p) if m.blocks)
+        return sum(  # the briefing's copies (the nudge from step 6c is in some DMs too)
+            1
+            for p in audience
+            for m in standin.messages(p)
+            if m.blocks and m.blocks[0]["type"] == "header"
+        )
 
     def reported() -> bool:
         return any("has gone out" in m.text for m in standin.messages(manager))
@@ -333,7 +371,12 @@ async def _correct_and_remind(
         return sum(1 for p in people if "Updated" in str(copy_of(p).blocks))
 
     await eventually(lambda: corrected() == len(people), "correct every copy", within=60)
-    copies = sum(1 for p in people for m in standin.messages(p) if m.blocks)
+    copies = sum(  # the briefing's copies, not step 6c's nudge
+        1
+        for p in people
+        for m in standin.messages(p)
+        if m.blocks and m.blocks[0]["type"] == "header"
+    )
     say(
         f"   -> all {corrected()} copies updated in place ({copies} messages for {len(people)} "
         f"people: nobody got a second); {names[reader]}'s acknowledgement carries over"

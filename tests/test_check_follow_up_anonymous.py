@@ -127,7 +127,7 @@ async def test_a_clarification_on_an_anonymous_check_goes_to_all_it_reached_and_
 
     _, text = await results_text(driver, bot)
     assert "clarification on question 1 to everyone reached (30)" in text
-    assert "at first 58% correct (7 of 12); answered again since by 11: 91% correct (10)" in text
+    assert "; at first 58% correct (7 of 12); answered again since by 11: 91% correct (10)" in text
 
     # Closing drops the hashes that counted each person once; a late answer is refused.
     check = await bot.storage.checks.latest("staff-survey")

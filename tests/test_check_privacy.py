@@ -3,6 +3,7 @@ answers from outside the audience are kept apart."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -142,3 +143,39 @@ async def test_an_answer_from_outside_the_audience_is_kept_apart_and_never_count
     await take(driver, bot, outsider, answers("0"))
     results = await bot.storage.checks.results_for("staff-survey", 1)
     assert (results.took, results.outside) == (0, 1)
+
+
+async def test_an_anonymous_retake_is_allowed_by_a_pass_only_slack_holds(slack, bot, driver):
+    """Nothing stored says who got it wrong: the retake's pass lives in the feedback modal,
+    is good once, and cannot be made up."""
+    from bot.checks import RETAKE_ACTION
+    from tests.test_check_edges import raw_submit
+
+    await publish_confirmed(driver, bot, "publish staff-survey")
+    assert await bot.outbox.idle(30)
+    wrong, right = SOCIAL_WORKERS[0], SOCIAL_WORKERS[1]
+    await take(driver, bot, right, answers("0"))
+    assert "Try once more" not in str(slack.views_for(right)[0]["blocks"])
+    await take(driver, bot, wrong, answers("1"))
+    [feedback] = slack.views_for(wrong)
+    assert "Try once more" in str(feedback["blocks"])
+    # Both takers' stored rows look alike: that they took it, nothing of how it went.
+    taken = await bot.storage.call(
+        lambda db: [tuple(r) for r in db.execute("SELECT attempts, first_correct FROM check_taken")]
+    )
+    assert taken == [(1, None), (1, None)]
+    await driver.click(wrong, feedback, RETAKE_ACTION)
+    await bot.work.idle()
+    [retake] = slack.views_for(wrong)
+    sent = json.loads(json.dumps(retake))
+    await driver.submit_view(wrong, retake, answers("0"))
+    await bot.work.idle()
+    assert "You got all 1 right" in str(slack.views_for(wrong)[0]["blocks"])
+    # The same pass again (a replay), and a made-up one: nothing more is counted.
+    assert (await raw_submit(driver, slack, wrong, sent, answers("0"))).status == 200
+    forged = json.dumps({"b": "staff-survey", "v": 1, "a": 2, "t": "0" * 24 + "." + "0" * 32})
+    assert (await raw_submit(driver, slack, right, sent, answers("0"), forged)).status == 200
+    results = await bot.storage.checks.results_for("staff-survey", 1)
+    assert results is not None
+    assert (results.took, results.first_time, results.retook, results.after_retake) == (2, 1, 1, 1)
+    assert await bot.storage.call(lambda db: db["check_taken"].count) == 2

@@ -231,7 +231,7 @@ async def test_a_clarification_reaches_only_those_who_got_it_wrong_and_shows_wha
     await driver.close_view(ENGAGEMENT_LEAD, slack.views_for(ENGAGEMENT_LEAD)[0])
     seen = await results_seen(driver, bot, ENGAGEMENT_LEAD)
     text = "\n".join(b["text"]["text"] for b in seen.blocks if b.get("text"))
-    assert "clarification on question 1 to the 4 who got it wrong — 1 of them have got every" in (
+    assert "clarification on question 1 to the 4 who got it wrong; 1 of them has got every" in (
         text
     )
     assert "Understood after the retake: *1*" in text

@@ -61,6 +61,10 @@ def test_the_offline_demo_plays_the_slice_and_shows_what_each_person_saw(tmp_pat
     assert "Took the check: *2* (20%)" in out
     assert "Understood after the retake: *1* (10%)" in out
     assert "appear once 10 or more people have taken the check" in out
+    # The lead nudges those yet to take it; one does, from the nudge, and the results say so.
+    assert "Sent to 8 people by direct message" in out
+    assert "a nudge to the 8 yet to take it; 1 of them has taken it since" in out
+    assert "(took the check: 2 then, 3 now)" in out
     assert "delivered to 10 of 1" not in out  # a channel post is reach, not one message
     # The DM broadcast, corrected in place, then one reminder to each who has not acknowledged.
     assert "-> all 6 copies updated in place (6 messages for 6 people" in out
@@ -90,6 +94,12 @@ def test_the_demo_and_the_benchmarks_know_the_bots_buttons_by_their_real_action_
 
     assert demo.ACK_ACTION == blocks.ACK_ACTION
     assert demo.CONFIRM_ACTION == blocks.CONFIRM_ACTION
+    from bench import answers_requests
+    from bot import checks
+
+    assert demo.TAKE_ACTION == checks.TAKE_ACTION == answers_requests.TAKE_ACTION
+    assert demo.RETAKE_ACTION == checks.RETAKE_ACTION
+    assert f"{checks.FOLLOW_UP_ACTION}_none" == demo.NUDGE_ACTION
     spec = importlib.util.spec_from_file_location("broadcast", REPO / "bench" / "broadcast.py")
     assert spec is not None
     assert spec.loader is not None

@@ -62,6 +62,9 @@ class Submitted:
     marked: Marked | None = None
     outside: bool = False
     reason: str = ""
+    # Anonymous, first attempt not all right: the proof that a retake is theirs, which only
+    # Slack keeps (in the feedback modal), so nothing stored says who got something wrong.
+    retake_token: str | None = None
 
 
 @dataclass
@@ -147,11 +150,17 @@ class Checks:
         comment: str | None,
         now: datetime,
         min_team: int = 1,
+        retake_token: str | None = None,
     ) -> Submitted:
         """Record one attempt, once. Nothing is stored unless it is valid and the check open.
 
         An anonymous answer keeps only the teams of `min_team` or more people it came from: a
         smaller team (a person named on their own) would say who answered.
+
+        An anonymous retake is allowed by `retake_token`, given back with the feedback on a
+        first attempt that was not all right: `check_taken` then holds only that the person
+        took the check (never whether they got anything wrong, nor that they retook it), and
+        the token's random nonce, recorded when it is used, makes it good for one retake.
         """
 
         known = self._definitions.get((briefing_id, version))
@@ -190,11 +199,23 @@ class Checks:
                 [briefing_id, version, key],
             ).fetchone()
             made = 0 if row is None else int(row[0])
+            anonymous = check.mode == "anonymous"
             if attempt <= made:
                 return Submitted("repeat", check, attempt)  # a double submit, or Slack's retry
             if attempt != made + 1 or attempt > 2:
                 return Submitted("invalid", check, reason="that attempt cannot be made")
-            if attempt == 2 and _first_all_correct(db, check, key):
+            if attempt == 2 and anonymous:
+                nonce = _retake_nonce(check, state[1], retake_token)
+                if nonce is None:
+                    return Submitted("invalid", check, reason="that attempt cannot be made")
+                used = db.execute(
+                    "INSERT OR IGNORE INTO check_retakes (briefing_id, version, nonce)"
+                    " VALUES (?, ?, ?)",
+                    [briefing_id, version, nonce],
+                )
+                if used.rowcount == 0:
+                    return Submitted("repeat", check, attempt)
+            elif attempt == 2 and _first_all_correct(db, check, key):
                 return Submitted("done", check, attempt)
             marked = mark(questions, choices)
             span = {"b": briefing_id, "v": version, "u": user_id, "n": 1}
@@ -204,7 +225,6 @@ class Checks:
                 " AND p.status = 'posted' LIMIT 1",
                 span,
             ).fetchone()
-            anonymous = check.mode == "anonymous"
             # The entries that named them (at team level: no more than that). Counting an
             # entry's members costs a scan of it, so only anonymous answers, which need it, pay.
             big_enough = (
@@ -255,13 +275,24 @@ class Checks:
                     )
                 ],
             )
-            db.execute(
-                "INSERT INTO check_taken (briefing_id, version, taker, attempts, first_correct)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (briefing_id, version, taker)"
-                " DO UPDATE SET attempts = excluded.attempts",
-                [briefing_id, version, key, attempt, int(marked.all_correct)],
-            )
-            return Submitted("recorded", check, attempt, marked, outside)
+            token = None
+            if anonymous:
+                if attempt == 1:  # that they took it; nothing of how it went
+                    db.execute(
+                        "INSERT INTO check_taken (briefing_id, version, taker, attempts)"
+                        " VALUES (?, ?, ?, 1)",
+                        [briefing_id, version, key],
+                    )
+                    if not marked.all_correct:
+                        token = _retake_token(check, state[1])
+            else:
+                db.execute(
+                    "INSERT INTO check_taken (briefing_id, version, taker, attempts,"
+                    " first_correct) VALUES (?, ?, ?, ?, ?) ON CONFLICT (briefing_id, version,"
+                    " taker) DO UPDATE SET attempts = excluded.attempts",
+                    [briefing_id, version, key, attempt, int(marked.all_correct)],
+                )
+            return Submitted("recorded", check, attempt, marked, outside, retake_token=token)
 
         return await self._w.write(submit, timeout=SUBMIT_WRITE_TIMEOUT)
 
@@ -300,6 +331,8 @@ class Checks:
         """Has this person made one attempt, not all correct (so their retake is still theirs)?"""
 
         def query(db: Database) -> bool:
+            if check.mode == "anonymous":
+                return False  # nothing stored says how their first attempt went
             key = _taker(db, check.briefing_id, check.version, user_id)
             row = db.execute(
                 "SELECT attempts, first_correct FROM check_taken WHERE briefing_id = ?"
@@ -318,6 +351,7 @@ class Checks:
         message: dict[str, Any],
         published_by: str,
         now: datetime,
+        min_takers: int = 1,
     ) -> int | None:
         """Queue a clarification, through the outbox. Once per question per check: None if it
         was sent already; otherwise how many it goes to. The people are chosen here, in the
@@ -328,12 +362,22 @@ class Checks:
         Anonymous: nothing says who answered what, so it goes to everyone the check reached
         (already stored as its recipients, so sending says nothing new about anyone), and the
         message asks those it concerns to answer again (`reanswer`). The figures as they stand
-        are kept with it, for before and after."""
+        are kept with it, for before and after.
+
+        A clarification on a question needs `min_takers` to have taken the check (-1 if
+        fewer): how many it went to would say what a handful of people answered."""
         purpose = f"followup:{'none' if question is None else question + 1}"
         at = utc_iso(now)
 
         def queue(db: Database) -> int | None:
             key = {"b": check.briefing_id, "v": check.version, "q": question}
+            took_now = db.execute(
+                "SELECT COUNT(*) FROM check_submissions WHERE briefing_id = :b"
+                " AND version = :v AND outside = 0 AND attempt = 1",
+                key,
+            ).fetchone()[0]
+            if question is not None and took_now < min_takers:
+                return -1
             reached = (
                 "SELECT DISTINCT r.user_id FROM recipients r"
                 " JOIN publications p ON p.id = r.publication_id"
@@ -754,6 +798,26 @@ def _key_for(mode: str, taker_key: str | None, user_id: str) -> str | None:
     if taker_key is None:
         return None
     return hmac.new(bytes.fromhex(taker_key), user_id.encode(), hashlib.sha256).hexdigest()
+
+
+def _retake_mac(check: Check, taker_key: str, nonce: str) -> str:
+    message = f"retake:{check.briefing_id}@{check.version}:{nonce}".encode()
+    return hmac.new(bytes.fromhex(taker_key), message, hashlib.sha256).hexdigest()[:32]
+
+
+def _retake_token(check: Check, taker_key: str) -> str:
+    """A one-retake pass: a random nonce, signed with the check's key (so it cannot be made
+    up); it names nobody, and nothing stored says to whom it was given."""
+    nonce = secrets.token_hex(12)
+    return f"{nonce}.{_retake_mac(check, taker_key, nonce)}"
+
+
+def _retake_nonce(check: Check, taker_key: str | None, token: str | None) -> str | None:
+    """The nonce of a genuine retake token for this check, or None."""
+    nonce, _, mac = (token or "").partition(".")
+    if taker_key is None or len(nonce) != 24 or len(mac) != 32:
+        return None
+    return nonce if hmac.compare_digest(mac, _retake_mac(check, taker_key, nonce)) else None
 
 
 def _forget_takers(db: Database) -> None:

@@ -268,6 +268,7 @@ def m007_check_follow_ups(db: Database) -> None:
     those answers go in `check_reanswers` under random ids, with no user and no time, and
     `check_reanswered` counts each person once by a keyed hash (another domain than
     `check_taken`'s, so the two cannot be joined) whose key goes when the check closes.
+    `check_retakes` keeps the used passes for anonymous retakes (see `Checks.submit`).
     """
     db.table("check_follow_ups").create(
         {
@@ -292,4 +293,9 @@ def m007_check_follow_ups(db: Database) -> None:
     db.execute(
         "CREATE TABLE check_reanswered (broadcast_id INTEGER, taker TEXT,"
         " PRIMARY KEY (broadcast_id, taker)) WITHOUT ROWID"
+    )
+    # An anonymous retake's pass, once used: a random nonce that names nobody.
+    db.execute(
+        "CREATE TABLE check_retakes (briefing_id TEXT, version INTEGER, nonce TEXT,"
+        " PRIMARY KEY (briefing_id, version, nonce)) WITHOUT ROWID"
     )

@@ -45,6 +45,8 @@ from handlers.checks.blocks import (
     parse_follow_up,
     parse_metadata,
     parse_reanswer,
+    parse_retake_token,
+    parse_retake_value,
     read_answers,
 )
 
@@ -108,14 +110,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def open_retake(context: dict[str, Any], body: dict[str, Any]) -> None:
         """Try once more: the same questions again, in the same modal."""
         action = (body.get("actions") or [{}])[0]
-        parsed = parse_check_value(action.get("value"))
-        check = await deps.storage.checks.check_for(*parsed) if parsed else None
-        if check is None:
+        parsed = parse_retake_value(action.get("value"))
+        check = await deps.storage.checks.check_for(*parsed[:2]) if parsed else None
+        if parsed is None or check is None:
             view = build_notice_view("30-second check", GONE)
         elif not check.open_at(deps.clock()):
             view = build_notice_view("30-second check", CLOSED)
-        else:
-            view = build_check_view(check, attempt=2)
+        else:  # an anonymous check's pass goes with the questions, and is checked on sending
+            view = build_check_view(check, attempt=2, retake_token=parsed[2])
         current = body.get("view") or {}
         await deps.client.views_update(view_id=current.get("id"), view=view)
 
@@ -148,6 +150,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 comment=comment,
                 now=deps.clock(),
                 min_team=deps.config.min_group_size,
+                retake_token=parse_retake_token(view.get("private_metadata")),
             )
         except WriteTimeout:
             first = next(iter(values), "q0")
@@ -160,7 +163,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         logger.info("check answers %s", result.status)
         if result.status == "recorded" and result.marked is not None:
-            await ack(response_action="update", view=feedback(check, result.attempt, result.marked))
+            if result.retake_token:  # an anonymous pass is each person's own: not kept
+                shown: Any = build_feedback_view(
+                    check, result.attempt, result.marked, retake_token=result.retake_token
+                )
+            else:
+                shown = feedback(check, result.attempt, result.marked)
+            await ack(response_action="update", view=shown)
         elif result.status in ("repeat", "done"):
             await ack(response_action="update", view=build_notice_view("30-second check", TAKEN))
         elif result.status == "closed":
@@ -238,9 +247,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
             message=build_follow_up_message(check, note.strip(), question),
             published_by=user_id,
             now=deps.clock(),
+            min_takers=deps.config.min_group_size,
         )
-        context["follow_up_sent"] = bool(sent)
-        if sent is None:
+        context["follow_up_sent"] = bool(sent and sent > 0)
+        if sent == -1:
+            text = (
+                f"A question's clarification can be sent once {deps.config.min_group_size} or "
+                "more people have taken the check, as its figures are shown from then."
+            )
+        elif sent is None:
             text = "That clarification was sent already: each goes once. Results show how it went."
         elif sent == 0:
             text = "There was nobody to send it to: nobody is left in that group."

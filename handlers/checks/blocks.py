@@ -49,8 +49,34 @@ def question_block(n: int) -> str:
     return f"q{n}"
 
 
-def metadata(check: Check, attempt: int) -> str:
-    return json.dumps({"b": check.briefing_id, "v": check.version, "a": attempt})
+def metadata(check: Check, attempt: int, retake_token: str | None = None) -> str:
+    data: dict[str, Any] = {"b": check.briefing_id, "v": check.version, "a": attempt}
+    if retake_token:
+        data["t"] = retake_token
+    return json.dumps(data)
+
+
+def parse_retake_token(raw: str | None) -> str | None:
+    """An anonymous retake's pass, from a view's private_metadata (checked by storage)."""
+    try:
+        token = json.loads(raw or "").get("t")
+    except (ValueError, AttributeError):
+        return None
+    return token if isinstance(token, str) and len(token) <= 100 else None
+
+
+def retake_value(check: Check, retake_token: str | None) -> str:
+    """The retake button's value: the check, and for an anonymous one its pass."""
+    value = check_value(check.briefing_id, check.version)
+    return f"{value}#{retake_token}" if retake_token else value
+
+
+def parse_retake_value(value: str | None) -> tuple[str, int, str | None] | None:
+    head, _, token = (value or "").partition("#")
+    parsed = parse_check_value(head)
+    if parsed is None or len(token) > 100:
+        return None
+    return parsed[0], parsed[1], token or None
 
 
 def parse_metadata(raw: str | None) -> tuple[str, int, int] | None:
@@ -65,7 +91,7 @@ def parse_metadata(raw: str | None) -> tuple[str, int, int] | None:
     return briefing_id, version, attempt
 
 
-def build_check_view(check: Check, attempt: int) -> View:
+def build_check_view(check: Check, attempt: int, retake_token: str | None = None) -> View:
     """The questions, as radio buttons; every one must be answered (Slack enforces it first)."""
     blocks: list[Block] = [
         SectionBlock(
@@ -125,13 +151,17 @@ def build_check_view(check: Check, attempt: int) -> View:
         title="30-second check",
         submit="Send answers",
         close="Not now",
-        private_metadata=metadata(check, attempt),
+        private_metadata=metadata(check, attempt, retake_token),
         blocks=blocks,
     )
 
 
 def build_feedback_view(
-    check: Check, attempt: int, marked: Marked, where: str | None = None
+    check: Check,
+    attempt: int,
+    marked: Marked,
+    where: str | None = None,
+    retake_token: str | None = None,
 ) -> View:
     """Straight after answering: the score, and for each wrong answer the right one and why."""
     total = len(check.questions)
@@ -157,7 +187,7 @@ def build_feedback_view(
             )
     if where:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"The briefing is {where}.")]))
-    if attempt == 1 and not marked.all_correct:
+    if attempt == 1 and not marked.all_correct and (check.mode != "anonymous" or retake_token):
         blocks.append(
             ActionsBlock(
                 block_id="retake",
@@ -165,7 +195,7 @@ def build_feedback_view(
                     ButtonElement(
                         text="Try once more",
                         action_id=RETAKE_ACTION,
-                        value=check_value(check.briefing_id, check.version),
+                        value=retake_value(check, retake_token),
                     )
                 ],
             )

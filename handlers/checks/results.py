@@ -192,7 +192,7 @@ def build_results(results: Results, min_group: int, tz: ZoneInfo) -> list[Block]
                 ),
             )
         )
-        return blocks
+        return blocks + _follow_ups(results, min_group, tz, questions=False)
     if results.took:
         question_lines = []
         for n, q in enumerate(results.per_question, 1):
@@ -244,6 +244,26 @@ def build_results(results: Results, min_group: int, tz: ZoneInfo) -> list[Block]
                 f"{team['first_time']} ({percent(team['first_time'], team['reached'])})"
             )
         blocks += sections("teams", ["*By team*", *team_lines[:40]])
+    blocks += _follow_ups(results, min_group, tz, questions=True)
+    if results.outside:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"{results.outside} answer(s) from outside the audience are left out."
+                    )
+                ]
+            )
+        )
+    return blocks
+
+
+def _follow_ups(results: Results, min_group: int, tz: ZoneInfo, *, questions: bool) -> list[Block]:
+    """The follow-ups sent and what followed, then the buttons to send more while the check is
+    open: a nudge to those yet to take it always (it says nothing of anyone's answers), and a
+    clarification per misunderstood question once the questions' figures are shown."""
+    check = results.check
+    blocks: list[Block] = []
     if results.follow_ups:
         lines = ["*Follow-ups*, before and after"]
         lines += [
@@ -258,7 +278,7 @@ def build_results(results: Results, min_group: int, tz: ZoneInfo) -> list[Block]
                 value=f"{check_value(check.briefing_id, check.version)}:{n}",
             )
             for n, q in enumerate(results.per_question, 1)
-            if q["misconception"]
+            if questions and q["misconception"]
         ]
         buttons.append(
             ButtonElement(
@@ -268,17 +288,11 @@ def build_results(results: Results, min_group: int, tz: ZoneInfo) -> list[Block]
             )
         )
         blocks.append(ActionsBlock(block_id="follow-up", elements=buttons[:25]))
-    if results.outside:
-        blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text=f"{results.outside} answer(s) from outside the audience are left out."
-                    )
-                ]
-            )
-        )
     return blocks
+
+
+def _of_them(n: int) -> str:
+    return f"{n} of them {'has' if n == 1 else 'have'}"
 
 
 def follow_up_line(
@@ -290,20 +304,24 @@ def follow_up_line(
         if mode == "anonymous":
             line = f"• {when}: a nudge to everyone reached ({f['to']})"
         else:
-            line = f"• {when}: a nudge to the {f['to']} yet to take it — {f['since']} have since"
+            line = (
+                f"• {when}: a nudge to the {f['to']} yet to take it; {_of_them(f['since'])} "
+                "taken it since"
+            )
         if f["took_before"] is not None:
-            line += f"; took the check: {f['took_before']} then, {took_now} now"
+            then_now = f"took the check: {f['took_before']} then, {took_now} now"
+            line += f"; {then_now}" if mode == "anonymous" else f" ({then_now})"
         return line
     n = f["about"]
     if mode != "anonymous":
         return (
-            f"• {when}: a clarification on question {n} to the {f['to']} who got it wrong — "
-            f"{f['since']} of them have got everything right since"
+            f"• {when}: a clarification on question {n} to the {f['to']} who got it wrong; "
+            f"{_of_them(f['since'])} got everything right since"
         )
     line = f"• {when}: a clarification on question {n} to everyone reached ({f['to']})"
     if f["answered_before"]:
         line += (
-            f" — at first {percent(f['correct_before'], f['answered_before'])} correct "
+            f"; at first {percent(f['correct_before'], f['answered_before'])} correct "
             f"({f['correct_before']} of {f['answered_before']})"
         )
     again = f["reanswered"]
