@@ -8,6 +8,7 @@ application for HTTP mode (`bot/web.py`); Socket Mode wraps the same Bolt app
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from bot.deps import Deps, Work, listener_outcome
 from bot.home import Home
 from bot.lock import InstanceLock
 from bot.outbox import OutboxSender
+from bot.pseudonyms import Pseudonyms
 from bot.scheduler import Scheduler
 from bot.slack.client import make_client
 from bot.slack.directory import Directory
@@ -75,6 +77,12 @@ class LineOfSight:
             )
         try:
             await self.storage.open()
+            try:
+                pseudonyms = await asyncio.to_thread(
+                    Pseudonyms.load, self.config.asker_key, self.config.database_path
+                )
+            except (OSError, ValueError) as error:
+                raise StartupError(f"The asker key could not be read: {error}") from None
             # Slack's API and response_urls set no cookies we need; skipping the jar saves
             # its bookkeeping on every call and reply.
             self.session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
@@ -120,6 +128,7 @@ class LineOfSight:
                 outbox=self.outbox,
                 bot_user_id=str(auth.get("user_id")),
                 clock=self.clock,
+                pseudonyms=pseudonyms,
             )
             self.bolt = build_bolt_app(
                 self.deps, authorized, make_client(self.config, None, with_token=False)

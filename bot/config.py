@@ -20,6 +20,13 @@ Mode = Literal["serve", "socket"]
 
 DEFAULT_API_URL = "https://slack.com/api/"
 
+DEFAULT_TOPICS = ("Practice", "Caseloads", "IT and recording", "Training", "Partners", "Other")
+DEFAULT_SAFEGUARDING_NOTE = (
+    "If you are worried about a child's safety, contact the duty team now, not here. A concern "
+    "about an adult who works with children goes to the LADO; wrongdoing at work, to the "
+    "whistleblowing line."
+)
+
 # Who may do what is configured as Slack user ids (U…/W…) or user-group handles (@name).
 _ROLE_ENTRY = re.compile(r"^(?:[UW][A-Z0-9]{2,}|@[a-z0-9][a-z0-9._-]*)$")
 
@@ -49,6 +56,14 @@ VARIABLES: dict[str, str] = {
     "WORKING_HOURS": "When reminders may be sent, in TIMEZONE. Default 08:00-18:00",
     "WORKING_DAYS": "Days reminders may be sent, Mon to Sun. Default Mon-Fri",
     "CATCH_UP_DAYS": "Briefings this recent reach someone who joins an audience later. Default 30",
+    "ASKER_KEY": "Secret (64 hex characters) by which the bot knows an anonymous asker's or "
+    "voter's own questions and votes without storing who they are. Default: made on first "
+    "start into a file beside the database, readable by its owner only",
+    "SURGERY_TOPICS": "The topics a surgery question can have, comma-separated. Default "
+    + ", ".join(DEFAULT_TOPICS),
+    "QUESTIONS_PER_DAY": "Most surgery questions one person may ask in a day. Default 5",
+    "SAFEGUARDING_NOTE": "Where to take a safeguarding concern, shown to everyone asking a "
+    "question. Default: the duty team, the LADO, or the whistleblowing line",
 }
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -94,6 +109,10 @@ class Config:
     working_hours: tuple[time, time] = (time(8), time(18))
     working_days: frozenset[int] = frozenset(range(5))
     catch_up_days: int = 30
+    asker_key: bytes | None = field(default=None, repr=False)  # None: a file beside the db
+    surgery_topics: tuple[str, ...] = DEFAULT_TOPICS
+    questions_per_day: int = 5
+    safeguarding_note: str = DEFAULT_SAFEGUARDING_NOTE
 
     @classmethod
     def from_env(
@@ -173,6 +192,23 @@ class Config:
         managers = _roles(get("SENIOR_MANAGERS"), "SENIOR_MANAGERS", problems)
         leads = _roles(get("ENGAGEMENT_LEADS"), "ENGAGEMENT_LEADS", problems)
 
+        asker_key = None
+        if get("ASKER_KEY"):
+            try:
+                asker_key = bytes.fromhex(get("ASKER_KEY"))
+            except ValueError:
+                asker_key = b""
+            if len(asker_key) != 32:
+                problems.append(
+                    "ASKER_KEY must be 64 hex characters (make one with "
+                    "`python -c 'import secrets; print(secrets.token_hex(32))'`), or left "
+                    "unset to keep one in a file beside the database."
+                )
+        topics = tuple(t.strip() for t in get("SURGERY_TOPICS").split(",") if t.strip())
+        if any(len(t) > 75 for t in topics) or len(set(topics)) != len(topics):
+            problems.append("SURGERY_TOPICS must be different names, each up to 75 characters.")
+        per_day = _int(get("QUESTIONS_PER_DAY", "5"), "QUESTIONS_PER_DAY", 1, 1000, problems)
+
         log_level = get("LOG_LEVEL", "INFO").upper()
         if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got {log_level!r}).")
@@ -200,6 +236,10 @@ class Config:
             working_hours=hours,
             working_days=days,
             catch_up_days=catch_up,
+            asker_key=asker_key,
+            surgery_topics=topics[:100] or DEFAULT_TOPICS,
+            questions_per_day=per_day,
+            safeguarding_note=get("SAFEGUARDING_NOTE")[:1000] or DEFAULT_SAFEGUARDING_NOTE,
         )
 
 

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from bot.config import Config
     from bot.home import Home
     from bot.outbox import OutboxSender
+    from bot.pseudonyms import Pseudonyms
     from bot.scheduler import Scheduler
     from bot.slack.directory import Directory
     from bot.slack.replies import Replies
@@ -291,3 +292,4 @@ class Deps:
     outbox: OutboxSender
     bot_user_id: str
     clock: Callable[[], datetime]
+    pseudonyms: Pseudonyms

@@ -19,6 +19,7 @@ METHOD_TIERS: dict[str, int] = {
     "auth.test": 4,
     "chat.update": 3,
     "chat.delete": 3,
+    "chat.getPermalink": 4,  # "special": hundreds a minute
     "chat.postEphemeral": 4,
     "conversations.open": 3,
     "conversations.members": 4,

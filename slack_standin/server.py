@@ -271,6 +271,7 @@ class SlackStandIn:
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
             "chat.delete": self._chat_delete,
+            "chat.getPermalink": self._chat_get_permalink,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "conversations.open": self._conversations_open,
             "conversations.members": self._conversations_members,
@@ -744,6 +745,27 @@ class SlackStandIn:
         channel, msg = self._own_message(args, "cant_delete_message")
         msg.deleted = True
         return {"channel": channel.id, "ts": msg.ts}
+
+    async def _chat_get_permalink(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        """Slack's permalink for a message: https://<domain>.slack.com/archives/<C>/p<ts
+        without its dot>, with `?thread_ts=…&cid=…` for a reply in a thread. Needs no scope; a
+        private conversation the bot is not in is channel_not_found."""
+        ref = self._require(args, "channel", "channel_not_found")
+        channel = self.ws.channels.get(ref)
+        if channel is None:
+            raise ApiError("channel_not_found")
+        if self.ws.bot_user_id not in channel.members and (
+            channel.is_private or channel.is_im or channel.is_mpim
+        ):
+            raise ApiError("channel_not_found")
+        ts = self._require(args, "message_ts", "message_not_found")
+        msg = self.find_message(channel.id, ts)
+        if msg is None or msg.deleted or msg.ephemeral_to is not None:
+            raise ApiError("message_not_found")
+        link = f"https://{self.ws.domain}.slack.com/archives/{channel.id}/p{ts.replace('.', '')}"
+        if msg.thread_ts and msg.thread_ts != msg.ts:
+            link += f"?thread_ts={msg.thread_ts}&cid={channel.id}"
+        return {"channel": channel.id, "permalink": link}
 
     async def _chat_post_ephemeral(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
         user_id = self._require(args, "user", "user_not_found")

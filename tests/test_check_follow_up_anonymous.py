@@ -108,7 +108,7 @@ async def test_a_clarification_on_an_anonymous_check_goes_to_all_it_reached_and_
     assert [len(clarifications(slack, p)) for p in reached] == [1] * 30
     [message] = clarifications(slack, wrong[0])
     assert "Lower caseloads came first, by far." in message.blocks[0]["text"]["text"]
-    assert "What did most staff ask for?" in message.blocks[0]["text"]["text"]
+    assert "What did most staff ask for?" in message.blocks[1]["text"]["text"]
 
     # Answering again adds nothing that names the person, and counts once.
     await bot.storage.call(lambda db: db.execute("PRAGMA wal_checkpoint(TRUNCATE)"))

@@ -31,6 +31,7 @@ from markdown_it.tree import SyntaxTreeNode
 
 __all__ = [
     "escape",
+    "escape_within",
     "is_linkable_url",
     "links",
     "markdown_to_mrkdwn",
@@ -47,6 +48,24 @@ def escape(text: str) -> str:
     `&` goes first, or the `&` of `&lt;` would be escaped again.
     """
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_within(text: str, limit: int) -> str:
+    """`escape(text)`, cut to at most `limit` characters with "…" if it is longer: never in
+    the middle of an `&amp;` (escaping can make text five times longer, so cutting first
+    would not bound it, and cutting after could leave half an entity)."""
+    escaped = escape(text)
+    if len(escaped) <= limit:
+        return escaped
+    out: list[str] = []
+    used = 0
+    for char in text:
+        piece = escape(char)
+        if used + len(piece) > limit - 1:
+            break
+        out.append(piece)
+        used += len(piece)
+    return "".join(out) + "…"
 
 
 # ---------------------------------------------------------------------------------------------

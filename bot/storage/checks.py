@@ -18,6 +18,7 @@ import json
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
 from typing import Any, Literal
 
 from sqlite_utils import Database
@@ -47,6 +48,12 @@ class Check:
 
     def open_at(self, now: datetime) -> bool:
         return self.closed_at is None and utc_iso(now) < self.closes_at
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """What was asked, in short: two checks under one id and version (two databases in
+        one process, as in tests) are told apart by their questions."""
+        return hashlib.sha256(json.dumps(self.questions, sort_keys=True).encode()).hexdigest()
 
 
 Status = Literal["recorded", "repeat", "closed", "unknown", "invalid", "done"]
@@ -103,6 +110,26 @@ class Checks:
     def __init__(self, writer: Writer):
         self._w = writer
         self._definitions: dict[tuple[str, int], Check] = {}
+        self._anonymous_written = False
+
+    async def scrub(self) -> bool:
+        """Empty the write-ahead log into the database, if anything anonymous was written
+        since the last time. The WAL keeps each commit's pages in order: a copy of it could
+        match an anonymous answer to the keyed hash written in the same commit. The database
+        file itself keeps rows in key order (random ids, hashes), not in the order written.
+        Run every minute, and at once when a check closes (so its deleted key goes too)."""
+        if not self._anonymous_written:
+            return False
+        self._anonymous_written = False
+
+        def checkpoint(db: Database) -> bool:
+            busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            return not busy
+
+        done = bool(await self._w.call(checkpoint))
+        if not done:
+            self._anonymous_written = True  # a reader was in the way: next time
+        return done
 
     async def check_for(self, briefing_id: str, version: int) -> Check | None:
         return await self._w.read(lambda db: _check(db, briefing_id, version))
@@ -201,11 +228,17 @@ class Checks:
             made = 0 if row is None else int(row[0])
             anonymous = check.mode == "anonymous"
             if attempt <= made:
+                if anonymous and attempt == 1:
+                    # A double submit, or Slack's retry after a lost answer: the feedback (and
+                    # its retake pass, which nothing stored could give back later) again.
+                    again = mark(questions, choices)
+                    pass_ = None if again.all_correct else _retake_token(check, state[1], key)
+                    return Submitted("repeat", check, attempt, again, retake_token=pass_)
                 return Submitted("repeat", check, attempt)  # a double submit, or Slack's retry
             if attempt != made + 1 or attempt > 2:
                 return Submitted("invalid", check, reason="that attempt cannot be made")
             if attempt == 2 and anonymous:
-                nonce = _retake_nonce(check, state[1], retake_token)
+                nonce = _retake_nonce(check, state[1], key, retake_token)
                 if nonce is None:
                     return Submitted("invalid", check, reason="that attempt cannot be made")
                 used = db.execute(
@@ -284,7 +317,7 @@ class Checks:
                         [briefing_id, version, key],
                     )
                     if not marked.all_correct:
-                        token = _retake_token(check, state[1])
+                        token = _retake_token(check, state[1], key)
             else:
                 db.execute(
                     "INSERT INTO check_taken (briefing_id, version, taker, attempts,"
@@ -294,7 +327,10 @@ class Checks:
                 )
             return Submitted("recorded", check, attempt, marked, outside, retake_token=token)
 
-        return await self._w.write(submit, timeout=SUBMIT_WRITE_TIMEOUT)
+        submitted = await self._w.write(submit, timeout=SUBMIT_WRITE_TIMEOUT)
+        if submitted.check is not None and submitted.check.mode == "anonymous":
+            self._anonymous_written = True
+        return submitted
 
     async def close_due(self, now: datetime) -> int:
         """Close every check whose time has come; its anonymous key goes with it."""
@@ -308,7 +344,11 @@ class Checks:
             _forget_takers(db)
             return closed
 
-        return await self._w.write(close)
+        closed = await self._w.write(close)
+        if closed:
+            self._anonymous_written = True
+            await self.scrub()
+        return closed
 
     async def close(self, check: Check, now: datetime) -> bool:
         """Close this check early; False if it had closed already."""
@@ -325,7 +365,11 @@ class Checks:
             _forget_takers(db)
             return closed
 
-        return await self._w.write(close)
+        closed = await self._w.write(close)
+        if closed:
+            self._anonymous_written = True
+            await self.scrub()
+        return closed
 
     async def retake_open(self, check: Check, user_id: str) -> bool:
         """Has this person made one attempt, not all correct (so their retake is still theirs)?"""
@@ -364,8 +408,9 @@ class Checks:
         message asks those it concerns to answer again (`reanswer`). The figures as they stand
         are kept with it, for before and after.
 
-        A clarification on a question needs `min_takers` to have taken the check (-1 if
-        fewer): how many it went to would say what a handful of people answered."""
+        Nothing is sent (-1) for an audience under `min_takers`, whose figures are never
+        shown, nor a question's clarification until that many have taken the check: how many
+        it went to would say what a handful of people answered."""
         purpose = f"followup:{'none' if question is None else question + 1}"
         at = utc_iso(now)
 
@@ -376,7 +421,13 @@ class Checks:
                 " AND version = :v AND outside = 0 AND attempt = 1",
                 key,
             ).fetchone()[0]
-            if question is not None and took_now < min_takers:
+            audience = db.execute(
+                "SELECT COUNT(DISTINCT r.user_id) FROM recipients r"
+                " JOIN publications p ON p.id = r.publication_id"
+                f" WHERE p.briefing_id = :b AND {_COVERED.format(p='p')} AND p.status = 'posted'",
+                key,
+            ).fetchone()[0]
+            if audience < min_takers or (question is not None and took_now < min_takers):
                 return -1
             reached = (
                 "SELECT DISTINCT r.user_id FROM recipients r"
@@ -523,7 +574,9 @@ class Checks:
             )
             return Reanswered("recorded", right)
 
-        return await self._w.write(store, timeout=SUBMIT_WRITE_TIMEOUT)
+        done = await self._w.write(store, timeout=SUBMIT_WRITE_TIMEOUT)
+        self._anonymous_written = True
+        return done
 
     async def waiting_for(self, user_id: str, now: datetime) -> list[Check]:
         """Open checks on versions this person received and has not taken yet (for Home)."""
@@ -800,24 +853,26 @@ def _key_for(mode: str, taker_key: str | None, user_id: str) -> str | None:
     return hmac.new(bytes.fromhex(taker_key), user_id.encode(), hashlib.sha256).hexdigest()
 
 
-def _retake_mac(check: Check, taker_key: str, nonce: str) -> str:
-    message = f"retake:{check.briefing_id}@{check.version}:{nonce}".encode()
+def _retake_mac(check: Check, taker_key: str, taker: str, nonce: str) -> str:
+    message = f"retake:{check.briefing_id}@{check.version}:{taker}:{nonce}".encode()
     return hmac.new(bytes.fromhex(taker_key), message, hashlib.sha256).hexdigest()[:32]
 
 
-def _retake_token(check: Check, taker_key: str) -> str:
-    """A one-retake pass: a random nonce, signed with the check's key (so it cannot be made
-    up); it names nobody, and nothing stored says to whom it was given."""
+def _retake_token(check: Check, taker_key: str, taker: str) -> str:
+    """A one-retake pass: a random nonce, signed with the check's key over the person's keyed
+    hash (so it cannot be made up, nor used by anyone else); it names nobody, and nothing
+    stored says to whom it was given."""
     nonce = secrets.token_hex(12)
-    return f"{nonce}.{_retake_mac(check, taker_key, nonce)}"
+    return f"{nonce}.{_retake_mac(check, taker_key, taker, nonce)}"
 
 
-def _retake_nonce(check: Check, taker_key: str | None, token: str | None) -> str | None:
-    """The nonce of a genuine retake token for this check, or None."""
+def _retake_nonce(check: Check, taker_key: str | None, taker: str, token: str | None) -> str | None:
+    """The nonce of a genuine retake pass for this check and this person, or None."""
     nonce, _, mac = (token or "").partition(".")
     if taker_key is None or len(nonce) != 24 or len(mac) != 32:
         return None
-    return nonce if hmac.compare_digest(mac, _retake_mac(check, taker_key, nonce)) else None
+    expected = _retake_mac(check, taker_key, taker, nonce)
+    return nonce if hmac.compare_digest(mac, expected) else None
 
 
 def _forget_takers(db: Database) -> None:

@@ -294,8 +294,65 @@ def m007_check_follow_ups(db: Database) -> None:
         "CREATE TABLE check_reanswered (broadcast_id INTEGER, taker TEXT,"
         " PRIMARY KEY (broadcast_id, taker)) WITHOUT ROWID"
     )
+    # Anonymous checks no longer keep how a person's first attempt went (see Checks.submit):
+    # rows written before say it, under a key still live while their check is open.
+    db.execute(
+        "UPDATE check_taken SET first_correct = NULL, attempts = 1 WHERE EXISTS (SELECT 1"
+        " FROM checks c WHERE c.briefing_id = check_taken.briefing_id"
+        " AND c.version = check_taken.version AND c.mode = 'anonymous')"
+    )
     # An anonymous retake's pass, once used: a random nonce that names nobody.
     db.execute(
         "CREATE TABLE check_retakes (briefing_id TEXT, version INTEGER, nonce TEXT,"
         " PRIMARY KEY (briefing_id, version, nonce)) WITHOUT ROWID"
+    )
+
+
+@migrations()
+def m008_surgery_questions(db: Database) -> None:
+    """Surgery and Practice Advisory Group questions, their votes, and every moderation step.
+
+    An anonymous question keeps no user id: `asked_by` is NULL, `asker` is the asker's
+    pseudonym (an HMAC under a key kept outside the database, see bot/pseudonyms.py) and its
+    time is kept to the hour. Votes are kept by the voter's pseudonym only (another family).
+    """
+    db.table("questions").create(
+        {
+            "id": int,
+            "ref": str,  # the short reference the asker is given, e.g. Q-7KMP
+            "text": str,
+            "topic": str,
+            "forum": str,  # surgery | pag
+            "anonymous": int,
+            "asked_by": str,  # the user id, for a question asked with a name; else NULL
+            "asker": str,  # the asker's pseudonym: their own questions, their daily limit
+            "asked_at": str,  # anonymous: to the hour
+            "quoted": str,  # a message's permalink, asked about with "Ask about this"
+            "state": str,  # pending | accepted | declined | merged | answered
+            "merged_into": int,
+            "reason": str,  # why it was declined, as the asker is told
+            "moderated_at": str,
+        },
+        pk="id",
+        not_null={"ref", "text", "topic", "forum", "anonymous", "asker", "asked_at", "state"},
+    )
+    db.table("questions").create_index(["ref"], unique=True)
+    db.table("questions").create_index(["asker"])
+    db.table("questions").create_index(["state", "forum"])
+    db.execute(
+        "CREATE TABLE question_votes (question_id INTEGER REFERENCES questions(id),"
+        " voter TEXT, PRIMARY KEY (question_id, voter)) WITHOUT ROWID"
+    )
+    # Who moderated what, when: leads act with their names, for the audit trail.
+    db.table("moderation_log").create(
+        {
+            "id": int,
+            "at": str,
+            "user_id": str,
+            "question_id": int,
+            "action": str,
+            "detail": str,
+        },
+        pk="id",
+        not_null={"at", "user_id", "question_id", "action"},
     )

@@ -114,6 +114,9 @@ class Writer:
         # In WAL mode NORMAL is durable across a crash or kill -9 of the process (the commit is
         # in the WAL file the moment COMMIT returns); only a power cut can lose the last commits.
         db.execute("PRAGMA synchronous=NORMAL")
+        # Deleted rows are overwritten, not left in free pages: an anonymous check's key and
+        # hashes, deleted when it closes, must not stay readable in the file.
+        db.execute("PRAGMA secure_delete=ON")
         migrations.apply(db)
         self._db = db
         self.owner_thread = threading.get_ident()

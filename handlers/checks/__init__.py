@@ -66,14 +66,14 @@ TAKEN = "You've taken this check already: thank you. Your answers are recorded."
 GONE = "Sorry, I can't find that check, so nothing was recorded."
 
 
-_FEEDBACK: dict[tuple[str, int, int, tuple[bool, ...]], dict[str, Any]] = {}
+_FEEDBACK: dict[tuple[str, int, str, int, tuple[bool, ...]], dict[str, Any]] = {}
 
 
 def feedback(check: Any, attempt: int, marked: Marked) -> dict[str, Any]:
     """The feedback modal, as Slack's JSON. Everyone with the same right and wrong answers
     sees the same one, so it is built once per pattern (at most 2 x 2^5 per check): building
     Block Kit through slack_sdk's models is the costliest step of answering otherwise."""
-    key = (check.briefing_id, check.version, attempt, marked.right)
+    key = (check.briefing_id, check.version, check.fingerprint, attempt, marked.right)
     built = _FEEDBACK.get(key)
     if built is None:
         if len(_FEEDBACK) >= 4096:
@@ -162,7 +162,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             )
             return
         logger.info("check answers %s", result.status)
-        if result.status == "recorded" and result.marked is not None:
+        if result.marked is not None:  # recorded, or an anonymous repeat (feedback again)
             if result.retake_token:  # an anonymous pass is each person's own: not kept
                 shown: Any = build_feedback_view(
                     check, result.attempt, result.marked, retake_token=result.retake_token
@@ -251,9 +251,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         )
         context["follow_up_sent"] = bool(sent and sent > 0)
         if sent == -1:
+            n = deps.config.min_group_size
             text = (
-                f"A question's clarification can be sent once {deps.config.min_group_size} or "
-                "more people have taken the check, as its figures are shown from then."
+                f"Follow-ups go only to audiences of {n} or more, and a question's clarification "
+                f"once {n} or more have taken the check: figures are shown from then, and who "
+                "a follow-up went to must not say more than they do."
             )
         elif sent is None:
             text = "That clarification was sent already: each goes once. Results show how it went."
@@ -360,9 +362,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
     deps.home.add_section(HOME_SECTION, home_section, order=20)
 
     async def close_due() -> None:
+        """Close checks whose time has come; and empty the WAL of anything anonymous written
+        in the last minute (see `Checks.scrub`)."""
         closed = await deps.storage.checks.close_due(deps.clock())
         if closed:
             logger.info("%d check(s) closed", closed)
+        await deps.storage.checks.scrub()
 
     # Rebuilt from the database at every start by construction: the job reads `checks`.
     deps.scheduler.add_job(CLOSE_JOB, close_due, IntervalTrigger(seconds=60), run_at_start=True)

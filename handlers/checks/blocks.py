@@ -35,7 +35,7 @@ from bot.checks import (
     check_value,
     parse_check_value,
 )
-from bot.slack.mrkdwn import escape
+from bot.slack.mrkdwn import escape, escape_within
 from bot.storage.checks import MAX_COMMENT, Check
 from bot.timefmt import format_local
 
@@ -347,12 +347,15 @@ def build_follow_up_message(check: Check, note: str, question: int | None) -> di
     it, with the check to take (again). Anonymous: everyone the check reached gets it, so it
     says whom it is for, and offers that one question again."""
     anonymous = check.mode == "anonymous"
-    text = f":speech_balloon: *A clarification on {escape(check.title)}*\n{escape(note[:MAX_NOTE])}"
+    head = f":speech_balloon: *A clarification on {escape_within(check.title, 300)}*"
+    # The note in a section of its own, so however long it is once escaped, what follows it
+    # (the question, and what to do) is never cut off.
+    sections = [head + "\n" + escape_within(note[:MAX_NOTE], 3000 - len(head) - 1)]
     value = check_value(check.briefing_id, check.version)
     if anonymous and question is not None:
-        ask = escape(check.questions[question]["ask"])
-        text += (
-            f"\n\nIt is about this question from the check: *{ask}* If you weren't sure of "
+        ask = escape_within(check.questions[question]["ask"], 2000)
+        sections.append(
+            f"It is about this question from the check: *{ask}* If you weren't sure of "
             "your answer, try it again. Your answer is anonymous, like the check."
         )
         button = ButtonElement(
@@ -363,17 +366,18 @@ def build_follow_up_message(check: Check, note: str, question: int | None) -> di
         )
     else:
         if anonymous:
-            text += "\n\nIf you haven't taken the check yet, it takes 30 seconds."
+            sections.append("If you haven't taken the check yet, it takes 30 seconds.")
         button = ButtonElement(
             text=CHECK_BUTTON if question is None else "Try the check again",
             action_id=TAKE_ACTION,
             value=value,
             style="primary",
         )
-    blocks = [
-        SectionBlock(block_id="follow-up", text=MarkdownTextObject(text=text[:3000])),
-        ActionsBlock(block_id="follow-up-check", elements=[button]),
+    blocks: list[Block] = [
+        SectionBlock(block_id="follow-up" if n == 0 else f"follow-up:{n}", text=text)
+        for n, text in enumerate(sections)
     ]
+    blocks.append(ActionsBlock(block_id="follow-up-check", elements=[button]))
     return {
         "text": f"A clarification on {escape(check.title)}",
         "blocks": [b.to_dict() for b in blocks],
@@ -423,15 +427,19 @@ def build_reanswer_feedback(check: Check, question: int, right: bool) -> View:
     """Straight after answering again: right, or the answer and why."""
     q = check.questions[question]
     if right:
-        text = f":white_check_mark: *That's right.* {escape(q['ask'])}\nThank you."
+        texts = [f":white_check_mark: *That's right.* {escape(q['ask'])}\nThank you."]
     else:
-        text = (
+        texts = [
             f":bulb: {escape(q['ask'])}\nThe answer is *{escape(q['answer'])}*. "
-            f"Here's what the briefing says:\n{escape(q['explain'])}"
-        )
+            "Here's what the briefing says:",
+            escape_within(q["explain"], 3000),  # on its own, as in the check's feedback
+        ]
     return View(
         type="modal",
         title="Your answer",
         close="Done",
-        blocks=[SectionBlock(block_id="reanswer", text=MarkdownTextObject(text=text[:3000]))],
+        blocks=[
+            SectionBlock(block_id=f"reanswer:{n}", text=MarkdownTextObject(text=text))
+            for n, text in enumerate(texts)
+        ],
     )

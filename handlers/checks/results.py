@@ -176,9 +176,12 @@ def build_results(results: Results, min_group: int, tz: ZoneInfo) -> list[Block]
         ("Reached", reached),
         ("Acknowledged", results.acknowledged),
         ("Took the check", results.took),
-        ("Understood first time", results.first_time),
-        ("Understood after the retake", results.after_retake),
     ]
+    if results.took == 0 or results.took >= min_group:  # how a handful did would be theirs
+        funnel += [
+            ("Understood first time", results.first_time),
+            ("Understood after the retake", results.after_retake),
+        ]
     lines = [f"`{bar(n, reached)}` {label}: *{n}* ({percent(n, reached)})" for label, n in funnel]
     blocks.append(SectionBlock(block_id="funnel", text=MarkdownTextObject(text="\n".join(lines))))
     if 0 < results.took < min_group:
@@ -187,8 +190,9 @@ def build_results(results: Results, min_group: int, tz: ZoneInfo) -> list[Block]
             SectionBlock(
                 block_id="questions",
                 text=MarkdownTextObject(
-                    text=f"Each question's figures, the misconceptions and the clarity ratings "
-                    f"appear once {min_group} or more people have taken the check."
+                    text=f"How many understood, each question's figures, the misconceptions and "
+                    f"the clarity ratings appear once {min_group} or more people have taken "
+                    "the check."
                 ),
             )
         )
@@ -238,10 +242,15 @@ def build_results(results: Results, min_group: int, tz: ZoneInfo) -> list[Block]
                     else f"• {name}: hidden, so a smaller team's figures stay private"
                 )
                 continue
+            understood = (
+                f", understood first time {team['first_time']} "
+                f"({percent(team['first_time'], team['reached'])})"
+                if team["took"] == 0 or team["took"] >= min_group
+                else ""  # how a team's handful of takers did would be theirs
+            )
             team_lines.append(
                 f"• {name}: reached {team['reached']}, took the check {team['took']} "
-                f"({percent(team['took'], team['reached'])}), understood first time "
-                f"{team['first_time']} ({percent(team['first_time'], team['reached'])})"
+                f"({percent(team['took'], team['reached'])}){understood}"
             )
         blocks += sections("teams", ["*By team*", *team_lines[:40]])
     blocks += _follow_ups(results, min_group, tz, questions=True)
@@ -313,13 +322,18 @@ def follow_up_line(
             line += f"; {then_now}" if mode == "anonymous" else f" ({then_now})"
         return line
     n = f["about"]
+    # Figures about a question are shown only while they cover enough people (MIN_GROUP_SIZE
+    # may have been raised since the clarification went).
+    enough = (f["answered_before"] or 0) >= min_group
     if mode != "anonymous":
+        if not enough:
+            return f"• {when}: a clarification on question {n} to those who got it wrong"
         return (
             f"• {when}: a clarification on question {n} to the {f['to']} who got it wrong; "
             f"{_of_them(f['since'])} got everything right since"
         )
     line = f"• {when}: a clarification on question {n} to everyone reached ({f['to']})"
-    if f["answered_before"]:
+    if enough:
         line += (
             f"; at first {percent(f['correct_before'], f['answered_before'])} correct "
             f"({f['correct_before']} of {f['answered_before']})"
@@ -410,13 +424,17 @@ def build_export(results: Results, min_group: int, tz: ZoneInfo) -> str:
         rows.writerow([f"figures hidden: it reached fewer than {min_group} people"])
         return out.getvalue()
     rows.writerow(["measure", "people", "percent of reached"])
-    for label, n in (
+    funnel = [
         ("reached", reached),
         ("acknowledged", results.acknowledged),
         ("took the check", results.took),
-        ("understood first time", results.first_time),
-        ("understood after the retake", results.after_retake),
-    ):
+    ]
+    if results.took == 0 or results.took >= min_group:
+        funnel += [
+            ("understood first time", results.first_time),
+            ("understood after the retake", results.after_retake),
+        ]
+    for label, n in funnel:
         rows.writerow([label, n, round(100 * n / reached)])
     rows.writerow([])
     if results.took < min_group:
@@ -459,7 +477,15 @@ def build_export(results: Results, min_group: int, tz: ZoneInfo) -> str:
                     ]
                 )
             else:
-                rows.writerow([team["team"], team["reached"], team["took"], team["first_time"]])
+                few = 0 < team["took"] < min_group
+                rows.writerow(
+                    [
+                        team["team"],
+                        team["reached"],
+                        team["took"],
+                        f"hidden: fewer than {min_group} took it" if few else team["first_time"],
+                    ]
+                )
     return out.getvalue()
 
 

@@ -1,0 +1,66 @@
+"""The safeguarding guardrail: what it catches, and the ordinary practice questions it lets by."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.guardrail import describe, find_case_detail
+
+CASE_DETAIL = [
+    ("Can we discuss Jayden Smith 12/03/2015 at the surgery?", "a name next to a date"),
+    ("The child (DOB 04.11.2016) was moved twice", "a date of birth"),
+    ("born on 3 March 2014, now in foster care", "a date of birth"),
+    ("Her NHS number is 943 476 5919, can health see the plan?", "an NHS number"),
+    ("NHS no 9434765919 keeps coming up wrong on the system", "an NHS number"),
+    ("The family live at BR1 3UH and the school is next door", "a postcode"),
+    ("Mum's flat is at 14 Station Road, can we visit together?", "an address"),
+    ("Dad keeps calling from 07911 123456 late at night", "a phone number"),
+    ("The school rang us on 020 8464 3333 about it", "a phone number"),
+    ("Grandma emailed from jane.doe@example.com asking for contact", "an email address"),
+    ("On case 1234567 the plan was not updated after review", "a case or reference number"),
+    ("Mosaic ID: 568213 shows the wrong social worker", "a case or reference number"),
+    ("See LCS no. 98765 for the chronology", "a case or reference number"),
+    ("Ref AB/12345 was closed without a visit", "a case or reference number"),
+    ("Tom Brown, d.o.b. 1st Jan 2012, has had four placements", "a date of birth"),
+]
+
+ORDINARY = [
+    "When will caseloads come down to the 18 we were promised?",
+    "Is the £4.4m in the base budget, or could it be cut after 2019?",
+    "Can the threshold document be put on our phones?",
+    "Why does recording a visit in Mosaic take 40 minutes?",
+    "Who do I go to for a strategy discussion out of hours?",
+    "Will the training on 3 December be repeated for the part-time staff?",
+    "The triple-lock reviews are helpful, but can feedback come within 48 hours?",
+    "What is the plan for agency staff on 12-month contracts?",
+    "Can we have more than 2 hours a week for reflective supervision?",
+    "Is the duty rota changing on Monday 14 December?",
+    "Our team has 7 vacancies out of 22 posts: when will they be filled?",
+    "Can laptops be replaced before April 2027?",
+    "Does the Practice Advisory Group meet in Room 204 of the Civic Centre?",
+    "Can we see the Ofsted report from 2016 and the plan since?",
+    "What does 'case holding' mean for newly qualified social workers in their ASYE year?",
+    "Are pay rises for 2026 going to match the neighbouring councils?",
+    "Social Work England asks for CPD: can we get 10 days a year?",
+    "Why do we need 3 signatures for a section 20 placement?",
+]
+
+
+@pytest.mark.parametrize(("text", "kind"), CASE_DETAIL)
+def test_the_guardrail_catches_case_detail(text, kind):
+    kinds = [f.kind for f in find_case_detail(text)]
+    assert kind in kinds, kinds
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_the_guardrail_leaves_ordinary_practice_questions_alone(text):
+    assert find_case_detail(text) == []
+
+
+def test_a_ten_digit_figure_that_fails_the_nhs_checksum_is_not_an_nhs_number():
+    assert [f.kind for f in find_case_detail("the budget line 9434765918")] == []
+
+
+def test_what_was_found_is_said_in_plain_words():
+    findings = find_case_detail("Jayden Smith 12/03/2015 lives at BR1 3UH")
+    assert describe(findings) == "a name next to a date and a postcode"
