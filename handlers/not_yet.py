@@ -1,4 +1,4 @@
-"""`/ask` and `/practice`: declared in the manifest, answered kindly until built.
+"""`/practice`: declared in the manifest, answered kindly until built.
 
 Without a listener Slack would show the person an error ("/ask failed…"); instead they get a
 private note of what to do meanwhile. Each command moves to its own module when it is built.
@@ -14,11 +14,6 @@ if TYPE_CHECKING:
     from bot.deps import Deps
 
 MEANWHILE = {
-    "/ask": (
-        "Asking surgery questions here is coming soon. Until then, bring your question to the "
-        "monthly staff surgery, or ask your team manager to take it to the Social Work Practice "
-        "Advisory Group."
-    ),
     "/practice": (
         "Practice search is coming soon. Until then, the practice standards, the Threshold "
         "Document and who can help are in the Resource Directory."

@@ -241,6 +241,58 @@ class SlackDriver:
             if status != 200:
                 self.standin.interaction_errors.append(f"{what} ack rejected: {error}")
 
+    # ================================================================ shortcuts
+    async def global_shortcut(self, user_id: str, callback_id: str) -> DriverResponse:
+        """``user_id`` picks the app's global shortcut ``callback_id`` (from search or the
+        composer's shortcuts menu): a ``shortcut`` payload, with no channel and no
+        response_url, as Slack sends it."""
+        payload = {
+            "type": "shortcut",
+            "token": VERIFICATION_TOKEN,
+            "action_ts": self._action_ts(),
+            "team": self._team(),
+            "user": self._user(user_id),
+            "is_enterprise_install": False,
+            "enterprise": None,
+            "callback_id": callback_id,
+            "trigger_id": self.standin.issue_trigger(user_id),
+        }
+        resp = await self._deliver("interactive", payload, accepts_response_payload=False)
+        self._note_ack(callback_id, resp)
+        return resp
+
+    async def message_shortcut(
+        self, user_id: str, message: Message, callback_id: str
+    ) -> DriverResponse:
+        """``user_id`` picks the message shortcut ``callback_id`` on a message they can see:
+        a ``message_action`` payload carrying the message, its channel and a response_url."""
+        self._user(user_id)
+        if not self.ws.can_see_channel(user_id, message.channel):
+            raise LookupError(f"{user_id} cannot see a message in {message.channel}")
+        payload = {
+            "type": "message_action",
+            "token": VERIFICATION_TOKEN,
+            "action_ts": self._action_ts(),
+            "team": self._team(),
+            "user": self._user(user_id),
+            "channel": {"id": message.channel, "name": self._channel_name(message.channel)},
+            "is_enterprise_install": False,
+            "enterprise": None,
+            "callback_id": callback_id,
+            "trigger_id": self.standin.issue_trigger(user_id),
+            "message_ts": message.ts,
+            "message": message.to_api(self.ws.team_id, self.ws.app_id),
+            "response_url": self.standin.issue_response_url(user_id, message.channel, message),
+        }
+        resp = await self._deliver("interactive", payload, accepts_response_payload=False)
+        self._note_ack(callback_id, resp)
+        return resp
+
+    def _note_ack(self, what: str, resp: DriverResponse) -> None:
+        if resp.status != 200 or resp.elapsed > _ACK_DEADLINE:
+            reason = "http_service_error" if resp.status != 200 else "operation_timeout"
+            self.standin.interaction_errors.append(f"{what} failed with the error {reason!r}")
+
     # ================================================================ clicks
     def _live_target(
         self, user_id: str, target: Message | Seen | dict[str, Any]
@@ -415,26 +467,28 @@ class SlackDriver:
     # ================================================================ views
     @staticmethod
     def _blank_state(element: dict[str, Any]) -> dict[str, Any]:
+        """An input the person did not touch: as Slack sends it, its initial value if it has
+        one (a ticked-by-default checkbox comes back ticked), else empty."""
         kind = element.get("type")
         state: dict[str, Any] = {"type": kind}
         if kind in ("static_select", "external_select", "radio_buttons"):
-            state["selected_option"] = None
+            state["selected_option"] = element.get("initial_option")
         elif kind in ("multi_static_select", "multi_external_select", "checkboxes"):
-            state["selected_options"] = []
+            state["selected_options"] = list(element.get("initial_options") or [])
         elif kind == "users_select":
-            state["selected_user"] = None
+            state["selected_user"] = element.get("initial_user")
         elif kind == "multi_users_select":
-            state["selected_users"] = []
+            state["selected_users"] = list(element.get("initial_users") or [])
         elif kind == "conversations_select":
-            state["selected_conversation"] = None
+            state["selected_conversation"] = element.get("initial_conversation")
         elif kind == "channels_select":
-            state["selected_channel"] = None
+            state["selected_channel"] = element.get("initial_channel")
         elif kind == "datepicker":
-            state["selected_date"] = None
+            state["selected_date"] = element.get("initial_date")
         elif kind == "timepicker":
-            state["selected_time"] = None
+            state["selected_time"] = element.get("initial_time")
         else:
-            state["value"] = None
+            state["value"] = element.get("initial_value")
         return state
 
     @staticmethod

@@ -265,7 +265,7 @@ async def test_a_briefing_for_later_is_scheduled_unless_the_manager_says_now(sla
 
 @pytest.mark.parametrize(
     ("command", "expected"),
-    [("/ask", "coming soon"), ("/practice", "Resource Directory")],
+    [("/practice", "Resource Directory")],
 )
 async def test_commands_not_built_yet_answer_kindly_instead_of_failing(
     slack, bot, driver, command, expected

@@ -111,7 +111,7 @@ async def test_a_clarification_on_an_anonymous_check_goes_to_all_it_reached_and_
     assert "What did most staff ask for?" in message.blocks[1]["text"]["text"]
 
     # Answering again adds nothing that names the person, and counts once.
-    await bot.storage.call(lambda db: db.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+    await bot.storage.call(lambda db: db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall())
     before = {p: occurrences(config.database_path, p) for p in wrong + right}
     for person in wrong[:4] + right[:6]:
         assert "That's right" in await reanswer(driver, bot, slack, person, "0")

@@ -77,7 +77,7 @@ async def test_an_anonymous_answer_adds_nothing_that_names_the_person(
     await publish_confirmed(driver, bot, "publish staff-survey")
     assert await bot.outbox.idle(30)
     person = SOCIAL_WORKERS[0]
-    await bot.storage.call(lambda db: db.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+    await bot.storage.call(lambda db: db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall())
     before = occurrences(config.database_path, person)
     caplog.clear()  # what answering logs, at every level
     await take(driver, bot, person, answers("0", clarity="4", comment="The chart was unclear"))

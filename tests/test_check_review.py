@@ -74,7 +74,7 @@ async def test_a_copy_of_the_database_cannot_say_who_answered_again_what(
     seen, _ = await results_text(driver, bot)
     await send_clarification(driver, bot, slack, seen, "It was caseloads.")
     assert await bot.outbox.idle(30)
-    await bot.storage.call(lambda db: db.execute("PRAGMA wal_checkpoint(TRUNCATE)"))
+    await bot.storage.call(lambda db: db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall())
     truth = {}
     for n, person in enumerate(reached[:8]):
         choice = "0" if n % 2 else "1"

@@ -1,0 +1,332 @@
+"""Surgery and Practice Advisory Group questions: asking (anonymously if chosen), the board and
+its votes, and moderation by engagement leads.
+
+`/ask`, the "Ask the practice surgery" shortcut and the "Ask about this" message shortcut open
+the asking modal. A question is checked for case detail (bot/guardrail.py) and the asker's
+daily limit, and committed before Slack hears back. People are known only by pseudonyms
+(bot/pseudonyms.py): nothing stored says who asked an anonymous question, or who voted.
+
+Every listener is a store half and a follow-up (see `bot/deps.py`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any, Literal
+
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from bot.deps import BUSY
+from bot.guardrail import describe, find_case_detail
+from bot.slack.mrkdwn import escape
+from bot.slack.roles import RoleCheckUnavailable
+from bot.storage import WriteTimeout
+from handlers.surgery.blocks import (
+    ACCEPT_ACTION,
+    ASK_CALLBACK,
+    ASK_SHORTCUT,
+    DECLINE_ACTION,
+    DECLINE_CALLBACK,
+    FORUM_BLOCK,
+    FORUMS,
+    MESSAGE_SHORTCUT,
+    OPEN_ASK_ACTION,
+    QUESTION_BLOCK,
+    REASON_ACTION,
+    REASON_BLOCK,
+    TOPIC_BLOCK,
+    VOTE_ACTION,
+    build_ask_button,
+    build_ask_view,
+    build_board,
+    build_decline_view,
+    build_my_questions,
+    build_notice,
+    build_queue,
+    build_receipt_view,
+    read_question,
+    safe_permalink,
+)
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+logger = logging.getLogger(__name__)
+
+COMMAND = "/ask"
+HOME_SECTION = "surgery"
+HELP = (
+    "*Surgery questions* — for the monthly staff surgery and the Practice Advisory Group\n"
+    "• `/ask` or `/ask <your question>` — ask (anonymously unless you untick it)\n"
+    "• `/ask list` — the board, most votes first (`/ask list recent`: newest first)\n"
+    "• `/ask mine` — your questions and where they have got to\n"
+    "Your questions and the board are on my Home tab too."
+)
+LEADS_ONLY = "Only engagement leads can review questions."
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    """Wire `/ask`, the shortcuts, the asking modal, votes, moderation and Home's sections."""
+
+    def asker(user_id: str) -> str:
+        return deps.pseudonyms.of("asker", user_id)
+
+    def voter(user_id: str) -> str:
+        return deps.pseudonyms.of("voter", user_id)
+
+    async def is_lead(user_id: str) -> bool:
+        try:
+            return await deps.roles.is_engagement_lead(user_id)
+        except RoleCheckUnavailable:
+            return False
+
+    async def accept(ack: Any, context: dict[str, Any]) -> None:
+        """Opening a modal or a list records nothing: answer Slack at once, then do it."""
+        await ack()
+
+    async def open_ask(trigger_id: str, *, text: str = "", quoted: str | None = None) -> None:
+        view = build_ask_view(
+            deps.config.surgery_topics, deps.config.safeguarding_note, text=text, quoted=quoted
+        )
+        await deps.client.views_open(trigger_id=trigger_id, view=view)
+
+    async def answer_command(context: dict[str, Any], body: dict[str, Any]) -> None:
+        """`/ask`: the modal (pre-filled with any text), or the board, or their questions."""
+        text = " ".join((body.get("text") or "").split())
+        user_id = body["user_id"]
+        word = text.lower()
+        if word in ("help", "?"):
+            await deps.replies.respond(body["response_url"], HELP)
+        elif word in ("list", "list votes", "list recent"):
+            order: Literal["votes", "recent"] = "recent" if word.endswith("recent") else "votes"
+            board = await deps.storage.questions.board(order=order, voter=voter(user_id))
+            blocks = [b.to_dict() for b in build_board(board, order=order)]
+            await deps.replies.respond(body["response_url"], "The question board", blocks=blocks)
+        elif word == "mine":
+            mine = await deps.storage.questions.mine(asker(user_id))
+            blocks = [b.to_dict() for b in build_my_questions(mine)]
+            if blocks:
+                await deps.replies.respond(body["response_url"], "My questions", blocks=blocks)
+            else:
+                await deps.replies.respond(
+                    body["response_url"], "You haven't asked a question yet. `/ask` to ask one."
+                )
+        else:
+            await open_ask(body["trigger_id"], text=(body.get("text") or "").strip())
+
+    async def from_shortcut(context: dict[str, Any], body: dict[str, Any]) -> None:
+        await open_ask(body["trigger_id"])
+
+    async def from_message(context: dict[str, Any], body: dict[str, Any]) -> None:
+        """ "Ask about this" on a message: the modal, linking it (quoted if Slack gives a link)."""
+        channel = (body.get("channel") or {}).get("id")
+        ts = (body.get("message") or {}).get("ts") or body.get("message_ts")
+        link = None
+        if channel and ts:
+            try:
+                answer = await deps.client.chat_getPermalink(channel=channel, message_ts=ts)
+                link = safe_permalink(answer.get("permalink"))
+            except SlackApiError as error:
+                logger.info("no permalink for a message (%s)", error.response.get("error"))
+        await open_ask(body["trigger_id"], quoted=link)
+
+    async def open_from_home(context: dict[str, Any], body: dict[str, Any]) -> None:
+        await open_ask(body["trigger_id"])
+
+    async def store_question(
+        ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
+    ) -> None:
+        """Send question: checked, then committed before Slack hears back; the modal becomes
+        the receipt."""
+        values = (view.get("state") or {}).get("values") or {}
+        text, topic, forum, anonymous = read_question(values)
+        text = text.strip()
+        errors: dict[str, str] = {}
+        if not text:
+            errors[QUESTION_BLOCK] = "Write your question."
+        elif len(text) > 3000:
+            errors[QUESTION_BLOCK] = "That's over 3,000 characters: please shorten it."
+        else:
+            found = find_case_detail(text)
+            if found:
+                # What was found, and why; never logged (it is case detail).
+                errors[QUESTION_BLOCK] = (
+                    f"This looks like it has case detail in it ({describe(found)}). Please take "
+                    "it out: questions are read by others and kept. See the note below for "
+                    "where a concern about a child goes."
+                )[:2000]
+        if topic not in deps.config.surgery_topics:
+            errors[TOPIC_BLOCK] = "Choose one of the topics."
+        if forum not in FORUMS:
+            errors[FORUM_BLOCK] = "Choose where it should go: that one is not running now."
+        if errors:
+            logger.info("a question was returned for changes (%s)", ", ".join(sorted(errors)))
+            await ack(response_action="errors", errors=errors)
+            return
+        try:
+            meta = json.loads(view.get("private_metadata") or "{}")
+        except ValueError:
+            meta = {}
+        quoted = safe_permalink(meta.get("quoted") if isinstance(meta, dict) else None)
+        user_id = body["user"]["id"]
+        try:
+            asked = await deps.storage.questions.ask(
+                text=text,
+                topic=topic,
+                forum=forum,
+                anonymous=anonymous,
+                user_id=user_id,
+                asker=asker(user_id),
+                quoted=quoted,
+                now=deps.clock(),
+                per_day=deps.config.questions_per_day,
+            )
+        except WriteTimeout:
+            await ack(
+                response_action="errors",
+                errors={QUESTION_BLOCK: "That didn't go through, so nothing was kept. Send again."},
+            )
+            return
+        if asked.status == "too_many" or asked.question is None:
+            await ack(
+                response_action="errors",
+                errors={
+                    QUESTION_BLOCK: f"You've asked {deps.config.questions_per_day} questions in "
+                    "the last day, the most there can be. Please ask this one tomorrow."
+                },
+            )
+            return
+        logger.info("a question was recorded (%s)", "anonymous" if anonymous else "named")
+        await ack(response_action="update", view=build_receipt_view(asked.question))
+
+    async def store_vote(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> None:
+        """A vote, once per person, committed before Slack hears back."""
+        value = str(((body.get("actions") or [{}])[0]).get("value") or "")
+        if not value.isdigit() or len(value) > 12:
+            context["vote"] = "unknown"
+            await ack()
+            return
+        try:
+            voted = await deps.storage.questions.vote(int(value), voter(body["user"]["id"]))
+        except WriteTimeout:
+            context["vote"] = "not_stored"
+            await ack()
+            return
+        context["vote"] = voted.status
+        await ack()
+
+    async def after_vote(context: dict[str, Any], body: dict[str, Any]) -> None:
+        notes = {
+            "recorded": "Thanks: your vote is counted.",
+            "repeat": "You've voted for that one already: each person's vote counts once.",
+            "closed": "That question is no longer open for votes.",
+            "unknown": "Sorry, I can't find that question.",
+            "not_stored": "That didn't go through, so nothing was kept. Please try again.",
+        }
+        note = notes.get(str(context.get("vote")), notes["unknown"])
+        user_id = body["user"]["id"]
+        if (body.get("view") or {}).get("type") == "home":
+            await deps.home.publish(user_id, notice=note)
+        elif body.get("response_url"):
+            board = await deps.storage.questions.board(order="votes", voter=voter(user_id))
+            blocks = [b.to_dict() for b in build_board(board, order="votes")]
+            blocks.insert(0, {"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
+            await deps.replies.respond(body["response_url"], note, blocks=blocks, replace=True)
+
+    async def store_acceptance(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> None:
+        """Accept a question onto the board (engagement leads), recorded before Slack hears."""
+        user_id = body["user"]["id"]
+        value = str(((body.get("actions") or [{}])[0]).get("value") or "")
+        if not await is_lead(user_id):
+            context["said"] = LEADS_ONLY
+        elif not value.isdigit() or len(value) > 12:
+            context["said"] = "Sorry, I can't find that question."
+        else:
+            done = await deps.storage.questions.moderate(
+                int(value), action="accept", by=user_id, now=deps.clock()
+            )
+            context["said"] = _moderated(done, "is on the board now")
+        await ack()
+
+    async def after_moderation(context: dict[str, Any], body: dict[str, Any]) -> None:
+        said = str(context.get("said") or "")
+        if (body.get("view") or {}).get("type") == "home":
+            await deps.home.publish(body["user"]["id"], notice=said)
+        else:
+            await deps.replies.tell(body, said)
+
+    async def open_decline(context: dict[str, Any], body: dict[str, Any]) -> None:
+        user_id = body["user"]["id"]
+        value = str(((body.get("actions") or [{}])[0]).get("value") or "")
+        question = (
+            await deps.storage.questions.get(int(value))
+            if value.isdigit() and len(value) <= 12
+            else None
+        )
+        if not await is_lead(user_id):
+            view = build_notice("Decline", LEADS_ONLY)
+        elif question is None:
+            view = build_notice("Decline", "Sorry, I can't find that question.")
+        elif question.state != "pending":
+            view = build_notice("Decline", f"{question.ref} has been reviewed already.")
+        else:
+            view = build_decline_view(question)
+        await deps.client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def store_decline(
+        ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
+    ) -> None:
+        """Decline, with the reason the asker sees: recorded before Slack hears back."""
+        user_id = body["user"]["id"]
+        values = (view.get("state") or {}).get("values") or {}
+        reason = str(((values.get(REASON_BLOCK) or {}).get(REASON_ACTION) or {}).get("value") or "")
+        try:
+            question_id = int(json.loads(view.get("private_metadata") or "")["q"])
+        except (ValueError, KeyError, TypeError):
+            await ack(response_action="update", view=build_notice("Decline", "Not found."))
+            return
+        if not reason.strip():
+            await ack(response_action="errors", errors={REASON_BLOCK: "Say why, for the asker."})
+            return
+        if not await is_lead(user_id):
+            await ack(response_action="update", view=build_notice("Decline", LEADS_ONLY))
+            return
+        done = await deps.storage.questions.moderate(
+            question_id, action="decline", by=user_id, now=deps.clock(), reason=reason
+        )
+        text = _moderated(done, "is declined; the asker sees why under My questions")
+        await ack(response_action="update", view=build_notice("Decline", text))
+
+    app.view(ASK_CALLBACK)(deps.work.listener(store_question))
+    app.action(VOTE_ACTION)(deps.work.listener(store_vote, follow_up=after_vote))
+    app.command(COMMAND)(deps.work.listener(accept, follow_up=answer_command, busy=BUSY))
+    app.shortcut(ASK_SHORTCUT)(deps.work.listener(accept, follow_up=from_shortcut))
+    app.shortcut(MESSAGE_SHORTCUT)(deps.work.listener(accept, follow_up=from_message))
+    app.action(OPEN_ASK_ACTION)(deps.work.listener(accept, follow_up=open_from_home))
+    app.action(ACCEPT_ACTION)(deps.work.listener(store_acceptance, follow_up=after_moderation))
+    app.action(DECLINE_ACTION)(deps.work.listener(accept, follow_up=open_decline))
+    app.view(DECLINE_CALLBACK)(deps.work.listener(store_decline))
+
+    async def home_section(user_id: str) -> list[Any]:
+        blocks: list[Any] = []
+        if await is_lead(user_id):
+            blocks += build_queue(await deps.storage.questions.pending(limit=5))
+        blocks += build_my_questions(await deps.storage.questions.mine(asker(user_id), limit=5))
+        board = await deps.storage.questions.board(order="votes", voter=voter(user_id), limit=5)
+        blocks += build_board(board, order="votes")
+        return blocks + build_ask_button()
+
+    deps.home.add_section(HOME_SECTION, home_section, order=30)
+
+
+def _moderated(done: Any, what: str) -> str:
+    question = done.question
+    if done.status == "done" and question is not None:
+        return f"{question.ref} {what}."
+    if done.status == "not_pending" and question is not None:
+        return f"{question.ref} has been reviewed already ({escape(question.state)})."
+    if done.status == "invalid":
+        return f"That can't be done: {escape(done.reason)}."
+    return "Sorry, I can't find that question."

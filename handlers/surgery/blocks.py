@@ -1,0 +1,315 @@
+"""Surgery questions' Block Kit: the asking modal, the receipt, the board, Home's sections.
+
+Pure functions over `bot.storage.questions.Question`, called by tests. Every piece of a
+person's text is escaped for mrkdwn where it is shown (plain_text fields cannot mention).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    CheckboxesElement,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.slack.mrkdwn import escape, escape_within
+from bot.storage.questions import MAX_QUESTION, Question
+
+ASK_CALLBACK = "surgery_ask"
+ASK_SHORTCUT = "ask_surgery"  # global shortcut: "Ask the practice surgery"
+MESSAGE_SHORTCUT = "ask_about_this"  # message shortcut: "Ask about this"
+OPEN_ASK_ACTION = "surgery_open_ask"
+VOTE_ACTION = "surgery_vote"
+ACCEPT_ACTION = "surgery_accept"
+DECLINE_ACTION = "surgery_decline"
+DECLINE_CALLBACK = "surgery_decline_reason"
+
+QUESTION_BLOCK, QUESTION_ACTION = "question", "text"
+TOPIC_BLOCK, TOPIC_ACTION = "topic", "topic"
+FORUM_BLOCK, FORUM_ACTION = "forum", "forum"
+ANONYMOUS_BLOCK, ANONYMOUS_ACTION = "anonymous", "anonymous"
+REASON_BLOCK, REASON_ACTION = "reason", "reason"
+
+FORUMS = {"surgery": "Monthly staff surgery", "pag": "Practice Advisory Group"}
+STATES = {
+    "pending": "waiting for an engagement lead",
+    "accepted": "on the board",
+    "declined": "not taken forward",
+    "merged": "joined with a question like it",
+    "answered": "answered",
+}
+# A permalink from chat.getPermalink, and nothing that could break out of `<url|text>`.
+_PERMALINK = re.compile(r"^https://[A-Za-z0-9.\-]+\.slack\.com/archives/[A-Z0-9]+/p\d+[^\s<>|]*$")
+
+
+def safe_permalink(link: str | None) -> str | None:
+    return link if link and len(link) <= 500 and _PERMALINK.match(link) else None
+
+
+def build_ask_view(
+    topics: tuple[str, ...],
+    safeguarding_note: str,
+    *,
+    text: str = "",
+    quoted: str | None = None,
+) -> View:
+    """The question, its topic and forum, and "ask anonymously" (ticked unless they untick it)."""
+    anonymous = Option(value="yes", label="Ask anonymously")
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text="Ask a question for the monthly staff surgery or the Practice Advisory "
+                "Group. An engagement lead reads it first; then it goes on the board for "
+                "colleagues to vote on, and the answer comes back to you."
+            )
+        )
+    ]
+    link = safe_permalink(quoted)
+    if link:
+        blocks.append(
+            ContextBlock(
+                elements=[MarkdownTextObject(text=f"About <{link}|this message>, which is linked")]
+            )
+        )
+    blocks += [
+        InputBlock(
+            block_id=QUESTION_BLOCK,
+            label="Your question",
+            element=PlainTextInputElement(
+                action_id=QUESTION_ACTION,
+                multiline=True,
+                max_length=MAX_QUESTION,
+                initial_value=text[:MAX_QUESTION] or None,
+                placeholder="No names or case details, please: ask about practice",
+            ),
+        ),
+        InputBlock(
+            block_id=TOPIC_BLOCK,
+            label="Topic",
+            element=StaticSelectElement(
+                action_id=TOPIC_ACTION,
+                placeholder="Choose a topic",
+                options=[Option(value=t, label=t[:75]) for t in topics[:100]],
+            ),
+        ),
+        InputBlock(
+            block_id=FORUM_BLOCK,
+            label="For",
+            element=RadioButtonsElement(
+                action_id=FORUM_ACTION,
+                options=[Option(value=k, label=v) for k, v in FORUMS.items()],
+                initial_option=Option(value="surgery", label=FORUMS["surgery"]),
+            ),
+        ),
+        InputBlock(
+            block_id=ANONYMOUS_BLOCK,
+            label="Anonymity",
+            optional=True,
+            element=CheckboxesElement(
+                action_id=ANONYMOUS_ACTION, options=[anonymous], initial_options=[anonymous]
+            ),
+            hint="Anonymous: nobody, engagement leads included, can see that you asked it.",
+        ),
+        ContextBlock(
+            elements=[MarkdownTextObject(text=":shield: " + escape_within(safeguarding_note, 1900))]
+        ),
+    ]
+    return View(
+        type="modal",
+        callback_id=ASK_CALLBACK,
+        title="Ask a question",
+        submit="Send question",
+        close="Cancel",
+        private_metadata=json.dumps({"quoted": link}),
+        blocks=blocks,
+    )
+
+
+def read_question(values: dict[str, Any]) -> tuple[str, str, str, bool]:
+    """(text, topic, forum, anonymous) from the asking modal's state, as sent (untrusted)."""
+
+    def element(block: str, action: str) -> dict[str, Any]:
+        return (values.get(block) or {}).get(action) or {}
+
+    text = str(element(QUESTION_BLOCK, QUESTION_ACTION).get("value") or "")
+    topic = str(
+        (element(TOPIC_BLOCK, TOPIC_ACTION).get("selected_option") or {}).get("value") or ""
+    )
+    forum = str(
+        (element(FORUM_BLOCK, FORUM_ACTION).get("selected_option") or {}).get("value") or ""
+    )
+    chosen = element(ANONYMOUS_BLOCK, ANONYMOUS_ACTION).get("selected_options") or []
+    anonymous = any(isinstance(o, dict) and o.get("value") == "yes" for o in chosen)
+    return text, topic, forum, anonymous
+
+
+def build_receipt_view(question: Question) -> View:
+    """What the asker sees straight after sending: their reference, and what happens next."""
+    who = (
+        "It is *anonymous*: nothing the bot keeps says that you asked it, and nobody, "
+        "engagement leads included, can see that you did."
+        if question.anonymous
+        else "Engagement leads can see that you asked it; the board never shows names."
+    )
+    return View(
+        type="modal",
+        title="Question sent",
+        close="Done",
+        blocks=[
+            SectionBlock(
+                block_id="receipt",
+                text=MarkdownTextObject(
+                    text=f"*Thank you: your question is in.* Your reference is "
+                    f"*{question.ref}*.\n{who}\nAn engagement lead reads it first, then it goes "
+                    "on the board for colleagues to vote on. Find it, and its answer, under "
+                    "*My questions* on my Home tab."
+                ),
+            )
+        ],
+    )
+
+
+def question_line(question: Question, limit: int = 400) -> str:
+    """A question as the board shows it: its text (escaped, cut), topic, forum, votes."""
+    votes = f"{question.votes} vote{'' if question.votes == 1 else 's'}"
+    return (
+        f"{escape_within(question.text, limit)}\n"
+        f"_{escape(question.topic)} · {FORUMS.get(question.forum, 'a forum')} · {votes}_"
+    )
+
+
+def build_board(questions: list[Question], *, order: str) -> list[Block]:
+    """The board: accepted questions with their votes, and a vote button on each."""
+    if not questions:
+        return [
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="*The question board* is empty just now. `/ask` to ask the first."
+                )
+            )
+        ]
+    heading = "most votes first" if order == "votes" else "newest first"
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=f"*The question board* ({heading})"))
+    ]
+    for q in questions:
+        blocks.append(
+            SectionBlock(
+                block_id=f"board:{q.id}",
+                text=MarkdownTextObject(text=question_line(q)),
+                accessory=ButtonElement(
+                    text="✓ Voted" if q.voted else "Vote",
+                    action_id=VOTE_ACTION,
+                    value=str(q.id),
+                    style=None if q.voted else "primary",
+                ),
+            )
+        )
+    return blocks
+
+
+def build_my_questions(questions: list[Question]) -> list[Block]:
+    """Home's "My questions": the asker's own, with where each has got to."""
+    if not questions:
+        return []
+    lines = ["*My questions*"]
+    for q in questions:
+        state = STATES.get(q.state, q.state)
+        if q.state == "declined" and q.reason:
+            state += f": {escape_within(q.reason, 300)}"
+        if q.state == "merged" and q.merged_into:
+            state += f" ({q.merged_into})"
+        lines.append(f"• *{q.ref}* {escape_within(q.text, 150)}\n  _{state}_")
+    return [SectionBlock(block_id="my-questions", text=MarkdownTextObject(text="\n".join(lines)))]
+
+
+def build_ask_button() -> list[Block]:
+    return [
+        ActionsBlock(
+            block_id="surgery-ask",
+            elements=[ButtonElement(text="Ask a question", action_id=OPEN_ASK_ACTION, value="ask")],
+        )
+    ]
+
+
+def build_queue(questions: list[Question]) -> list[Block]:
+    """The moderation queue, for engagement leads: accept or decline each."""
+    if not questions:
+        return []
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=f"*{len(questions)} question{'s' if len(questions) != 1 else ''} to review*"
+            )
+        )
+    ]
+    for q in questions:
+        blocks.append(
+            SectionBlock(
+                block_id=f"queue:{q.id}",
+                text=MarkdownTextObject(
+                    text=f"*{q.ref}* "
+                    + question_line(q, 600)
+                    + (" · anonymous" if q.anonymous else "")
+                ),
+            )
+        )
+        blocks.append(
+            ActionsBlock(
+                block_id=f"moderate:{q.id}",
+                elements=[
+                    ButtonElement(
+                        text="Accept", action_id=ACCEPT_ACTION, value=str(q.id), style="primary"
+                    ),
+                    ButtonElement(text="Decline…", action_id=DECLINE_ACTION, value=str(q.id)),
+                ],
+            )
+        )
+    return blocks
+
+
+def build_decline_view(question: Question) -> View:
+    """Why it is declined, in words the asker will read."""
+    return View(
+        type="modal",
+        callback_id=DECLINE_CALLBACK,
+        title="Decline a question",
+        submit="Decline",
+        close="Cancel",
+        private_metadata=json.dumps({"q": question.id}),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(text=f"*{question.ref}* " + question_line(question, 1500))
+            ),
+            InputBlock(
+                block_id=REASON_BLOCK,
+                label="Why (the asker sees this)",
+                element=PlainTextInputElement(
+                    action_id=REASON_ACTION, multiline=True, max_length=500
+                ),
+            ),
+        ],
+    )
+
+
+def build_notice(title: str, text: str) -> View:
+    return View(
+        type="modal",
+        title=title[:24],
+        close="Close",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
+    )
