@@ -36,9 +36,12 @@ from bot.slack.directory import Directory
 from bot.slack.replies import Replies
 from bot.slack.roles import Roles
 from bot.storage import Storage
+from bot.subcommands import Subcommands
 from bot.web import SlackEndpoint, build_web_app, describe_request
 
 logger = logging.getLogger("line_of_sight")
+
+ENGAGE_TITLE = "*Engagement* — did the message land, and what are staff asking?"
 
 
 class StartupError(Exception):
@@ -129,6 +132,7 @@ class LineOfSight:
                 bot_user_id=str(auth.get("user_id")),
                 clock=self.clock,
                 pseudonyms=pseudonyms,
+                engage=Subcommands("/engage", ENGAGE_TITLE),
             )
             self.bolt = build_bolt_app(
                 self.deps, authorized, make_client(self.config, None, with_token=False)

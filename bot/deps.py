@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from bot.slack.replies import Replies
     from bot.slack.roles import Roles
     from bot.storage import Storage
+    from bot.subcommands import Subcommands
 
 logger = logging.getLogger(__name__)
 
@@ -293,3 +294,4 @@ class Deps:
     bot_user_id: str
     clock: Callable[[], datetime]
     pseudonyms: Pseudonyms
+    engage: Subcommands

@@ -307,3 +307,109 @@ def _mrkdwn_texts(data):
     elif isinstance(data, list):
         for value in data:
             yield from _mrkdwn_texts(value)
+
+
+async def accepted(bot, *texts):
+    """Questions asked straight into storage and accepted, as a lead would."""
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    ids = []
+    for n, text in enumerate(texts):
+        asked = await bot.storage.questions.ask(
+            text=text,
+            topic="Caseloads",
+            forum="surgery",
+            anonymous=True,
+            user_id=SOCIAL_WORKERS[n],
+            asker=bot.deps.pseudonyms.of("asker", SOCIAL_WORKERS[n]),
+            quoted=None,
+            now=now,
+            per_day=5,
+        )
+        await bot.storage.questions.moderate(
+            asked.question.id, action="accept", by=ENGAGEMENT_LEAD, now=now
+        )
+        ids.append(asked.question.id)
+    return ids
+
+
+async def test_merging_a_duplicate_combines_votes_once_each_and_tells_its_asker(slack, bot, driver):
+    from handlers.surgery.blocks import MORE_ACTION
+
+    first, second = await accepted(
+        bot, "When will caseloads come down?", "Caseloads: when will they fall?"
+    )
+    for voter, question in ((2, first), (3, first), (3, second), (4, second)):
+        await bot.storage.questions.vote(
+            question, bot.deps.pseudonyms.of("voter", SOCIAL_WORKERS[voter])
+        )
+    [queue] = await responses(driver, bot, ENGAGEMENT_LEAD, "/engage", "queue")
+    assert "No questions are waiting for review" in str(queue.blocks)
+    await driver.click(ENGAGEMENT_LEAD, queue, MORE_ACTION, value=f"merge:{second}")
+    await bot.work.idle()
+    [modal] = slack.views_for(ENGAGEMENT_LEAD)
+    [into] = [
+        o for b in modal["blocks"] if b.get("block_id") == "into" for o in b["element"]["options"]
+    ]
+    await driver.submit_view(
+        ENGAGEMENT_LEAD,
+        modal,
+        {"into": {"into": {"type": "static_select", "selected_option": into}}},
+    )
+    await bot.work.idle()
+    assert "is merged" in str(slack.views_for(ENGAGEMENT_LEAD)[0]["blocks"])
+    [q] = await bot.storage.questions.board(order="votes", voter="")
+    assert (q.id, q.votes) == (first, 3)  # SOCIAL_WORKERS[3] voted for both: counted once
+    [mine] = await responses(driver, bot, SOCIAL_WORKERS[1], "/ask", "mine")
+    assert f"joined with a question like it ({q.ref})" in str(mine.blocks)
+    # Moderating it again, now it is merged, changes nothing and says so.
+    again = await bot.storage.questions.moderate(
+        second, action="accept", by=ENGAGEMENT_LEAD, now=bot.deps.clock()
+    )
+    assert again.status == "not_pending"
+
+
+async def test_a_lead_moves_a_question_to_another_topic_and_forum(slack, bot, driver):
+    from handlers.surgery.blocks import MORE_ACTION
+
+    [question] = await accepted(bot, "Can the threshold document be on our phones?")
+    [queue] = await responses(driver, bot, ENGAGEMENT_LEAD, "/engage", "queue")
+    await driver.click(ENGAGEMENT_LEAD, queue, MORE_ACTION, value=f"change:{question}")
+    await bot.work.idle()
+    [modal] = slack.views_for(ENGAGEMENT_LEAD)
+    await driver.submit_view(
+        ENGAGEMENT_LEAD,
+        modal,
+        {
+            "topic": {
+                "topic": {
+                    "type": "static_select",
+                    "selected_option": {
+                        "value": "IT and recording",
+                        "text": {"type": "plain_text", "text": "IT and recording"},
+                    },
+                }
+            },
+            "forum": {
+                "forum": {
+                    "type": "radio_buttons",
+                    "selected_option": {
+                        "value": "pag",
+                        "text": {"type": "plain_text", "text": "Practice Advisory Group"},
+                    },
+                }
+            },
+        },
+    )
+    await bot.work.idle()
+    moved = await bot.storage.questions.get(question)
+    assert (moved.topic, moved.forum) == ("IT and recording", "pag")
+    others = await responses(driver, bot, SOCIAL_WORKERS[3], "/engage", "queue")
+    assert "Only engagement leads" in others[0].text
+
+
+async def test_engage_help_lists_every_features_words(slack, bot, driver):
+    [help_] = await responses(driver, bot, ENGAGEMENT_LEAD, "/engage", "help")
+    for word in ("results", "export", "close", "queue"):
+        assert f"/engage {word}" in help_.text

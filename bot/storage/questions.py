@@ -218,6 +218,21 @@ class Questions:
 
         return await self._w.read(query)
 
+    async def candidates(self, limit: int = 100) -> list[Question]:
+        """Questions a duplicate can be merged into: waiting or on the board, newest first."""
+
+        def query(db: Database) -> list[Question]:
+            return [
+                _question(row)
+                for row in db.execute(
+                    f"SELECT {_COLUMNS} FROM questions q WHERE q.state IN ('pending', 'accepted')"
+                    " ORDER BY q.asked_at DESC, q.id DESC LIMIT ?",
+                    [limit],
+                )
+            ]
+
+        return await self._w.read(query)
+
     async def get(self, question_id: int) -> Question | None:
         return await self._w.read(lambda db: _one(db, question_id))
 
@@ -234,8 +249,9 @@ class Questions:
         forum: str | None = None,
     ) -> Moderated:
         """One moderation step, recorded with who and when. Accept, decline (with the reason
-        the asker sees) and merge act on a pending question (merge: into an accepted or
-        pending one, whose votes it joins); change moves a question's topic or forum."""
+        the asker sees) act on a pending question; merge on a pending or accepted one (into
+        another, pending or accepted, whose votes it joins); change moves a question's topic
+        or forum."""
 
         def moderate(db: Database) -> Moderated:
             question = _one(db, question_id)
@@ -251,7 +267,9 @@ class Questions:
                     [topic, forum, question_id],
                 )
                 detail = f"topic={topic or question.topic}; forum={forum or question.forum}"
-            elif question.state != "pending":
+            elif question.state != "pending" and not (
+                action == "merge" and question.state == "accepted"
+            ):
                 return Moderated("not_pending", question)
             elif action == "accept":
                 db.execute(

@@ -26,7 +26,6 @@ from bot.checks import (
     Marked,
     parse_check_value,
 )
-from bot.deps import BUSY
 from bot.slack.roles import RoleCheckUnavailable
 from bot.storage import WriteTimeout
 from handlers.checks import results
@@ -55,7 +54,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-COMMAND = "/engage"
 HOME_SECTION = "checks"
 CLOSE_JOB = "checks:close"
 FOLLOW_UP_CLOSED = (
@@ -178,10 +176,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
             text = f"Sorry, those answers could not be recorded: {result.reason}."
             await ack(response_action="update", view=build_notice_view("Not recorded", text))
 
-    async def answer_engage(context: dict[str, Any], body: dict[str, Any]) -> None:
-        """`/engage …`: results or close, answered privately."""
-        text, blocks = await results.answer(deps, body["user_id"], body.get("text") or "")
-        await deps.replies.respond(body["response_url"], text, blocks=blocks)
+    async def answer_engage(user_id: str, text: str) -> tuple[str, list[dict[str, Any]] | None]:
+        """`/engage results|export|close …`, answered privately."""
+        return await results.answer(deps, user_id, text)
+
+    for word, line in results.HELP_LINES.items():
+        deps.engage.add(word, answer_engage, line)
 
     async def may_follow_up(user_id: str, check: Any) -> bool:
         """Engagement leads, and the senior manager who published it."""
@@ -351,7 +351,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.view(FOLLOW_UP_CALLBACK)(deps.work.listener(store_follow_up, follow_up=send_follow_up))
     app.action(REANSWER_ACTION)(deps.work.listener(accept, follow_up=open_reanswer))
     app.view(REANSWER_CALLBACK)(deps.work.listener(store_reanswer))
-    app.command(COMMAND)(deps.work.listener(accept, follow_up=answer_engage, busy=BUSY))
     app.action(TAKE_ACTION)(deps.work.listener(accept, follow_up=open_questions))
     app.action(RETAKE_ACTION)(deps.work.listener(accept, follow_up=open_retake))
 

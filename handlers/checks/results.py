@@ -40,13 +40,13 @@ if TYPE_CHECKING:
 
     from bot.deps import Deps
 
-HELP = (
-    "*Engagement* — did the message land?\n"
-    "• `/engage results &lt;briefing id&gt;` — who took its check, who understood, the "
-    "misconceptions, by team (engagement leads; senior managers for their own briefings)\n"
-    "• `/engage export &lt;briefing id&gt;` — the same figures as a CSV file, in your DM with me\n"
-    "• `/engage close &lt;briefing id&gt;` — close its check early (the same people)"
-)
+HELP_LINES = {
+    "results": "`/engage results &lt;briefing id&gt;` — who took its check, who understood, the "
+    "misconceptions, by team (engagement leads; senior managers for their own briefings)",
+    "export": "`/engage export &lt;briefing id&gt;` — the same figures as a CSV file, in your DM "
+    "with me",
+    "close": "`/engage close &lt;briefing id&gt;` — close its check early (the same people)",
+}
 BAR = 12
 NOT_ALLOWED = (
     "Only engagement leads, and senior managers for their own briefings, can see a check's results."
@@ -357,9 +357,7 @@ async def answer(deps: Deps, user_id: str, text: str) -> tuple[str, list[dict[st
     sub = sub.lower()
     briefing_id, _, version_text = rest.strip().lower().partition(" ")
     version = int(version_text) if version_text.isdigit() and len(version_text) < 7 else None
-    if sub in ("", "help"):
-        return HELP, None
-    if sub not in ("results", "close", "export"):
+    if sub not in HELP_LINES:  # /engage routes only these words here
         return f"I don't know `/engage {escape(sub[:40])}`. Try `/engage help`.", None
     if not briefing_id:
         return f"Which briefing? For example `/engage {sub} recruitment-funding`.", None

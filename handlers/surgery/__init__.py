@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from bot.deps import BUSY
 from bot.guardrail import describe, find_case_detail
@@ -27,11 +28,16 @@ from handlers.surgery.blocks import (
     ACCEPT_ACTION,
     ASK_CALLBACK,
     ASK_SHORTCUT,
+    CHANGE_CALLBACK,
     DECLINE_ACTION,
     DECLINE_CALLBACK,
     FORUM_BLOCK,
     FORUMS,
+    INTO_ACTION,
+    INTO_BLOCK,
+    MERGE_CALLBACK,
     MESSAGE_SHORTCUT,
+    MORE_ACTION,
     OPEN_ASK_ACTION,
     QUESTION_BLOCK,
     REASON_ACTION,
@@ -41,7 +47,10 @@ from handlers.surgery.blocks import (
     build_ask_button,
     build_ask_view,
     build_board,
+    build_change_view,
     build_decline_view,
+    build_merge_view,
+    build_moderated_board,
     build_my_questions,
     build_notice,
     build_queue,
@@ -299,6 +308,97 @@ def register(app: AsyncApp, deps: Deps) -> None:
         text = _moderated(done, "is declined; the asker sees why under My questions")
         await ack(response_action="update", view=build_notice("Decline", text))
 
+    def question_id(value: str) -> int | None:
+        return int(value) if value.isdigit() and len(value) <= 12 else None
+
+    async def open_more(context: dict[str, Any], body: dict[str, Any]) -> None:
+        """The queue's overflow: merge a duplicate, or change its topic or forum."""
+        user_id = body["user"]["id"]
+        action = (body.get("actions") or [{}])[0]
+        what, _, raw = str((action.get("selected_option") or {}).get("value") or "").partition(":")
+        found = question_id(raw)
+        question = await deps.storage.questions.get(found) if found is not None else None
+        if not await is_lead(user_id):
+            view = build_notice("Review", LEADS_ONLY)
+        elif question is None or what not in ("merge", "change"):
+            view = build_notice("Review", "Sorry, I can't find that question.")
+        elif what == "merge":
+            if question.state not in ("pending", "accepted"):
+                view = build_notice("Merge", f"{question.ref} can no longer be merged.")
+            else:
+                merge = build_merge_view(question, await deps.storage.questions.candidates())
+                view = merge or build_notice("Merge", "There is no other question to merge into.")
+        elif question.state not in ("pending", "accepted"):
+            view = build_notice("Change", f"{question.ref} can no longer be changed.")
+        else:
+            view = build_change_view(question, deps.config.surgery_topics)
+        await deps.client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    def modal_question(view: dict[str, Any]) -> int | None:
+        try:
+            return int(json.loads(view.get("private_metadata") or "")["q"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    async def store_merge(
+        ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
+    ) -> None:
+        """Merge: votes combine, the asker sees which it joined; recorded before Slack hears."""
+        user_id = body["user"]["id"]
+        values = (view.get("state") or {}).get("values") or {}
+        chosen = ((values.get(INTO_BLOCK) or {}).get(INTO_ACTION) or {}).get("selected_option")
+        into = question_id(str((chosen or {}).get("value") or ""))
+        source = modal_question(view)
+        if not await is_lead(user_id):
+            await ack(response_action="update", view=build_notice("Merge", LEADS_ONLY))
+            return
+        if source is None or into is None:
+            await ack(response_action="errors", errors={INTO_BLOCK: "Choose a question."})
+            return
+        done = await deps.storage.questions.moderate(
+            source, action="merge", by=user_id, now=deps.clock(), into=into
+        )
+        text = _moderated(done, "is merged; its votes count for the question it joined")
+        await ack(response_action="update", view=build_notice("Merge", text))
+
+    async def store_change(
+        ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
+    ) -> None:
+        user_id = body["user"]["id"]
+        values = (view.get("state") or {}).get("values") or {}
+        _, topic, forum, _ = read_question(values)
+        errors = {}
+        if topic not in deps.config.surgery_topics:
+            errors[TOPIC_BLOCK] = "Choose one of the topics."
+        if forum not in FORUMS:
+            errors[FORUM_BLOCK] = "Choose where it should go: that one is not running now."
+        source = modal_question(view)
+        if not await is_lead(user_id):
+            await ack(response_action="update", view=build_notice("Change", LEADS_ONLY))
+            return
+        if errors or source is None:
+            await ack(response_action="errors", errors=errors or {TOPIC_BLOCK: "Not found."})
+            return
+        done = await deps.storage.questions.moderate(
+            source, action="change", by=user_id, now=deps.clock(), topic=topic, forum=forum
+        )
+        text = _moderated(done, f"is now under {escape(topic)}, for the {FORUMS[forum]}")
+        await ack(response_action="update", view=build_notice("Change", text))
+
+    async def engage_queue(user_id: str, text: str) -> tuple[str, list[dict[str, Any]] | None]:
+        """`/engage queue`: the questions waiting for review (engagement leads)."""
+        if not await is_lead(user_id):
+            return LEADS_ONLY, None
+        waiting = await deps.storage.questions.pending(limit=20)
+        board = await deps.storage.questions.board(order="votes", voter="", limit=20)
+        blocks = build_queue(waiting) or [
+            SectionBlock(text=MarkdownTextObject(text="No questions are waiting for review."))
+        ]
+        blocks += build_moderated_board(board)
+        return "Questions to review", [b.to_dict() for b in blocks]
+
+    deps.engage.add("queue", engage_queue, "`/engage queue` — surgery questions waiting for review")
+
     app.view(ASK_CALLBACK)(deps.work.listener(store_question))
     app.action(VOTE_ACTION)(deps.work.listener(store_vote, follow_up=after_vote))
     app.command(COMMAND)(deps.work.listener(accept, follow_up=answer_command, busy=BUSY))
@@ -308,6 +408,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(ACCEPT_ACTION)(deps.work.listener(store_acceptance, follow_up=after_moderation))
     app.action(DECLINE_ACTION)(deps.work.listener(accept, follow_up=open_decline))
     app.view(DECLINE_CALLBACK)(deps.work.listener(store_decline))
+    app.action(MORE_ACTION)(deps.work.listener(accept, follow_up=open_more))
+    app.view(MERGE_CALLBACK)(deps.work.listener(store_merge))
+    app.view(CHANGE_CALLBACK)(deps.work.listener(store_change))
 
     async def home_section(user_id: str) -> list[Any]:
         blocks: list[Any] = []

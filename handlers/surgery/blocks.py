@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
     InputBlock,
     MarkdownTextObject,
     Option,
+    OverflowMenuElement,
     PlainTextInputElement,
     RadioButtonsElement,
     SectionBlock,
@@ -37,6 +38,10 @@ VOTE_ACTION = "surgery_vote"
 ACCEPT_ACTION = "surgery_accept"
 DECLINE_ACTION = "surgery_decline"
 DECLINE_CALLBACK = "surgery_decline_reason"
+MORE_ACTION = "surgery_more"  # the queue's overflow: merge, change topic or forum
+MERGE_CALLBACK = "surgery_merge"
+CHANGE_CALLBACK = "surgery_change"
+INTO_BLOCK, INTO_ACTION = "into", "into"
 
 QUESTION_BLOCK, QUESTION_ACTION = "question", "text"
 TOPIC_BLOCK, TOPIC_ACTION = "topic", "topic"
@@ -246,6 +251,28 @@ def build_ask_button() -> list[Block]:
     ]
 
 
+def build_moderated_board(questions: list[Question]) -> list[Block]:
+    """The board as a lead manages it: merge duplicates, or move a question."""
+    if not questions:
+        return []
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text="*On the board*"))]
+    for q in questions:
+        blocks.append(
+            SectionBlock(
+                block_id=f"manage:{q.id}",
+                text=MarkdownTextObject(text=f"*{q.ref}* " + question_line(q, 600)),
+                accessory=OverflowMenuElement(
+                    action_id=MORE_ACTION,
+                    options=[
+                        Option(value=f"merge:{q.id}", label="Merge with another…"),
+                        Option(value=f"change:{q.id}", label="Change topic or forum…"),
+                    ],
+                ),
+            )
+        )
+    return blocks
+
+
 def build_queue(questions: list[Question]) -> list[Block]:
     """The moderation queue, for engagement leads: accept or decline each."""
     if not questions:
@@ -276,6 +303,13 @@ def build_queue(questions: list[Question]) -> list[Block]:
                         text="Accept", action_id=ACCEPT_ACTION, value=str(q.id), style="primary"
                     ),
                     ButtonElement(text="Decline…", action_id=DECLINE_ACTION, value=str(q.id)),
+                    OverflowMenuElement(
+                        action_id=MORE_ACTION,
+                        options=[
+                            Option(value=f"merge:{q.id}", label="Merge with another…"),
+                            Option(value=f"change:{q.id}", label="Change topic or forum…"),
+                        ],
+                    ),
                 ],
             )
         )
@@ -312,4 +346,83 @@ def build_notice(title: str, text: str) -> View:
         title=title[:24],
         close="Close",
         blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
+    )
+
+
+def build_merge_view(question: Question, candidates: list[Question]) -> View | None:
+    """Merge a duplicate into a question like it (pending or on the board): votes combine."""
+    options = [
+        Option(value=str(c.id), label=f"{c.ref} {c.text}"[:75])
+        for c in candidates
+        if c.id != question.id
+    ][:100]
+    if not options:
+        return None
+    return View(
+        type="modal",
+        callback_id=MERGE_CALLBACK,
+        title="Merge a duplicate",
+        submit="Merge",
+        close="Cancel",
+        private_metadata=json.dumps({"q": question.id}),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(text=f"*{question.ref}* " + question_line(question, 1500))
+            ),
+            InputBlock(
+                block_id=INTO_BLOCK,
+                label="The same question as",
+                element=StaticSelectElement(
+                    action_id=INTO_ACTION, placeholder="Choose a question", options=options
+                ),
+            ),
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text="Its votes join the other's (a person who voted for both counts "
+                        "once), and its asker sees which question it joined."
+                    )
+                ]
+            ),
+        ],
+    )
+
+
+def build_change_view(question: Question, topics: tuple[str, ...]) -> View:
+    """Move a question to another topic or forum."""
+    current_topic = [Option(value=t, label=t[:75]) for t in topics if t == question.topic]
+    return View(
+        type="modal",
+        callback_id=CHANGE_CALLBACK,
+        title="Topic or forum",
+        submit="Save",
+        close="Cancel",
+        private_metadata=json.dumps({"q": question.id}),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(text=f"*{question.ref}* " + question_line(question, 1500))
+            ),
+            InputBlock(
+                block_id=TOPIC_BLOCK,
+                label="Topic",
+                element=StaticSelectElement(
+                    action_id=TOPIC_ACTION,
+                    options=[Option(value=t, label=t[:75]) for t in topics[:100]],
+                    initial_option=current_topic[0] if current_topic else None,
+                ),
+            ),
+            InputBlock(
+                block_id=FORUM_BLOCK,
+                label="For",
+                element=RadioButtonsElement(
+                    action_id=FORUM_ACTION,
+                    options=[Option(value=k, label=v) for k, v in FORUMS.items()],
+                    initial_option=Option(
+                        value=question.forum, label=FORUMS.get(question.forum, question.forum)
+                    )
+                    if question.forum in FORUMS
+                    else None,
+                ),
+            ),
+        ],
     )
