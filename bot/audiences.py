@@ -9,6 +9,7 @@ If any entry cannot be listed the whole broadcast stops before a single send, wi
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -137,6 +138,14 @@ class Audiences:
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
                 return members
+
+    async def channel_id(self, ref: str) -> str:
+        """A channel's id from `#name`, `name` or its id. Raises SlackApiError
+        (channel_not_found) when there is no such channel the bot can see."""
+        ref = ref.strip()
+        if re.fullmatch(r"[CG][A-Z0-9]{2,}", ref):
+            return ref
+        return await self._channel_id(ref.lstrip("#"))
 
     async def _group_id(self, handle: str) -> str:
         listed = await self._client.usergroups_list()

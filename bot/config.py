@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv.parser import parse_stream
 
+from bot.meetings import MeetingRule
+
 Mode = Literal["serve", "socket"]
 
 DEFAULT_API_URL = "https://slack.com/api/"
@@ -64,6 +66,17 @@ VARIABLES: dict[str, str] = {
     "QUESTIONS_PER_DAY": "Most surgery questions one person may ask in a day. Default 5",
     "SAFEGUARDING_NOTE": "Where to take a safeguarding concern, shown to everyone asking a "
     "question. Default: the duty team, the LADO, or the whistleblowing line",
+    "SURGERY_MEETS": "When the staff surgery meets, e.g. first Tuesday 14:00 (in TIMEZONE); "
+    "empty: it is not running. Default first Tuesday 14:00",
+    "PAG_MEETS": "When the Practice Advisory Group meets; empty: not running. "
+    "Default third Thursday 10:00",
+    "SURGERY_CHANNEL": "Where the surgery's agenda is posted (#name or id). Default #staff-surgery",
+    "PAG_CHANNEL": "Where the Practice Advisory Group's agenda is posted. "
+    "Default #practice-advisory-group",
+    "YOU_SAID_WE_DID_CHANNEL": 'Where answers are posted as "You said, we did". '
+    "Default #you-said-we-did",
+    "AGENDA_CUTOFF_DAYS": "Days before a meeting its agenda is drawn up and posted. Default 3",
+    "AGENDA_SIZE": "Most questions on a meeting's agenda (the top by votes). Default 10",
 }
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -113,6 +126,17 @@ class Config:
     surgery_topics: tuple[str, ...] = DEFAULT_TOPICS
     questions_per_day: int = 5
     safeguarding_note: str = DEFAULT_SAFEGUARDING_NOTE
+    # Each running forum: (its meeting rule, where its agenda goes). A forum left out is not
+    # running: questions cannot be asked for it.
+    forums: dict[str, tuple[MeetingRule, str]] = field(
+        default_factory=lambda: {
+            "surgery": (MeetingRule.parse("first Tuesday 14:00"), "#staff-surgery"),
+            "pag": (MeetingRule.parse("third Thursday 10:00"), "#practice-advisory-group"),
+        }
+    )
+    you_said_we_did_channel: str = "#you-said-we-did"
+    agenda_cutoff_days: int = 3
+    agenda_size: int = 10
 
     @classmethod
     def from_env(
@@ -209,6 +233,27 @@ class Config:
             problems.append("SURGERY_TOPICS must be different names, each up to 75 characters.")
         per_day = _int(get("QUESTIONS_PER_DAY", "5"), "QUESTIONS_PER_DAY", 1, 1000, problems)
 
+        forums: dict[str, tuple[MeetingRule, str]] = {}
+        for forum, meets, where, default_meets, default_where in (
+            (
+                "surgery",
+                "SURGERY_MEETS",
+                "SURGERY_CHANNEL",
+                "first Tuesday 14:00",
+                "#staff-surgery",
+            ),
+            ("pag", "PAG_MEETS", "PAG_CHANNEL", "third Thursday 10:00", "#practice-advisory-group"),
+        ):
+            rule_text = values.get(meets, default_meets).strip()
+            if not rule_text:
+                continue  # not running
+            try:
+                forums[forum] = (MeetingRule.parse(rule_text), get(where) or default_where)
+            except ValueError as error:
+                problems.append(f"{meets}: {error}.")
+        cutoff_days = _int(get("AGENDA_CUTOFF_DAYS", "3"), "AGENDA_CUTOFF_DAYS", 0, 27, problems)
+        agenda_size = _int(get("AGENDA_SIZE", "10"), "AGENDA_SIZE", 1, 40, problems)
+
         log_level = get("LOG_LEVEL", "INFO").upper()
         if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got {log_level!r}).")
@@ -240,6 +285,10 @@ class Config:
             surgery_topics=topics[:100] or DEFAULT_TOPICS,
             questions_per_day=per_day,
             safeguarding_note=get("SAFEGUARDING_NOTE")[:1000] or DEFAULT_SAFEGUARDING_NOTE,
+            forums=forums,
+            you_said_we_did_channel=get("YOU_SAID_WE_DID_CHANNEL") or "#you-said-we-did",
+            agenda_cutoff_days=cutoff_days,
+            agenda_size=agenda_size,
         )
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import phonenumbers
 
@@ -27,37 +28,194 @@ class Finding:
     text: str
 
 
-_MONTHS = (
-    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    "sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+_MONTHS = {
+    m: n
+    for n, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        1,
+    )
+    for m in names
+}
+_MONTH_WORDS = "|".join(sorted(_MONTHS, key=len, reverse=True))
+# Full dates, with their year: 12/03/2015, 04.11.2016, 12-3-15, 2015-03-12, 12 March 2015.
+_DATES = re.compile(
+    r"\b(?P<d>\d{1,2})(?P<s>[/.\-])(?P<m>\d{1,2})(?P=s)(?P<y>\d{4}|\d{2})\b"
+    r"|\b(?P<iy>\d{4})-(?P<im>\d{1,2})-(?P<id>\d{1,2})\b"
+    rf"|\b(?P<wd>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<wm>{_MONTH_WORDS})\.?,?\s+(?P<wy>\d{{4}}|'?\d{{2}})\b",
+    re.IGNORECASE,
 )
-# A full date, with its year: 12/03/2015, 12.3.15, 12-03-2015, 12 March 2015, 12th Mar 15.
-_DATE = (
-    r"(?:\b\d{1,2}[/.\-]\d{1,2}[/.\-](?:\d{4}|\d{2})\b"
-    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS})\.?,?\s+(?:\d{{4}}|'?\d{{2}})\b)"
+_DOB_WORDS = re.compile(r"(?i)\b(?:d\.?o\.?b\.?|date of birth|born(?: on)?)\W{0,3}$")
+# Words that come before a date in ordinary questions: events, not people.
+_NOT_NAMES = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "on",
+        "of",
+        "for",
+        "from",
+        "by",
+        "until",
+        "till",
+        "before",
+        "after",
+        "since",
+        "at",
+        "in",
+        "is",
+        "was",
+        "be",
+        "will",
+        "due",
+        "next",
+        "last",
+        "this",
+        "that",
+        "our",
+        "my",
+        "your",
+        "their",
+        "its",
+        "staff",
+        "surgery",
+        "meeting",
+        "meetings",
+        "holiday",
+        "holidays",
+        "bank",
+        "inspection",
+        "ofsted",
+        "review",
+        "reviews",
+        "panel",
+        "conference",
+        "training",
+        "deadline",
+        "date",
+        "day",
+        "week",
+        "month",
+        "year",
+        "term",
+        "session",
+        "group",
+        "forum",
+        "board",
+        "report",
+        "visit",
+        "audit",
+        "and",
+        "or",
+        "to",
+        "as",
+        "with",
+        "dated",
+        "starting",
+        "ending",
+        "new",
+        "old",
+    ]
 )
-_DOB = re.compile(rf"(?i)\b(?:d\.?o\.?b\.?|date of birth|born(?: on)?)\W{{0,3}}{_DATE}")
-# Two capitalised words (a first name and a surname), then within a few characters a full date.
-_NAME_DATE = re.compile(
-    rf"\b[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?\s+[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?\W{{0,6}}"
-    rf"(?i:{_DATE})"
-)
-_POSTCODE = re.compile(r"(?i)\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[ABD-HJLNP-UW-Z]{2}\b")
-_STREETS = (
-    "road|rd|street|st|avenue|ave|lane|ln|close|drive|dr|way|court|ct|crescent|gardens|"
-    "place|pl|grove|terrace|hill|park|square|sq|row|mews|walk|rise|view|estate"
-)
+_NAME_WORD = r"(?:Mc|Mac|O'|D')?[A-Za-z][a-z]+(?:[-'][A-Za-z][a-z]+)?|[A-Z]{2,}(?:[-'][A-Z]+)?"
+# A name just before a date: "Jayden Smith", "SMITH, Jayden", "Jayden SMITH", "jayden smith".
+_NAME_BEFORE = re.compile(rf"(?:^|[^\w'])({_NAME_WORD}),?\s+({_NAME_WORD})\W{{0,6}}$")
+_UPPER_POSTCODE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[ABD-HJLNP-UW-Z]{2}\b")
+_LOWER_POSTCODE = re.compile(r"\b[a-z]{1,2}\d[a-z\d]?\s+\d(?!st|nd|rd|th)[abd-hjlnp-uw-z]{2}\b")
+# Street words that are only ever streets, any case; and those that are also ordinary words
+# (a Close, a Drive, a Court), which must be written as names.
+_STREETS = "road|rd|street|avenue|ave|lane|crescent|gardens|terrace|grove|mews"
+_NAMED_STREETS = "Close|Drive|Way|Court|Place|Hill|Park|Square|Row|Walk|Rise|View|Estate"
+_COURTS = {"family", "crown", "county", "high", "youth", "magistrates", "supreme", "week"}
 _ADDRESS = re.compile(
-    rf"\b(?:flat\s+\d+[a-z]?,?\s+)?\d{{1,4}}[a-z]?,?\s+(?:[A-Z][a-z']+\s+){{1,3}}"
-    rf"(?i:{_STREETS})\b\.?"
+    rf"\b(?:flat\s+\d+[a-z]?,?\s+)?\d{{1,4}}[a-z]?,?\s+"
+    rf"(?:(?:[A-Za-z][a-z']+\s+){{1,3}}(?i:{_STREETS})\b"
+    rf"|(?P<name>(?:[A-Z][a-z']+\s+){{1,3}})(?P<kind>{_NAMED_STREETS})\b)"
 )
 _EMAIL = re.compile(r"(?i)\b[A-Z0-9._%+\-]+@[A-Z0-9.\-]+\.[A-Z]{2,}\b")
-# "case 1234567", "Mosaic ID: 123456", "ref AB/12345", "LCS no. 98765", "CP-2023-0042".
+# "case 1234567", "the case number is 1234567", "Mosaic ID: 568213", "Ref. AB/12345",
+# "Mosaic - 568213", "LCS no. 98765": a record word, a few words at most, then the number.
 _REFERENCE = re.compile(
-    r"(?i)\b(?:case|ref(?:erence)?|id|mosaic|lcs|liquid\s?logic|eclipse|client|child|person|"
-    r"file|cp|cin|lac|crn|upn)\s*(?:no\.?|number|num|#|id|ref)?\s*[:#]?\s*"
-    r"(?=[A-Z0-9/\-]*\d{3})[A-Z0-9][A-Z0-9/\-]{3,}\b"
+    r"(?i)\b(?:case|ref(?:erence)?|mosaic|lcs|liquid\s?logic|eclipse|client|child|person|"
+    r"file|cp|cin|lac|crn|upn|id)\b(?:[\s.:#\-]+(?:no|number|num|id|ref|is|was|of)\b\.?){0,3}"
+    r"[\s.:#\-]*(?P<ref>(?:[A-Z]{1,4}[/\-]?)?\d[\d/\-]{3,}[A-Z]?)\b"
 )
+_YEARS = re.compile(r"^(?:19|20)\d\d(?:[/\-](?:\d\d|(?:19|20)\d\d))?$")
+
+
+def _dates(text: str) -> list[tuple[re.Match[str], int]]:
+    """Every real calendar date with a year in `text`, with its four-digit year."""
+    found = []
+    for match in _DATES.finditer(text):
+        g = match.groupdict()
+        if g["d"]:
+            day, month, year = int(g["d"]), int(g["m"]), g["y"]
+            if g["s"] == "." and len(year) == 2 and (len(g["d"]) < 2 or len(g["m"]) < 2):
+                continue  # 2.3.14 is a version number, not a date
+        elif g["iy"]:
+            day, month, year = int(g["id"]), int(g["im"]), g["iy"]
+        else:
+            day, month, year = int(g["wd"]), _MONTHS[g["wm"].lower()], g["wy"].lstrip("'")
+        full = int(year) if len(year) == 4 else 2000 + int(year)
+        if len(year) == 2 and full > 2049:
+            full -= 100
+        if 1 <= day <= 31 and 1 <= month <= 12:
+            found.append((match, full))
+    return found
+
+
+def _birth_and_names(text: str, this_year: int) -> list[Finding]:
+    findings = []
+    for match, year in _dates(text):
+        before = text[max(0, match.start() - 40) : match.start()]
+        if _DOB_WORDS.search(before):
+            findings.append(Finding("a date of birth", match.group(0)))
+            continue
+        name = _NAME_BEFORE.search(before)
+        past = 1900 <= year <= this_year  # a date of birth is in the past; meetings are not
+        if name and past and not {w.lower() for w in name.groups()} & _NOT_NAMES:
+            findings.append(Finding("a name next to a date", f"{name.group(0).strip()} …"))
+    return findings
+
+
+def _addresses(text: str) -> list[Finding]:
+    for match in _ADDRESS.finditer(text):
+        if match.group("kind") == "Court":
+            words = (match.group("name") or "").split()
+            if words and words[-1].lower() in _COURTS:
+                continue  # the Family Court, a 26-week Court timetable
+        return [Finding("an address", match.group(0).strip())]
+    return []
+
+
+def _references(text: str) -> list[Finding]:
+    for match in _REFERENCE.finditer(text):
+        ref = match.group("ref")
+        digits = sum(c.isdigit() for c in ref)
+        if _YEARS.match(ref) or digits < 4:
+            continue  # 2024, 2025/26, 2024-25: years, not records
+        return [Finding("a case or reference number", match.group(0).strip())]
+    return []
+
+
+def _postcodes(text: str) -> list[Finding]:
+    match = _UPPER_POSTCODE.search(text) or _LOWER_POSTCODE.search(text)
+    return [Finding("a postcode", match.group(0))] if match else []
+
+
 _TEN_DIGITS = re.compile(r"(?<![\d£$.,])(\d{3})[ \-]?(\d{3})[ \-]?(\d{4})(?!\d|[.,]\d)")
 
 
@@ -81,23 +239,20 @@ def _phone_numbers(text: str) -> list[Finding]:
     ]
 
 
-_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("a date of birth", _DOB),
-    ("a name next to a date", _NAME_DATE),
-    ("a postcode", _POSTCODE),
-    ("an address", _ADDRESS),
-    ("an email address", _EMAIL),
-    ("a case or reference number", _REFERENCE),
-)
-
-
-def find_case_detail(text: str) -> list[Finding]:
+def find_case_detail(text: str, *, this_year: int | None = None) -> list[Finding]:
     """Everything in `text` that looks like case detail, at most one finding per kind."""
-    findings = _nhs_numbers(text) + _phone_numbers(text)
-    for kind, pattern in _PATTERNS:
-        match = pattern.search(text)
-        if match:
-            findings.append(Finding(kind, match.group(0).strip()))
+    year = this_year or datetime.now(UTC).year
+    findings = (
+        _nhs_numbers(text)
+        + _phone_numbers(text)
+        + _birth_and_names(text, year)
+        + _postcodes(text)
+        + _addresses(text)
+        + _references(text)
+    )
+    email = _EMAIL.search(text)
+    if email:
+        findings.append(Finding("an email address", email.group(0)))
     seen: set[str] = set()
     unique = []
     for finding in findings:

@@ -7,9 +7,13 @@ is *not* in the database: it is given in `ASKER_KEY`, or made on first start int
 the database that only its owner can read. The database (and any backup of it) alone cannot
 be turned back into people; the key is what would, so keep it out of backups of the database.
 
-Each use has its own purpose string, so the pseudonym under which a person asked cannot be
-matched with those under which they voted, and one question's voters cannot be matched with
-another's.
+Each use has its own purpose string, so no family can be matched with another:
+- `own:<ref>`: an anonymous question's asker, for that one question (one person's questions
+  cannot be matched with each other; "My questions" recomputes each);
+- `quota:<day>`: the daily limit, per person and day, kept two days;
+- `voter`: one per person across questions, so a vote counts once and a person who voted for
+  two duplicates counts once when they are merged. Their votes are thus one pseudonymous
+  record, which the key, not the database, could turn into a person.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ class Pseudonyms:
         return "Pseudonyms(<key hidden>)"
 
     def of(self, purpose: str, user_id: str) -> str:
-        """The person's pseudonym for `purpose` ("asker", "vote:12"): 32 hex characters."""
+        """The person's pseudonym for `purpose` ("voter", "own:Q-7KMP"): 32 hex characters."""
         message = f"{purpose}\x00{user_id}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
 

@@ -86,6 +86,13 @@ class Scheduler:
         first = {"next_run_time": datetime.now(self.timezone)} if run_at_start else {}
         self._scheduler.add_job(timed, trigger=trigger, id=job_id, replace_existing=True, **first)
 
+    async def run_now(self, job_id: str) -> None:
+        """Run a job at once, as its trigger would (for tests with a controlled clock)."""
+        job = self._scheduler.get_job(job_id)
+        if job is None:
+            raise KeyError(job_id)
+        await job.func()
+
     def job_ids(self) -> list[str]:
         return sorted(job.id for job in self._scheduler.get_jobs())
 

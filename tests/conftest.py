@@ -154,3 +154,18 @@ def dm_plan(
         entries=(PlannedEntry(raw=entry, ref="S0SWS", post=False, people=tuple(people)),),
         **more,
     )
+
+
+async def stored_question(bot, person: str, text: str, *, now, anonymous: bool = True, **kw):
+    """A question asked straight into storage, as the asking modal would (same pseudonyms)."""
+    defaults = {"topic": "Caseloads", "forum": "surgery", "quoted": None, "per_day": 5}
+    return await bot.storage.questions.ask(
+        text=text,
+        anonymous=anonymous,
+        user_id=person,
+        own_tag=lambda ref: bot.deps.pseudonyms.of(f"own:{ref}", person),
+        quota_tag=bot.deps.pseudonyms.of(f"quota:{now.date().isoformat()}", person),
+        day=now.date().isoformat(),
+        now=now,
+        **{**defaults, **kw},
+    )

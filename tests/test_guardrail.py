@@ -24,6 +24,21 @@ CASE_DETAIL = [
     ("Tom Brown, d.o.b. 1st Jan 2012, has had four placements", "a date of birth"),
 ]
 
+# Found by an independent review: case detail written as case systems and people write it.
+CASE_DETAIL += [
+    ("Can we discuss jayden smith 12/03/2015 at surgery?", "a name next to a date"),
+    ("SMITH, Jayden 12/03/2015 was moved again", "a name next to a date"),
+    ("Jayden SMITH 12/03/2015 was moved again", "a name next to a date"),
+    ("Aoife O'Brien 12/03/2015 has had four placements", "a name next to a date"),
+    ("Jayden McDonald 12/03/2015 has had four placements", "a name next to a date"),
+    ("DOB 2015-03-12, moved twice", "a date of birth"),
+    ("The case number is 1234567 and nothing was updated", "a case or reference number"),
+    ("Ref. AB/12345 was closed without a visit", "a case or reference number"),
+    ("Mosaic - 568213 shows the wrong worker", "a case or reference number"),
+    ("Mum lives at 14 station road, can we visit together?", "an address"),
+    ("The family moved to br1 3uh last week", "a postcode"),
+]
+
 ORDINARY = [
     "When will caseloads come down to the 18 we were promised?",
     "Is the £4.4m in the base budget, or could it be cut after 2019?",
@@ -46,15 +61,32 @@ ORDINARY = [
 ]
 
 
+ORDINARY += [
+    "What happens when 2 Family Court hearings clash?",
+    "How do we meet the 26 Week Court timetable in care proceedings?",
+    "Will 5 Social Workers close cases early to hit targets?",
+    "Can the 6 Advanced Practitioners view the audit results?",
+    "Is Room B2 3rd floor accessible for the surgery?",
+    "Is Y1 2nd term covered by the school's plan?",
+    "Is the Staff Surgery 12/01/2027 still going ahead?",
+    "Is the Bank Holiday, 26 December 2026, covered by EDT?",
+    "Was the Ofsted Inspection, 12 May 2026, shared with the teams?",
+    "Does the Liquid Logic 2.3.14 upgrade fix the chronology bug?",
+    "Will the LAC 2025/26 sufficiency strategy be shared with us?",
+    "Can the CP 2024-25 figures be shared with the teams?",
+    "Why does the child ID 2024 form ask for the school again?",
+]
+
+
 @pytest.mark.parametrize(("text", "kind"), CASE_DETAIL)
 def test_the_guardrail_catches_case_detail(text, kind):
-    kinds = [f.kind for f in find_case_detail(text)]
+    kinds = [f.kind for f in find_case_detail(text, this_year=2026)]
     assert kind in kinds, kinds
 
 
 @pytest.mark.parametrize("text", ORDINARY)
 def test_the_guardrail_leaves_ordinary_practice_questions_alone(text):
-    assert find_case_detail(text) == []
+    assert find_case_detail(text, this_year=2026) == []
 
 
 def test_a_ten_digit_figure_that_fails_the_nhs_checksum_is_not_an_nhs_number():

@@ -36,6 +36,7 @@ class RecordingApp:
 def test_every_registered_command_event_and_shortcut_is_declared_in_the_manifest():
     from bot.deps import Work
     from bot.home import Home
+    from bot.subcommands import Subcommands
     from handlers import register_all
 
     app = RecordingApp()
@@ -46,7 +47,11 @@ def test_every_registered_command_event_and_shortcut_is_declared_in_the_manifest
     register_all(
         app,
         SimpleNamespace(
-            work=Work(), home=Home(None, contact="x"), scheduler=scheduler, config=config
+            work=Work(),
+            home=Home(None, contact="x"),
+            scheduler=scheduler,
+            config=config,
+            engage=Subcommands("/engage", "x"),
         ),
     )
     m = manifest()
@@ -55,7 +60,7 @@ def test_every_registered_command_event_and_shortcut_is_declared_in_the_manifest
     assert app.registered["command"] == {c["command"] for c in m["features"]["slash_commands"]}
     assert app.registered["event"] <= set(m["settings"]["event_subscriptions"]["bot_events"])
     declared_shortcuts = {s["callback_id"] for s in m["features"].get("shortcuts", [])}
-    assert app.registered["shortcut"] <= declared_shortcuts
+    assert app.registered["shortcut"] == declared_shortcuts
 
 
 def test_the_manifest_asks_for_the_scopes_the_bot_uses():

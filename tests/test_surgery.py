@@ -26,7 +26,7 @@ from handlers.surgery.blocks import (
     build_receipt_view,
 )
 from slack_standin.harness import posts
-from tests.conftest import ENGAGEMENT_LEAD, SOCIAL_WORK_ALL, SOCIAL_WORKERS
+from tests.conftest import ENGAGEMENT_LEAD, SOCIAL_WORK_ALL, SOCIAL_WORKERS, stored_question
 from tests.test_check_privacy import occurrences
 
 ASKER = SOCIAL_WORKERS[0]
@@ -235,7 +235,10 @@ async def test_a_declined_question_tells_its_asker_why_and_takes_no_votes(slack,
     await bot.work.idle()
     [mine] = await responses(driver, bot, ASKER, "/ask", "mine")
     assert "not taken forward: Facilities: &lt;ask&gt;" in str(mine.blocks)
-    voted = await bot.storage.questions.vote(1, "someone")
+    [declined] = await bot.storage.call(
+        lambda db: [r[0] for r in db.execute("SELECT id FROM questions")]
+    )
+    voted = await bot.storage.questions.vote(declined, "someone")
     assert voted.status == "closed"
 
 
@@ -316,17 +319,7 @@ async def accepted(bot, *texts):
     now = datetime(2026, 12, 1, 10, tzinfo=UTC)
     ids = []
     for n, text in enumerate(texts):
-        asked = await bot.storage.questions.ask(
-            text=text,
-            topic="Caseloads",
-            forum="surgery",
-            anonymous=True,
-            user_id=SOCIAL_WORKERS[n],
-            asker=bot.deps.pseudonyms.of("asker", SOCIAL_WORKERS[n]),
-            quoted=None,
-            now=now,
-            per_day=5,
-        )
+        asked = await stored_question(bot, SOCIAL_WORKERS[n], text, now=now)
         await bot.storage.questions.moderate(
             asked.question.id, action="accept", by=ENGAGEMENT_LEAD, now=now
         )

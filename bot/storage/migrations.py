@@ -312,9 +312,10 @@ def m007_check_follow_ups(db: Database) -> None:
 def m008_surgery_questions(db: Database) -> None:
     """Surgery and Practice Advisory Group questions, their votes, and every moderation step.
 
-    An anonymous question keeps no user id: `asked_by` is NULL, `asker` is the asker's
-    pseudonym (an HMAC under a key kept outside the database, see bot/pseudonyms.py) and its
-    time is kept to the hour. Votes are kept by the voter's pseudonym only (another family).
+    An anonymous question keeps no user id: `asked_by` is NULL, `asker` is a pseudonym for the
+    asker and that one question (an HMAC under a key kept outside the database, see
+    bot/pseudonyms.py), its id is random and its time is kept to the hour. Votes are kept by
+    the voter's pseudonym only.
     """
     db.table("questions").create(
         {
@@ -325,16 +326,22 @@ def m008_surgery_questions(db: Database) -> None:
             "forum": str,  # surgery | pag
             "anonymous": int,
             "asked_by": str,  # the user id, for a question asked with a name; else NULL
-            "asker": str,  # the asker's pseudonym: their own questions, their daily limit
+            "asker": str,  # anonymous: the asker's pseudonym for this question; else NULL
             "asked_at": str,  # anonymous: to the hour
             "quoted": str,  # a message's permalink, asked about with "Ask about this"
             "state": str,  # pending | accepted | declined | merged | answered
             "merged_into": int,
             "reason": str,  # why it was declined, as the asker is told
             "moderated_at": str,
+            "meeting_at": str,  # the meeting whose agenda it is on
+            "carried": int,  # agendas it was not reached on, and carried forward from
+            "answer": str,
+            "action": str,  # what was done, for "You said, we did"
+            "answered_at": str,
+            "answered_by": str,  # the engagement lead who recorded the answer
         },
         pk="id",
-        not_null={"ref", "text", "topic", "forum", "anonymous", "asker", "asked_at", "state"},
+        not_null={"ref", "text", "topic", "forum", "anonymous", "asked_at", "state"},
     )
     db.table("questions").create_index(["ref"], unique=True)
     db.table("questions").create_index(["asker"])
@@ -342,6 +349,18 @@ def m008_surgery_questions(db: Database) -> None:
     db.execute(
         "CREATE TABLE question_votes (question_id INTEGER REFERENCES questions(id),"
         " voter TEXT, PRIMARY KEY (question_id, voter)) WITHOUT ROWID"
+    )
+    # How many questions each person asked on a day, under a pseudonym for that person and
+    # day (never linked to the questions): the daily limit. Kept two days.
+    db.execute(
+        "CREATE TABLE question_quota (day TEXT, tag TEXT, asked INTEGER,"
+        " PRIMARY KEY (day, tag)) WITHOUT ROWID"
+    )
+    # Each meeting's agenda, drawn up once at its cut-off (and posted through the outbox).
+    db.table("agendas").create(
+        {"forum": str, "meeting_at": str, "drawn_at": str, "questions": int, "carried": int},
+        pk=("forum", "meeting_at"),
+        not_null={"drawn_at"},
     )
     # Who moderated what, when: leads act with their names, for the audit trail.
     db.table("moderation_log").create(

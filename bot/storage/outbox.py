@@ -479,6 +479,43 @@ class Outbox:
 # -- queueing a broadcast ------------------------------------------------------------------------
 
 
+def queue_message(
+    db: Database,
+    *,
+    key: tuple[str, int, str],
+    title: str,
+    message: dict[str, Any],
+    targets: list[tuple[str, str]],
+    published_by: str,
+    now: datetime,
+) -> int | None:
+    """Queue one message to a few places (`targets`: ("channel", C…) or ("dm", U…)) through
+    the outbox, in the caller's transaction: sent once each, paced, across crashes. `key`
+    (an id, a number, a purpose) makes it once only: None if it was queued before. Nothing is
+    reported back to `published_by` (it is not a briefing)."""
+    at = utc_iso(now)
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO broadcasts (briefing_id, version, title, published_by,"
+        " created_at, message, status, purpose, reported)"
+        " VALUES (?, ?, ?, ?, ?, ?, 'sending', ?, 1)",
+        [key[0], key[1], title, published_by, at, json.dumps(message), key[2]],
+    )
+    if cursor.rowcount == 0:
+        return None
+    broadcast_id = int(cursor.lastrowid or 0)
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO deliveries (broadcast_id, kind, target, status)"
+        " VALUES (?, ?, ?, 'pending')",
+        [(broadcast_id, kind, target) for kind, target in targets],
+    )
+    if not targets:
+        db.execute(
+            "UPDATE broadcasts SET status = 'done', finished_at = ? WHERE id = ?",
+            [at, broadcast_id],
+        )
+    return broadcast_id
+
+
 def queue_plan(db: Database, plan: Plan, now: datetime, *, purpose: str = "briefing") -> Prepared:
     """Write a broadcast and all its deliveries (on the writer thread, inside its transaction).
 

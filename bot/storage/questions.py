@@ -1,28 +1,31 @@
 """Surgery questions: asking, the board and its votes, moderation.
 
-People are known here only by pseudonyms (`bot.pseudonyms`), made by the caller: `asker` for
-whoever asked (their own questions, their daily limit) and `voter` for whoever voted (one vote
-each; when duplicates are merged, a person who voted for both still counts once). The two
-families cannot be matched with each other, nor either with a person, without the key. A question
-asked with a name also keeps `asked_by`, the user id, so leads can reply to that person; an
-anonymous one keeps nothing but the pseudonym, and its time only to the hour.
+A question asked with a name keeps `asked_by`, the user id, so its asker can be told the
+answer. An anonymous one keeps no id: only a pseudonym of its own (`bot.pseudonyms`, made by
+the caller for that one question), a random id, and its time to the hour. The daily limit is
+counted under a pseudonym per person and day; votes under one per voter (so a person who voted
+for two duplicates counts once when they are merged). None can be matched with a person, or
+with each other, without the key kept outside the database.
 """
 
 from __future__ import annotations
 
+import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlite_utils import Database
 
+from bot.storage.outbox import queue_message
 from bot.storage.writer import Writer, utc_iso
 
 MAX_QUESTION = 3000
 _REF_LETTERS = "ACDEFGHJKMNPQRTUVWXY3479"  # no 0/O, 1/I/L, 5/S, 8/B, 2/Z: read aloud safely
 
-State = Literal["pending", "accepted", "declined", "merged", "answered"]
+State = Literal["pending", "accepted", "agenda", "declined", "merged", "answered"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,11 @@ class Question:
     reason: str | None = None
     merged_into: str | None = None  # the ref it was merged into
     voted: bool = False  # by the person asking for the list
+    meeting_at: str | None = None
+    carried: int = 0
+    answer: str | None = None
+    action: str | None = None
+    answered_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +72,8 @@ class Moderated:
 _COLUMNS = (
     "q.id, q.ref, q.text, q.topic, q.forum, q.anonymous, q.asked_at, q.state,"
     " (SELECT COUNT(*) FROM question_votes v WHERE v.question_id = q.id), q.quoted, q.reason,"
-    " (SELECT m.ref FROM questions m WHERE m.id = q.merged_into)"
+    " (SELECT m.ref FROM questions m WHERE m.id = q.merged_into), q.meeting_at,"
+    " COALESCE(q.carried, 0), q.answer, q.action, q.answered_at"
 )
 
 
@@ -83,6 +92,11 @@ def _question(row: Any, voted: bool = False) -> Question:
         row[10],
         row[11],
         voted,
+        row[12],
+        int(row[13]),
+        row[14],
+        row[15],
+        row[16],
     )
 
 
@@ -100,58 +114,79 @@ class Questions:
         forum: str,
         anonymous: bool,
         user_id: str,
-        asker: str,
+        own_tag: Callable[[str], str],
+        quota_tag: str,
+        day: str,
         quoted: str | None,
         now: datetime,
         per_day: int,
     ) -> Asked:
-        """Record a question (pending moderation), unless its asker has reached `per_day`
-        in the last 24 hours. The limit is counted by pseudonym, so it holds for anonymous
-        questions too."""
+        """Record a question (pending moderation), unless its asker has asked `per_day` today.
+
+        A named question keeps the asker's id (`asked_by`). An anonymous one keeps only
+        `own_tag(ref)`, a pseudonym for this one question (so one person's questions cannot be
+        matched with each other, nor with their named ones), a random id (no order to place
+        it between others) and its time to the hour. The daily limit is counted under
+        `quota_tag`, a pseudonym for the person and `day`, in its own table, kept two days.
+        """
         at = now.replace(minute=0, second=0, microsecond=0) if anonymous else now
 
         def ask(db: Database) -> Asked:
-            since = utc_iso(now - timedelta(days=1) - timedelta(hours=1 if anonymous else 0))
-            recent = db.execute(
-                "SELECT COUNT(*) FROM questions WHERE asker = ? AND asked_at > ?", [asker, since]
-            ).fetchone()[0]
-            if recent >= per_day:
+            db.execute("DELETE FROM question_quota WHERE day < ?", [_days_before(day, 2)])
+            row = db.execute(
+                "SELECT asked FROM question_quota WHERE day = ? AND tag = ?", [day, quota_tag]
+            ).fetchone()
+            if row is not None and row[0] >= per_day:
                 return Asked("too_many")
+            db.execute(
+                "INSERT INTO question_quota (day, tag, asked) VALUES (?, ?, 1)"
+                " ON CONFLICT (day, tag) DO UPDATE SET asked = asked + 1",
+                [day, quota_tag],
+            )
             for _ in range(20):  # a clash of random references is rare; try another
                 ref = "Q-" + "".join(secrets.choice(_REF_LETTERS) for _ in range(4))
                 if not db.execute("SELECT 1 FROM questions WHERE ref = ?", [ref]).fetchone():
                     break
-            cursor = db.execute(
-                "INSERT INTO questions (ref, text, topic, forum, anonymous, asked_by, asker,"
-                " asked_at, quoted, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
+            question_id = secrets.randbits(48)
+            db.execute(
+                "INSERT INTO questions (id, ref, text, topic, forum, anonymous, asked_by, asker,"
+                " asked_at, quoted, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
                 [
+                    question_id,
                     ref,
                     text,
                     topic,
                     forum,
                     int(anonymous),
                     None if anonymous else user_id,
-                    asker,
+                    own_tag(ref) if anonymous else None,
                     utc_iso(at),
                     quoted,
                 ],
             )
-            return Asked("recorded", _one(db, int(cursor.lastrowid or 0)))
+            return Asked("recorded", _one(db, question_id))
 
         return await self._w.write(ask)
 
-    async def mine(self, asker: str, limit: int = 10) -> list[Question]:
-        """The asker's own questions, newest first (found by their pseudonym)."""
+    async def mine(
+        self, user_id: str, own_tag: Callable[[str], str], limit: int = 10
+    ) -> list[Question]:
+        """A person's own questions, newest first: those with their name by id, and the
+        anonymous ones by recomputing each one's pseudonym (nothing else could find them)."""
 
         def query(db: Database) -> list[Question]:
-            return [
-                _question(row)
-                for row in db.execute(
-                    f"SELECT {_COLUMNS} FROM questions q WHERE q.asker = ?"
-                    " ORDER BY q.asked_at DESC, q.id DESC LIMIT ?",
-                    [asker, limit],
-                )
+            ids = [
+                int(r[0])
+                for r in db.execute("SELECT id FROM questions WHERE asked_by = ?", [user_id])
             ]
+            ids += [
+                int(r[0])
+                for r in db.execute("SELECT id, ref, asker FROM questions WHERE anonymous = 1")
+                if hmac.compare_digest(str(r[2] or ""), own_tag(str(r[1])))
+            ]
+            found = [q for q in (_one(db, i) for i in ids) if q is not None]
+            found.sort(key=lambda q: (q.asked_at, q.id), reverse=True)
+            return found[:limit]
 
         return await self._w.read(query)
 
@@ -312,6 +347,160 @@ class Questions:
             return Moderated("done", _one(db, question_id))
 
         return await self._w.write(moderate)
+
+    async def draw_agenda(
+        self,
+        *,
+        forum: str,
+        meeting_at: datetime,
+        size: int,
+        channel: str,
+        render: Callable[[list[Question], int], dict[str, Any]],
+        now: datetime,
+    ) -> list[Question] | None:
+        """At a meeting's cut-off: its agenda, once. The top `size` accepted questions for the
+        forum by votes (the longest-waiting first among equals) go on it; the rest stay on
+        the board, carried forward to the next meeting. The agenda message (`render(agenda,
+        carried)`) is queued to `channel` through the outbox in the same transaction. None if
+        this meeting's agenda was drawn up already (a restart, a second run)."""
+        meeting = utc_iso(meeting_at)
+
+        def draw(db: Database) -> list[Question] | None:
+            taken = db.execute(
+                "INSERT OR IGNORE INTO agendas (forum, meeting_at, drawn_at) VALUES (?, ?, ?)",
+                [forum, meeting, utc_iso(now)],
+            )
+            if taken.rowcount == 0:
+                return None
+            rows = db.execute(
+                f"SELECT {_COLUMNS} FROM questions q WHERE q.state = 'accepted' AND q.forum = ?"
+                " ORDER BY 9 DESC, q.asked_at, q.id",
+                [forum],
+            ).fetchall()
+            chosen, rest = rows[:size], rows[size:]
+            db.conn.executemany(
+                "UPDATE questions SET state = 'agenda', meeting_at = ? WHERE id = ?",
+                [(meeting, row[0]) for row in chosen],
+            )
+            db.conn.executemany(
+                "UPDATE questions SET carried = COALESCE(carried, 0) + 1 WHERE id = ?",
+                [(row[0],) for row in rest],
+            )
+            db.execute(
+                "UPDATE agendas SET questions = ?, carried = ? WHERE forum = ? AND meeting_at = ?",
+                [len(chosen), len(rest), forum, meeting],
+            )
+            agenda = [_question(row) for row in chosen]
+            queue_message(
+                db,
+                key=(f"agenda:{forum}", int(meeting_at.timestamp()), "agenda"),
+                title=f"Agenda: {forum}",
+                message=render(agenda, len(rest)),
+                targets=[("channel", channel)],
+                published_by="",
+                now=now,
+            )
+            return agenda
+
+        return await self._w.write(draw)
+
+    async def on_agenda(self, limit: int = 40) -> list[Question]:
+        """Questions on an agenda still to be answered, oldest meeting first."""
+
+        def query(db: Database) -> list[Question]:
+            return [
+                _question(row)
+                for row in db.execute(
+                    f"SELECT {_COLUMNS} FROM questions q WHERE q.state = 'agenda'"
+                    " ORDER BY q.meeting_at, 9 DESC, q.id LIMIT ?",
+                    [limit],
+                )
+            ]
+
+        return await self._w.read(query)
+
+    async def answer(
+        self,
+        question_id: int,
+        *,
+        answer: str,
+        action: str,
+        by: str,
+        now: datetime,
+        channel: str,
+        render_public: Callable[[Question], dict[str, Any]],
+        render_asker: Callable[[Question], dict[str, Any]],
+    ) -> Moderated:
+        """Record a question's answer (and what was done), once, with who and when; queue it
+        to the "You said, we did" channel and, for a question asked with a name, to its asker
+        by DM, through the outbox in the same transaction. An anonymous asker finds it under
+        My questions (their pseudonym), by the reference they were given."""
+        at = utc_iso(now)
+
+        def record(db: Database) -> Moderated:
+            question = _one(db, question_id)
+            if question is None:
+                return Moderated("unknown")
+            if question.state not in ("accepted", "agenda"):
+                return Moderated("not_pending", question)
+            if not answer.strip():
+                return Moderated("invalid", question, "write the answer")
+            db.execute(
+                "UPDATE questions SET state = 'answered', answer = ?, action = ?,"
+                " answered_at = ?, answered_by = ? WHERE id = ?",
+                [answer.strip()[:3000], action.strip()[:1000] or None, at, by, question_id],
+            )
+            db.execute(
+                "INSERT INTO moderation_log (at, user_id, question_id, action, detail)"
+                " VALUES (?, ?, ?, 'answer', '')",
+                [at, by, question_id],
+            )
+            done = _one(db, question_id)
+            assert done is not None
+            queue_message(
+                db,
+                key=("you-said-we-did", question_id, "answer"),
+                title=f"You said, we did: {done.ref}",
+                message=render_public(done),
+                targets=[("channel", channel)],
+                published_by=by,
+                now=now,
+            )
+            asked_by = db.execute(
+                "SELECT asked_by FROM questions WHERE id = ?", [question_id]
+            ).fetchone()[0]
+            if asked_by:  # a named asker hears by DM; an anonymous one was never stored
+                queue_message(
+                    db,
+                    key=("you-said-we-did", question_id, "answer-dm"),
+                    title=f"Your question {done.ref} is answered",
+                    message=render_asker(done),
+                    targets=[("dm", asked_by)],
+                    published_by=by,
+                    now=now,
+                )
+            return Moderated("done", done)
+
+        return await self._w.write(record)
+
+    async def answered(self, limit: int = 10) -> list[Question]:
+        """Answered questions, newest answer first: "You said, we did"."""
+
+        def query(db: Database) -> list[Question]:
+            return [
+                _question(row)
+                for row in db.execute(
+                    f"SELECT {_COLUMNS} FROM questions q WHERE q.state = 'answered'"
+                    " ORDER BY q.answered_at DESC, q.id DESC LIMIT ?",
+                    [limit],
+                )
+            ]
+
+        return await self._w.read(query)
+
+
+def _days_before(day: str, days: int) -> str:
+    return (date.fromisoformat(day) - timedelta(days=days)).isoformat()
 
 
 def _one(db: Database, question_id: int) -> Question | None:

@@ -30,6 +30,7 @@ from slack_sdk.models.blocks import (
 from bot.checks import FOLLOW_UP_ACTION, check_value
 from bot.slack.mrkdwn import escape
 from bot.slack.roles import RoleCheckUnavailable
+from bot.slack.sections import sections
 from bot.storage.checks import Results
 from bot.timefmt import format_local
 
@@ -114,28 +115,6 @@ def _rank(rows: list[list[Fraction]]) -> int:
                 rows[r] = [a - factor * b for a, b in zip(rows[r], rows[rank], strict=True)]
         rank += 1
     return rank
-
-
-SECTION_LIMIT = 3000  # Slack's limit on a section's text
-
-
-def sections(block_id: str, lines: list[str]) -> list[Block]:
-    """Lines packed into as few sections as Slack's 3,000 characters allow (a long one cut)."""
-    blocks: list[Block] = []
-    chunk: list[str] = []
-    for line in lines:
-        line = line if len(line) <= SECTION_LIMIT else line[: SECTION_LIMIT - 1] + "…"
-        if chunk and len("\n".join([*chunk, line])) > SECTION_LIMIT:
-            blocks.append(_section(f"{block_id}:{len(blocks)}", chunk))
-            chunk = []
-        chunk.append(line)
-    if chunk:
-        blocks.append(_section(f"{block_id}:{len(blocks)}", chunk))
-    return blocks
-
-
-def _section(block_id: str, lines: list[str]) -> SectionBlock:
-    return SectionBlock(block_id=block_id, text=MarkdownTextObject(text="\n".join(lines)))
 
 
 def quoted(comment: str, limit: int = 600) -> str:

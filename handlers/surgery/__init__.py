@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
+import aiohttp
+from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
@@ -23,9 +26,12 @@ from bot.deps import BUSY
 from bot.guardrail import describe, find_case_detail
 from bot.slack.mrkdwn import escape
 from bot.slack.roles import RoleCheckUnavailable
-from bot.storage import WriteTimeout
+from bot.storage import WriteTimeout, utc_iso
+from bot.timefmt import format_local
 from handlers.surgery.blocks import (
     ACCEPT_ACTION,
+    ANSWER_ACTION,
+    ANSWER_CALLBACK,
     ASK_CALLBACK,
     ASK_SHORTCUT,
     CHANGE_CALLBACK,
@@ -44,6 +50,11 @@ from handlers.surgery.blocks import (
     REASON_BLOCK,
     TOPIC_BLOCK,
     VOTE_ACTION,
+    build_agenda_message,
+    build_answer_dm,
+    build_answer_public,
+    build_answer_view,
+    build_answered,
     build_ask_button,
     build_ask_view,
     build_board,
@@ -55,6 +66,7 @@ from handlers.surgery.blocks import (
     build_notice,
     build_queue,
     build_receipt_view,
+    build_to_answer,
     read_question,
     safe_permalink,
 )
@@ -65,22 +77,29 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 COMMAND = "/ask"
+AGENDA_JOB = "surgery:agendas"
 HOME_SECTION = "surgery"
 HELP = (
     "*Surgery questions* — for the monthly staff surgery and the Practice Advisory Group\n"
     "• `/ask` or `/ask <your question>` — ask (anonymously unless you untick it)\n"
     "• `/ask list` — the board, most votes first (`/ask list recent`: newest first)\n"
-    "• `/ask mine` — your questions and where they have got to\n"
+    "• `/ask mine` — your questions and where they have got to, with their answers\n"
+    '• `/ask answered` — "You said, we did": questions answered, and what was done\n'
     "Your questions and the board are on my Home tab too."
 )
 LEADS_ONLY = "Only engagement leads can review questions."
+NOT_STORED = "That didn't go through, so nothing was kept. Please try again."
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Wire `/ask`, the shortcuts, the asking modal, votes, moderation and Home's sections."""
 
-    def asker(user_id: str) -> str:
-        return deps.pseudonyms.of("asker", user_id)
+    def own_tag(user_id: str) -> Callable[[str], str]:
+        """The asker's pseudonym for one anonymous question, by its reference."""
+        return lambda ref: deps.pseudonyms.of(f"own:{ref}", user_id)
+
+    def today() -> str:
+        return deps.clock().astimezone(deps.config.timezone).date().isoformat()
 
     def voter(user_id: str) -> str:
         return deps.pseudonyms.of("voter", user_id)
@@ -95,9 +114,16 @@ def register(app: AsyncApp, deps: Deps) -> None:
         """Opening a modal or a list records nothing: answer Slack at once, then do it."""
         await ack()
 
-    async def open_ask(trigger_id: str, *, text: str = "", quoted: str | None = None) -> None:
+    async def open_ask(
+        trigger_id: str, *, text: str = "", quoted: str | None = None, unlinked: bool = False
+    ) -> None:
         view = build_ask_view(
-            deps.config.surgery_topics, deps.config.safeguarding_note, text=text, quoted=quoted
+            deps.config.surgery_topics,
+            deps.config.safeguarding_note,
+            text=text,
+            quoted=quoted,
+            forums=tuple(deps.config.forums),
+            unlinked=unlinked,
         )
         await deps.client.views_open(trigger_id=trigger_id, view=view)
 
@@ -113,8 +139,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
             board = await deps.storage.questions.board(order=order, voter=voter(user_id))
             blocks = [b.to_dict() for b in build_board(board, order=order)]
             await deps.replies.respond(body["response_url"], "The question board", blocks=blocks)
+        elif word == "answered":
+            answered = await deps.storage.questions.answered(limit=10)
+            blocks = [b.to_dict() for b in build_answered(answered)]
+            await deps.replies.respond(body["response_url"], "You said, we did", blocks=blocks)
         elif word == "mine":
-            mine = await deps.storage.questions.mine(asker(user_id))
+            mine = await deps.storage.questions.mine(user_id, own_tag(user_id))
             blocks = [b.to_dict() for b in build_my_questions(mine)]
             if blocks:
                 await deps.replies.respond(body["response_url"], "My questions", blocks=blocks)
@@ -132,14 +162,24 @@ def register(app: AsyncApp, deps: Deps) -> None:
         """ "Ask about this" on a message: the modal, linking it (quoted if Slack gives a link)."""
         channel = (body.get("channel") or {}).get("id")
         ts = (body.get("message") or {}).get("ts") or body.get("message_ts")
-        link = None
+        link, private = None, False
         if channel and ts:
             try:
-                answer = await deps.client.chat_getPermalink(channel=channel, message_ts=ts)
-                link = safe_permalink(answer.get("permalink"))
+                # Only a message in a public channel is linked: a link into a DM, a group DM
+                # or a private channel would say who could have asked.
+                info = (await deps.client.conversations_info(channel=channel))["channel"]
+                public = bool(info.get("is_channel")) and not any(
+                    info.get(k) for k in ("is_private", "is_im", "is_mpim", "is_group")
+                )
+                if public:
+                    answer = await deps.client.chat_getPermalink(channel=channel, message_ts=ts)
+                    link = safe_permalink(answer.get("permalink"))
+                else:
+                    private = True
             except SlackApiError as error:
-                logger.info("no permalink for a message (%s)", error.response.get("error"))
-        await open_ask(body["trigger_id"], quoted=link)
+                private = True  # a conversation the bot cannot see is not public
+                logger.info("no link for a message (%s)", error.response.get("error"))
+        await open_ask(body["trigger_id"], quoted=link, unlinked=private)
 
     async def open_from_home(context: dict[str, Any], body: dict[str, Any]) -> None:
         await open_ask(body["trigger_id"])
@@ -168,7 +208,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 )[:2000]
         if topic not in deps.config.surgery_topics:
             errors[TOPIC_BLOCK] = "Choose one of the topics."
-        if forum not in FORUMS:
+        if forum not in deps.config.forums:
             errors[FORUM_BLOCK] = "Choose where it should go: that one is not running now."
         if errors:
             logger.info("a question was returned for changes (%s)", ", ".join(sorted(errors)))
@@ -187,7 +227,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 forum=forum,
                 anonymous=anonymous,
                 user_id=user_id,
-                asker=asker(user_id),
+                own_tag=own_tag(user_id),
+                quota_tag=deps.pseudonyms.of(f"quota:{today()}", user_id),
+                day=today(),
                 quoted=quoted,
                 now=deps.clock(),
                 per_day=deps.config.questions_per_day,
@@ -202,18 +244,18 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(
                 response_action="errors",
                 errors={
-                    QUESTION_BLOCK: f"You've asked {deps.config.questions_per_day} questions in "
-                    "the last day, the most there can be. Please ask this one tomorrow."
+                    QUESTION_BLOCK: f"You've asked {deps.config.questions_per_day} questions "
+                    "today, the most there can be. Please ask this one tomorrow."
                 },
             )
             return
-        logger.info("a question was recorded (%s)", "anonymous" if anonymous else "named")
+        logger.info("a question was recorded")  # never which kind: that narrows who asked
         await ack(response_action="update", view=build_receipt_view(asked.question))
 
     async def store_vote(ack: Any, body: dict[str, Any], context: dict[str, Any]) -> None:
         """A vote, once per person, committed before Slack hears back."""
         value = str(((body.get("actions") or [{}])[0]).get("value") or "")
-        if not value.isdigit() or len(value) > 12:
+        if not value.isdigit() or len(value) > 16:
             context["vote"] = "unknown"
             await ack()
             return
@@ -250,13 +292,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
         value = str(((body.get("actions") or [{}])[0]).get("value") or "")
         if not await is_lead(user_id):
             context["said"] = LEADS_ONLY
-        elif not value.isdigit() or len(value) > 12:
+        elif not value.isdigit() or len(value) > 16:
             context["said"] = "Sorry, I can't find that question."
         else:
-            done = await deps.storage.questions.moderate(
-                int(value), action="accept", by=user_id, now=deps.clock()
-            )
-            context["said"] = _moderated(done, "is on the board now")
+            try:
+                done = await deps.storage.questions.moderate(
+                    int(value), action="accept", by=user_id, now=deps.clock()
+                )
+            except WriteTimeout:
+                context["said"] = NOT_STORED
+            else:
+                context["said"] = _moderated(done, "is on the board now")
         await ack()
 
     async def after_moderation(context: dict[str, Any], body: dict[str, Any]) -> None:
@@ -271,7 +317,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         value = str(((body.get("actions") or [{}])[0]).get("value") or "")
         question = (
             await deps.storage.questions.get(int(value))
-            if value.isdigit() and len(value) <= 12
+            if value.isdigit() and len(value) <= 16
             else None
         )
         if not await is_lead(user_id):
@@ -302,14 +348,18 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if not await is_lead(user_id):
             await ack(response_action="update", view=build_notice("Decline", LEADS_ONLY))
             return
-        done = await deps.storage.questions.moderate(
-            question_id, action="decline", by=user_id, now=deps.clock(), reason=reason
-        )
+        try:
+            done = await deps.storage.questions.moderate(
+                question_id, action="decline", by=user_id, now=deps.clock(), reason=reason
+            )
+        except WriteTimeout:
+            await ack(response_action="errors", errors={REASON_BLOCK: NOT_STORED})
+            return
         text = _moderated(done, "is declined; the asker sees why under My questions")
         await ack(response_action="update", view=build_notice("Decline", text))
 
     def question_id(value: str) -> int | None:
-        return int(value) if value.isdigit() and len(value) <= 12 else None
+        return int(value) if value.isdigit() and len(value) <= 16 else None
 
     async def open_more(context: dict[str, Any], body: dict[str, Any]) -> None:
         """The queue's overflow: merge a duplicate, or change its topic or forum."""
@@ -355,9 +405,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if source is None or into is None:
             await ack(response_action="errors", errors={INTO_BLOCK: "Choose a question."})
             return
-        done = await deps.storage.questions.moderate(
-            source, action="merge", by=user_id, now=deps.clock(), into=into
-        )
+        try:
+            done = await deps.storage.questions.moderate(
+                source, action="merge", by=user_id, now=deps.clock(), into=into
+            )
+        except WriteTimeout:
+            await ack(response_action="errors", errors={INTO_BLOCK: NOT_STORED})
+            return
         text = _moderated(done, "is merged; its votes count for the question it joined")
         await ack(response_action="update", view=build_notice("Merge", text))
 
@@ -370,7 +424,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         errors = {}
         if topic not in deps.config.surgery_topics:
             errors[TOPIC_BLOCK] = "Choose one of the topics."
-        if forum not in FORUMS:
+        if forum not in deps.config.forums:
             errors[FORUM_BLOCK] = "Choose where it should go: that one is not running now."
         source = modal_question(view)
         if not await is_lead(user_id):
@@ -379,11 +433,112 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if errors or source is None:
             await ack(response_action="errors", errors=errors or {TOPIC_BLOCK: "Not found."})
             return
-        done = await deps.storage.questions.moderate(
-            source, action="change", by=user_id, now=deps.clock(), topic=topic, forum=forum
-        )
+        try:
+            done = await deps.storage.questions.moderate(
+                source, action="change", by=user_id, now=deps.clock(), topic=topic, forum=forum
+            )
+        except WriteTimeout:
+            await ack(response_action="errors", errors={TOPIC_BLOCK: NOT_STORED})
+            return
         text = _moderated(done, f"is now under {escape(topic)}, for the {FORUMS[forum]}")
         await ack(response_action="update", view=build_notice("Change", text))
+
+    async def open_answer(context: dict[str, Any], body: dict[str, Any]) -> None:
+        user_id = body["user"]["id"]
+        value = str(((body.get("actions") or [{}])[0]).get("value") or "")
+        found = question_id(value)
+        question = await deps.storage.questions.get(found) if found is not None else None
+        if not await is_lead(user_id):
+            view = build_notice("Answer", LEADS_ONLY)
+        elif question is None:
+            view = build_notice("Answer", "Sorry, I can't find that question.")
+        elif question.state not in ("accepted", "agenda"):
+            view = build_notice("Answer", f"{question.ref} has been answered or closed already.")
+        else:
+            view = build_answer_view(question)
+        await deps.client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def store_answer(
+        ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
+    ) -> None:
+        """The answer: recorded, and queued to the asker and "You said, we did", before Slack
+        hears back."""
+        user_id = body["user"]["id"]
+        values = (view.get("state") or {}).get("values") or {}
+        answer = str(((values.get("answer") or {}).get("answer") or {}).get("value") or "")
+        action = str(((values.get("action") or {}).get("action") or {}).get("value") or "")
+        source = modal_question(view)
+        if not await is_lead(user_id):
+            await ack(response_action="update", view=build_notice("Answer", LEADS_ONLY))
+            return
+        if not answer.strip():
+            await ack(response_action="errors", errors={"answer": "Write the answer."})
+            return
+        if source is None:
+            await ack(response_action="update", view=build_notice("Answer", "Not found."))
+            return
+        try:
+            channel = await deps.audiences.channel_id(deps.config.you_said_we_did_channel)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError):
+            text = (
+                f"I can't find {escape(deps.config.you_said_we_did_channel)}, so nothing was "
+                "kept. Check YOU_SAID_WE_DID_CHANNEL, or add me to the channel, and send again."
+            )
+            await ack(response_action="errors", errors={"answer": text})
+            return
+        try:
+            done = await deps.storage.questions.answer(
+                source,
+                answer=answer,
+                action=action,
+                by=user_id,
+                now=deps.clock(),
+                channel=channel,
+                render_public=build_answer_public,
+                render_asker=build_answer_dm,
+            )
+        except WriteTimeout:
+            await ack(response_action="errors", errors={"answer": NOT_STORED})
+            return
+        context["answered"] = done.status == "done"
+        text = _moderated(done, 'is answered: its asker and "You said, we did" will see it')
+        await ack(response_action="update", view=build_notice("Answer", text))
+
+    async def send_answer(context: dict[str, Any], body: dict[str, Any]) -> None:
+        if context.get("answered"):
+            deps.outbox.wake()
+
+    async def draw_agendas() -> None:
+        """At each forum's cut-off, its next meeting's agenda, once (rebuilt from the
+        database at every start: `agendas` says which were drawn up)."""
+        now = deps.clock()
+        for forum, (rule, where) in deps.config.forums.items():
+            meeting = rule.next_after(now, deps.config.timezone)
+            if now < rule.cutoff(meeting, deps.config.agenda_cutoff_days):
+                continue
+            try:
+                channel = await deps.audiences.channel_id(where)
+            except (SlackApiError, aiohttp.ClientError, TimeoutError):
+                logger.error("cannot find the %s channel %s: no agenda posted", forum, where)
+                continue
+            when = format_local(utc_iso(meeting), deps.config.timezone)
+
+            def render(agenda: list[Any], carried: int, forum: str = forum, when: str = when):
+                return build_agenda_message(forum, when, agenda, carried)
+
+            drawn = await deps.storage.questions.draw_agenda(
+                forum=forum,
+                meeting_at=meeting,
+                size=deps.config.agenda_size,
+                channel=channel,
+                render=render,
+                now=now,
+            )
+            if drawn is not None:
+                logger.info("%s agenda drawn up: %d question(s)", forum, len(drawn))
+                deps.outbox.wake()
+
+    deps.scheduler.add_job(AGENDA_JOB, draw_agendas, IntervalTrigger(minutes=5), run_at_start=True)
 
     async def engage_queue(user_id: str, text: str) -> tuple[str, list[dict[str, Any]] | None]:
         """`/engage queue`: the questions waiting for review (engagement leads)."""
@@ -395,7 +550,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
             SectionBlock(text=MarkdownTextObject(text="No questions are waiting for review."))
         ]
         blocks += build_moderated_board(board)
-        return "Questions to review", [b.to_dict() for b in blocks]
+        blocks += build_to_answer(
+            await deps.storage.questions.on_agenda(limit=20), deps.config.timezone
+        )
+        return "Questions to review", [b.to_dict() for b in blocks[:50]]
 
     deps.engage.add("queue", engage_queue, "`/engage queue` — surgery questions waiting for review")
 
@@ -411,12 +569,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(MORE_ACTION)(deps.work.listener(accept, follow_up=open_more))
     app.view(MERGE_CALLBACK)(deps.work.listener(store_merge))
     app.view(CHANGE_CALLBACK)(deps.work.listener(store_change))
+    app.action(ANSWER_ACTION)(deps.work.listener(accept, follow_up=open_answer))
+    app.view(ANSWER_CALLBACK)(deps.work.listener(store_answer, follow_up=send_answer))
 
     async def home_section(user_id: str) -> list[Any]:
         blocks: list[Any] = []
         if await is_lead(user_id):
             blocks += build_queue(await deps.storage.questions.pending(limit=5))
-        blocks += build_my_questions(await deps.storage.questions.mine(asker(user_id), limit=5))
+            blocks += build_to_answer(
+                await deps.storage.questions.on_agenda(limit=5), deps.config.timezone
+            )
+        blocks += build_my_questions(
+            await deps.storage.questions.mine(user_id, own_tag(user_id), limit=5)
+        )
         board = await deps.storage.questions.board(order="votes", voter=voter(user_id), limit=5)
         blocks += build_board(board, order="votes")
         return blocks + build_ask_button()

@@ -28,7 +28,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.slack.mrkdwn import escape, escape_within
+from bot.slack.sections import sections
 from bot.storage.questions import MAX_QUESTION, Question
+from bot.timefmt import format_local
 
 ASK_CALLBACK = "surgery_ask"
 ASK_SHORTCUT = "ask_surgery"  # global shortcut: "Ask the practice surgery"
@@ -41,6 +43,8 @@ DECLINE_CALLBACK = "surgery_decline_reason"
 MORE_ACTION = "surgery_more"  # the queue's overflow: merge, change topic or forum
 MERGE_CALLBACK = "surgery_merge"
 CHANGE_CALLBACK = "surgery_change"
+ANSWER_ACTION = "surgery_answer"
+ANSWER_CALLBACK = "surgery_answer_record"
 INTO_BLOCK, INTO_ACTION = "into", "into"
 
 QUESTION_BLOCK, QUESTION_ACTION = "question", "text"
@@ -53,6 +57,7 @@ FORUMS = {"surgery": "Monthly staff surgery", "pag": "Practice Advisory Group"}
 STATES = {
     "pending": "waiting for an engagement lead",
     "accepted": "on the board",
+    "agenda": "on the agenda",
     "declined": "not taken forward",
     "merged": "joined with a question like it",
     "answered": "answered",
@@ -71,8 +76,12 @@ def build_ask_view(
     *,
     text: str = "",
     quoted: str | None = None,
+    forums: tuple[str, ...] = tuple(FORUMS),
+    unlinked: bool = False,
 ) -> View:
-    """The question, its topic and forum, and "ask anonymously" (ticked unless they untick it)."""
+    """The question, its topic and forum (those running), and "ask anonymously" (ticked
+    unless they untick it)."""
+    running = [k for k in FORUMS if k in forums] or list(FORUMS)
     anonymous = Option(value="yes", label="Ask anonymously")
     blocks: list[Block] = [
         SectionBlock(
@@ -84,6 +93,17 @@ def build_ask_view(
         )
     ]
     link = safe_permalink(quoted)
+    if unlinked:
+        blocks.append(
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text="That message is in a private conversation, so it is not linked: "
+                        "a link to it could show who asked. Say in your question what it is about."
+                    )
+                ]
+            )
+        )
     if link:
         blocks.append(
             ContextBlock(
@@ -116,8 +136,8 @@ def build_ask_view(
             label="For",
             element=RadioButtonsElement(
                 action_id=FORUM_ACTION,
-                options=[Option(value=k, label=v) for k, v in FORUMS.items()],
-                initial_option=Option(value="surgery", label=FORUMS["surgery"]),
+                options=[Option(value=k, label=FORUMS[k]) for k in running],
+                initial_option=Option(value=running[0], label=FORUMS[running[0]]),
             ),
         ),
         InputBlock(
@@ -157,8 +177,11 @@ def read_question(values: dict[str, Any]) -> tuple[str, str, str, bool]:
     forum = str(
         (element(FORUM_BLOCK, FORUM_ACTION).get("selected_option") or {}).get("value") or ""
     )
-    chosen = element(ANONYMOUS_BLOCK, ANONYMOUS_ACTION).get("selected_options") or []
-    anonymous = any(isinstance(o, dict) and o.get("value") == "yes" for o in chosen)
+    # Anonymous unless the box is there and unticked: a state without it names nobody.
+    chosen = element(ANONYMOUS_BLOCK, ANONYMOUS_ACTION).get("selected_options")
+    anonymous = not isinstance(chosen, list) or any(
+        isinstance(o, dict) and o.get("value") == "yes" for o in chosen
+    )
     return text, topic, forum, anonymous
 
 
@@ -238,8 +261,13 @@ def build_my_questions(questions: list[Question]) -> list[Block]:
             state += f": {escape_within(q.reason, 300)}"
         if q.state == "merged" and q.merged_into:
             state += f" ({q.merged_into})"
-        lines.append(f"• *{q.ref}* {escape_within(q.text, 150)}\n  _{state}_")
-    return [SectionBlock(block_id="my-questions", text=MarkdownTextObject(text="\n".join(lines)))]
+        line = f"• *{q.ref}* {escape_within(q.text, 150)}\n  _{state}_"
+        if q.state == "answered" and q.answer:
+            line += f"\n  *Answer:* {escape_within(q.answer, 600)}"
+            if q.action:
+                line += f"\n  *What we did:* {escape_within(q.action, 300)}"
+        lines.append(line)
+    return sections("my-questions", lines)
 
 
 def build_ask_button() -> list[Block]:
@@ -426,3 +454,118 @@ def build_change_view(question: Question, topics: tuple[str, ...]) -> View:
             ),
         ],
     )
+
+
+def build_agenda_message(
+    forum: str, when: str, questions: list[Question], carried: int
+) -> dict[str, Any]:
+    """The agenda posted to the forum's channel at the cut-off."""
+    name = FORUMS.get(forum, forum)
+    lines = [f":spiral_note_pad: *{name}, {when}: the agenda*"]
+    if questions:
+        lines += [f"{n}. {question_line(q, 500)}" for n, q in enumerate(questions, 1)]
+    else:
+        lines.append("No questions this time. `/ask` to ask one for next time.")
+    if carried:
+        lines.append(
+            f"_{carried} more question{'s' if carried != 1 else ''} carried forward to the next "
+            "meeting, with their votes._"
+        )
+    blocks = sections("agenda", lines)
+    return {
+        "text": f"{name}, {when}: the agenda",
+        "blocks": [b.to_dict() for b in blocks],
+    }
+
+
+def build_answer_view(question: Question) -> View:
+    """A lead records a question's answer, and what was done."""
+    return View(
+        type="modal",
+        callback_id=ANSWER_CALLBACK,
+        title="Record the answer",
+        submit="Send answer",
+        close="Cancel",
+        private_metadata=json.dumps({"q": question.id}),
+        blocks=[
+            SectionBlock(
+                text=MarkdownTextObject(text=f"*{question.ref}* " + question_line(question, 1500))
+            ),
+            InputBlock(
+                block_id="answer",
+                label="The answer",
+                element=PlainTextInputElement(action_id="answer", multiline=True, max_length=3000),
+            ),
+            InputBlock(
+                block_id="action",
+                label="What we did, or will do (optional)",
+                optional=True,
+                element=PlainTextInputElement(action_id="action", multiline=True, max_length=1000),
+            ),
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text='It goes to the asker, and to the "You said, we did" channel.'
+                    )
+                ]
+            ),
+        ],
+    )
+
+
+def _answer_lines(question: Question) -> list[str]:
+    lines = [
+        f"*You said:* {escape_within(question.text, 1500)}",
+        f"*The answer:* {escape_within(question.answer or '', 3000)}",
+    ]
+    if question.action:
+        lines.append(f"*We did:* {escape_within(question.action, 1000)}")
+    return lines
+
+
+def build_answer_public(question: Question) -> dict[str, Any]:
+    """ "You said, we did": the question, its answer and what was done (never who asked)."""
+    lines = [f":loudspeaker: *You said, we did* · {FORUMS.get(question.forum, '')}"]
+    lines += _answer_lines(question)
+    return {
+        "text": "You said, we did",
+        "blocks": [b.to_dict() for b in sections("you-said-we-did", lines)],
+    }
+
+
+def build_answer_dm(question: Question) -> dict[str, Any]:
+    """To a named asker: their question's answer."""
+    lines = [f"*Your question {question.ref} has been answered.*", *_answer_lines(question)]
+    return {
+        "text": f"Your question {question.ref} has been answered",
+        "blocks": [b.to_dict() for b in sections("answer", lines)],
+    }
+
+
+def build_to_answer(questions: list[Question], tz: Any) -> list[Block]:
+    """For leads: questions on an agenda, each with "Record the answer"."""
+    if not questions:
+        return []
+    blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text="*On the agenda: to answer*"))]
+    for q in questions:
+        when = format_local(q.meeting_at, tz) if q.meeting_at else ""
+        blocks.append(
+            SectionBlock(
+                block_id=f"to-answer:{q.id}",
+                text=MarkdownTextObject(text=f"*{q.ref}* ({when}) " + question_line(q, 600)),
+                accessory=ButtonElement(
+                    text="Record the answer", action_id=ANSWER_ACTION, value=str(q.id)
+                ),
+            )
+        )
+    return blocks
+
+
+def build_answered(questions: list[Question]) -> list[Block]:
+    """`/ask answered`: "You said, we did", newest first."""
+    if not questions:
+        return [SectionBlock(text=MarkdownTextObject(text="No questions have been answered yet."))]
+    lines = ["*You said, we did*"]
+    for q in questions:
+        lines.append("\n".join(["• " + _answer_lines(q)[0], *_answer_lines(q)[1:]]))
+    return sections("answered", lines)
