@@ -43,6 +43,12 @@ ACK_ACTION = "briefing_acknowledge"
 CONFIRM_ACTION = "briefing_confirm"
 TAKE_ACTION = "check_take"
 RETAKE_ACTION = "check_retake"
+SURGERY_ACCEPT_ACTION = "surgery_accept"
+SURGERY_VOTE_ACTION = "surgery_vote"
+SURGERY_MORE_ACTION = "surgery_more"
+SURGERY_QUESTION = "Can newly qualified social workers get protected caseloads in their first year?"
+SURGERY_ANSWER = "Yes: from January, ASYE caseloads are capped at 90% of a full caseload."
+SURGERY_ACTION = "The cap is in the ASYE policy, and team managers check it in supervision."
 NUDGE_ACTION = "check_follow_up_none"  # "Nudge those yet to take it", under the results
 NUDGE = "It takes 30 seconds, and tells us whether we explained the money well."
 RIGHT_ANSWERS = ("1", "1", "1")  # recruitment-funding's check, question by question
@@ -140,6 +146,8 @@ async def run_demo(staff: int = 6, out: Any = None) -> int:
             LOG_LEVEL="INFO",
             WORKING_HOURS="00:00-23:59",
             WORKING_DAYS="Mon-Sun",
+            SURGERY_CHANNEL="#social-work-all",
+            YOU_SAID_WE_DID_CHANNEL="#general",
         )
         log_path = Path(scratch) / "bot.log"
         with open(log_path, "wb") as log:  # noqa: ASYNC230 (a local scratch file, once)
@@ -186,7 +194,15 @@ async def run_demo(staff: int = 6, out: Any = None) -> int:
             f"{len(log_lines)} lines ({requests} requests), none with a token or message body."
         )
         # What must never reach a log: the secrets, and what the briefing or people said.
-        private = [BOT_TOKEN, SIGNING_SECRET, "recruitment money", "£4.4m", f"publish {BRIEFING}"]
+        private = [
+            BOT_TOKEN,
+            SIGNING_SECRET,
+            "recruitment money",
+            "£4.4m",
+            f"publish {BRIEFING}",
+            SURGERY_QUESTION,
+            "Jayden",
+        ]
         leaked = [line for line in log_lines if any(p in line for p in private)]
     await standin.stop()
     if leaked:
@@ -382,7 +398,9 @@ async def _correct_and_remind(
         f"people: nobody got a second); {names[reader]}'s acknowledgement carries over"
     )
 
-    say("9. A minute after it went out (its remind_after), those yet to acknowledge are reminded")
+    await _surgery(driver, standin, names, workers, say)
+
+    say("13. A minute after it went out (its remind_after), those yet to acknowledge are reminded")
 
     def reminded() -> list[str]:
         return [
@@ -434,6 +452,98 @@ async def _take_check(
         [again] = standin.views_for(worker)
         await driver.submit_view(worker, again, picked(right))
     await driver.close_view(worker, standin.views_for(worker)[0])
+
+
+async def _surgery(
+    driver: SlackDriver,
+    standin: SlackStandIn,
+    names: dict[str, str],
+    workers: list[str],
+    say: Callable[[str], None],
+) -> None:
+    """Steps 9 to 12: a question asked anonymously, reviewed, voted for and answered."""
+    asker, lead = workers[0], "U0EL01"
+
+    def form(text: str) -> dict[str, Any]:
+        return {
+            "question": {"text": {"type": "plain_text_input", "value": text}},
+            "topic": {"topic": {"type": "static_select", "selected_option": {"value": "Practice"}}},
+        }
+
+    say(
+        f"9. {names[asker]} asks the staff surgery a question with /ask, anonymously (the "
+        "default); her first draft names a child"
+    )
+    await driver.slash_command(asker, "/ask")
+    await eventually(lambda: bool(standin.views_for(asker)), "open the question")
+    [modal] = standin.views_for(asker)
+    sent = await driver.submit_view(
+        asker, modal, form(f"Jayden Smith 12/03/2015: {SURGERY_QUESTION}")
+    )
+    say(f"   -> sent back: {_plain((sent.json or {})['errors']['question'], names)}")
+    await driver.submit_view(asker, modal, form(SURGERY_QUESTION))
+    [receipt] = standin.views_for(asker)
+    say(f"   -> {_plain(receipt['blocks'][0]['text']['text'].splitlines()[0], names)}")
+    await driver.close_view(asker, receipt)
+
+    say(f"10. {names[lead]} (engagement lead) accepts it from the bot's Home tab")
+    await driver.app_home_opened(lead)
+    await eventually(lambda: "to review" in str(standin.home_view(lead)), "show the queue")
+    home = standin.home_view(lead)
+    assert home is not None
+    await driver.click(lead, home, SURGERY_ACCEPT_ACTION)
+    await eventually(lambda: "on the board now" in str(standin.home_view(lead)), "accept it")
+
+    voters = workers[1:3]
+    say(f"11. {' and '.join(names[v] for v in voters)} vote for it from /ask list")
+    for voter in voters:
+        await _vote(driver, standin, voter)
+
+    say(f"12. {names[lead]} records the answer from /engage queue")
+    before = len(standin.seen_by(lead))
+    await driver.slash_command(lead, "/engage", "queue")
+    await eventually(lambda: len(standin.seen_by(lead)) > before, "show the queue")
+    queue = standin.seen_by(lead)[-1]
+    [value] = [
+        o["value"]
+        for b in queue.blocks
+        for o in (b.get("accessory") or {}).get("options", [])
+        if o["value"].startswith("answer:")
+    ]
+    await driver.click(lead, queue, SURGERY_MORE_ACTION, value=value)
+    await eventually(lambda: bool(standin.views_for(lead)), "open the answer")
+    [answer] = standin.views_for(lead)
+    await driver.submit_view(
+        lead,
+        answer,
+        {
+            "answer": {"answer": {"type": "plain_text_input", "value": SURGERY_ANSWER}},
+            "action": {"action": {"type": "plain_text_input", "value": SURGERY_ACTION}},
+        },
+    )
+    await driver.close_view(lead, standin.views_for(lead)[0])
+    await eventually(lambda: bool(posts(standin, "C0GEN")), "post You said, we did")
+    say(
+        "   -> in #general: "
+        + _plain(posts(standin, "C0GEN")[-1].blocks[0]["text"]["text"], names).replace("\n", " / ")
+    )
+    await driver.app_home_opened(asker)
+    await eventually(lambda: "Answer:" in str(standin.home_view(asker)), "show the answer")
+    say(
+        f"   -> {names[asker]} sees the answer under My questions on Home; nothing the bot "
+        "keeps says she asked"
+    )
+
+
+async def _vote(driver: SlackDriver, standin: SlackStandIn, voter: str) -> None:
+    """One person votes for the top question on /ask list."""
+    before = len(standin.seen_by(voter))
+    await driver.slash_command(voter, "/ask", "list")
+    await eventually(lambda: len(standin.seen_by(voter)) > before, "show the board")
+    await driver.click(voter, standin.seen_by(voter)[-1], SURGERY_VOTE_ACTION)
+    await eventually(
+        lambda: "vote is counted" in str(standin.seen_by(voter)[-1].blocks), "count the vote"
+    )
 
 
 def _edit(path: Path, old: str, new: str) -> None:

@@ -73,6 +73,11 @@ def test_the_offline_demo_plays_the_slice_and_shows_what_each_person_saw(tmp_pat
     assert "-> 5 reminders, one each, none to Priya Sharma" in out
     # Shown for those the demo lists: the team manager and three of the four social workers.
     assert out.count("A reminder: *The revised Threshold Document is now in use*") == 4
+    # Surgery questions: the guardrail, anonymity, the board, the answer back.
+    assert "sent back: This looks like it has case detail in it (a name next to a date)" in out
+    assert "Your reference is *Q-" in out
+    assert "*You said:* Can newly qualified social workers get protected caseloads" in out
+    assert "sees the answer under My questions on Home" in out
     assert "Bot stopped on SIGTERM with exit code 0" in out
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+from dataclasses import replace
 from urllib.parse import quote_plus
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,17 +21,27 @@ from handlers.surgery.blocks import (
     DECLINE_ACTION,
     MESSAGE_SHORTCUT,
     VOTE_ACTION,
+    build_agenda_message,
+    build_answer_dm,
+    build_answer_public,
+    build_answer_view,
+    build_answered,
     build_board,
+    build_change_view,
     build_decline_view,
+    build_merge_view,
+    build_moderated_board,
     build_my_questions,
     build_queue,
     build_receipt_view,
+    build_to_answer,
 )
 from slack_standin.harness import posts
 from tests.conftest import ENGAGEMENT_LEAD, SOCIAL_WORK_ALL, SOCIAL_WORKERS, stored_question
 from tests.test_check_privacy import occurrences
 
 ASKER = SOCIAL_WORKERS[0]
+LONDON = ZoneInfo("Europe/London")
 
 
 def form(text: str, *, topic: str = "Caseloads", forum: str = "surgery", anonymous=True):
@@ -285,16 +297,28 @@ def test_a_persons_text_is_shown_escaped_everywhere(text, reason):
         reason or None,
         None,
     )
+    answered = replace(question, state="answered", answer=reason or text, action=text)
     rendered = [
         build_board([question], order="votes"),
-        build_my_questions([question]),
+        build_my_questions([question, answered]),
         build_queue([question]),
         build_decline_view(question).blocks,
         build_receipt_view(question).blocks,
+        build_moderated_board([question]),
+        build_to_answer([replace(question, meeting_at="2026-12-01T14:00:00+00:00")], LONDON),
+        build_answered([answered]),
+        build_answer_view(question).blocks,
+        build_change_view(question, ("Caseloads", text[:75] or "x")).blocks,
+        build_merge_view(question, [replace(question, id=8)]).blocks,
     ]
-    for blocks in rendered:
+    messages = [
+        build_agenda_message("surgery", "1 Dec", [question], 2),
+        build_answer_public(answered),
+        build_answer_dm(answered),
+    ]
+    for blocks in rendered + [m["blocks"] for m in messages]:
         for block in blocks:
-            data = block.to_dict()
+            data = block if isinstance(block, dict) else block.to_dict()
             for mrkdwn in _mrkdwn_texts(data):
                 for ping in PINGS[:-1]:
                     assert ping not in mrkdwn

@@ -362,7 +362,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         return int(value) if value.isdigit() and len(value) <= 16 else None
 
     async def open_more(context: dict[str, Any], body: dict[str, Any]) -> None:
-        """The queue's overflow: merge a duplicate, or change its topic or forum."""
+        """The board's overflow: answer it, merge a duplicate, or change its topic or forum."""
         user_id = body["user"]["id"]
         action = (body.get("actions") or [{}])[0]
         what, _, raw = str((action.get("selected_option") or {}).get("value") or "").partition(":")
@@ -370,8 +370,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         question = await deps.storage.questions.get(found) if found is not None else None
         if not await is_lead(user_id):
             view = build_notice("Review", LEADS_ONLY)
-        elif question is None or what not in ("merge", "change"):
+        elif question is None or what not in ("merge", "change", "answer"):
             view = build_notice("Review", "Sorry, I can't find that question.")
+        elif what == "answer":  # answered outside a meeting: straight from the board
+            if question.state not in ("accepted", "agenda"):
+                view = build_notice("Answer", f"{question.ref} has been answered or closed.")
+            else:
+                view = build_answer_view(question)
         elif what == "merge":
             if question.state not in ("pending", "accepted"):
                 view = build_notice("Merge", f"{question.ref} can no longer be merged.")

@@ -292,6 +292,7 @@ def build_moderated_board(questions: list[Question]) -> list[Block]:
                 accessory=OverflowMenuElement(
                     action_id=MORE_ACTION,
                     options=[
+                        Option(value=f"answer:{q.id}", label="Record the answer…"),
                         Option(value=f"merge:{q.id}", label="Merge with another…"),
                         Option(value=f"change:{q.id}", label="Change topic or forum…"),
                     ],
