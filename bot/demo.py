@@ -45,7 +45,7 @@ TAKE_ACTION = "check_take"
 RETAKE_ACTION = "check_retake"
 SURGERY_ACCEPT_ACTION = "surgery_accept"
 SURGERY_VOTE_ACTION = "surgery_vote"
-SURGERY_MORE_ACTION = "surgery_more"
+SURGERY_ANSWER_ACTION = "surgery_answer"
 SURGERY_QUESTION = "Can newly qualified social workers get protected caseloads in their first year?"
 SURGERY_ANSWER = "Yes: from January, ASYE caseloads are capped at 90% of a full caseload."
 SURGERY_ACTION = "The cap is in the ASYE policy, and team managers check it in supervision."
@@ -400,7 +400,7 @@ async def _correct_and_remind(
 
     await _surgery(driver, standin, names, workers, say)
 
-    say("13. A minute after it went out (its remind_after), those yet to acknowledge are reminded")
+    say("14. A minute after it went out (its remind_after), those yet to acknowledge are reminded")
 
     def reminded() -> list[str]:
         return [
@@ -461,7 +461,8 @@ async def _surgery(
     workers: list[str],
     say: Callable[[str], None],
 ) -> None:
-    """Steps 9 to 12: a question asked anonymously, reviewed, voted for and answered."""
+    """Steps 9 to 13: a question asked anonymously, reviewed, voted for, on the agenda and
+    answered."""
     asker, lead = workers[0], "U0EL01"
 
     def form(text: str) -> dict[str, Any]:
@@ -499,18 +500,25 @@ async def _surgery(
     for voter in voters:
         await _vote(driver, standin, voter)
 
-    say(f"12. {names[lead]} records the answer from /engage queue")
+    say(
+        f"12. {names[lead]} posts the surgery's agenda early with /engage agenda surgery (at the "
+        "cut-off it goes by itself): the top questions by votes"
+    )
+    before = len(standin.seen_by(lead))
+    await driver.slash_command(lead, "/engage", "agenda surgery")
+    await eventually(lambda: len(standin.seen_by(lead)) > before, "draw up the agenda")
+    say(f"   -> {_plain(standin.seen_by(lead)[-1].text, names)}")
+    await eventually(lambda: "the agenda" in str(posts(standin, "C0SWALL")[-1].blocks), "post it")
+    agenda = posts(standin, "C0SWALL")[-1].blocks[0]["text"]["text"]
+    for line in _plain(agenda, names).splitlines():
+        say(f"      {line}")
+
+    say(f"13. After the meeting, {names[lead]} records the answer from /engage queue")
     before = len(standin.seen_by(lead))
     await driver.slash_command(lead, "/engage", "queue")
     await eventually(lambda: len(standin.seen_by(lead)) > before, "show the queue")
     queue = standin.seen_by(lead)[-1]
-    [value] = [
-        o["value"]
-        for b in queue.blocks
-        for o in (b.get("accessory") or {}).get("options", [])
-        if o["value"].startswith("answer:")
-    ]
-    await driver.click(lead, queue, SURGERY_MORE_ACTION, value=value)
+    await driver.click(lead, queue, SURGERY_ANSWER_ACTION)
     await eventually(lambda: bool(standin.views_for(lead)), "open the answer")
     [answer] = standin.views_for(lead)
     await driver.submit_view(

@@ -76,6 +76,7 @@ def test_the_offline_demo_plays_the_slice_and_shows_what_each_person_saw(tmp_pat
     # Surgery questions: the guardrail, anonymity, the board, the answer back.
     assert "sent back: This looks like it has case detail in it (a name next to a date)" in out
     assert "Your reference is *Q-" in out
+    assert "agenda is posted in #social-work-all: 1 question, 0 carried forward" in out
     assert "*You said:* Can newly qualified social workers get protected caseloads" in out
     assert "sees the answer under My questions on Home" in out
     assert "Bot stopped on SIGTERM with exit code 0" in out

@@ -175,3 +175,24 @@ async def test_a_question_for_a_forum_that_is_not_running_is_refused(slack, bot,
     [view] = slack.views_for(SOCIAL_WORKERS[0])
     [forum] = [b for b in view["blocks"] if b.get("block_id") == "forum"]
     assert [o["value"] for o in forum["element"]["options"]] == ["pag"]
+
+
+async def test_a_lead_can_post_the_agenda_early_once(slack, bot, driver, clock):
+    await on_board(bot, clock, ["Early question?"])
+
+    async def engage(user, text):
+        await driver.slash_command(user, "/engage", text)
+        await bot.work.idle()
+        return [s for s in slack.seen_by(user) if s.kind == "response"][-1].text
+
+    assert "Only engagement leads" in await engage(SOCIAL_WORKERS[3], "agenda pag")
+    assert "Which forum?" in await engage(ENGAGEMENT_LEAD, "agenda surgery")  # not running
+    said = await engage(ENGAGEMENT_LEAD, "agenda pag")
+    assert "agenda is posted in #practice-advisory-group: 1 question, 0 carried" in said
+    assert "drawn up already" in await engage(ENGAGEMENT_LEAD, "agenda pag")
+    assert await bot.outbox.idle(30)
+    assert len(posts(slack, PAG)) == 1
+    clock.now = datetime(2026, 12, 14, 10, 30, tzinfo=UTC)  # the cut-off: nothing more
+    await bot.scheduler.run_now(AGENDA_JOB)
+    assert await bot.outbox.idle(30)
+    assert len(posts(slack, PAG)) == 1

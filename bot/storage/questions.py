@@ -404,6 +404,17 @@ class Questions:
 
         return await self._w.write(draw)
 
+    async def count_on_board(self, forum: str) -> int:
+        """Accepted questions for a forum still on the board (carried forward)."""
+        return await self._w.read(
+            lambda db: int(
+                db.execute(
+                    "SELECT COUNT(*) FROM questions WHERE state = 'accepted' AND forum = ?",
+                    [forum],
+                ).fetchone()[0]
+            )
+        )
+
     async def on_agenda(self, limit: int = 40) -> list[Question]:
         """Questions on an agenda still to be answered, oldest meeting first."""
 

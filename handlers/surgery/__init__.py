@@ -513,37 +513,76 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if context.get("answered"):
             deps.outbox.wake()
 
+    async def draw_agenda(forum: str, *, early: bool = False) -> tuple[str, int, int] | None:
+        """The next meeting's agenda for `forum`, drawn up and queued to its channel once:
+        at its cut-off, or `early` when a lead asks. (channel, questions, carried), or None
+        if it is not due, was drawn up already, or its channel cannot be found."""
+        now = deps.clock()
+        rule, where = deps.config.forums[forum]
+        meeting = rule.next_after(now, deps.config.timezone)
+        if not early and now < rule.cutoff(meeting, deps.config.agenda_cutoff_days):
+            return None
+        try:
+            channel = await deps.audiences.channel_id(where)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError):
+            logger.error("cannot find the %s channel %s: no agenda posted", forum, where)
+            return None
+        when = format_local(utc_iso(meeting), deps.config.timezone)
+
+        def render(agenda: list[Any], carried: int) -> dict[str, Any]:
+            return build_agenda_message(forum, when, agenda, carried)
+
+        drawn = await deps.storage.questions.draw_agenda(
+            forum=forum,
+            meeting_at=meeting,
+            size=deps.config.agenda_size,
+            channel=channel,
+            render=render,
+            now=now,
+        )
+        if drawn is None:
+            return None
+        logger.info("%s agenda drawn up: %d question(s)", forum, len(drawn))
+        deps.outbox.wake()
+        carried = await deps.storage.questions.count_on_board(forum)
+        return where, len(drawn), carried
+
     async def draw_agendas() -> None:
         """At each forum's cut-off, its next meeting's agenda, once (rebuilt from the
         database at every start: `agendas` says which were drawn up)."""
-        now = deps.clock()
-        for forum, (rule, where) in deps.config.forums.items():
-            meeting = rule.next_after(now, deps.config.timezone)
-            if now < rule.cutoff(meeting, deps.config.agenda_cutoff_days):
-                continue
-            try:
-                channel = await deps.audiences.channel_id(where)
-            except (SlackApiError, aiohttp.ClientError, TimeoutError):
-                logger.error("cannot find the %s channel %s: no agenda posted", forum, where)
-                continue
-            when = format_local(utc_iso(meeting), deps.config.timezone)
+        for forum in deps.config.forums:
+            await draw_agenda(forum)
 
-            def render(agenda: list[Any], carried: int, forum: str = forum, when: str = when):
-                return build_agenda_message(forum, when, agenda, carried)
-
-            drawn = await deps.storage.questions.draw_agenda(
-                forum=forum,
-                meeting_at=meeting,
-                size=deps.config.agenda_size,
-                channel=channel,
-                render=render,
-                now=now,
+    async def engage_agenda(user_id: str, text: str) -> tuple[str, list[dict[str, Any]] | None]:
+        """`/engage agenda surgery|pag`: draw up the next meeting's agenda now, before its
+        cut-off (engagement leads)."""
+        if not await is_lead(user_id):
+            return LEADS_ONLY, None
+        forum = [*text.split(), "", ""][1].lower()
+        if forum not in deps.config.forums:
+            running = " or ".join(f"`{f}`" for f in deps.config.forums) or "none is running"
+            return f"Which forum? `/engage agenda &lt;forum&gt;`, with {running}.", None
+        done = await draw_agenda(forum, early=True)
+        if done is None:
+            return (
+                f"The next {FORUMS[forum]} agenda was drawn up already, or its channel "
+                f"({escape(deps.config.forums[forum][1])}) cannot be found.",
+                None,
             )
-            if drawn is not None:
-                logger.info("%s agenda drawn up: %d question(s)", forum, len(drawn))
-                deps.outbox.wake()
+        where, chosen, carried = done
+        return (
+            f"The {FORUMS[forum]} agenda is posted in {escape(where)}: {chosen} question"
+            f"{'s' if chosen != 1 else ''}, {carried} carried forward to the meeting after.",
+            None,
+        )
 
-    deps.scheduler.add_job(AGENDA_JOB, draw_agendas, IntervalTrigger(minutes=5), run_at_start=True)
+    deps.engage.add(
+        "agenda",
+        engage_agenda,
+        "`/engage agenda surgery|pag` — post the next meeting's agenda now, before its cut-off",
+    )
+
+    deps.scheduler.add_job(AGENDA_JOB, draw_agendas, IntervalTrigger(minutes=1), run_at_start=True)
 
     async def engage_queue(user_id: str, text: str) -> tuple[str, list[dict[str, Any]] | None]:
         """`/engage queue`: the questions waiting for review (engagement leads)."""
