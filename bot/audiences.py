@@ -147,6 +147,16 @@ class Audiences:
             return ref
         return await self._channel_id(ref.lstrip("#"))
 
+    async def cannot_post(self, channel_id: str, shown: str) -> str | None:
+        """Why the bot could not post in this channel (archived, not a member), or None.
+        Raises SlackApiError when Slack cannot say."""
+        info = (await self._client.conversations_info(channel=channel_id))["channel"]
+        if info.get("is_archived"):
+            return f"{escape(shown)} is archived."
+        if not info.get("is_member", True):
+            return f"I'm not in {escape(shown)} yet: add me with `/invite @Line of Sight` there."
+        return None
+
     async def _group_id(self, handle: str) -> str:
         listed = await self._client.usergroups_list()
         groups: list[dict[str, Any]] = listed.get("usergroups", [])

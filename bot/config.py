@@ -251,7 +251,7 @@ class Config:
                 forums[forum] = (MeetingRule.parse(rule_text), get(where) or default_where)
             except ValueError as error:
                 problems.append(f"{meets}: {error}.")
-        cutoff_days = _int(get("AGENDA_CUTOFF_DAYS", "3"), "AGENDA_CUTOFF_DAYS", 0, 27, problems)
+        cutoff_days = _int(get("AGENDA_CUTOFF_DAYS", "3"), "AGENDA_CUTOFF_DAYS", 1, 27, problems)
         agenda_size = _int(get("AGENDA_SIZE", "10"), "AGENDA_SIZE", 1, 40, problems)
 
         log_level = get("LOG_LEVEL", "INFO").upper()

@@ -186,9 +186,25 @@ def _birth_and_names(text: str, this_year: int) -> list[Finding]:
             continue
         name = _NAME_BEFORE.search(before)
         past = 1900 <= year <= this_year  # a date of birth is in the past; meetings are not
-        if name and past and not {w.lower() for w in name.groups()} & _NOT_NAMES:
+        if name and past and _looks_like_a_name(name.groups(), numeric=bool(match.group("d"))):
             findings.append(Finding("a name next to a date", f"{name.group(0).strip()} …"))
     return findings
+
+
+def _looks_like_a_name(words: tuple[str, ...], *, numeric: bool) -> bool:
+    """Two words a person's name could be. Names are written consistently: both capitalised
+    (Jayden Smith, O'Brien), a SURNAME with a forename, or, from a hurried typist, both in
+    lower case; a capitalised word then a lower-case one ("policy changed") is a sentence.
+    A lower-case pair counts only before a numeric date (12/03/2015, as case notes write a
+    date of birth) and not as a past-tense verb or an everyday word."""
+    if {w.lower() for w in words} & _NOT_NAMES:
+        return False
+    cased = [w[:1].isupper() for w in words]
+    if all(cased):
+        return True
+    if any(cased):
+        return False
+    return numeric and not any(w.endswith(("ed", "ing")) for w in words)
 
 
 def _addresses(text: str) -> list[Finding]:

@@ -122,11 +122,7 @@ class Checks:
             return False
         self._anonymous_written = False
 
-        def checkpoint(db: Database) -> bool:
-            busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-            return not busy
-
-        done = bool(await self._w.call(checkpoint))
+        done = await self._w.scrub()
         if not done:
             self._anonymous_written = True  # a reader was in the way: next time
         return done

@@ -13,8 +13,8 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlite_utils import Database
@@ -23,6 +23,8 @@ from bot.storage.outbox import queue_message
 from bot.storage.writer import Writer, utc_iso
 
 MAX_QUESTION = 3000
+# A person waits on a modal or a click: past this the write is rolled back and they are told.
+PERSON_WRITE_TIMEOUT = 2.0
 _REF_LETTERS = "ACDEFGHJKMNPQRTUVWXY3479"  # no 0/O, 1/I/L, 5/S, 8/B, 2/Z: read aloud safely
 
 State = Literal["pending", "accepted", "agenda", "declined", "merged", "answered"]
@@ -105,6 +107,12 @@ class Questions:
 
     def __init__(self, writer: Writer):
         self._w = writer
+        self.scrub_due = False  # an anonymous question's WAL could not be emptied at once
+
+    async def scrub(self) -> None:
+        """Retry emptying the WAL after an anonymous question, if a reader was in the way."""
+        if self.scrub_due and await self._w.scrub():
+            self.scrub_due = False
 
     async def ask(
         self,
@@ -166,13 +174,26 @@ class Questions:
             )
             return Asked("recorded", _one(db, question_id))
 
-        return await self._w.write(ask)
+        asked = await self._w.write(ask, timeout=PERSON_WRITE_TIMEOUT)
+        # The question and its asker's daily count went in one commit: empty the WAL now, so
+        # no copy of it can say which count (which person) it came with.
+        if anonymous and asked.status == "recorded" and not await self._w.scrub():
+            self.scrub_due = True
+        return asked
 
     async def mine(
-        self, user_id: str, own_tag: Callable[[str], str], limit: int = 10
+        self,
+        user_id: str,
+        own_tag: Callable[[str], str],
+        limit: int = 10,
+        *,
+        now: datetime | None = None,
     ) -> list[Question]:
         """A person's own questions, newest first: those with their name by id, and the
-        anonymous ones by recomputing each one's pseudonym (nothing else could find them)."""
+        anonymous ones by recomputing each one's pseudonym (nothing else could find them),
+        over the last two years (an HMAC each: a few milliseconds for thousands). A merged
+        duplicate carries the answer of the question it joined."""
+        since = utc_iso((now or datetime.now(UTC)) - timedelta(days=730))
 
         def query(db: Database) -> list[Question]:
             ids = [
@@ -181,10 +202,25 @@ class Questions:
             ]
             ids += [
                 int(r[0])
-                for r in db.execute("SELECT id, ref, asker FROM questions WHERE anonymous = 1")
+                for r in db.execute(
+                    "SELECT id, ref, asker FROM questions WHERE anonymous = 1 AND asked_at > ?",
+                    [since],
+                )
                 if hmac.compare_digest(str(r[2] or ""), own_tag(str(r[1])))
             ]
-            found = [q for q in (_one(db, i) for i in ids) if q is not None]
+            found = []
+            for question in (_one(db, i) for i in ids):
+                if question is None:
+                    continue
+                if question.state == "merged":
+                    row = db.execute(
+                        "SELECT t.answer, t.action FROM questions q JOIN questions t"
+                        " ON t.id = q.merged_into WHERE q.id = ?",
+                        [question.id],
+                    ).fetchone()
+                    if row and row[0]:
+                        question = replace(question, answer=row[0], action=row[1])
+                found.append(question)
             found.sort(key=lambda q: (q.asked_at, q.id), reverse=True)
             return found[:limit]
 
@@ -236,7 +272,7 @@ class Questions:
             ).fetchone()[0]
             return Voted("recorded" if added else "repeat", int(votes))
 
-        return await self._w.write(vote)
+        return await self._w.write(vote, timeout=PERSON_WRITE_TIMEOUT)
 
     async def pending(self, limit: int = 20) -> list[Question]:
         """The moderation queue, oldest first."""
@@ -346,7 +382,7 @@ class Questions:
             )
             return Moderated("done", _one(db, question_id))
 
-        return await self._w.write(moderate)
+        return await self._w.write(moderate, timeout=PERSON_WRITE_TIMEOUT)
 
     async def draw_agenda(
         self,
@@ -372,6 +408,14 @@ class Questions:
             )
             if taken.rowcount == 0:
                 return None
+            # Questions on an earlier meeting's agenda that were never answered are not lost:
+            # they go back on the board, carried forward, and compete again.
+            db.execute(
+                "UPDATE questions SET state = 'accepted', meeting_at = NULL,"
+                " carried = COALESCE(carried, 0) + 1"
+                " WHERE state = 'agenda' AND forum = ? AND meeting_at < ?",
+                [forum, meeting],
+            )
             rows = db.execute(
                 f"SELECT {_COLUMNS} FROM questions q WHERE q.state = 'accepted' AND q.forum = ?"
                 " ORDER BY 9 DESC, q.asked_at, q.id",
@@ -403,6 +447,17 @@ class Questions:
             return agenda
 
         return await self._w.write(draw)
+
+    async def agenda_drawn(self, forum: str, meeting_at: datetime) -> bool:
+        return await self._w.read(
+            lambda db: (
+                db.execute(
+                    "SELECT 1 FROM agendas WHERE forum = ? AND meeting_at = ?",
+                    [forum, utc_iso(meeting_at)],
+                ).fetchone()
+                is not None
+            )
+        )
 
     async def count_on_board(self, forum: str) -> int:
         """Accepted questions for a forum still on the board (carried forward)."""
@@ -490,9 +545,27 @@ class Questions:
                     published_by=by,
                     now=now,
                 )
+            # So do the named askers of duplicates merged into it, each under their own ref.
+            for merged_id, merged_by in db.execute(
+                "SELECT id, asked_by FROM questions WHERE merged_into = ? AND asked_by IS NOT NULL",
+                [question_id],
+            ).fetchall():
+                duplicate = _one(db, int(merged_id))
+                assert duplicate is not None
+                queue_message(
+                    db,
+                    key=("you-said-we-did", int(merged_id), "answer-dm"),
+                    title=f"Your question {duplicate.ref} is answered",
+                    message=render_asker(
+                        replace(duplicate, answer=done.answer, action=done.action)
+                    ),
+                    targets=[("dm", merged_by)],
+                    published_by=by,
+                    now=now,
+                )
             return Moderated("done", done)
 
-        return await self._w.write(record)
+        return await self._w.write(record, timeout=PERSON_WRITE_TIMEOUT)
 
     async def answered(self, limit: int = 10) -> list[Question]:
         """Answered questions, newest answer first: "You said, we did"."""

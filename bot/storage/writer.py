@@ -162,6 +162,16 @@ class Writer:
         """Run `fn(db)` on the owning thread, outside any transaction: for tests and one-offs."""
         return await self._run(lambda: fn(self.db))
 
+    async def scrub(self) -> bool:
+        """Empty the write-ahead log into the database file (`wal_checkpoint(TRUNCATE)`):
+        the WAL keeps each commit's pages in order, which could tell what was written together;
+        the database file keeps only where rows belong. False if a reader was in the way."""
+
+        def checkpoint(db: Database) -> bool:
+            return not db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+
+        return await self.call(checkpoint)
+
     async def write(self, fn: Callable[[Database], T], *, timeout: float | None = None) -> T:
         """Run `fn(db)` in one transaction on the writer thread and commit it.
 

@@ -144,7 +144,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             blocks = [b.to_dict() for b in build_answered(answered)]
             await deps.replies.respond(body["response_url"], "You said, we did", blocks=blocks)
         elif word == "mine":
-            mine = await deps.storage.questions.mine(user_id, own_tag(user_id))
+            mine = await deps.storage.questions.mine(user_id, own_tag(user_id), now=deps.clock())
             blocks = [b.to_dict() for b in build_my_questions(mine)]
             if blocks:
                 await deps.replies.respond(body["response_url"], "My questions", blocks=blocks)
@@ -482,12 +482,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if source is None:
             await ack(response_action="update", view=build_notice("Answer", "Not found."))
             return
-        try:
-            channel = await deps.audiences.channel_id(deps.config.you_said_we_did_channel)
-        except (SlackApiError, aiohttp.ClientError, TimeoutError):
+        channel = await postable(deps.config.you_said_we_did_channel)
+        if channel is None:
             text = (
-                f"I can't find {escape(deps.config.you_said_we_did_channel)}, so nothing was "
-                "kept. Check YOU_SAID_WE_DID_CHANNEL, or add me to the channel, and send again."
+                f"I can't post in {escape(deps.config.you_said_we_did_channel)}, so nothing was "
+                "kept. Check YOU_SAID_WE_DID_CHANNEL and that I'm in the channel, then send again."
             )
             await ack(response_action="errors", errors={"answer": text})
             return
@@ -520,12 +519,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
         now = deps.clock()
         rule, where = deps.config.forums[forum]
         meeting = rule.next_after(now, deps.config.timezone)
-        if not early and now < rule.cutoff(meeting, deps.config.agenda_cutoff_days):
+        cutoff = rule.cutoff(meeting, deps.config.agenda_cutoff_days)
+        if not early and now < cutoff:
             return None
-        try:
-            channel = await deps.audiences.channel_id(where)
-        except (SlackApiError, aiohttp.ClientError, TimeoutError):
-            logger.error("cannot find the %s channel %s: no agenda posted", forum, where)
+        if await deps.storage.questions.agenda_drawn(forum, meeting):
+            return None
+        if not early and not await deps.storage.questions.count_on_board(forum):
+            # Nothing to put on it: it stays open (a first start after the cut-off, say),
+            # and a question accepted before the meeting still makes it.
+            return None
+        channel = await postable(where)
+        if channel is None:
             return None
         when = format_local(utc_iso(meeting), deps.config.timezone)
 
@@ -546,6 +550,25 @@ def register(app: AsyncApp, deps: Deps) -> None:
         deps.outbox.wake()
         carried = await deps.storage.questions.count_on_board(forum)
         return where, len(drawn), carried
+
+    channels: dict[str, str] = {}  # channel name -> id, looked up once
+    reported: set[str] = set()
+
+    async def postable(where: str) -> str | None:
+        """The channel's id if the bot can post there; else None, logged once a problem."""
+        try:
+            if where not in channels:
+                channels[where] = await deps.audiences.channel_id(where)
+            why = await deps.audiences.cannot_post(channels[where], where)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+            why = f"{where} cannot be found ({type(error).__name__})"
+        if why is None:
+            reported.discard(where)
+            return channels[where]
+        if where not in reported:  # once, not every minute
+            reported.add(where)
+            logger.error("cannot post in %s: %s", where, why)
+        return None
 
     async def draw_agendas() -> None:
         """At each forum's cut-off, its next meeting's agenda, once (rebuilt from the
@@ -588,16 +611,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
         """`/engage queue`: the questions waiting for review (engagement leads)."""
         if not await is_lead(user_id):
             return LEADS_ONLY, None
-        waiting = await deps.storage.questions.pending(limit=20)
-        board = await deps.storage.questions.board(order="votes", voter="", limit=20)
-        blocks = build_queue(waiting) or [
+        # Slack shows 50 blocks in a message: each part gets its share, and says if there are
+        # more (Home and a second look after acting show the rest).
+        waiting = await deps.storage.questions.pending(limit=100)
+        board = await deps.storage.questions.board(order="votes", voter="", limit=100)
+        to_answer = await deps.storage.questions.on_agenda(limit=100)
+        blocks = build_queue(waiting[:7], total=len(waiting)) or [
             SectionBlock(text=MarkdownTextObject(text="No questions are waiting for review."))
         ]
-        blocks += build_moderated_board(board)
-        blocks += build_to_answer(
-            await deps.storage.questions.on_agenda(limit=20), deps.config.timezone
-        )
-        return "Questions to review", [b.to_dict() for b in blocks[:50]]
+        blocks += _more(len(waiting) - 7, "waiting for review")
+        blocks += build_to_answer(to_answer[:7], deps.config.timezone)
+        blocks += _more(len(to_answer) - 7, "on an agenda to answer")
+        blocks += build_moderated_board(board[:10])
+        blocks += _more(len(board) - 10, "on the board")
+        return "Questions to review", [b.to_dict() for b in blocks]
 
     deps.engage.add("queue", engage_queue, "`/engage queue` — surgery questions waiting for review")
 
@@ -624,13 +651,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 await deps.storage.questions.on_agenda(limit=5), deps.config.timezone
             )
         blocks += build_my_questions(
-            await deps.storage.questions.mine(user_id, own_tag(user_id), limit=5)
+            await deps.storage.questions.mine(user_id, own_tag(user_id), limit=5, now=deps.clock())
         )
         board = await deps.storage.questions.board(order="votes", voter=voter(user_id), limit=5)
         blocks += build_board(board, order="votes")
         return blocks + build_ask_button()
 
     deps.home.add_section(HOME_SECTION, home_section, order=30)
+
+
+def _more(n: int, where: str) -> list[Any]:
+    if n <= 0:
+        return []
+    return [SectionBlock(text=MarkdownTextObject(text=f"_…and {n} more {where}_"))]
 
 
 def _moderated(done: Any, what: str) -> str:

@@ -262,7 +262,7 @@ def build_my_questions(questions: list[Question]) -> list[Block]:
         if q.state == "merged" and q.merged_into:
             state += f" ({q.merged_into})"
         line = f"• *{q.ref}* {escape_within(q.text, 150)}\n  _{state}_"
-        if q.state == "answered" and q.answer:
+        if q.answer:  # answered, or merged into a question that was
             line += f"\n  *Answer:* {escape_within(q.answer, 600)}"
             if q.action:
                 line += f"\n  *What we did:* {escape_within(q.action, 300)}"
@@ -302,15 +302,14 @@ def build_moderated_board(questions: list[Question]) -> list[Block]:
     return blocks
 
 
-def build_queue(questions: list[Question]) -> list[Block]:
+def build_queue(questions: list[Question], total: int | None = None) -> list[Block]:
     """The moderation queue, for engagement leads: accept or decline each."""
     if not questions:
         return []
+    n = len(questions) if total is None else total
     blocks: list[Block] = [
         SectionBlock(
-            text=MarkdownTextObject(
-                text=f"*{len(questions)} question{'s' if len(questions) != 1 else ''} to review*"
-            )
+            text=MarkdownTextObject(text=f"*{n} question{'s' if n != 1 else ''} to review*")
         )
     ]
     for q in questions:
@@ -568,5 +567,6 @@ def build_answered(questions: list[Question]) -> list[Block]:
         return [SectionBlock(text=MarkdownTextObject(text="No questions have been answered yet."))]
     lines = ["*You said, we did*"]
     for q in questions:
-        lines.append("\n".join(["• " + _answer_lines(q)[0], *_answer_lines(q)[1:]]))
+        parts = _answer_lines(q)
+        lines += ["• " + parts[0], *parts[1:]]  # each its own line: none is cut for another
     return sections("answered", lines)
