@@ -13,7 +13,6 @@ import math
 import os
 import sqlite3
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -32,40 +31,18 @@ from bench.bench_requests import (
     cpu_seconds,
     percentile,
     rounds,
+    start_baseline,
     start_bot,
     stop,
 )
 from slack_standin import RateLimits, SlackDriver, SlackStandIn, Workspace
-from slack_standin.harness import click_when_shown, eventually, free_port, posts, wait_healthy
+from slack_standin.harness import click_when_shown, eventually, posts, wait_healthy
 
 REPO = Path(__file__).resolve().parents[1]
 BRIEFING = "recruitment-funding"  # three questions
 TAKE_ACTION = "check_take"  # the bot's "Take the 30-second check" button
 GOAL_RATIO = 0.90
 GOAL_P50_C1_MS = 2.0
-
-
-async def start_baseline(folder: Path, *, feedback: bool) -> App:
-    port = free_port()
-    stem = "baseline-feedback" if feedback else "baseline"
-    db, log = folder / f"{stem}.db", folder / f"{stem}.log"
-    with log.open("w") as out:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(REPO / "bench" / "baseline_app.py"),
-            "--port",
-            str(port),
-            "--db",
-            str(db),
-            "--secret",
-            SECRET,
-            *(["--feedback"] if feedback else []),
-            cwd=folder,
-            stdout=out,
-            stderr=out,
-        )
-    name = "bare + feedback" if feedback else "bare Bolt"
-    return App(name, process, f"http://127.0.0.1:{port}/slack/events", db, log)
 
 
 def choices_for(n: int) -> dict[str, Any]:

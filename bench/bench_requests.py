@@ -148,9 +148,9 @@ async def start_bot(standin: SlackStandIn, folder: Path) -> App:
     )
 
 
-async def start_baseline(folder: Path, *, reply: bool = False) -> App:
+async def start_baseline(folder: Path, *, reply: bool = False, feedback: bool = False) -> App:
     port = free_port()
-    stem = "baseline-reply" if reply else "baseline"
+    stem = "baseline-reply" if reply else "baseline-feedback" if feedback else "baseline"
     db = folder / f"{stem}.db"
     log = folder / f"{stem}.log"
     with _log_file(log) as out:
@@ -164,11 +164,12 @@ async def start_baseline(folder: Path, *, reply: bool = False) -> App:
             "--secret",
             SECRET,
             *(["--reply"] if reply else []),
+            *(["--feedback"] if feedback else []),
             cwd=folder,
             stdout=out,
             stderr=out,
         )
-    name = "bare + reply" if reply else "bare Bolt"
+    name = "bare + reply" if reply else "bare + feedback" if feedback else "bare Bolt"
     return App(name, process, f"http://127.0.0.1:{port}/slack/events", db, log)
 
 

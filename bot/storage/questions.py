@@ -276,29 +276,23 @@ class Questions:
 
     async def pending(self, limit: int = 20) -> list[Question]:
         """The moderation queue, oldest first."""
-
-        def query(db: Database) -> list[Question]:
-            return [
-                _question(row)
-                for row in db.execute(
-                    f"SELECT {_COLUMNS} FROM questions q WHERE q.state = 'pending'"
-                    " ORDER BY q.asked_at, q.id LIMIT ?",
-                    [limit],
-                )
-            ]
-
-        return await self._w.read(query)
+        return await self._listed("q.state = 'pending'", "q.asked_at, q.id", [limit])
 
     async def candidates(self, limit: int = 100) -> list[Question]:
         """Questions a duplicate can be merged into: waiting or on the board, newest first."""
+        return await self._listed(
+            "q.state IN ('pending', 'accepted')", "q.asked_at DESC, q.id DESC", [limit]
+        )
+
+    async def _listed(self, where: str, order: str, params: list[Any]) -> list[Question]:
+        """Questions matching `where` (our own SQL, never a person's text), in `order`."""
 
         def query(db: Database) -> list[Question]:
             return [
                 _question(row)
                 for row in db.execute(
-                    f"SELECT {_COLUMNS} FROM questions q WHERE q.state IN ('pending', 'accepted')"
-                    " ORDER BY q.asked_at DESC, q.id DESC LIMIT ?",
-                    [limit],
+                    f"SELECT {_COLUMNS} FROM questions q WHERE {where} ORDER BY {order} LIMIT ?",
+                    params,
                 )
             ]
 
@@ -472,18 +466,7 @@ class Questions:
 
     async def on_agenda(self, limit: int = 40) -> list[Question]:
         """Questions on an agenda still to be answered, oldest meeting first."""
-
-        def query(db: Database) -> list[Question]:
-            return [
-                _question(row)
-                for row in db.execute(
-                    f"SELECT {_COLUMNS} FROM questions q WHERE q.state = 'agenda'"
-                    " ORDER BY q.meeting_at, 9 DESC, q.id LIMIT ?",
-                    [limit],
-                )
-            ]
-
-        return await self._w.read(query)
+        return await self._listed("q.state = 'agenda'", "q.meeting_at, 9 DESC, q.id", [limit])
 
     async def answer(
         self,
@@ -569,18 +552,7 @@ class Questions:
 
     async def answered(self, limit: int = 10) -> list[Question]:
         """Answered questions, newest answer first: "You said, we did"."""
-
-        def query(db: Database) -> list[Question]:
-            return [
-                _question(row)
-                for row in db.execute(
-                    f"SELECT {_COLUMNS} FROM questions q WHERE q.state = 'answered'"
-                    " ORDER BY q.answered_at DESC, q.id DESC LIMIT ?",
-                    [limit],
-                )
-            ]
-
-        return await self._w.read(query)
+        return await self._listed("q.state = 'answered'", "q.answered_at DESC, q.id DESC", [limit])
 
 
 def _days_before(day: str, days: int) -> str:

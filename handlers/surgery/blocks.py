@@ -289,14 +289,7 @@ def build_moderated_board(questions: list[Question]) -> list[Block]:
             SectionBlock(
                 block_id=f"manage:{q.id}",
                 text=MarkdownTextObject(text=f"*{q.ref}* " + question_line(q, 600)),
-                accessory=OverflowMenuElement(
-                    action_id=MORE_ACTION,
-                    options=[
-                        Option(value=f"answer:{q.id}", label="Record the answer…"),
-                        Option(value=f"merge:{q.id}", label="Merge with another…"),
-                        Option(value=f"change:{q.id}", label="Change topic or forum…"),
-                    ],
-                ),
+                accessory=_manage(q),
             )
         )
     return blocks
@@ -344,6 +337,25 @@ def build_queue(questions: list[Question], total: int | None = None) -> list[Blo
     return blocks
 
 
+def about(question: Question) -> SectionBlock:
+    """The question a lead's modal is about, at the top of it."""
+    return SectionBlock(
+        text=MarkdownTextObject(text=f"*{question.ref}* " + question_line(question, 1500))
+    )
+
+
+def _manage(q: Question) -> OverflowMenuElement:
+    """A lead's other steps for a question on the board."""
+    return OverflowMenuElement(
+        action_id=MORE_ACTION,
+        options=[
+            Option(value=f"answer:{q.id}", label="Record the answer…"),
+            Option(value=f"merge:{q.id}", label="Merge with another…"),
+            Option(value=f"change:{q.id}", label="Change topic or forum…"),
+        ],
+    )
+
+
 def build_decline_view(question: Question) -> View:
     """Why it is declined, in words the asker will read."""
     return View(
@@ -354,9 +366,7 @@ def build_decline_view(question: Question) -> View:
         close="Cancel",
         private_metadata=json.dumps({"q": question.id}),
         blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(text=f"*{question.ref}* " + question_line(question, 1500))
-            ),
+            about(question),
             InputBlock(
                 block_id=REASON_BLOCK,
                 label="Why (the asker sees this)",
@@ -394,9 +404,7 @@ def build_merge_view(question: Question, candidates: list[Question]) -> View | N
         close="Cancel",
         private_metadata=json.dumps({"q": question.id}),
         blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(text=f"*{question.ref}* " + question_line(question, 1500))
-            ),
+            about(question),
             InputBlock(
                 block_id=INTO_BLOCK,
                 label="The same question as",
@@ -427,9 +435,7 @@ def build_change_view(question: Question, topics: tuple[str, ...]) -> View:
         close="Cancel",
         private_metadata=json.dumps({"q": question.id}),
         blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(text=f"*{question.ref}* " + question_line(question, 1500))
-            ),
+            about(question),
             InputBlock(
                 block_id=TOPIC_BLOCK,
                 label="Topic",
@@ -488,9 +494,7 @@ def build_answer_view(question: Question) -> View:
         close="Cancel",
         private_metadata=json.dumps({"q": question.id}),
         blocks=[
-            SectionBlock(
-                text=MarkdownTextObject(text=f"*{question.ref}* " + question_line(question, 1500))
-            ),
+            about(question),
             InputBlock(
                 block_id="answer",
                 label="The answer",
