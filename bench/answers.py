@@ -137,7 +137,9 @@ async def results_benchmark(args: argparse.Namespace) -> int:
         await storage.close()
     assert results is not None
     assert results.took == args.answers, results
-    ratio = statistics.median(ours) / statistics.median(bare)
+    # Each pair is measured back to back, so the machine's drift falls on both: the median of
+    # the pairs' ratios is steadier than a ratio of medians taken minutes apart.
+    ratio = statistics.median(o / b for o, b in zip(ours, bare, strict=True))
     met = "met" if ratio <= GOAL else "MISSED"
     print("check results: Storage.checks.results_for vs a bare GROUP BY (same file, same run)")
     print(
@@ -146,7 +148,7 @@ async def results_benchmark(args: argparse.Namespace) -> int:
     )
     print(f"  results_for median of {args.repeat} (ms)   {1000 * statistics.median(ours):10.1f}")
     print(f"  bare GROUP BY median (ms)              {1000 * statistics.median(bare):10.1f}")
-    print(f"  ratio                                  {ratio:10.2f}x   <= {GOAL:.0f}x  {met}")
+    print(f"  ratio (median of the pairs)            {ratio:10.2f}x   <= {GOAL:.0f}x  {met}")
     print(f"  figures: took {results.took:,}, understood first time {results.first_time:,}")
     print(json.dumps({"answers": args.answers, "ratio": round(ratio, 3)}))
     return 0
@@ -157,7 +159,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small counts, for a smoke run")
     parser.add_argument("--only", choices=("requests", "results"))
     parser.add_argument("--answers", type=int, help="stored answers for results (100,000)")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--sequential", type=int, help="submissions at c=1 (300)")
     parser.add_argument("--burst", type=int, help="submissions at c=50 (2,000)")
     parser.add_argument("--warmup", type=int, help="unmeasured submissions per phase (50)")
