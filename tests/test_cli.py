@@ -23,7 +23,10 @@ def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
 def test_content_check_passes_on_the_shipped_content():
     result = run("content", "check", "content")
     assert result.returncode == 0, result.stdout
-    assert result.stdout.strip() == "8 briefings, 3 named audiences checked, no problems"
+    assert (
+        result.stdout.strip()
+        == "8 briefings, 3 practice notes, 3 named audiences checked, no problems"
+    )
 
 
 def test_content_check_reports_file_line_and_exits_1_on_a_broken_file(tmp_path):

@@ -660,3 +660,47 @@ def test_a_check_has_at_most_five_questions(tmp_path: Path) -> None:
     assert [str(p) for p in problems] == [
         f"{path}:8: check has 6 questions: use 1 to 5 (three is plenty on a phone)"
     ]
+
+
+def _note(tmp_path, name, text):
+    folder = tmp_path / "content" / "practice"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(text, encoding="utf-8")
+    return tmp_path / "content"
+
+
+def test_practice_notes_are_checked_with_file_and_line(tmp_path):
+    from zoneinfo import ZoneInfo
+
+    from bot.content import check_content
+
+    good = (
+        "---\nid: lado\ntitle: The LADO\nowner: LADO\nreviewed: 2026-01-05\ntags: [lado]\n"
+        "---\nTell the LADO.\n"
+    )
+    content = _note(tmp_path, "a.md", good)
+    _note(tmp_path, "b.md", good)  # a duplicate id
+    _note(
+        tmp_path,
+        "c.md",
+        "---\nid: future\ntitle: Future\nreviewed: 2999-01-01\nsource: ftp://x\n---\nText.\n",
+    )
+    (content / "briefings").mkdir()
+    problems = [str(p) for p in check_content(content, ZoneInfo("Europe/London"))]
+    assert any("b.md:2: id 'lado' is already used" in p for p in problems), problems
+    assert any("c.md:2: owner is missing" in p for p in problems), problems
+    assert any("c.md:4: reviewed is 2999-01-01, in the future" in p for p in problems), problems
+    assert any("c.md:5: source 'ftp://x' must be a link" in p for p in problems), problems
+    assert not any(p.startswith(str(content / "practice" / "a.md")) for p in problems)
+
+
+def test_the_shipped_practice_notes_load():
+    from zoneinfo import ZoneInfo
+
+    from bot.content.documents import Context, scan
+    from bot.content.practice import PRACTICE
+
+    repo = Path(__file__).resolve().parents[1]
+    found = scan(repo / "content", PRACTICE, Context(ZoneInfo("Europe/London")))
+    assert found.problems == []
+    assert {"return-home-interviews", "lado", "out-of-hours-duty"} <= set(found.items)

@@ -3,7 +3,7 @@
 `documents.py` holds what every content type shares (front matter, fields with lines, problems,
 scanning a folder); `values.py` the values several types parse (ids, audiences, times);
 `audiences.py` the named audiences of `audiences.yaml`; each content type has its own module
-(`briefings.py` now; practice notes, the directory and circulars later) and is listed in `KINDS`
+(`briefings.py`, `practice.py`; the directory and circulars later) and is listed in `KINDS`
 so `content check` covers it.
 """
 
@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.content.audiences import load_named_audiences
 from bot.content.briefings import BRIEFINGS, Briefing, Check, Question, load_briefings
 from bot.content.documents import ContentError, Context, Kind, Problem, scan
+from bot.content.practice import PRACTICE, PracticeNote
 from bot.content.values import Audience, parse_audience, parse_duration, parse_local_time
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "Briefing",
     "Check",
     "ContentError",
+    "PracticeNote",
     "Problem",
     "Question",
     "check_content",
@@ -34,7 +36,7 @@ __all__ = [
 ]
 
 # Every kind of content `content check` reads, in the order it reports them.
-KINDS: tuple[Kind[Any], ...] = (BRIEFINGS,)
+KINDS: tuple[Kind[Any], ...] = (BRIEFINGS, PRACTICE)
 
 
 def check_content(content_dir: Path, tz: ZoneInfo) -> list[Problem]:
@@ -67,7 +69,9 @@ def run_content_check(content_dir: Path, tz: ZoneInfo, out: TextIO) -> int:
         files = len({p.path for p in problems})
         print(f"{_plural(len(problems), 'problem')} in {_plural(files, 'file')}", file=out)
         return 1
-    checked = ", ".join(_plural(found.files, kind.noun) for kind, found in scans)
+    checked = ", ".join(
+        _plural(found.files, kind.noun) for kind, found in scans if found.files or not kind.optional
+    )
     if named:
         checked += f", {_plural(len(named), 'named audience')}"
     print(f"{checked} checked, no problems", file=out)

@@ -218,6 +218,7 @@ class Kind(Generic[T]):
     noun: str  # "briefing" — for messages
     parse: Callable[[Document, Context, list[Problem]], T | None]
     item_id: Callable[[T], str]
+    optional: bool = False  # a content folder without this kind's folder is fine
 
 
 @dataclass
@@ -236,6 +237,8 @@ def scan(content_dir: Path, kind: Kind[T], ctx: Context) -> Scan[T]:
         )
         return scan
     folder = content_dir / kind.folder
+    if not folder.is_dir() and kind.optional:
+        return scan
     if not folder.is_dir():
         scan.problems.append(
             Problem(
