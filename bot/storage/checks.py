@@ -24,6 +24,7 @@ from typing import Any, Literal
 from sqlite_utils import Database
 
 from bot.checks import Marked, mark
+from bot.storage.outbox import queue_message
 from bot.storage.writer import Writer, utc_iso
 
 # A team is an audience entry, whether its people saw a channel post or a DM.
@@ -408,7 +409,6 @@ class Checks:
         shown, nor a question's clarification until that many have taken the check: how many
         it went to would say what a handful of people answered."""
         purpose = f"followup:{'none' if question is None else question + 1}"
-        at = utc_iso(now)
 
         def queue(db: Database) -> int | None:
             key = {"b": check.briefing_id, "v": check.version, "q": question}
@@ -455,23 +455,19 @@ class Checks:
                         key,
                     )
                 ]
-            cursor = db.execute(
-                "INSERT OR IGNORE INTO broadcasts (briefing_id, version, title, published_by,"
-                " created_at, message, status, purpose, reported)"
-                " VALUES (?, ?, ?, ?, ?, ?, 'sending', ?, 1)",
-                [
-                    check.briefing_id,
-                    check.version,
-                    check.title,
-                    published_by,
-                    at,
-                    json.dumps(message),
-                    purpose,
-                ],
+            # The same once-only, crash-safe queue every few-people message uses.
+            found = queue_message(
+                db,
+                key=(check.briefing_id, check.version, purpose),
+                title=check.title,
+                message=message,
+                targets=[("dm", person) for person in people],
+                published_by=published_by,
+                now=now,
             )
-            if cursor.rowcount == 0:
+            if found is None:
                 return None
-            broadcast_id = cursor.lastrowid
+            broadcast_id = found
             took, first_time = db.execute(
                 "SELECT COUNT(*), COALESCE(SUM(all_correct), 0) FROM check_submissions"
                 " WHERE briefing_id = :b AND version = :v AND outside = 0 AND attempt = 1",
@@ -499,16 +495,6 @@ class Checks:
                     correct,
                 ],
             )
-            db.conn.executemany(
-                "INSERT OR IGNORE INTO deliveries (broadcast_id, kind, target, status)"
-                " VALUES (?, 'dm', ?, 'pending')",
-                [(broadcast_id, person) for person in people],
-            )
-            if not people:
-                db.execute(
-                    "UPDATE broadcasts SET status = 'done', finished_at = ? WHERE id = ?",
-                    [at, broadcast_id],
-                )
             return len(people)
 
         return await self._w.write(queue)

@@ -575,6 +575,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         database at every start: `agendas` says which were drawn up)."""
         for forum in deps.config.forums:
             await draw_agenda(forum)
+        await deps.storage.questions.scrub()  # a WAL a reader kept from being emptied at once
 
     async def engage_agenda(user_id: str, text: str) -> tuple[str, list[dict[str, Any]] | None]:
         """`/engage agenda surgery|pag`: draw up the next meeting's agenda now, before its
