@@ -119,6 +119,7 @@ class OutboxSender:
         self._messages: dict[int, dict[str, Any]] = {}
         self._per_second = rate
         self._progress_at: dict[int, float] = {}  # when each progress message was last updated
+        self._quiet = asyncio.Event()  # set by a step that found nothing to send, after telling
 
     async def start(self) -> None:
         """Pick up a pause and anything a stop left in flight, then work in the background."""
@@ -147,11 +148,27 @@ class OutboxSender:
             self._task = None
 
     async def idle(self, timeout: float = 60.0) -> bool:
-        """Wait until nothing is due (tests, the demo); False if `timeout` passed first."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while asyncio.get_running_loop().time() < deadline:
+        """Wait until nothing is due and every publisher has been told (tests, the demo);
+        False if `timeout` passed first.
+
+        The last copy's record empties the outbox a moment before its broadcast is marked done
+        and its publisher's summary sent, so an empty outbox alone is not enough: a whole step
+        of the sender must start after it (telling publishers first) and find nothing to do.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
             if await self._storage.outbox.idle(self._clock()):
-                return True
+                if self._task is None or self._task.done():
+                    return True
+                self._quiet.clear()
+                self.wake()
+                try:
+                    await asyncio.wait_for(self._quiet.wait(), max(0.0, deadline - loop.time()))
+                except TimeoutError:
+                    return False
+                if await self._storage.outbox.idle(self._clock()):
+                    return True
             await asyncio.sleep(0.05)
         return False
 
@@ -179,6 +196,7 @@ class OutboxSender:
         updates = self._update_limiter.has_capacity()  # else updates wait; sends go past them
         delivery = await self._storage.outbox.claim_next(self._clock(), updates=updates)
         if delivery is None:
+            self._quiet.set()
             due = await self._storage.outbox.next_due(self._clock())
             wait = 30.0
             if due:
