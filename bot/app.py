@@ -29,6 +29,7 @@ from bot.deps import Deps, Work, listener_outcome
 from bot.home import Home
 from bot.lock import InstanceLock
 from bot.outbox import OutboxSender
+from bot.practice.library import Library
 from bot.pseudonyms import Pseudonyms
 from bot.scheduler import Scheduler
 from bot.slack.client import make_client
@@ -117,6 +118,16 @@ class LineOfSight:
                 per_minute=self.config.outbox_per_minute,
                 clock=self.clock,
             )
+            library = Library(
+                self.config.content_dir,
+                self.config.timezone,
+                review_months=self.config.review_months,
+                clock=self.clock,
+            )
+            try:
+                await library.load()  # on a worker thread; a broken file is left out, not fatal
+            except Exception:
+                logger.exception("practice search could not be built; it will answer 'not ready'")
             self.deps = Deps(
                 config=self.config,
                 storage=self.storage,
@@ -133,6 +144,7 @@ class LineOfSight:
                 clock=self.clock,
                 pseudonyms=pseudonyms,
                 engage=Subcommands("/engage", ENGAGE_TITLE),
+                practice=library,
             )
             self.bolt = build_bolt_app(
                 self.deps, authorized, make_client(self.config, None, with_token=False)

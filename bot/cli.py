@@ -86,11 +86,12 @@ def _content_check(directory: str | None) -> int:
     from bot.content import run_content_check
 
     try:
-        content_dir, timezone = content_settings(os.environ)
+        content_dir, timezone, months = content_settings(os.environ)
     except ValueError as error:
         print(f"content check: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    return run_content_check(Path(directory) if directory else content_dir, timezone, sys.stdout)
+    folder = Path(directory) if directory else content_dir
+    return run_content_check(folder, timezone, sys.stdout, review_months=months)
 
 
 async def run(config: Config, mode: Mode) -> int:

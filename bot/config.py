@@ -77,6 +77,8 @@ VARIABLES: dict[str, str] = {
     "Default #you-said-we-did",
     "AGENDA_CUTOFF_DAYS": "Days before a meeting its agenda is drawn up and posted. Default 3",
     "AGENDA_SIZE": "Most questions on a meeting's agenda (the top by votes). Default 10",
+    "REVIEW_MONTHS": "Months after which a practice note's review, or a directory entry's check, "
+    'is overdue: shown "due for review" to staff and listed by content check. Default 12',
 }
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -137,6 +139,7 @@ class Config:
     you_said_we_did_channel: str = "#you-said-we-did"
     agenda_cutoff_days: int = 3
     agenda_size: int = 10
+    review_months: int = 12
 
     @classmethod
     def from_env(
@@ -253,6 +256,7 @@ class Config:
                 problems.append(f"{meets}: {error}.")
         cutoff_days = _int(get("AGENDA_CUTOFF_DAYS", "3"), "AGENDA_CUTOFF_DAYS", 1, 27, problems)
         agenda_size = _int(get("AGENDA_SIZE", "10"), "AGENDA_SIZE", 1, 40, problems)
+        review_months = _int(get("REVIEW_MONTHS", "12"), "REVIEW_MONTHS", 1, 120, problems)
 
         log_level = get("LOG_LEVEL", "INFO").upper()
         if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -289,20 +293,30 @@ class Config:
             you_said_we_did_channel=get("YOU_SAID_WE_DID_CHANNEL") or "#you-said-we-did",
             agenda_cutoff_days=cutoff_days,
             agenda_size=agenda_size,
+            review_months=review_months,
         )
 
 
 def content_settings(
     environ: Mapping[str, str], *, dotenv: Path | None = Path(".env")
-) -> tuple[Path, ZoneInfo]:
-    """CONTENT_DIR and TIMEZONE alone, for `content check`: an author needs no Slack settings.
+) -> tuple[Path, ZoneInfo, int]:
+    """CONTENT_DIR, TIMEZONE and REVIEW_MONTHS alone, for `content check`: an author needs no
+    Slack settings.
 
-    Raises `ValueError` with a message for the author when TIMEZONE is not a zone name.
+    Raises `ValueError` with a message for the author when TIMEZONE is not a zone name or
+    REVIEW_MONTHS not a number of months.
     """
     values: dict[str, str] = {}
     if dotenv is not None and dotenv.is_file():
         values.update(read_dotenv(dotenv, []))
-    values.update({k: v for k, v in environ.items() if k in ("CONTENT_DIR", "TIMEZONE")})
+    wanted = ("CONTENT_DIR", "TIMEZONE", "REVIEW_MONTHS")
+    values.update({k: v for k, v in environ.items() if k in wanted})
+    problems: list[str] = []
+    months = _int(
+        values.get("REVIEW_MONTHS", "12").strip() or "12", "REVIEW_MONTHS", 1, 120, problems
+    )
+    if problems:
+        raise ValueError(problems[0])
     tz_name = values.get("TIMEZONE", "Europe/London").strip() or "Europe/London"
     try:
         tz = ZoneInfo(tz_name)
@@ -310,7 +324,7 @@ def content_settings(
         raise ValueError(
             f"TIMEZONE {tz_name!r} is not a time zone name such as Europe/London."
         ) from None
-    return Path(values.get("CONTENT_DIR", "./content").strip() or "./content"), tz
+    return Path(values.get("CONTENT_DIR", "./content").strip() or "./content"), tz, months
 
 
 def _int(raw: str, name: str, low: int, high: int, problems: list[str]) -> int:

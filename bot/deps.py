@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from bot.config import Config
     from bot.home import Home
     from bot.outbox import OutboxSender
+    from bot.practice.library import Library
     from bot.pseudonyms import Pseudonyms
     from bot.scheduler import Scheduler
     from bot.slack.directory import Directory
@@ -295,3 +296,4 @@ class Deps:
     clock: Callable[[], datetime]
     pseudonyms: Pseudonyms
     engage: Subcommands
+    practice: Library

@@ -100,7 +100,7 @@ def test_serve_with_missing_variables_exits_2_naming_them_without_traceback(tmp_
 def test_content_settings_need_no_slack_settings(tmp_path):
     dotenv = tmp_path / ".env"
     dotenv.write_text("CONTENT_DIR=from-file\nPORT=not-a-number\nSLACK_BOT_TOKEN=xoxp-1\n")
-    folder, tz = content_settings({"TIMEZONE": "Europe/Dublin"}, dotenv=dotenv)
+    folder, tz, _ = content_settings({"TIMEZONE": "Europe/Dublin"}, dotenv=dotenv)
     assert (folder, tz.key) == (Path("from-file"), "Europe/Dublin")
     with pytest.raises(ValueError, match="TIMEZONE 'Nowhere/Land' is not a time zone"):
         content_settings({"TIMEZONE": "Nowhere/Land"}, dotenv=None)
@@ -130,3 +130,13 @@ def test_dotenv_values_lose_their_quotes_and_comments(tmp_path, line, secret):
 
 def test_a_min_group_size_of_one_means_no_suppression_and_is_accepted():
     assert Config.from_env({**GOOD, "MIN_GROUP_SIZE": "1"}, dotenv=None).min_group_size == 1
+
+
+def test_review_months_reaches_content_check_and_is_checked():
+    assert content_settings({}, dotenv=None)[2] == 12
+    assert content_settings({"REVIEW_MONTHS": "6"}, dotenv=None)[2] == 6
+    with pytest.raises(ValueError, match="REVIEW_MONTHS"):
+        content_settings({"REVIEW_MONTHS": "a year"}, dotenv=None)
+    assert Config.from_env({**GOOD, "REVIEW_MONTHS": "18"}, dotenv=None).review_months == 18
+    with pytest.raises(ConfigError, match="REVIEW_MONTHS"):
+        Config.from_env({**GOOD, "REVIEW_MONTHS": "0"}, dotenv=None)

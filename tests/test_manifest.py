@@ -52,6 +52,7 @@ def test_every_registered_command_event_and_shortcut_is_declared_in_the_manifest
             scheduler=scheduler,
             config=config,
             engage=Subcommands("/engage", "x"),
+            practice=None,
         ),
     )
     m = manifest()

@@ -3,20 +3,22 @@
 `documents.py` holds what every content type shares (front matter, fields with lines, problems,
 scanning a folder); `values.py` the values several types parse (ids, audiences, times);
 `audiences.py` the named audiences of `audiences.yaml`; each content type has its own module
-(`briefings.py`, `practice.py`; the directory and circulars later) and is listed in `KINDS`
-so `content check` covers it.
+(`briefings.py`, `practice.py`; circulars later) and is listed in `KINDS` so `content check`
+covers it. `directory.py` reads `directory.yaml`, who can help with what.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from bot.content.audiences import load_named_audiences
 from bot.content.briefings import BRIEFINGS, Briefing, Check, Question, load_briefings
+from bot.content.directory import DirectoryEntry, load_directory
 from bot.content.documents import ContentError, Context, Kind, Problem, scan
-from bot.content.practice import PRACTICE, PracticeNote
+from bot.content.practice import PRACTICE, PracticeNote, due_for_review
 from bot.content.values import Audience, parse_audience, parse_duration, parse_local_time
 
 __all__ = [
@@ -24,11 +26,14 @@ __all__ = [
     "Briefing",
     "Check",
     "ContentError",
+    "DirectoryEntry",
     "PracticeNote",
     "Problem",
     "Question",
     "check_content",
+    "due_for_review",
     "load_briefings",
+    "load_directory",
     "parse_audience",
     "parse_duration",
     "parse_local_time",
@@ -37,21 +42,68 @@ __all__ = [
 
 # Every kind of content `content check` reads, in the order it reports them.
 KINDS: tuple[Kind[Any], ...] = (BRIEFINGS, PRACTICE)
+# How old a practice note's review or a directory entry's check may be before it is shown
+# "due for review" (REVIEW_MONTHS).
+REVIEW_MONTHS = 12
 
 
 def check_content(content_dir: Path, tz: ZoneInfo) -> list[Problem]:
     """Every problem in the content, in file then line order; empty when all is well."""
     named, problems = load_named_audiences(content_dir)
     ctx = Context(tz, named)
-    return problems + [p for kind in KINDS for p in scan(content_dir, kind, ctx).problems]
+    problems += [p for kind in KINDS for p in scan(content_dir, kind, ctx).problems]
+    return problems + load_directory(content_dir, datetime.now(tz).date())[1]
+
+
+def review_warnings(
+    notes: Any, entries: Any, today: date, months: int = REVIEW_MONTHS
+) -> list[Problem]:
+    """Guidance due for review: still shown to staff (with a warning), so not a problem that
+    fails `content check`, but listed there for its owner."""
+    warnings = [
+        Problem(
+            Path(note.path),
+            _line_of(Path(note.path), "reviewed"),
+            f"warning: reviewed {note.reviewed.isoformat()}, over {months} months ago, so it "
+            f"shows as due for review: ask {note.owner} to check it, then update 'reviewed'",
+        )
+        for note in notes
+        if due_for_review(note.reviewed, today, months)
+    ]
+    return warnings + [
+        Problem(
+            entry.path,
+            entry.line,
+            f"warning: {entry.name!r} was verified {entry.verified.isoformat()}, over {months} "
+            "months ago, so it shows as due for review: check the details, then update "
+            "'verified'",
+        )
+        for entry in entries
+        if due_for_review(entry.verified, today, months)
+    ]
+
+
+def _line_of(path: Path, key: str) -> int:
+    """The line of a front-matter field (warnings are rare: reading the file again is fine)."""
+    try:
+        for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
+            if line.startswith(f"{key}:"):
+                return number
+    except OSError:
+        pass
+    return 1
 
 
 def _plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def run_content_check(content_dir: Path, tz: ZoneInfo, out: TextIO) -> int:
-    """`line-of-sight content check [DIR]`: print each problem and a summary; 0 if clean, else 1."""
+def run_content_check(
+    content_dir: Path, tz: ZoneInfo, out: TextIO, *, review_months: int = REVIEW_MONTHS
+) -> int:
+    """`line-of-sight content check [DIR]`: print each problem and a summary; 0 if clean, else 1.
+
+    Guidance due for review is printed as warnings, which do not change the exit code."""
     if not content_dir.is_dir():
         print(
             f"{content_dir}: no such directory — run from the project folder or pass the content "
@@ -63,8 +115,15 @@ def run_content_check(content_dir: Path, tz: ZoneInfo, out: TextIO) -> int:
     ctx = Context(tz, named)
     scans = [(kind, scan(content_dir, kind, ctx)) for kind in KINDS]
     problems += [p for _, found in scans for p in found.problems]
+    today = datetime.now(tz).date()
+    entries, directory_problems = load_directory(content_dir, today)
+    problems += directory_problems
+    notes = next(found for kind, found in scans if kind is PRACTICE).items.values()
+    warnings = review_warnings(notes, entries.values(), today, review_months)
     for problem in problems:
         print(problem, file=out)
+    for warning in warnings:
+        print(warning, file=out)
     if problems:
         files = len({p.path for p in problems})
         print(f"{_plural(len(problems), 'problem')} in {_plural(files, 'file')}", file=out)
@@ -72,7 +131,11 @@ def run_content_check(content_dir: Path, tz: ZoneInfo, out: TextIO) -> int:
     checked = ", ".join(
         _plural(found.files, kind.noun) for kind, found in scans if found.files or not kind.optional
     )
+    if entries:
+        many = "directory entry" if len(entries) == 1 else "directory entries"
+        checked += f", {len(entries)} {many}"
     if named:
         checked += f", {_plural(len(named), 'named audience')}"
-    print(f"{checked} checked, no problems", file=out)
+    due = f" ({_plural(len(warnings), 'warning')})" if warnings else ""
+    print(f"{checked} checked, no problems{due}", file=out)
     return 0

@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from dateutil.relativedelta import relativedelta
+
 from bot.content.documents import Context, Document, Fields, Kind, Problem
 from bot.content.values import id_problem
 
@@ -105,6 +107,12 @@ def _tags(f: Fields) -> tuple[str, ...]:
         f.problem(f.line_of("tags"), f"{len(value)} tags: keep to {MAX_TAGS} at most")
         return ()
     return tuple(t.strip().lower() for t in value)
+
+
+def due_for_review(checked: date, today: date, months: int) -> bool:
+    """True when guidance last checked on `checked` is older than the service allows: shown
+    "due for review" to readers and listed by `content check`."""
+    return checked + relativedelta(months=months) < today
 
 
 PRACTICE: Kind[PracticeNote] = Kind(

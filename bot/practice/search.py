@@ -118,16 +118,19 @@ def words_of(text: str) -> list[str]:
 def build_query(text: str, glossary: Mapping[str, tuple[str, ...]]) -> str | None:
     """An FTS5 query for what a person typed, or None if nothing in it can be searched.
 
-    Each word is a quoted prefix term; an abbreviation also matches its spelled-out forms, and
+    Each word is a quoted term (the last one a prefix); an abbreviation also matches its
+    spelled-out forms, and
     a spelled-out form also its abbreviation. Terms are ORed: bm25 ranks the notes that match
     more of them (and rarer ones) first.
     """
     words = words_of(text[:MAX_QUERY])
     terms: list[str] = []
-    for word in words:
+    for n, word in enumerate(words):
         if word in _STOP and word.upper() not in glossary:
             continue
-        options = [f'"{word}"*']
+        # The last word may be half-typed ("superv"); the others are whole words, matched by
+        # their stem: as prefixes too, "sign language" would find "significant".
+        options = [f'"{word}"*' if n == len(words) - 1 else f'"{word}"']
         for long in glossary.get(word.upper(), ()):
             options.append(_phrase(long))
         terms.append(options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")")

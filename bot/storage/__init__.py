@@ -3,8 +3,8 @@
 `Storage` is what the app holds and hands to features through `Deps`: the writer thread and its
 plumbing (`writer.py`), and one object of named operations per area (`publications.py`,
 `acknowledgements.py`, `events.py`, `outbox.py`, `schedules.py`, `confirmations.py`,
-`reminders.py`, `catchup.py`, `checks.py`, `questions.py`), all on that same thread. A new
-feature adds a module here with its operations, and a migration to `migrations.py`.
+`reminders.py`, `catchup.py`, `checks.py`, `questions.py`, `practice.py`), all on that same
+thread. A new feature adds a module here with its operations, and a migration to `migrations.py`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from bot.storage.checks import Checks
 from bot.storage.confirmations import Confirmations
 from bot.storage.events import Events
 from bot.storage.outbox import Outbox
+from bot.storage.practice import PracticeGaps
 from bot.storage.publications import Publications
 from bot.storage.questions import Questions
 from bot.storage.reminders import Reminders
@@ -48,6 +49,7 @@ class Storage:
         self.catchups = CatchUps(self.writer)
         self.checks = Checks(self.writer)
         self.questions = Questions(self.writer)
+        self.gaps = PracticeGaps(self.writer)
 
     @property
     def owner_thread(self) -> int | None:

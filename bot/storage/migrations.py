@@ -375,3 +375,25 @@ def m008_surgery_questions(db: Database) -> None:
         pk="id",
         not_null={"at", "user_id", "question_id", "action"},
     )
+
+
+@migrations()
+def m009_practice_gaps(db: Database) -> None:
+    """What staff looked for in practice search and did not find: the query's text, the day and
+    a count, never who or when in the day. `reason` is no_match (nothing came up) or unhelpful
+    (they said it did not help). `practice_helped` counts "yes, it helped" per note and day.
+    `gaps_raised` keeps which gap a lead turned into a surgery question, so it shows as raised.
+    """
+    db.execute(
+        "CREATE TABLE practice_gaps (day TEXT NOT NULL, query TEXT NOT NULL,"
+        " reason TEXT NOT NULL, count INTEGER NOT NULL,"
+        " PRIMARY KEY (day, query, reason)) WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TABLE practice_helped (day TEXT NOT NULL, note_id TEXT NOT NULL,"
+        " count INTEGER NOT NULL, PRIMARY KEY (day, note_id)) WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TABLE gaps_raised (query TEXT PRIMARY KEY, question_ref TEXT NOT NULL,"
+        " raised_at TEXT NOT NULL) WITHOUT ROWID"
+    )

@@ -151,28 +151,18 @@ class Questions:
                 " ON CONFLICT (day, tag) DO UPDATE SET asked = asked + 1",
                 [day, quota_tag],
             )
-            for _ in range(20):  # a clash of random references is rare; try another
-                ref = "Q-" + "".join(secrets.choice(_REF_LETTERS) for _ in range(4))
-                if not db.execute("SELECT 1 FROM questions WHERE ref = ?", [ref]).fetchone():
-                    break
-            question_id = secrets.randbits(48)
-            db.execute(
-                "INSERT INTO questions (id, ref, text, topic, forum, anonymous, asked_by, asker,"
-                " asked_at, quoted, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
-                [
-                    question_id,
-                    ref,
-                    text,
-                    topic,
-                    forum,
-                    int(anonymous),
-                    None if anonymous else user_id,
-                    own_tag(ref) if anonymous else None,
-                    utc_iso(at),
-                    quoted,
-                ],
+            question = insert_question(
+                db,
+                text=text,
+                topic=topic,
+                forum=forum,
+                asked_by=None if anonymous else user_id,
+                asker=own_tag if anonymous else None,
+                at=at,
+                quoted=quoted,
+                state="pending",
             )
-            return Asked("recorded", _one(db, question_id))
+            return Asked("recorded", question)
 
         asked = await self._w.write(ask, timeout=PERSON_WRITE_TIMEOUT)
         # The question and its asker's daily count went in one commit: empty the WAL now, so
@@ -553,6 +543,49 @@ class Questions:
     async def answered(self, limit: int = 10) -> list[Question]:
         """Answered questions, newest answer first: "You said, we did"."""
         return await self._listed("q.state = 'answered'", "q.answered_at DESC, q.id DESC", [limit])
+
+
+def insert_question(
+    db: Database,
+    *,
+    text: str,
+    topic: str,
+    forum: str,
+    asked_by: str | None,
+    asker: Callable[[str], str] | None,
+    at: datetime,
+    quoted: str | None,
+    state: State,
+) -> Question:
+    """Write a new question under a fresh random id and reference (on the writer thread, in the
+    caller's transaction). With neither `asked_by` nor `asker` it is anonymous; `asker(ref)`
+    gives an anonymous asker's pseudonym for it."""
+    for _ in range(20):  # a clash of random references is rare; try another
+        ref = "Q-" + "".join(secrets.choice(_REF_LETTERS) for _ in range(4))
+        if not db.execute("SELECT 1 FROM questions WHERE ref = ?", [ref]).fetchone():
+            break
+    question_id = secrets.randbits(48)
+    db.execute(
+        "INSERT INTO questions (id, ref, text, topic, forum, anonymous, asked_by, asker,"
+        " asked_at, quoted, state, moderated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            question_id,
+            ref,
+            text,
+            topic,
+            forum,
+            int(asked_by is None),
+            asked_by,
+            asker(ref) if asker is not None else None,
+            utc_iso(at),
+            quoted,
+            state,
+            None if state == "pending" else utc_iso(at),
+        ],
+    )
+    question = _one(db, question_id)
+    assert question is not None
+    return question
 
 
 def _days_before(day: str, days: int) -> str:
