@@ -1,8 +1,10 @@
 """The offline demo: the local Slack stand-in, the real bot as its own process, simulated staff.
 
 It plays the briefings journey (a refused publish, a confirmed publish, acknowledgements with a
-double click, the Home tab, the figures, a DM broadcast with its progress message, a correction
-made in place, and a reminder) exactly as Slack would deliver it: signed HTTP requests to the
+double click, the Home tab, the figures and the check, a DM broadcast with its progress message,
+a correction made in place), a surgery question from asking to "You said, we did", practice
+search (who can help, a note due for review, a gap raised at the surgery) and a reminder,
+exactly as Slack would deliver it: signed HTTP requests to the
 bot's /slack/events, Web API calls from the bot to the stand-in. Then it prints what each person
 saw. It takes about a minute and a half: the reminder waits out its `remind_after: 1m`.
 """
@@ -50,6 +52,9 @@ SURGERY_QUESTION = "Can newly qualified social workers get protected caseloads i
 SURGERY_ANSWER = "Yes: from January, ASYE caseloads are capped at 90% of a full caseload."
 SURGERY_ACTION = "The cap is in the ASYE policy, and team managers check it in supervision."
 NUDGE_ACTION = "check_follow_up_none"  # "Nudge those yet to take it", under the results
+PRACTICE_OPEN_ACTION = "practice_open_note"
+PRACTICE_RAISE_ACTION = "practice_raise_gap"
+PRACTICE_GAP = "mileage claims"
 NUDGE = "It takes 30 seconds, and tells us whether we explained the money well."
 RIGHT_ANSWERS = ("1", "1", "1")  # recruitment-funding's check, question by question
 CORRECTION = "The escalation contact in section 3 was out of date: it is now the duty manager."
@@ -202,6 +207,8 @@ async def run_demo(staff: int = 6, out: Any = None) -> int:
             f"publish {BRIEFING}",
             SURGERY_QUESTION,
             "Jayden",
+            PRACTICE_GAP,
+            "rhi timescales",
         ]
         leaked = [line for line in log_lines if any(p in line for p in private)]
     await standin.stop()
@@ -399,8 +406,9 @@ async def _correct_and_remind(
     )
 
     await _surgery(driver, standin, names, workers, say)
+    await _practice(driver, standin, names, workers, say)
 
-    say("14. A minute after it went out (its remind_after), those yet to acknowledge are reminded")
+    say("18. A minute after it went out (its remind_after), those yet to acknowledge are reminded")
 
     def reminded() -> list[str]:
         return [
@@ -541,6 +549,71 @@ async def _surgery(
         f"   -> {names[asker]} sees the answer under My questions on Home; nothing the bot "
         "keeps says she asked"
     )
+
+
+async def _practice(
+    driver: SlackDriver,
+    standin: SlackStandIn,
+    names: dict[str, str],
+    workers: list[str],
+    say: Callable[[str], None],
+) -> None:
+    """Steps 14 to 17: practice search, who can help, a note due for review, and a gap raised
+    at the surgery."""
+    worker, lead = workers[-1], "U0EL01"
+
+    async def search(text: str) -> Seen:
+        before = len(standin.seen_by(worker))
+        await driver.slash_command(worker, "/practice", text)
+        await eventually(lambda: len(standin.seen_by(worker)) > before, "answer the search")
+        return standin.seen_by(worker)[-1]
+
+    def lines_of(seen: Seen) -> list[str]:
+        out = []
+        for block in seen.blocks:
+            if block.get("type") == "actions":
+                continue
+            text = (block.get("text") or {}).get("text") or " ".join(
+                str(e.get("text", "")) for e in block.get("elements", []) if isinstance(e, dict)
+            )
+            if text:
+                out += [f"      {line}" for line in _plain(text, names).splitlines()]
+        return out
+
+    say(f"14. {names[worker]}, between visits, types /practice rhi timescales")
+    found = await search("rhi timescales")
+    for line in lines_of(found)[:6]:
+        say(line)
+    say("15. She asks who can help with an interpreter for a deaf parent")
+    found = await search("interpreter for a deaf parent")
+    helper = next(b for b in found.blocks if str(b.get("block_id", "")).startswith("helper:"))
+    say(f"   -> who can help: {_plain(helper['text']['text'], names).splitlines()[0]}")
+    say("16. She looks up EDT and opens the note: it is past its review date, and says so")
+    found = await search("EDT")
+    await driver.click(worker, found, PRACTICE_OPEN_ACTION, value="out-of-hours-duty")
+    await eventually(lambda: bool(standin.views_for(worker)), "open the note")
+    [note] = standin.views_for(worker)
+    say(f"   -> {_plain(note['blocks'][1]['text']['text'], names)}")
+    await driver.close_view(worker, note)
+
+    say(
+        f'17. Two searches for "{PRACTICE_GAP}" find nothing; {names[lead]} runs /engage gaps '
+        "and raises it at the surgery in one click"
+    )
+    found = await search(PRACTICE_GAP)
+    say(f"   -> {_plain(found.blocks[0]['text']['text'], names).splitlines()[0]}")
+    await search(PRACTICE_GAP.upper())
+    before = len(standin.seen_by(lead))
+    await driver.slash_command(lead, "/engage", "gaps")
+    await eventually(lambda: len(standin.seen_by(lead)) > before, "show the gaps")
+    gaps = standin.seen_by(lead)[-1]
+    say(f"   -> {_plain(gaps.blocks[1]['text']['text'], names)}")
+    await driver.click(lead, gaps, PRACTICE_RAISE_ACTION)
+    await eventually(
+        lambda: "Raised as" in str(standin.seen_by(lead)[-1].blocks), "raise it at the surgery"
+    )
+    said = standin.seen_by(lead)[-1].blocks[0]["text"]["text"]
+    say(f"   -> {_plain(said, names)} Nothing kept says who searched.")
 
 
 async def _vote(driver: SlackDriver, standin: SlackStandIn, voter: str) -> None:

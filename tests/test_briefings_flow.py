@@ -263,20 +263,6 @@ async def test_a_briefing_for_later_is_scheduled_unless_the_manager_says_now(sla
     assert "I don't understand `tomorrow`" in responses_to(slack, SENIOR_MANAGER)[-1]
 
 
-@pytest.mark.parametrize(
-    ("command", "expected"),
-    [("/practice", "Resource Directory")],
-)
-async def test_commands_not_built_yet_answer_kindly_instead_of_failing(
-    slack, bot, driver, command, expected
-):
-    response = await driver.slash_command(SOCIAL_WORKERS[0], command, "anything")
-    assert response.status == 200
-    assert response.json["response_type"] == "ephemeral"
-    assert expected in response.json["text"]
-    assert slack.calls_to("chat.postMessage") == []
-
-
 async def test_only_managers_and_leads_see_the_titles_waiting_to_be_published(slack, bot, driver):
     await publish(driver, bot, user=SOCIAL_WORKERS[0], text="list")
     [reply] = responses_to(slack, SOCIAL_WORKERS[0])

@@ -89,6 +89,12 @@ def test_the_offline_demo_plays_the_slice_and_shows_what_each_person_saw(tmp_pat
     assert "agenda is posted in #social-work-all: 1 question, 0 carried forward" in out
     assert "*You said:* Can newly qualified social workers get protected caseloads" in out
     assert "sees the answer under My questions on Home" in out
+    # Practice search: the note, who can help, a note due for review, a gap raised.
+    assert "*Return home interviews after a child has been missing*" in out
+    assert "who can help: *Interpreting and Translation Service*" in out
+    assert "Due for review*: last reviewed 20 October 2025" in out
+    assert "*“mileage claims”* — 2 searches (2 found nothing)" in out
+    assert "Raised as *Q-" in out
     assert "Bot stopped on SIGTERM with exit code 0" in out
 
 

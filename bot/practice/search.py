@@ -75,7 +75,7 @@ _STOP = frozenset(
 )
 # Weights for bm25 over (title, tags, body): a match in the title counts most.
 _WEIGHTS = (10.0, 5.0, 1.0)
-_OPEN, _CLOSE = "\x02", "\x03"  # snippet markers, never in people's text
+_OPEN, _CLOSE = "\x02", "\x03"  # snippet markers (char(2), char(3)), never in people's text
 
 
 @dataclass(frozen=True)
@@ -146,43 +146,64 @@ def _phrase(words: str) -> str:
 
 
 class Index:
-    """A built index: `search(text)` gives the best matches, best first."""
+    """A built index: `search(text)` gives the best matches, best first.
+
+    Each kind of document (notes, the directory) has its own FTS5 table: a search of one
+    kind never walks the other's matches, and the small directory is searched in microseconds.
+    """
 
     def __init__(self, documents: Iterable[Document], glossary: Mapping[str, tuple[str, ...]]):
         self.glossary = dict(glossary)
         # Its own connection, made and filled by whichever thread builds it; searched only
         # after it is complete (check_same_thread off: it is never written again).
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
-        self._db.execute(
-            "CREATE VIRTUAL TABLE documents USING fts5(kind UNINDEXED, id UNINDEXED,"
-            " title, tags, body, tokenize='porter unicode61')"
-        )
-        self._db.executemany(
-            "INSERT INTO documents (kind, id, title, tags, body) VALUES (?, ?, ?, ?, ?)",
-            [(d.kind, d.id, d.title, d.tags, d.body) for d in documents],
-        )
+        by_kind: dict[str, list[Document]] = {}
+        for d in documents:
+            by_kind.setdefault(d.kind, []).append(d)
+        self._tables: dict[str, str] = {}
+        for n, (kind, docs) in enumerate(sorted(by_kind.items())):
+            table = f"documents_{n}"
+            self._tables[kind] = table
+            self._db.execute(
+                f"CREATE VIRTUAL TABLE {table} USING fts5(id UNINDEXED, title, tags, body,"
+                " tokenize='porter unicode61')"
+            )
+            self._db.executemany(
+                f"INSERT INTO {table} (id, title, tags, body) VALUES (?, ?, ?, ?)",
+                [(d.id, d.title, d.tags, d.body) for d in docs],
+            )
         self._db.commit()
-        self.size = int(self._db.execute("SELECT COUNT(*) FROM documents").fetchone()[0])
+        self.size = sum(len(docs) for docs in by_kind.values())
 
     def search(self, text: str, *, kind: str | None = None, limit: int = 3) -> list[Hit]:
         """The best `limit` matches for what a person typed (of one `kind`, if given)."""
         query = build_query(text, self.glossary)
         if query is None:
             return []
-        where = "documents MATCH ?" + (" AND kind = ?" if kind else "")
-        params: list[object] = [query, *([kind] if kind else []), limit]
-        rows = self._db.execute(
-            "SELECT kind, id, title, snippet(documents, 4, ?, ?, '…', 24),"
-            f" bm25(documents, 0, 0, {_WEIGHTS[0]}, {_WEIGHTS[1]}, {_WEIGHTS[2]}) AS score"
-            f" FROM documents WHERE {where} ORDER BY score LIMIT ?",
-            [_OPEN, _CLOSE, *params],
-        ).fetchall()
-        return [Hit(k, i, t, highlight(p), float(s)) for k, i, t, p, s in rows]
+        kinds = [kind] if kind is not None else list(self._tables)
+        hits = [h for k in kinds if k in self._tables for h in self._best(k, query, limit)]
+        return sorted(hits, key=lambda h: h.score)[:limit]
 
-    def bare_match(self, query: str, limit: int = 3) -> list[tuple[str, str]]:
+    def _best(self, kind: str, query: str, limit: int) -> list[Hit]:
+        table = self._tables[kind]
+        # The best rows first, then a passage for those alone: snippet() in the ranking query
+        # would be worked out for every match before the sort kept three.
+        rows = self._db.execute(
+            f"SELECT d.id, d.title, snippet({table}, 3, char(2), char(3), '…', 24), best.score"
+            f" FROM (SELECT rowid, bm25({table}, 0, {_WEIGHTS[0]}, {_WEIGHTS[1]},"
+            f" {_WEIGHTS[2]}) AS score FROM {table} WHERE {table} MATCH ?1"
+            f" ORDER BY score LIMIT ?2) AS best"
+            f" JOIN {table} AS d ON d.rowid = best.rowid"
+            f" WHERE {table} MATCH ?1 ORDER BY best.score",
+            [query, limit],
+        ).fetchall()
+        return [Hit(kind, i, t, highlight(p), float(s)) for i, t, p, s in rows]
+
+    def bare_match(self, query: str, limit: int = 3, kind: str = "note") -> list[tuple[str]]:
         """A bare FTS5 MATCH on the same index: the floor `bench/search.py` compares with."""
+        table = self._tables[kind]
         return self._db.execute(
-            "SELECT kind, id FROM documents WHERE documents MATCH ? ORDER BY rank LIMIT ?",
+            f"SELECT id FROM {table} WHERE {table} MATCH ? ORDER BY rank LIMIT ?",
             [query, limit],
         ).fetchall()
 
