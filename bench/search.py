@@ -169,8 +169,7 @@ async def run(quick: bool) -> int:
             builds.append(time.perf_counter() - started)
         assert len(shelf.notes) == notes, (len(shelf.notes), shelf.skipped[:3])
         documents = [
-            Document("note", n.id, n.title, " ".join(n.tags), n.body)
-            for n in shelf.notes.values()
+            Document("note", n.id, n.title, " ".join(n.tags), n.body) for n in shelf.notes.values()
         ]
         started = time.perf_counter()
         Index(documents, load_glossary())
