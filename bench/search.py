@@ -41,7 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bot.practice.library import Library, build_shelf  # noqa: E402
-from bot.practice.search import Document, Index, load_glossary, words_of  # noqa: E402
+from bot.practice.search import STOP_WORDS, Document, Index, load_glossary, words_of  # noqa: E402
 
 GOAL = 2.0
 LONDON = ZoneInfo("Europe/London")
@@ -145,9 +145,9 @@ def write_notes(folder: Path, n: int, rng: random.Random) -> None:
 
 
 def bare_query(text: str) -> str | None:
-    """The same words as the plainest FTS5 query: each quoted, ORed (no stems of our own, no
-    prefixes, no glossary)."""
-    words = words_of(text)
+    """The same words as the plainest FTS5 query: each quoted, ORed, the same stop words left
+    out as the bot leaves out (no prefix, no glossary)."""
+    words = [w for w in words_of(text) if w not in STOP_WORDS]
     return " OR ".join(f'"{w}"' for w in words) or None
 
 

@@ -284,8 +284,10 @@ async def test_engagement_leads_see_the_gaps_most_searched_first_and_raise_one_o
     assert (state, forum, asked_by, asker, anonymous) == ("accepted", "pag", None, None, 1)
     after = text_of(responses(slack, ENGAGEMENT_LEAD)[-1].blocks)
     assert "Raised as *Q-" in after
-    assert "Raised at the surgery as *Q-" in after
-    assert shown_with(slack, ENGAGEMENT_LEAD, RAISE_ACTION) is not None  # zebra's is left
+    assert "*: on the question board." in after  # the list now says so for that gap
+    # The Practice Advisory Group takes it (practice questions), and the button says so.
+    assert "Raise at the PAG" in after
+    assert shown_with(slack, ENGAGEMENT_LEAD, RAISE_ACTION) is not None  # the quokka's is left
     # Raised once: a second go (an old copy of the list, another lead) raises nothing new.
     status, ref = await bot.storage.gaps.raise_as_question(
         "xylophone rota",
@@ -415,3 +417,90 @@ async def test_the_engage_help_lists_gaps_and_reload(slack, bot, driver):
     said = responses(slack, ENGAGEMENT_LEAD)[-1].text
     assert "/engage gaps" in said
     assert "/engage reload" in said
+
+
+async def test_a_search_with_nothing_to_search_by_gets_help_and_is_not_a_gap(slack, bot, driver):
+    for query in ("???", "what is the", "AND", "-"):
+        seen = await practice(driver, bot, WORKER, query)
+        assert seen.text.startswith("There's nothing in that to search by"), query
+    assert await gap_rows(bot) == []
+    await driver.slash_command(WORKER, "/practice")
+    await bot.work.idle()
+    [view] = slack.views_for(WORKER)
+    response = await driver.submit_view(
+        WORKER, view, {"practice_query": {"query": {"value": "what is the"}}}
+    )
+    assert "nothing in that to search by" in response.json["errors"]["practice_query"]
+
+
+async def test_possessives_and_long_non_latin_searches_still_work(slack, bot, driver):
+    seen = await practice(driver, bot, WORKER, "LADO’s timescales")
+    assert text_of(seen.blocks).index("note:lado") < text_of(seen.blocks).index("Who can help")
+    seen = await practice(driver, bot, WORKER, "PLO's letter")
+    assert "note:legal-gateway" in text_of(seen.blocks)
+    # Emoji and other scripts take many characters once encoded: the buttons still fit.
+    seen = await practice(driver, bot, WORKER, "cse " + "🙂" * 300)
+    assert "note:child-exploitation" in text_of(seen.blocks)
+    await driver.click(WORKER, seen.message, NOT_HELPED_ACTION)
+    await bot.work.idle()
+    assert "Thanks for saying" in text_of(responses(slack, WORKER)[-1].blocks)
+
+
+async def test_open_on_a_note_gone_since_says_so_in_the_modal(slack, bot, driver, content_dir):
+    await driver.slash_command(WORKER, "/practice")
+    await bot.work.idle()
+    [view] = slack.views_for(WORKER)
+    await driver.submit_view(WORKER, view, {"practice_query": {"query": {"value": "LADO"}}})
+    await bot.work.idle()
+    (content_dir / "practice" / "lado.md").unlink()
+    await bot.deps.practice.load()
+    [view] = slack.views_for(WORKER)
+    await driver.click(WORKER, view, OPEN_NOTE_ACTION, value="lado")
+    await bot.work.idle()
+    assert "no longer in the guidance" in text_of(slack.views_for(WORKER)[-1]["blocks"])
+
+
+async def test_a_forged_yes_for_a_note_that_is_not_there_counts_nothing(slack, bot, driver):
+    seen = await practice(driver, bot, WORKER, "LADO")
+    forged = json.dumps({"q": "LADO", "n": ["no-such-note"]})
+    for block in seen.message.blocks:
+        for element in block.get("elements", []):
+            if isinstance(element, dict) and "value" in element:
+                element["value"] = forged
+    await driver.click(WORKER, seen.message, HELPED_ACTION)
+    await bot.work.idle()
+    assert await bot.storage.call(lambda db: db["practice_helped"].count) == 0
+
+
+def test_a_passage_is_at_most_600_characters_and_its_bold_is_closed():
+    from bot.practice.search import Document, Index, load_glossary
+
+    body = "lado " + "<" * 4000 + " lado"
+    [hit] = Index([Document("note", "n", "A note", "", body)], load_glossary()).search("lado")
+    assert len(hit.passage) <= 600 + 10
+    assert hit.passage.count("*") % 2 == 0
+    assert "&lt" in hit.passage
+    assert "<" not in hit.passage
+
+
+def test_a_note_longer_than_a_modal_says_where_the_rest_is():
+    from bot.content.practice import PracticeNote
+
+    body = "\n\n".join(f"Paragraph {n}: " + "word " * 500 for n in range(150))
+    note = PracticeNote(
+        "long",
+        "Long",
+        "The PSW",
+        datetime(2026, 11, 1).date(),
+        (),
+        "https://x.example/doc",
+        None,
+        body,
+        "p",
+    )
+    blocks = build_note_view(note, lambda d: False).to_dict()["blocks"]
+    assert len(blocks) == 100
+    assert (
+        "longer than Slack shows. Read the rest in <https://x.example/doc|the full document>"
+        in (blocks[-1]["text"]["text"])
+    )

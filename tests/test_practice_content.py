@@ -194,3 +194,25 @@ def test_the_shipped_directory_and_notes_cover_the_services_named_in_the_report(
     # As shipped, only the out-of-hours note is past its review (to show the warning).
     warned = review_warnings(notes.values(), entries.values(), TODAY)
     assert [w.path.name for w in warned] == ["out-of-hours-duty.md"]
+
+
+def test_a_control_character_is_a_problem_at_its_line_not_a_crash(tmp_path):
+    content = directory(tmp_path, GOOD_ENTRY + "- id: edt\n  name: EDT\x0b team\n")
+    [problem] = messages(content)
+    assert problem.startswith("directory.yaml:9: a character YAML cannot read")
+    (content / "practice").mkdir()
+    (content / "practice" / "note.md").write_text(
+        "---\nid: note\ntitle: A\x07 note\nowner: X\nreviewed: 2026-01-01\n---\nText.\n"
+    )
+    found = [str(p) for p in check_content(content, LONDON)]
+    assert any("note.md:3: front matter has a character YAML cannot read" in p for p in found)
+
+
+def test_yaml_nulls_booleans_and_dates_with_tails_are_not_read_as_words(tmp_path):
+    content = directory(
+        tmp_path,
+        GOOD_ENTRY.replace("[referrals]", "[true, ~]").replace("2026-10-01", "2025-01-01xyz"),
+    )
+    found = messages(content)
+    assert any(m.startswith("directory.yaml:3: helps_with must list") for m in found)
+    assert any(m.startswith("directory.yaml:7: verified is '2025-01-01xyz'") for m in found)

@@ -53,6 +53,9 @@ QUERIES = [
     ("step down to early help", "early-help"),
     ("weekend emergency", "out-of-hours-duty"),
     ("legal gateway", "legal-gateway"),
+    # possessives, with either apostrophe
+    ("LADO’s timescales", "lado"),
+    ("the IRO's role", "iro-service"),
 ]
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -74,9 +74,17 @@ def load_directory(
         problems.append(Problem(path, line, message))
 
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
+        text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         fail(1, "file is not UTF-8 text: save it as UTF-8")
+        return {}, problems
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as e:  # a control character (Word's line break, a bell)
+        fail(
+            text.count("\n", 0, max(e.position, 0)) + 1,
+            f"a character YAML cannot read ({e.character!r}): delete it",
+        )
         return {}, problems
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -85,6 +93,9 @@ def load_directory(
             f"not valid YAML ({e.problem or e.context}): check the indentation, and put quotes "
             "around a value that starts with # or @",
         )
+        return {}, problems
+    except yaml.YAMLError as e:
+        fail(1, f"not valid YAML ({e.__class__.__name__}): check the file's layout")
         return {}, problems
     if node is None:
         return {}, problems
@@ -193,11 +204,12 @@ def _helps_with(node: yaml.Node | None, line: int, fail: Any) -> tuple[str, ...]
     if node is None:
         fail(line, "helps_with is missing: " + hint.removeprefix("helps_with must "))
         return None
-    if isinstance(node, yaml.ScalarNode) and node.value.strip():
+    if _is_text(node):
+        assert isinstance(node, yaml.ScalarNode)
         items = [node.value]
     elif isinstance(node, yaml.SequenceNode) and node.value:
-        if not all(isinstance(i, yaml.ScalarNode) and str(i.value).strip() for i in node.value):
-            fail(line, hint)
+        if not all(_is_text(i) for i in node.value):
+            fail(line, hint + " (each one words, not yes/no or empty)")
             return None
         items = [str(i.value) for i in node.value]
     else:
@@ -207,6 +219,15 @@ def _helps_with(node: yaml.Node | None, line: int, fail: Any) -> tuple[str, ...]
         fail(line, f"each thing in helps_with must be {MAX_ITEM} characters at most")
         return None
     return tuple(" ".join(i.split()) for i in items)
+
+
+def _is_text(node: yaml.Node) -> bool:
+    """A scalar that is words: not empty, not YAML's null or true/false."""
+    return (
+        isinstance(node, yaml.ScalarNode)
+        and bool(str(node.value).strip())
+        and not node.tag.endswith(("bool", "null"))
+    )
 
 
 def _reach(node: yaml.Node | None, line: int, fail: Any) -> dict[str, str] | None:
@@ -225,7 +246,7 @@ def _reach(node: yaml.Node | None, line: int, fail: Any) -> dict[str, str] | Non
             fail(at, f"unknown way to reach them {key!r}: use {how}")
             ok = False
             continue
-        if not isinstance(value_node, yaml.ScalarNode) or not str(value_node.value).strip():
+        if not _is_text(value_node):
             fail(at, f"reach {key} must be text: put it in quotes")
             ok = False
             continue
@@ -270,12 +291,10 @@ def _verified(node: yaml.Node | None, line: int, today: date, fail: Any) -> date
         return None
     raw = str(node.value).strip() if isinstance(node, yaml.ScalarNode) else ""
     try:
-        value = date.fromisoformat(raw[:10]) if len(raw) >= 10 else date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         fail(line, f"verified is {raw!r}: write a date, e.g. 2026-11-01")
         return None
-    if isinstance(value, datetime):
-        value = value.date()
     if value > today:
         fail(
             line,

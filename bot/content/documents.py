@@ -85,7 +85,15 @@ def read_document(path: Path, problems: list[Problem]) -> Document | None:
         fail(1, "front matter is never closed: add a line '---' after the last field")
         return None
 
-    loader = yaml.SafeLoader("\n".join(lines[1:end]))
+    front = "\n".join(lines[1:end])
+    try:
+        loader = yaml.SafeLoader(front)
+    except yaml.reader.ReaderError as e:  # a control character (Word's line break, a bell)
+        fail(
+            front.count("\n", 0, max(e.position, 0)) + 2,
+            f"front matter has a character YAML cannot read ({e.character!r}): delete it",
+        )
+        return None
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -95,7 +103,7 @@ def read_document(path: Path, problems: list[Problem]) -> Document | None:
         fail(line, f"front matter is not valid YAML ({e.problem or e.context}): {YAML_HINT}")
         return None
     except yaml.YAMLError as e:
-        fail(1, f"front matter is not valid YAML ({e}): {YAML_HINT}")
+        fail(_reader_line(e, front, 2), f"front matter is not valid YAML ({e}): {YAML_HINT}")
         return None
     finally:
         loader.dispose()
@@ -105,6 +113,14 @@ def read_document(path: Path, problems: list[Problem]) -> Document | None:
         fail(2, "front matter must be 'key: value' lines, e.g. 'title: …'")
         return None
     return Document(path, node, data, "\n".join(lines[end + 1 :]), end + 2)
+
+
+def _reader_line(error: yaml.YAMLError, text: str, offset: int) -> int:
+    """The file line of a YAML error that has no mark (a reader error has a position)."""
+    position = getattr(error, "position", None)
+    if isinstance(position, int) and position >= 0:
+        return text.count("\n", 0, position) + offset
+    return 1
 
 
 YAML_HINT = (

@@ -22,7 +22,7 @@ from bot.content.audiences import load_named_audiences
 from bot.content.directory import DirectoryEntry, load_directory
 from bot.content.documents import Context, Problem, scan
 from bot.content.practice import PRACTICE, PracticeNote, due_for_review
-from bot.practice.search import MAX_QUERY, Document, Hit, Index, load_glossary
+from bot.practice.search import MAX_QUERY, Document, Hit, Index, build_query, load_glossary
 from bot.slack.mrkdwn import plain_text
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ class Found:
     cut: bool  # the person's text was longer and was cut
     notes: list[tuple[Hit, PracticeNote]] = field(default_factory=list)
     helpers: list[tuple[Hit, DirectoryEntry]] = field(default_factory=list)
+    searchable: bool = True  # False: no word in it to search by ("???", "what is the")
 
     @property
     def empty(self) -> bool:
@@ -141,8 +142,10 @@ class Library:
         cut = len(query) > MAX_QUERY
         query = query[:MAX_QUERY]
         shelf = self._shelf
-        if shelf is None or not query:
+        if shelf is None:
             return Found(query, cut)
+        if build_query(query, shelf.index.glossary) is None:
+            return Found(query, cut, searchable=False)
         notes, helpers = await asyncio.to_thread(self._search, shelf, query)
         return Found(query, cut, notes, helpers)
 

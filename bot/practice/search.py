@@ -20,11 +20,13 @@ from pathlib import Path
 
 import yaml
 
-from bot.slack.mrkdwn import escape
+from bot.slack.mrkdwn import escape_within
 
 MAX_QUERY = 500
 _GLOSSARY = Path(__file__).with_name("glossary.yaml")
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+_POSSESSIVE = re.compile(r"['’]s$")
+PASSAGE = 600  # characters of a passage at most, before escaping
 # Words that say nothing about what someone is looking for: left out of the query, so that
 # "what do I do when a child goes missing" is ranked on "child", "goes" and "missing".
 _STOP = frozenset(
@@ -73,6 +75,7 @@ _STOP = frozenset(
         "your",
     ]
 )
+STOP_WORDS = _STOP
 # Weights for bm25 over (title, tags, body): a match in the title counts most.
 _WEIGHTS = (10.0, 5.0, 1.0)
 _OPEN, _CLOSE = "\x02", "\x03"  # snippet markers (char(2), char(3)), never in people's text
@@ -112,7 +115,8 @@ def load_glossary(*files: Path) -> dict[str, tuple[str, ...]]:
 
 
 def words_of(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text)]
+    """The words of a text, lowercased; a possessive's 's dropped ("LADO's" is "lado")."""
+    return [_POSSESSIVE.sub("", w.lower()) for w in _WORD.findall(text)]
 
 
 def build_query(text: str, glossary: Mapping[str, tuple[str, ...]]) -> str | None:
@@ -129,8 +133,10 @@ def build_query(text: str, glossary: Mapping[str, tuple[str, ...]]) -> str | Non
         if word in _STOP and word.upper() not in glossary:
             continue
         # The last word may be half-typed ("superv"); the others are whole words, matched by
-        # their stem: as prefixes too, "sign language" would find "significant".
-        options = [f'"{word}"*' if n == len(words) - 1 else f'"{word}"']
+        # their stem: as prefixes too, "sign language" would find "significant". An
+        # abbreviation is whole too ("LA" is not "law").
+        last = n == len(words) - 1 and word.upper() not in glossary
+        options = [f'"{word}"*' if last else f'"{word}"']
         for long in glossary.get(word.upper(), ()):
             options.append(_phrase(long))
         terms.append(options[0] if len(options) == 1 else "(" + " OR ".join(options) + ")")
@@ -209,5 +215,9 @@ class Index:
 
 
 def highlight(snippet: str) -> str:
-    """A passage as Slack shows it: escaped, then the matched words in bold."""
-    return escape(snippet).replace(_OPEN, "*").replace(_CLOSE, "*")
+    """A passage as Slack shows it: at most `PASSAGE` characters, escaped (never cut inside an
+    `&amp;`), then the matched words in bold, every bold closed."""
+    text = escape_within(snippet, PASSAGE)
+    if text.count(_OPEN) > text.count(_CLOSE):
+        text += _CLOSE
+    return text.replace(_OPEN, "*").replace(_CLOSE, "*")

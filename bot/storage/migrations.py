@@ -395,5 +395,5 @@ def m009_practice_gaps(db: Database) -> None:
     )
     db.execute(
         "CREATE TABLE gaps_raised (query TEXT PRIMARY KEY, question_ref TEXT NOT NULL,"
-        " raised_at TEXT NOT NULL) WITHOUT ROWID"
+        " raised_at TEXT NOT NULL) WITHOUT ROWID"  # raised_at: the day
     )

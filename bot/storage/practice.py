@@ -56,7 +56,7 @@ class PracticeGaps:
                 [day.isoformat(), text, reason],
             )
 
-        await self._w.write(record)
+        await self._w.write(record, timeout=PERSON_WRITE_TIMEOUT)
 
     async def record_helped(self, note_id: str, day: date) -> None:
         """Count one "yes, it helped" for a note, by day."""
@@ -70,7 +70,7 @@ class PracticeGaps:
                 [day.isoformat(), note_id[:64]],
             )
 
-        await self._w.write(record)
+        await self._w.write(record, timeout=PERSON_WRITE_TIMEOUT)
 
     async def gaps(self, since: date, limit: int = 15) -> list[Gap]:
         """Gaps since a day, most searched first (then most recent)."""
@@ -131,7 +131,7 @@ class PracticeGaps:
             )
             db.execute(
                 "INSERT INTO gaps_raised (query, question_ref, raised_at) VALUES (?, ?, ?)",
-                [key, question.ref, utc_iso(now)],
+                [key, question.ref, now.date().isoformat()],
             )
             db.execute(
                 "INSERT INTO moderation_log (at, user_id, question_id, action, detail)"

@@ -36,6 +36,7 @@ from handlers.practice.blocks import (
     build_help,
     build_home_section,
     build_note_view,
+    build_notice_view,
     build_results,
     build_search_view,
     gap_question,
@@ -53,6 +54,8 @@ GAP_DAYS = 90
 LEADS_ONLY = "Only engagement leads can see the gaps or reload the guidance."
 NOT_READY = "Practice search is still starting up. Please try again in a minute."
 GONE = "That note is no longer in the guidance: search again for the current one."
+AGAIN = "That didn't go through, so nothing was kept. Please try again."
+NOTHING_TO_SEARCH = "There's nothing in that to search by: try a few words about the topic.\n"
 THANKS_HELPED = "Thanks — glad it helped."
 THANKS_NOT = (
     "Thanks for saying. We keep the words you searched (never who searched) so the guidance can "
@@ -102,14 +105,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await deps.replies.respond(body["response_url"], NOT_READY)
             return
         found = await library.search(text)
-        if found.empty:
-            await note_gap(found, "no_match")
+        if not found.searchable:
+            await deps.replies.respond(body["response_url"], NOTHING_TO_SEARCH + build_help())
+            return
         blocks = [b.to_dict() for b in results(found)]
-        await deps.replies.respond(
-            body["response_url"],
-            f"Practice guidance for “{escape(found.query[:200])}”",
-            blocks=blocks,
-        )
+        title = f"Practice guidance for “{escape(found.query[:200])}”"
+        await deps.replies.respond(body["response_url"], title, blocks=blocks)
+        if found.empty:  # after the answer: the person never waits on the count
+            try:
+                await note_gap(found, "no_match")
+            except WriteTimeout:
+                logger.warning("a practice search gap could not be kept in time")
 
     async def open_search(context: dict[str, Any], body: dict[str, Any]) -> None:
         await deps.client.views_open(trigger_id=body["trigger_id"], view=build_search_view())
@@ -129,6 +135,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors={QUERY_BLOCK: NOT_READY})
             return
         found = await library.search(text)
+        if not found.searchable:
+            await ack(response_action="errors", errors={QUERY_BLOCK: NOTHING_TO_SEARCH.strip()})
+            return
         if found.empty:
             try:
                 await note_gap(found, "no_match")
@@ -141,12 +150,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         """ "Open": the whole note, over the search modal or on its own."""
         note_id = str(((body.get("actions") or [{}])[0]).get("value") or "")
         note = library.note(note_id)
-        if note is None:
+        in_modal = (body.get("view") or {}).get("type") == "modal"
+        if note is None and not in_modal:
             await deps.replies.tell(body, GONE)
             return
-        view = build_note_view(note, library.due)
+        view = build_note_view(note, library.due) if note else build_notice_view(GONE)
         try:
-            if (body.get("view") or {}).get("type") == "modal":
+            if in_modal:
                 await deps.client.views_push(trigger_id=body["trigger_id"], view=view)
             else:
                 await deps.client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -163,8 +173,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
             query, note_ids = read
             try:
                 if helped:
-                    for note_id in note_ids[:1]:  # the best match is the one that helped
-                        await deps.storage.gaps.record_helped(note_id, today())
+                    # The best match is the one that helped; a forged id counts nothing.
+                    for note_id in note_ids[:1]:
+                        if library.note(note_id) is not None:
+                            await deps.storage.gaps.record_helped(note_id, today())
                 else:
                     found = Found(query, False)
                     await note_gap(found, "unhelpful")
@@ -178,24 +190,31 @@ def register(app: AsyncApp, deps: Deps) -> None:
         said = context.get("feedback")
         if said is None:
             return
+        view = body.get("view") or {}
+        in_modal = view.get("type") == "modal"
         if said == "not_stored":
-            await deps.replies.tell(body, "That didn't go through. Please try again.")
+            if in_modal:
+                await update(view, build_notice_view(AGAIN))
+            else:
+                await deps.replies.tell(body, AGAIN)
             return
         query, helped = said
         thanks = THANKS_HELPED if helped else THANKS_NOT
         found = await library.search(query)
         blocks = [b.to_dict() for b in results(found, feedback=thanks)]
-        view = body.get("view") or {}
-        if view.get("type") == "modal":
-            shown = build_search_view(results(found, feedback=thanks), query=query)
-            try:
-                await deps.client.views_update(
-                    view_id=view.get("id"), hash=view.get("hash"), view=shown
-                )
-            except SlackApiError as error:
-                logger.info("the search modal was not updated (%s)", error.response.get("error"))
+        if in_modal:
+            await update(view, build_search_view(results(found, feedback=thanks), query=query))
         elif body.get("response_url"):
             await deps.replies.respond(body["response_url"], thanks, blocks=blocks, replace=True)
+
+    async def update(view: dict[str, Any], shown: Any) -> None:
+        """Replace the modal a click came from (unless it changed meanwhile: its hash)."""
+        try:
+            await deps.client.views_update(
+                view_id=view.get("id"), hash=view.get("hash"), view=shown
+            )
+        except SlackApiError as error:
+            logger.info("the search modal was not updated (%s)", error.response.get("error"))
 
     async def engage_gaps(user_id: str, text: str) -> tuple[str, list[dict[str, Any]] | None]:
         """`/engage gaps`: what staff looked for and did not find (engagement leads)."""
@@ -204,7 +223,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         since = today() - timedelta(days=GAP_DAYS)
         gaps = await deps.storage.gaps.gaps(since)
         helped = await deps.storage.gaps.helped(since)
-        blocks = build_gaps(gaps, days=GAP_DAYS, helped=helped, can_raise=_forum() is not None)
+        blocks = build_gaps(gaps, days=GAP_DAYS, helped=helped, forum=_forum())
         return "Practice search gaps", [b.to_dict() for b in blocks]
 
     def _forum() -> str | None:

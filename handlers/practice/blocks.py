@@ -54,10 +54,19 @@ def long_date(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+MAX_VALUE = 2000  # Slack's limit on a button's value
+
+
 def feedback_value(query: str, found: Found) -> str:
     """What a "Did this help?" button carries: the query and the notes it showed (Slack holds
-    it; nothing is kept until the person answers)."""
-    return json.dumps({"q": query[:MAX_QUERY], "n": [note.id for _, note in found.notes]})
+    it; nothing is kept until the person answers), cut to fit a button's value."""
+    ids = [note.id for _, note in found.notes]
+    words = query[:MAX_QUERY]
+    while True:
+        value = json.dumps({"q": words, "n": ids}, ensure_ascii=False)
+        if len(value) <= MAX_VALUE:
+            return value
+        words = words[: len(words) - max(1, (len(value) - MAX_VALUE) // 2)]
 
 
 def read_feedback(value: str) -> tuple[str, list[str]] | None:
@@ -185,6 +194,8 @@ def build_help() -> str:
 def build_search_view(
     results: list[Block] | None = None, *, query: str = "", error: str | None = None
 ) -> View:
+    # No private_metadata: the buttons carry what they need, and a long query in non-Latin
+    # script could pass its 3,000 characters.
     """The search modal: a box, and the results of the last search under it."""
     blocks: list[Block] = [
         InputBlock(
@@ -211,7 +222,6 @@ def build_search_view(
         submit="Search",
         close="Close",
         blocks=blocks[:100],
-        private_metadata=json.dumps({"q": query[:MAX_QUERY]}),
     )
 
 
@@ -233,14 +243,19 @@ def build_note_view(note: PracticeNote, due: Due) -> View:
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(about))]))
     room = 100 - len(blocks) - 1
     chunks = split_mrkdwn(markdown_to_mrkdwn(note.body))
-    for chunk in chunks[:room]:
+    shown = chunks[:room]  # the one left is for the line after
+    for chunk in shown:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=chunk)))
-    if note.source:
+    link = f"<{escape(note.source)}|the full document>" if note.source else None
+    if len(shown) < len(chunks):
+        where = f"Read the rest in {link}." if link else f"Ask {escape(note.owner)} for the rest."
         blocks.append(
-            ContextBlock(
-                elements=[MarkdownTextObject(text=f"<{escape(note.source)}|The full document>")]
+            SectionBlock(
+                text=MarkdownTextObject(text=f"_This note is longer than Slack shows. {where}_")
             )
         )
+    elif link:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f"Read {link}.")]))
     return View(
         type="modal",
         callback_id=NOTE_CALLBACK,
@@ -250,9 +265,12 @@ def build_note_view(note: PracticeNote, due: Due) -> View:
     )
 
 
-def build_gaps(gaps: Sequence[Gap], *, days: int, helped: int, can_raise: bool) -> list[Block]:
+FORUM_NAMES = {"surgery": "the surgery", "pag": "the Practice Advisory Group"}
+
+
+def build_gaps(gaps: Sequence[Gap], *, days: int, helped: int, forum: str | None) -> list[Block]:
     """What staff looked for and did not find, most searched first, each with a way to put it
-    to the surgery."""
+    to the surgery or the Practice Advisory Group (`forum`, None when neither is running)."""
     if not gaps:
         return [
             SectionBlock(
@@ -284,13 +302,15 @@ def build_gaps(gaps: Sequence[Gap], *, days: int, helped: int, can_raise: bool) 
         )
         accessory: Any = None
         if gap.raised_as:
-            text += f"\nRaised at the surgery as *{escape(gap.raised_as)}*."
-        elif can_raise:
-            accessory = ButtonElement(
-                text="Raise at the surgery", action_id=RAISE_ACTION, value=gap.query[:2000]
-            )
+            text += f"\nRaised as *{escape(gap.raised_as)}*: on the question board."
+        elif forum is not None:
+            label = "Raise at the PAG" if forum == "pag" else "Raise at the surgery"
+            accessory = ButtonElement(text=label, action_id=RAISE_ACTION, value=gap.query[:2000])
         else:
-            text += "\nRaise it at the next staff surgery."
+            text += (
+                "\nNeither the surgery nor the Practice Advisory Group is taking questions in "
+                "the bot now: raise it at the next meeting."
+            )
         blocks.append(SectionBlock(text=MarkdownTextObject(text=text[:3000]), accessory=accessory))
     return blocks[:50]
 
@@ -301,6 +321,17 @@ def gap_question(gap: Gap | None, query: str) -> str:
     return (
         f"Staff searched the practice guidance for “{query}” and didn't find what they "
         f"needed{times}. Can the guidance cover this, and who can help meanwhile?"
+    )
+
+
+def build_notice_view(text: str) -> View:
+    """A one-line modal: what went wrong in a modal, where no private message can reach."""
+    return View(
+        type="modal",
+        callback_id=NOTE_CALLBACK,
+        title="Practice search",
+        close="Back",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=escape(text)))],
     )
 
 
