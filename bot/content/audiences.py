@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.content.documents import Problem
+from bot.content.documents import Problem, read_yaml_file
 from bot.content.values import AUDIENCE_HELP, Audience, id_problem, parse_audience
 
 FILE = "audiences.yaml"
@@ -32,15 +32,7 @@ def load_named_audiences(content_dir: Path) -> tuple[NamedAudiences, list[Proble
     def fail(line: int, message: str) -> None:
         problems.append(Problem(path, line, message))
 
-    try:
-        node = yaml.compose(path.read_text(encoding="utf-8-sig"), Loader=yaml.SafeLoader)
-    except UnicodeDecodeError:
-        fail(1, "file is not UTF-8 text: save it as UTF-8")
-        return {}, problems
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        fail(mark.line + 1 if mark else 1, f"not valid YAML ({e.problem or e.context})")
-        return {}, problems
+    node = read_yaml_file(path, fail)
     if node is None:
         return {}, problems
     if not isinstance(node, yaml.MappingNode):

@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from bot.content.documents import Problem
+from bot.content.documents import Problem, read_yaml_file
 from bot.content.values import id_problem
 
 FILE = "directory.yaml"
@@ -73,30 +73,7 @@ def load_directory(
     def fail(line: int, message: str) -> None:
         problems.append(Problem(path, line, message))
 
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        fail(1, "file is not UTF-8 text: save it as UTF-8")
-        return {}, problems
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.reader.ReaderError as e:  # a control character (Word's line break, a bell)
-        fail(
-            text.count("\n", 0, max(e.position, 0)) + 1,
-            f"a character YAML cannot read ({e.character!r}): delete it",
-        )
-        return {}, problems
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        fail(
-            mark.line + 1 if mark else 1,
-            f"not valid YAML ({e.problem or e.context}): check the indentation, and put quotes "
-            "around a value that starts with # or @",
-        )
-        return {}, problems
-    except yaml.YAMLError as e:
-        fail(1, f"not valid YAML ({e.__class__.__name__}): check the file's layout")
-        return {}, problems
+    node = read_yaml_file(path, fail)
     if node is None:
         return {}, problems
     if not isinstance(node, yaml.SequenceNode):

@@ -115,6 +115,34 @@ def read_document(path: Path, problems: list[Problem]) -> Document | None:
     return Document(path, node, data, "\n".join(lines[end + 1 :]), end + 2)
 
 
+def read_yaml_file(path: Path, fail: Callable[[int, str], None]) -> yaml.Node | None:
+    """A whole-YAML content file (audiences.yaml, directory.yaml) as nodes with their lines,
+    or None with the problem reported at its line: not UTF-8, a control character YAML cannot
+    read (Word's line break), or YAML that does not parse."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        fail(1, "file is not UTF-8 text: save it as UTF-8")
+        return None
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as e:
+        fail(
+            text.count("\n", 0, max(e.position, 0)) + 1,
+            f"a character YAML cannot read ({e.character!r}): delete it",
+        )
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        fail(
+            mark.line + 1 if mark else 1,
+            f"not valid YAML ({e.problem or e.context}): check the indentation, and put quotes "
+            "around a value that starts with # or @",
+        )
+    except yaml.YAMLError as e:
+        fail(1, f"not valid YAML ({e.__class__.__name__}): check the file's layout")
+    return None
+
+
 def _reader_line(error: yaml.YAMLError, text: str, offset: int) -> int:
     """The file line of a YAML error that has no mark (a reader error has a position)."""
     position = getattr(error, "position", None)
