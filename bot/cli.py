@@ -86,12 +86,18 @@ def _content_check(directory: str | None) -> int:
     from bot.content import run_content_check
 
     try:
-        content_dir, timezone, months = content_settings(os.environ)
+        settings = content_settings(os.environ)
     except ValueError as error:
         print(f"content check: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    folder = Path(directory) if directory else content_dir
-    return run_content_check(folder, timezone, sys.stdout, review_months=months)
+    folder = Path(directory) if directory else settings.content_dir
+    return run_content_check(
+        folder,
+        settings.timezone,
+        sys.stdout,
+        review_months=settings.review_months,
+        clarity=settings.clarity,
+    )
 
 
 async def run(config: Config, mode: Mode) -> int:

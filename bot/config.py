@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv.parser import parse_stream
 
+from bot.clarity import ClarityRules
 from bot.meetings import MeetingRule
 
 Mode = Literal["serve", "socket"]
@@ -77,6 +78,14 @@ VARIABLES: dict[str, str] = {
     "Default #you-said-we-did",
     "AGENDA_CUTOFF_DAYS": "Days before a meeting its agenda is drawn up and posted. Default 3",
     "AGENDA_SIZE": "Most questions on a meeting's agenda (the top by votes). Default 10",
+    "CLARITY_SENTENCE_WORDS": "The clarity check flags a sentence longer than this many words "
+    "(GOV.UK: 25). Default 25",
+    "CLARITY_READING_EASE": "The clarity check flags a body whose Flesch reading ease is below "
+    "this (60-70 is plain English). Default 50",
+    "CLARITY_PARAGRAPH_WORDS": "The clarity check flags a paragraph longer than this. Default 100",
+    "CLARITY_TITLE_CHARS": "The clarity check flags a title longer than this. Default 80",
+    "CLARITY_BODY_WORDS": "The clarity check flags a body longer than this: a minute's reading "
+    "on a phone. Default 250",
     "REVIEW_MONTHS": "Months after which a practice note's review, or a directory entry's check, "
     'is overdue: shown "due for review" to staff and listed by content check. Default 12',
 }
@@ -140,6 +149,7 @@ class Config:
     agenda_cutoff_days: int = 3
     agenda_size: int = 10
     review_months: int = 12
+    clarity: ClarityRules = field(default_factory=ClarityRules)
 
     @classmethod
     def from_env(
@@ -257,6 +267,7 @@ class Config:
         cutoff_days = _int(get("AGENDA_CUTOFF_DAYS", "3"), "AGENDA_CUTOFF_DAYS", 1, 27, problems)
         agenda_size = _int(get("AGENDA_SIZE", "10"), "AGENDA_SIZE", 1, 40, problems)
         review_months = _int(get("REVIEW_MONTHS", "12"), "REVIEW_MONTHS", 1, 120, problems)
+        clarity = clarity_rules(values, problems)
 
         log_level = get("LOG_LEVEL", "INFO").upper()
         if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
@@ -294,27 +305,58 @@ class Config:
             agenda_cutoff_days=cutoff_days,
             agenda_size=agenda_size,
             review_months=review_months,
+            clarity=clarity,
         )
+
+
+_CLARITY = (
+    ("CLARITY_SENTENCE_WORDS", "max_sentence_words", 5, 200),
+    ("CLARITY_READING_EASE", "min_reading_ease", 0, 100),
+    ("CLARITY_PARAGRAPH_WORDS", "max_paragraph_words", 10, 2000),
+    ("CLARITY_TITLE_CHARS", "max_title_chars", 10, 150),
+    ("CLARITY_BODY_WORDS", "max_body_words", 20, 20000),
+)
+
+
+def clarity_rules(values: Mapping[str, str], problems: list[str]) -> ClarityRules:
+    """The clarity check's thresholds: the CLARITY_* settings over the defaults."""
+    defaults = ClarityRules()
+    chosen: dict[str, Any] = {}
+    for name, field_name, low, high in _CLARITY:
+        raw = (values.get(name) or "").strip()
+        if raw:
+            chosen[field_name] = _int(raw, name, low, high, problems)
+    return replace(defaults, **chosen)
+
+
+@dataclass(frozen=True)
+class ContentSettings:
+    """What `content check` and `content preview` need: no Slack settings at all."""
+
+    content_dir: Path
+    timezone: ZoneInfo
+    review_months: int
+    clarity: ClarityRules
 
 
 def content_settings(
     environ: Mapping[str, str], *, dotenv: Path | None = Path(".env")
-) -> tuple[Path, ZoneInfo, int]:
-    """CONTENT_DIR, TIMEZONE and REVIEW_MONTHS alone, for `content check`: an author needs no
-    Slack settings.
+) -> ContentSettings:
+    """CONTENT_DIR, TIMEZONE, REVIEW_MONTHS and the CLARITY_* thresholds alone, for `content
+    check`: an author needs no Slack settings.
 
-    Raises `ValueError` with a message for the author when TIMEZONE is not a zone name or
-    REVIEW_MONTHS not a number of months.
+    Raises `ValueError` with a message for the author when one of them cannot be read.
     """
     values: dict[str, str] = {}
     if dotenv is not None and dotenv.is_file():
         values.update(read_dotenv(dotenv, []))
-    wanted = ("CONTENT_DIR", "TIMEZONE", "REVIEW_MONTHS")
+    wanted = ("CONTENT_DIR", "TIMEZONE", "REVIEW_MONTHS", *(c[0] for c in _CLARITY))
     values.update({k: v for k, v in environ.items() if k in wanted})
     problems: list[str] = []
     months = _int(
         values.get("REVIEW_MONTHS", "12").strip() or "12", "REVIEW_MONTHS", 1, 120, problems
     )
+    clarity = clarity_rules(values, problems)
     if problems:
         raise ValueError(problems[0])
     tz_name = values.get("TIMEZONE", "Europe/London").strip() or "Europe/London"
@@ -324,7 +366,8 @@ def content_settings(
         raise ValueError(
             f"TIMEZONE {tz_name!r} is not a time zone name such as Europe/London."
         ) from None
-    return Path(values.get("CONTENT_DIR", "./content").strip() or "./content"), tz, months
+    folder = Path(values.get("CONTENT_DIR", "./content").strip() or "./content")
+    return ContentSettings(folder, tz, months, clarity)
 
 
 def _int(raw: str, name: str, low: int, high: int, problems: list[str]) -> int:

@@ -100,8 +100,8 @@ def test_serve_with_missing_variables_exits_2_naming_them_without_traceback(tmp_
 def test_content_settings_need_no_slack_settings(tmp_path):
     dotenv = tmp_path / ".env"
     dotenv.write_text("CONTENT_DIR=from-file\nPORT=not-a-number\nSLACK_BOT_TOKEN=xoxp-1\n")
-    folder, tz, _ = content_settings({"TIMEZONE": "Europe/Dublin"}, dotenv=dotenv)
-    assert (folder, tz.key) == (Path("from-file"), "Europe/Dublin")
+    settings = content_settings({"TIMEZONE": "Europe/Dublin"}, dotenv=dotenv)
+    assert (settings.content_dir, settings.timezone.key) == (Path("from-file"), "Europe/Dublin")
     with pytest.raises(ValueError, match="TIMEZONE 'Nowhere/Land' is not a time zone"):
         content_settings({"TIMEZONE": "Nowhere/Land"}, dotenv=None)
 
@@ -133,10 +133,21 @@ def test_a_min_group_size_of_one_means_no_suppression_and_is_accepted():
 
 
 def test_review_months_reaches_content_check_and_is_checked():
-    assert content_settings({}, dotenv=None)[2] == 12
-    assert content_settings({"REVIEW_MONTHS": "6"}, dotenv=None)[2] == 6
+    assert content_settings({}, dotenv=None).review_months == 12
+    assert content_settings({"REVIEW_MONTHS": "6"}, dotenv=None).review_months == 6
     with pytest.raises(ValueError, match="REVIEW_MONTHS"):
         content_settings({"REVIEW_MONTHS": "a year"}, dotenv=None)
     assert Config.from_env({**GOOD, "REVIEW_MONTHS": "18"}, dotenv=None).review_months == 18
     with pytest.raises(ConfigError, match="REVIEW_MONTHS"):
         Config.from_env({**GOOD, "REVIEW_MONTHS": "0"}, dotenv=None)
+
+
+def test_the_clarity_thresholds_are_settings_with_documented_defaults():
+    assert Config.from_env(GOOD, dotenv=None).clarity.max_sentence_words == 25
+    config = Config.from_env({**GOOD, "CLARITY_SENTENCE_WORDS": "20"}, dotenv=None)
+    assert config.clarity.max_sentence_words == 20
+    assert (
+        content_settings({"CLARITY_BODY_WORDS": "300"}, dotenv=None).clarity.max_body_words == 300
+    )
+    with pytest.raises(ConfigError, match="CLARITY_TITLE_CHARS"):
+        Config.from_env({**GOOD, "CLARITY_TITLE_CHARS": "long"}, dotenv=None)

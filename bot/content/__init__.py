@@ -9,17 +9,20 @@ covers it. `directory.py` reads `directory.yaml`, who can help with what.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
+from bot.clarity import ClarityRules, check_clarity
 from bot.content.audiences import load_named_audiences
 from bot.content.briefings import BRIEFINGS, Briefing, Check, Question, load_briefings
 from bot.content.directory import DirectoryEntry, load_directory
 from bot.content.documents import ContentError, Context, Kind, Problem, scan
 from bot.content.practice import PRACTICE, PracticeNote, due_for_review
 from bot.content.values import Audience, parse_audience, parse_duration, parse_local_time
+from bot.practice.search import load_glossary
 
 __all__ = [
     "Audience",
@@ -98,12 +101,54 @@ def _plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def clarity_warnings(
+    briefings: Iterable[Briefing], content_dir: Path, rules: ClarityRules | None = None
+) -> list[Problem]:
+    """The clarity check's findings for each briefing, as warnings at the line they are about
+    (a sentence's line, the title's, a question's): worth fixing, not a reason to refuse."""
+    glossary = load_glossary(content_dir / "glossary.yaml")
+    warnings: list[Problem] = []
+    for briefing in briefings:
+        questions = [(q.ask, q.answer) for q in briefing.check.questions] if briefing.check else []
+        findings = check_clarity(
+            briefing.title, briefing.body, questions, glossary=glossary, rules=rules
+        )
+        if not findings:
+            continue
+        try:
+            lines = briefing.source.read_text(encoding="utf-8-sig").splitlines()
+        except OSError:
+            lines = []
+        for finding in findings:
+            line = _line_with(lines, finding.anchor)
+            warnings.append(Problem(briefing.source, line, f"warning: clarity: {finding}"))
+    return warnings
+
+
+def _line_with(lines: list[str], anchor: str) -> int:
+    """The first line holding the anchor's opening words: four, else fewer (a sentence may
+    begin at the end of a wrapped line)."""
+    words = anchor.split()[:4]
+    for n in range(len(words), 0, -1):
+        start = " ".join(words[:n])
+        for number, line in enumerate(lines, 1):
+            if start in " ".join(line.split()):
+                return number
+    return 1
+
+
 def run_content_check(
-    content_dir: Path, tz: ZoneInfo, out: TextIO, *, review_months: int = REVIEW_MONTHS
+    content_dir: Path,
+    tz: ZoneInfo,
+    out: TextIO,
+    *,
+    review_months: int = REVIEW_MONTHS,
+    clarity: ClarityRules | None = None,
 ) -> int:
     """`line-of-sight content check [DIR]`: print each problem and a summary; 0 if clean, else 1.
 
-    Guidance due for review is printed as warnings, which do not change the exit code."""
+    Guidance due for review and the clarity check's findings are printed as warnings, which do
+    not change the exit code."""
     if not content_dir.is_dir():
         print(
             f"{content_dir}: no such directory — run from the project folder or pass the content "
@@ -120,6 +165,8 @@ def run_content_check(
     problems += directory_problems
     notes = next(found for kind, found in scans if kind is PRACTICE).items.values()
     warnings = review_warnings(notes, entries.values(), today, review_months)
+    briefings = next(found for kind, found in scans if kind is BRIEFINGS).items.values()
+    warnings += clarity_warnings(briefings, content_dir, clarity)
     for problem in problems:
         print(problem, file=out)
     for warning in warnings:
