@@ -3,6 +3,7 @@
 python -m bot serve              HTTP mode: POST /slack/events, GET /healthz
 python -m bot socket             Socket Mode (no public URL), /healthz on PORT
 python -m bot content check DIR  validate briefings; file:line for each problem
+python -m bot content preview ID a briefing as staff will see it, and its clarity findings
 python -m bot demo               the offline demo against the local Slack stand-in
 """
 
@@ -58,6 +59,11 @@ def build_parser() -> argparse.ArgumentParser:
     content_commands = content.add_subparsers(dest="content_command", required=True)
     check = content_commands.add_parser("check", help="validate briefings (file:line: problem)")
     check.add_argument("directory", nargs="?", help="content folder (default: CONTENT_DIR)")
+    preview = content_commands.add_parser(
+        "preview", help="a briefing as staff will see it, with its clarity findings"
+    )
+    preview.add_argument("briefing", help="the briefing's id, e.g. recruitment-funding")
+    preview.add_argument("directory", nargs="?", help="content folder (default: CONTENT_DIR)")
     demo = commands.add_parser("demo", help="play the first slice offline against a local Slack")
     demo.add_argument("--staff", type=int, default=6, help="simulated staff (default 6)")
     return parser
@@ -65,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "content" and args.content_command == "preview":
+        return _content_preview(args.briefing, args.directory)
     if args.command == "content":
         return _content_check(args.directory)
     if args.command == "demo":
@@ -79,6 +87,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     setup_logging(config.log_level)
     return asyncio.run(run(config, mode))
+
+
+def _content_preview(briefing_id: str, directory: str | None) -> int:
+    from bot.config import content_settings
+    from bot.preview import run_content_preview
+
+    try:
+        settings = content_settings(os.environ)
+    except ValueError as error:
+        print(f"content preview: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    folder = Path(directory) if directory else settings.content_dir
+    return run_content_preview(
+        folder, briefing_id, settings.timezone, sys.stdout, clarity=settings.clarity
+    )
 
 
 def _content_check(directory: str | None) -> int:

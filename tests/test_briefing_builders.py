@@ -11,17 +11,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from slack_sdk.models.blocks import ActionsBlock, HeaderBlock, SectionBlock
 
+from bot.briefing_message import ack_value, build_briefing_message, parse_ack_value
 from bot.content import load_briefings
 from bot.content.values import id_problem
 from bot.home import build_home_view
-from handlers.briefings.blocks import (
-    HELP,
-    ack_value,
-    build_briefing_message,
-    build_status,
-    build_waiting_section,
-    parse_ack_value,
-)
+from handlers.briefings.blocks import HELP, build_status, build_waiting_section
 from slack_standin import validate_message_blocks, validate_view
 
 LONDON = ZoneInfo("Europe/London")

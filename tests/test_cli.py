@@ -112,10 +112,13 @@ def test_the_demo_and_the_benchmarks_know_the_bots_buttons_by_their_real_action_
     """They drive the bot only through Slack, so they name its buttons as Slack does."""
     import importlib.util
 
-    from bot import demo
+    from bot import briefing_message, demo
     from handlers.briefings import blocks
+    from handlers.practice import blocks as practice
 
-    assert demo.ACK_ACTION == blocks.ACK_ACTION
+    assert demo.ACK_ACTION == briefing_message.ACK_ACTION
+    assert demo.PRACTICE_OPEN_ACTION == practice.OPEN_NOTE_ACTION
+    assert demo.PRACTICE_RAISE_ACTION == practice.RAISE_ACTION
     assert demo.CONFIRM_ACTION == blocks.CONFIRM_ACTION
     from bench import answers_requests
     from bot import checks

@@ -14,18 +14,17 @@ from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt.app.async_app import AsyncApp
 from slack_sdk.models.blocks import Block
 
+from bot.briefing_message import ACK_ACTION, parse_ack_value
 from bot.deps import BUSY
 from bot.storage import WriteTimeout
 from handlers.briefings import catchup, reminders, schedule
 from handlers.briefings.blocks import (
-    ACK_ACTION,
     CANCEL_ACTION,
     CONFIRM_ACTION,
     CONFIRM_LARGE_ACTION,
     ack_reply,
     build_waiting_section,
     confirmation_reply,
-    parse_ack_value,
 )
 from handlers.briefings.commands import Reply, answer
 

@@ -13,9 +13,9 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from bot.audiences import AudienceUnavailable
+from bot.briefing_message import build_briefing_message, notification_text
 from bot.content import Briefing, load_briefings
 from bot.storage.outbox import Plan, PlannedEntry, Prepared
-from handlers.briefings.blocks import build_briefing_message, notification_text
 
 if TYPE_CHECKING:
     from bot.deps import Deps
