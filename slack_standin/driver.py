@@ -481,6 +481,10 @@ class SlackDriver:
             state["selected_users"] = list(element.get("initial_users") or [])
         elif kind == "conversations_select":
             state["selected_conversation"] = element.get("initial_conversation")
+        elif kind == "multi_conversations_select":
+            state["selected_conversations"] = list(element.get("initial_conversations") or [])
+        elif kind == "multi_channels_select":
+            state["selected_channels"] = list(element.get("initial_channels") or [])
         elif kind == "channels_select":
             state["selected_channel"] = element.get("initial_channel")
         elif kind == "datepicker":

@@ -101,7 +101,6 @@ async def test_publishing_the_same_version_twice_posts_once(slack, bot, driver):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("", "*Briefings*"),
         ("help", "`/brief publish &lt;briefing id&gt;`"),
         ("frobnicate", "I don't know `/brief frobnicate`. Try `/brief help`."),
         ("publish", "Which briefing?"),

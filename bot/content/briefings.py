@@ -223,7 +223,7 @@ def _parse_briefing(doc: Document, ctx: Context, problems: list[Problem]) -> Bri
         acknowledge=acknowledge,
         version=version,
         publish_at=publish_at,
-        summary=summary or _first_paragraph(body),
+        summary=summary or first_paragraph(body),
         body=body,
         check=check,
         source=doc.path,
@@ -417,7 +417,7 @@ def _check_links(doc: Document, problems: list[Problem]) -> None:
             )
 
 
-def _first_paragraph(body: str) -> str:
+def first_paragraph(body: str) -> str:
     """The first paragraph of the body as plain text, skipping headings and code."""
     for paragraph in re.split(r"\n\s*\n", body):
         stripped = paragraph.strip()

@@ -3,8 +3,9 @@
 `Storage` is what the app holds and hands to features through `Deps`: the writer thread and its
 plumbing (`writer.py`), and one object of named operations per area (`publications.py`,
 `acknowledgements.py`, `events.py`, `outbox.py`, `schedules.py`, `confirmations.py`,
-`reminders.py`, `catchup.py`, `checks.py`, `questions.py`, `practice.py`), all on that same
-thread. A new feature adds a module here with its operations, and a migration to `migrations.py`.
+`reminders.py`, `catchup.py`, `checks.py`, `questions.py`, `practice.py`, `drafts.py`), all on
+that same thread. A new feature adds a module here with its operations, and a migration to
+`migrations.py`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bot.storage.acknowledgements import Acknowledgements, AckResult
 from bot.storage.catchup import CatchUps
 from bot.storage.checks import Checks
 from bot.storage.confirmations import Confirmations
+from bot.storage.drafts import Drafts
 from bot.storage.events import Events
 from bot.storage.outbox import Outbox
 from bot.storage.practice import PracticeGaps
@@ -50,6 +52,7 @@ class Storage:
         self.checks = Checks(self.writer)
         self.questions = Questions(self.writer)
         self.gaps = PracticeGaps(self.writer)
+        self.drafts = Drafts(self.writer)
 
     @property
     def owner_thread(self) -> int | None:

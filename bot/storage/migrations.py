@@ -397,3 +397,24 @@ def m009_practice_gaps(db: Database) -> None:
         "CREATE TABLE gaps_raised (query TEXT PRIMARY KEY, question_ref TEXT NOT NULL,"
         " raised_at TEXT NOT NULL) WITHOUT ROWID"  # raised_at: the day
     )
+
+
+@migrations()
+def m010_composed_briefings(db: Database) -> None:
+    """Briefings written in Slack (`/brief`): kept here as a content file's fields are kept in
+    its file, with a version that goes up when one already sent is changed. `fields` is JSON:
+    title, body (Markdown), audience (entries as a file writes them), deliver, acknowledge,
+    check (questions, mode) and publish_at (UTC, or null)."""
+    db.table("composed_briefings").create(
+        {
+            "id": str,
+            "author": str,  # the senior manager who wrote it
+            "version": int,
+            "fields": str,
+            "created_at": str,
+            "updated_at": str,
+            "updated_by": str,
+        },
+        pk="id",
+        not_null={"author", "version", "fields", "created_at", "updated_at"},
+    )

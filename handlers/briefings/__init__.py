@@ -1,5 +1,5 @@
-"""Briefings: `/brief` for senior managers, the Acknowledge button for everyone, and the Home
-section that lists what is waiting for a person's acknowledgement.
+"""Briefings: `/brief` for senior managers (and its composer, compose.py), the Acknowledge button
+for everyone, and the Home section that lists what is waiting for a person's acknowledgement.
 
 Every listener is a store half and a follow-up (see `bot/deps.py`): the store half records what
 the person did and answers Slack; the follow-up does what needs Slack (replies, posting, Home).
@@ -12,21 +12,26 @@ from typing import TYPE_CHECKING, Any
 
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 
 from bot.briefing_message import ACK_ACTION, parse_ack_value
 from bot.deps import BUSY
+from bot.slack.roles import RoleCheckUnavailable
 from bot.storage import WriteTimeout
-from handlers.briefings import catchup, reminders, schedule
+from bot.timefmt import format_local
+from handlers.briefings import catchup, compose, reminders, schedule
 from handlers.briefings.blocks import (
     CANCEL_ACTION,
     CONFIRM_ACTION,
     CONFIRM_LARGE_ACTION,
     ack_reply,
+    build_confirmation,
     build_waiting_section,
     confirmation_reply,
 )
 from handlers.briefings.commands import Reply, answer
+from handlers.briefings.publish import AudienceUnavailable, NobodyToReach, plan_briefing
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -46,7 +51,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
 
     async def answer_brief(context: dict[str, Any], body: dict[str, Any]) -> None:
-        """`/brief …`: help, list, publish or status, answered privately."""
+        """`/brief …`: help, list, publish or status, answered privately; `/brief` alone opens
+        the composer for a senior manager."""
+        if not (body.get("text") or "").strip() and await _is_manager(body["user_id"]):
+            await open_composer(body["trigger_id"], body["user_id"])
+            return
         reply = await answer(deps, body["user_id"], body.get("text") or "")
         if isinstance(reply, Reply):
             await deps.replies.respond(body["response_url"], reply.text, blocks=reply.blocks)
@@ -80,8 +89,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
         token = str(((body.get("actions") or [{}])[0]).get("value") or "")
         text, blocks, replace = confirmation_reply(outcome, deps.config, token)
         url = body.get("response_url")
+        view = body.get("view") or {}
         if url:
             await deps.replies.respond(str(url), text, blocks=blocks, replace=replace)
+        elif view.get("type") == "modal":  # confirmed in the composer's preview
+            shown = compose.build_outcome_view(text, blocks)
+            try:
+                await deps.client.views_update(view_id=view.get("id"), view=shown)
+            except SlackApiError as error:
+                logger.info("the preview was not updated (%s)", error.response.get("error"))
 
     async def store_acknowledgement(
         ack: Any, body: dict[str, Any], action: dict[str, Any], context: dict[str, Any]
@@ -111,7 +127,50 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     async def waiting_section(user_id: str) -> list[Block]:
         awaiting = await deps.storage.acknowledgements.awaiting_ack(user_id)
-        return build_waiting_section(awaiting, deps.config.timezone)
+        blocks = build_waiting_section(awaiting, deps.config.timezone)
+        if await _is_manager(user_id):
+            blocks = [*blocks, *compose.build_new_button()]
+        return blocks
+
+    async def _is_manager(user_id: str) -> bool:
+        try:
+            return await deps.roles.is_senior_manager(user_id)
+        except RoleCheckUnavailable:
+            return False
+
+    async def plan_and_confirm(briefing: Any, user_id: str) -> tuple[list[Any], list[Any]]:
+        """The composer's preview: the plan's own message (the delivered copy) and the
+        confirmation a content briefing gets, with each entry's size and Send / Cancel."""
+        try:
+            plan = await plan_briefing(deps, briefing, user_id)
+        except AudienceUnavailable as error:
+            problems = "\n".join(f"• {line}" for line in str(error).splitlines())
+            raise ValueError(
+                f"I can't reach everyone in the audience, so nothing can be sent yet:\n{problems}"
+                "\nEdit the audience (or fix it in Slack), then preview again."
+            ) from None
+        except NobodyToReach:
+            raise ValueError(
+                "The audience has nobody in it (only bots or deactivated accounts, or empty "
+                "groups). Edit the audience, then preview again."
+            ) from None
+        at = (
+            briefing.publish_at
+            if briefing.publish_at and briefing.publish_at > deps.clock()
+            else None
+        )
+        earlier = await deps.storage.outbox.earlier_copies(briefing.id, briefing.version)
+        token = await deps.storage.confirmations.ask(plan, at=at, now=deps.clock())
+        blocks = build_confirmation(
+            plan,
+            token,
+            at_text=format_local(at, deps.config.timezone) if at else None,
+            earlier=earlier,
+            twice_above=deps.config.confirm_twice_above,
+        )
+        return list(plan.message["blocks"]), [b.to_dict() for b in blocks]
+
+    open_composer = compose.register(app, deps, plan_and_confirm=plan_and_confirm)
 
     # Bolt tries listeners in the order they were added, at a cost for each: the hot path first.
     app.action(ACK_ACTION)(

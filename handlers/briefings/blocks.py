@@ -37,6 +37,8 @@ MAX_WAITING_LISTED = 30
 
 HELP = (
     "*Briefings* — one key message, sent to the people who need it.\n"
+    "• `/brief` — write a briefing in Slack, see it as staff will, and send it (senior "
+    "managers; also *New briefing* on Home)\n"
     "• `/brief help` — this help\n"
     "• `/brief publish &lt;briefing id&gt;` — send a briefing to its audience, or schedule it "
     "for its `publish_at` (senior managers): you see who it reaches first, and confirm; add "

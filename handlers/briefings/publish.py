@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from bot.audiences import AudienceUnavailable
 from bot.briefing_message import build_briefing_message, notification_text
 from bot.content import Briefing, load_briefings
+from bot.content.audiences import load_named_audiences
+from bot.content.composed import composed_briefing
 from bot.storage.outbox import Plan, PlannedEntry, Prepared
 
 if TYPE_CHECKING:
@@ -26,8 +28,15 @@ class NobodyToReach(Exception):
 
 
 async def load_library(deps: Deps) -> dict[str, Briefing]:
-    """Read `content/` afresh, so an edited file is what gets published (off the event loop)."""
-    return await asyncio.to_thread(load_briefings, deps.config.content_dir, deps.config.timezone)
+    """Read `content/` afresh, so an edited file is what gets published (off the event loop),
+    with the briefings composed in Slack beside them (a file's id wins)."""
+    tz = deps.config.timezone
+    library = await asyncio.to_thread(load_briefings, deps.config.content_dir, tz)
+    named = (await asyncio.to_thread(load_named_audiences, deps.config.content_dir))[0]
+    for draft in await deps.storage.drafts.all():
+        if draft.id not in library:
+            library[draft.id] = composed_briefing(draft.id, draft.version, draft.fields, tz, named)
+    return library
 
 
 async def plan_briefing(deps: Deps, briefing: Briefing, published_by: str) -> Plan:
