@@ -62,6 +62,7 @@ async def test_migrations_create_the_schema_and_are_recorded(storage):
         "m008_surgery_questions",
         "m009_practice_gaps",
         "m010_composed_briefings",
+        "m011_circular_runs",
     ]
 
 
@@ -72,7 +73,7 @@ async def test_reopening_applies_no_migration_twice(tmp_path):
         await s.open()
         count = await s.call(lambda db: db["_sqlite_migrations"].count)
         await s.close()
-    assert count == 10
+    assert count == 11
 
 
 async def test_wal_and_foreign_keys_are_on(storage):

@@ -3,7 +3,7 @@
 `documents.py` holds what every content type shares (front matter, fields with lines, problems,
 scanning a folder); `values.py` the values several types parse (ids, audiences, times);
 `audiences.py` the named audiences of `audiences.yaml`; each content type has its own module
-(`briefings.py`, `practice.py`; circulars later) and is listed in `KINDS` so `content check`
+(`briefings.py`, `practice.py`, `circulars.py`) and is listed in `KINDS` so `content check`
 covers it. `directory.py` reads `directory.yaml`, who can help with what.
 """
 
@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from bot.clarity import ClarityRules, check_clarity
 from bot.content.audiences import load_named_audiences
 from bot.content.briefings import BRIEFINGS, Briefing, Check, Question, load_briefings
+from bot.content.circulars import CIRCULARS, Circular
 from bot.content.directory import DirectoryEntry, load_directory
 from bot.content.documents import ContentError, Context, Kind, Problem, scan
 from bot.content.practice import PRACTICE, PracticeNote, due_for_review
@@ -28,6 +29,7 @@ __all__ = [
     "Audience",
     "Briefing",
     "Check",
+    "Circular",
     "ContentError",
     "DirectoryEntry",
     "PracticeNote",
@@ -44,7 +46,7 @@ __all__ = [
 ]
 
 # Every kind of content `content check` reads, in the order it reports them.
-KINDS: tuple[Kind[Any], ...] = (BRIEFINGS, PRACTICE)
+KINDS: tuple[Kind[Any], ...] = (BRIEFINGS, PRACTICE, CIRCULARS)
 # How old a practice note's review or a directory entry's check may be before it is shown
 # "due for review" (REVIEW_MONTHS).
 REVIEW_MONTHS = 12

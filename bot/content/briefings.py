@@ -129,7 +129,7 @@ def _parse_briefing(doc: Document, ctx: Context, problems: list[Problem]) -> Bri
         if problem is not None:
             f.problem(f.line_of("id"), problem)
     title = f.text("title", required=True, limit=MAX_TITLE)
-    audience = _audience(f, ctx)
+    audience = parse_audience_field(f, ctx)
 
     deliver = doc.data.get("deliver", "channel")
     if deliver not in get_args(Deliver):
@@ -233,7 +233,7 @@ def _parse_briefing(doc: Document, ctx: Context, problems: list[Problem]) -> Bri
     )
 
 
-def _audience(f: Fields, ctx: Context) -> tuple[Audience, ...] | None:
+def parse_audience_field(f: Fields, ctx: Context) -> tuple[Audience, ...] | None:
     if "audience" not in f.data:
         f.problem(f.line, 'audience is missing: add e.g. audience: ["#social-work-all"]')
         return None

@@ -3,9 +3,9 @@
 `Storage` is what the app holds and hands to features through `Deps`: the writer thread and its
 plumbing (`writer.py`), and one object of named operations per area (`publications.py`,
 `acknowledgements.py`, `events.py`, `outbox.py`, `schedules.py`, `confirmations.py`,
-`reminders.py`, `catchup.py`, `checks.py`, `questions.py`, `practice.py`, `drafts.py`), all on
-that same thread. A new feature adds a module here with its operations, and a migration to
-`migrations.py`.
+`reminders.py`, `catchup.py`, `checks.py`, `questions.py`, `practice.py`, `drafts.py`,
+`circulars.py`), all on that same thread. A new feature adds a module here with its
+operations, and a migration to `migrations.py`.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from sqlite_utils import Database
 from bot.storage.acknowledgements import Acknowledgements, AckResult
 from bot.storage.catchup import CatchUps
 from bot.storage.checks import Checks
+from bot.storage.circulars import Circulars
 from bot.storage.confirmations import Confirmations
 from bot.storage.drafts import Drafts
 from bot.storage.events import Events
@@ -53,6 +54,7 @@ class Storage:
         self.questions = Questions(self.writer)
         self.gaps = PracticeGaps(self.writer)
         self.drafts = Drafts(self.writer)
+        self.circulars = Circulars(self.writer)
 
     @property
     def owner_thread(self) -> int | None:

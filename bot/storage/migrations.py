@@ -418,3 +418,24 @@ def m010_composed_briefings(db: Database) -> None:
         pk="id",
         not_null={"author", "version", "fields", "created_at", "updated_at"},
     )
+
+
+@migrations()
+def m011_circular_runs(db: Database) -> None:
+    """Each circular's issues: one row per occurrence of its schedule (the period), written in
+    the same transaction that queues it (or records it skipped), so it goes out once per
+    period whatever the restarts. `notes` is the practice notes there were then (JSON ids), to
+    say which are new next time."""
+    db.table("circular_runs").create(
+        {
+            "circular_id": str,
+            "period": str,  # the occurrence, UTC ISO-8601
+            "number": int,  # the issue number: the outbox key's version
+            "status": str,  # sent | skipped
+            "items": int,
+            "notes": str,
+            "at": str,
+        },
+        pk=("circular_id", "period"),
+        not_null={"number", "status", "at"},
+    )

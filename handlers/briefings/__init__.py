@@ -20,7 +20,7 @@ from bot.deps import BUSY
 from bot.slack.roles import RoleCheckUnavailable
 from bot.storage import WriteTimeout
 from bot.timefmt import format_local
-from handlers.briefings import catchup, compose, reminders, schedule
+from handlers.briefings import catchup, circulars, compose, reminders, schedule
 from handlers.briefings.blocks import (
     CANCEL_ACTION,
     CONFIRM_ACTION,
@@ -181,6 +181,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
     for action_id in (CONFIRM_ACTION, CONFIRM_LARGE_ACTION, CANCEL_ACTION):
         app.action(action_id)(confirming)
     deps.home.add_section(HOME_SECTION, waiting_section, order=10)
+
+    async def send_circulars() -> None:
+        await circulars.send_due(deps)
+
+    # Once a minute: an issue is due at its schedule's time and recorded once per period.
+    deps.scheduler.add_job(
+        circulars.JOB, send_circulars, IntervalTrigger(seconds=60), run_at_start=True
+    )
 
     async def send_scheduled() -> None:
         await schedule.send_due(deps)

@@ -10,6 +10,7 @@ from bot.content import Briefing, ContentError, parse_local_time
 from bot.slack.mrkdwn import escape
 from bot.slack.roles import RoleCheckUnavailable
 from bot.timefmt import format_local
+from handlers.briefings import circulars
 from handlers.briefings.blocks import HELP, build_confirmation, build_status
 from handlers.briefings.publish import (
     AudienceUnavailable,
@@ -39,6 +40,8 @@ async def answer(deps: Deps, user_id: str, text: str) -> str | Reply:
         return await _scheduled(deps, user_id)
     if sub == "cancel":
         return await _cancel(deps, user_id, rest)
+    if sub == "circular":
+        return await _circular(deps, user_id, rest)
     return f"I don't know `/brief {escape(sub[:40])}`. Try `/brief help`."
 
 
@@ -142,6 +145,27 @@ async def _publish(deps: Deps, user_id: str, args: str) -> str | Reply:
         text=f"Ready to {'schedule' if at else 'send'} {escape(plan.title)}: confirm or cancel.",
         blocks=[b.to_dict() for b in blocks],
     )
+
+
+async def _circular(deps: Deps, user_id: str, args: str) -> str | Reply:
+    """`/brief circular preview <id>`: the next issue as it stands (managers and leads)."""
+    try:
+        allowed = await _is_manager_or_lead(deps, user_id)
+    except RoleCheckUnavailable:
+        return "I couldn't check who can see circulars just now. Try again soon."
+    if not allowed:
+        return "Only senior managers and engagement leads can preview circulars."
+    word, _, circular_id = args.partition(" ")
+    if word.lower() != "preview" or not circular_id.strip():
+        return "Use `/brief circular preview &lt;circular id&gt;`, e.g. `weekly-round-up`."
+    text, blocks = await circulars.preview(deps, circular_id.strip().lower())
+    if blocks is None:
+        return text
+    head: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+        {"type": "divider"},
+    ]
+    return Reply(text=text, blocks=[*head, *blocks][:50])
 
 
 async def _scheduled(deps: Deps, user_id: str) -> str:

@@ -1,0 +1,240 @@
+"""The circular: a regular round-up of what is new, sent through the outbox on its schedule.
+
+Every minute the job looks at each circular in `content/circulars/`: when its schedule has
+come round (within `GRACE`, so a bot started days later does not send a stale one) and this
+period has no issue yet, it gathers what is new since the last issue — briefings published and
+how many acknowledged, questions answered ("you said, we did"), practice notes added or
+reviewed — and queues one message to the audience. With nothing new it is skipped and its
+publisher gets a private note instead. Either way the period's row and the message are written
+in one transaction (bot/storage/circulars.py): once per period, across restarts and crashes.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.models.blocks import (
+    Block,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.audiences import AudienceUnavailable
+from bot.content import Circular, PracticeNote
+from bot.content.audiences import load_named_audiences
+from bot.content.circulars import CIRCULARS
+from bot.content.documents import Context, scan
+from bot.slack.mrkdwn import escape, escape_within, markdown_to_mrkdwn, split_mrkdwn
+from bot.storage.circulars import News
+
+if TYPE_CHECKING:
+    from bot.deps import Deps
+
+logger = logging.getLogger(__name__)
+
+JOB = "briefings:circulars"
+GRACE = timedelta(hours=12)  # a period's issue goes out at most this long after its time
+MAX_ITEMS = 12  # per part: a circular is read in a minute
+
+
+def load_circulars(deps: Deps) -> dict[str, Circular]:
+    """The circulars in content; a broken file is left out (content check says why)."""
+    named, _ = load_named_audiences(deps.config.content_dir)
+    found = scan(deps.config.content_dir, CIRCULARS, Context(deps.config.timezone, named))
+    for path in sorted({str(p.path) for p in found.problems}):
+        logger.warning("circular %s was skipped (run content check)", path)
+    return found.items
+
+
+def _day(moment: datetime, deps: Deps) -> str:
+    local = moment.astimezone(deps.config.timezone)
+    return f"{local.day} {local:%B %Y}"
+
+
+def build_circular_message(
+    circular: Circular,
+    news: News,
+    *,
+    added: list[PracticeNote],
+    reviewed: list[PracticeNote],
+    since: str,
+    min_group: int,
+) -> dict[str, Any]:
+    """The circular as staff get it: its intro, then each part that has something new."""
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=circular.title[:150]))]
+    blocks += [
+        SectionBlock(text=MarkdownTextObject(text=chunk))
+        for chunk in split_mrkdwn(markdown_to_mrkdwn(circular.intro))[:5]
+    ]
+    if news.briefings:
+        lines = []
+        for b in news.briefings[:MAX_ITEMS]:
+            line = f"• *{escape_within(b.title, 150)}*"
+            if b.reached >= min_group and b.acknowledge:
+                share = round(100 * b.acknowledged / b.reached) if b.reached else 0
+                line += f" — {b.acknowledged} of {b.reached} have acknowledged ({share}%)"
+            elif b.reached >= min_group:
+                line += f" — reached {b.reached} people"
+            lines.append(line)
+        blocks.append(_part("Briefings since the last circular", lines))
+    if news.answered:
+        lines = [
+            f"• *You said:* {escape_within(q.text, 300)}\n   *We did:* "
+            f"{escape_within(q.action or q.answer, 400)}"
+            for q in news.answered[:MAX_ITEMS]
+        ]
+        blocks.append(_part("You said, we did", lines))
+    if added or reviewed:
+        lines = [f"• New: *{escape_within(n.title, 150)}*" for n in added[:MAX_ITEMS]]
+        lines += [f"• Reviewed: *{escape_within(n.title, 150)}*" for n in reviewed[:MAX_ITEMS]]
+        lines.append("Find them with `/practice`.")
+        blocks.append(_part("Practice guidance", lines))
+    blocks.append(
+        ContextBlock(
+            elements=[
+                MarkdownTextObject(
+                    text=f"From <@{circular.publisher}> · what is new since {escape(since)}"
+                )
+            ]
+        )
+    )
+    text = escape(f"{circular.title}: {items_in(news, added, reviewed)} new since {since}")
+    return {"text": text, "blocks": [b.to_dict() for b in blocks]}
+
+
+def _part(heading: str, lines: list[str]) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=(f"*{heading}*\n" + "\n".join(lines))[:3000]))
+
+
+def items_in(news: News, added: list[PracticeNote], reviewed: list[PracticeNote]) -> int:
+    return len(news.briefings) + len(news.answered) + len(added) + len(reviewed)
+
+
+async def gather(deps: Deps, circular: Circular, period: datetime) -> dict[str, Any]:
+    """Everything an issue for `period` needs: the news since the last issue, the message."""
+    tz = deps.config.timezone
+    last = await deps.storage.circulars.last_issue(circular.id)
+    since = datetime.fromisoformat(last.period) if last else circular.schedule.previous(period, tz)
+    until = max(period, deps.clock())
+    news = await deps.storage.circulars.news(since, until)
+    shelf = deps.practice.shelf
+    notes = list(shelf.notes.values()) if shelf else []
+    known = set(last.notes) if last else {n.id for n in notes}  # the first issue: none "new"
+    added = [n for n in notes if n.id not in known]
+    first: date = since.astimezone(tz).date()
+    reviewed = [
+        n for n in notes if n.id in known and first < n.reviewed <= until.astimezone(tz).date()
+    ]
+    message = build_circular_message(
+        circular,
+        news,
+        added=added,
+        reviewed=reviewed,
+        since=_day(since, deps),
+        min_group=deps.config.min_group_size,
+    )
+    return {
+        "message": message,
+        "items": items_in(news, added, reviewed),
+        "notes": sorted(n.id for n in notes),
+        "since": since,
+    }
+
+
+async def targets_of(deps: Deps, circular: Circular) -> list[tuple[str, str]]:
+    """Where the issue goes: channels posted to, and each person messaged, once each."""
+    posting = circular.deliver != "dm"
+    resolution = await deps.audiences.resolve(circular.audience, posting=posting)
+    in_posted = {
+        p for r in resolution.entries if r.entry.kind == "channel" and posting for p in r.people
+    }
+    targets: list[tuple[str, str]] = []
+    for resolved in resolution.entries:
+        if resolved.entry.kind == "channel":
+            if posting:
+                targets.append(("channel", resolved.ref))
+            if circular.deliver in ("dm", "both"):
+                targets += [("dm", p) for p in resolved.people]
+        else:
+            skip = in_posted if circular.deliver == "channel" else set()
+            targets += [("dm", p) for p in resolved.people if p not in skip]
+    return list(dict.fromkeys(targets))
+
+
+async def send_due(deps: Deps) -> None:
+    """The job: each circular whose period has come and has no issue yet gets one."""
+    now = deps.clock()
+    tz = deps.config.timezone
+    for circular in load_circulars(deps).values():
+        period = circular.schedule.latest(now, tz)
+        if now - period > GRACE or await deps.storage.circulars.has_issue(circular.id, period):
+            continue
+        issue = await gather(deps, circular, period)
+        if issue["items"] == 0:
+            note = (
+                f"This period's *{escape(circular.title)}* was not sent: there was nothing new "
+                f"since {_day(issue['since'], deps)} (no briefings, answers or practice "
+                "guidance). It will go next time there is."
+            )
+            number = await deps.storage.circulars.record_issue(
+                circular.id,
+                period=period,
+                status="skipped",
+                items=0,
+                notes=issue["notes"],
+                title=circular.title,
+                message={
+                    "text": note,
+                    "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": note}}],
+                },
+                targets=[("dm", circular.publisher)],
+                published_by=circular.publisher,
+                now=now,
+            )
+            logger.info("circular %s skipped: nothing new (issue %s)", circular.id, number)
+        else:
+            try:
+                targets = await targets_of(deps, circular)
+            except AudienceUnavailable as error:
+                logger.warning("circular %s waits: %s", circular.id, str(error).splitlines()[0])
+                continue
+            number = await deps.storage.circulars.record_issue(
+                circular.id,
+                period=period,
+                status="sent",
+                items=issue["items"],
+                notes=issue["notes"],
+                title=circular.title,
+                message=issue["message"],
+                targets=targets,
+                published_by=circular.publisher,
+                now=now,
+            )
+            logger.info("circular %s queued: issue %s to %d", circular.id, number, len(targets))
+        deps.outbox.wake()
+
+
+async def preview(deps: Deps, circular_id: str) -> tuple[str, list[dict[str, Any]] | None]:
+    """`/brief circular preview <id>`: the next issue as it stands now, privately."""
+    circulars = load_circulars(deps)
+    circular = circulars.get(circular_id)
+    if circular is None:
+        known = ", ".join(f"`{escape(c)}`" for c in sorted(circulars)) or "none in content/"
+        return (
+            f"There's no circular called `{escape(circular_id[:64])}` (circulars: {known}).",
+            None,
+        )
+    now = deps.clock()
+    issue = await gather(deps, circular, now)
+    head = (
+        f"The next *{escape(circular.title)}* ({escape(circular.schedule.text)}), as it stands "
+        f"now: {issue['items']} new item(s) since {_day(issue['since'], deps)}."
+    )
+    if issue["items"] == 0:
+        return head + " With nothing new it will be skipped, and you'll be told.", None
+    return head, issue["message"]["blocks"]
