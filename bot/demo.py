@@ -55,6 +55,21 @@ NUDGE_ACTION = "check_follow_up_none"  # "Nudge those yet to take it", under the
 PRACTICE_OPEN_ACTION = "practice_open_note"
 PRACTICE_RAISE_ACTION = "practice_raise_gap"
 PRACTICE_GAP = "mileage claims"
+COMPOSE_CONFIRM = "briefing_confirm"
+COMPOSED_TITLE = "Duty cover over Christmas"
+COMPOSED_BODY = (
+    "Over Christmas each team covers duty for one day. Your team manager has the rota. "
+    "If you cannot do your day, tell them by 18 December. The EDT covers nights as usual."
+)
+CIRCULAR = """---
+id: weekly-round-up
+title: The week in children's services
+audience: ["#social-work-all"]
+schedule: every Friday 09:00
+publisher: U0SM01
+---
+What changed this week, in one place.
+"""
 NUDGE = "It takes 30 seconds, and tells us whether we explained the money well."
 RIGHT_ANSWERS = ("1", "1", "1")  # recruitment-funding's check, question by question
 CORRECTION = "The escalation contact in section 3 was out of date: it is now the duty manager."
@@ -140,6 +155,8 @@ async def run_demo(staff: int = 6, out: Any = None) -> int:
         shutil.copytree(_content_dir(), content)
         dm_file = content / "briefings" / f"{DM_BRIEFING}.md"
         _edit(dm_file, "remind_after: 2d", "remind_after: 1m")
+        (content / "circulars").mkdir(exist_ok=True)
+        (content / "circulars" / "weekly-round-up.md").write_text(CIRCULAR, encoding="utf-8")
         env = bot_env(
             standin,
             port=port,
@@ -209,6 +226,7 @@ async def run_demo(staff: int = 6, out: Any = None) -> int:
             "Jayden",
             PRACTICE_GAP,
             "rhi timescales",
+            "each team covers duty",
         ]
         leaked = [line for line in log_lines if any(p in line for p in private)]
     await standin.stop()
@@ -407,8 +425,9 @@ async def _correct_and_remind(
 
     await _surgery(driver, standin, names, workers, say)
     await _practice(driver, standin, names, workers, say)
+    await _compose(driver, standin, names, manager, say)
 
-    say("18. A minute after it went out (its remind_after), those yet to acknowledge are reminded")
+    say("20. A minute after it went out (its remind_after), those yet to acknowledge are reminded")
 
     def reminded() -> list[str]:
         return [
@@ -614,6 +633,53 @@ async def _practice(
     )
     said = standin.seen_by(lead)[-1].blocks[0]["text"]["text"]
     say(f"   -> {_plain(said, names)} Nothing kept says who searched.")
+
+
+async def _compose(
+    driver: SlackDriver,
+    standin: SlackStandIn,
+    names: dict[str, str],
+    manager: str,
+    say: Callable[[str], None],
+) -> None:
+    """Steps 18 and 19: a briefing written in Slack, previewed and sent; the circular's next
+    issue."""
+    say(f"18. {names[manager]} writes a briefing in Slack with /brief and presses Preview")
+    await driver.slash_command(manager, "/brief", "")
+    await eventually(lambda: bool(standin.views_for(manager)), "open the composer")
+    [composer] = standin.views_for(manager)
+    values = {
+        "title": {"title": {"type": "plain_text_input", "value": COMPOSED_TITLE}},
+        "body": {"body": {"type": "plain_text_input", "value": COMPOSED_BODY}},
+        "channels": {
+            "channels": {
+                "type": "multi_conversations_select",
+                "selected_conversations": ["C0SWALL"],
+            }
+        },
+    }
+    await driver.submit_view(manager, composer, values)
+    await eventually(
+        lambda: standin.views_for(manager)[-1].get("callback_id") == "brief_compose_preview",
+        "show the preview",
+    )
+    preview = standin.views_for(manager)[-1]
+    shown = json.dumps(preview["blocks"], ensure_ascii=False)
+    finding = re.search(r"EDT is not spelled out on first use[^\"]*", shown)
+    say("   -> the preview: the message as staff will get it, who it reaches, and the clarity")
+    say(f"      check: {finding.group(0) if finding else 'nothing to fix'}")
+    before = len(posts(standin, "C0SWALL"))
+    await driver.click(manager, preview, COMPOSE_CONFIRM)
+    await eventually(lambda: len(posts(standin, "C0SWALL")) > before, "send it")
+    say(f"   -> Send: posted to #social-work-all, as {COMPOSED_TITLE!r} (version 1)")
+    await driver.close_view(manager, standin.views_for(manager)[-1])
+
+    lead = "U0EL01"
+    say(f"19. {names[lead]} previews this week's circular: /brief circular preview weekly-round-up")
+    seen = len(standin.seen_by(lead))
+    await driver.slash_command(lead, "/brief", "circular preview weekly-round-up")
+    await eventually(lambda: len(standin.seen_by(lead)) > seen, "preview the circular")
+    say(f"   -> {_plain(standin.seen_by(lead)[-1].text, names)}")
 
 
 async def _vote(driver: SlackDriver, standin: SlackStandIn, voter: str) -> None:

@@ -95,6 +95,10 @@ def test_the_offline_demo_plays_the_slice_and_shows_what_each_person_saw(tmp_pat
     assert "Due for review*: last reviewed 20 October 2025" in out
     assert "*“mileage claims”* — 2 searches (2 found nothing)" in out
     assert "Raised as *Q-" in out
+    # Writing in Slack: the clarity check in the preview, then Send; the circular's preview.
+    assert "check: EDT is not spelled out on first use" in out
+    assert "-> Send: posted to #social-work-all, as 'Duty cover over Christmas'" in out
+    assert "new item(s) since" in out
     assert "Bot stopped on SIGTERM with exit code 0" in out
 
 
