@@ -45,7 +45,12 @@ COMMON_CAPITALS = frozenset(
 )
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9£])")
 _WORD = re.compile(r"[A-Za-z0-9£][A-Za-z0-9£'’.,-]*")
-_ABBREVIATION = re.compile(r"\b([A-Z]{2,6})s?\b")
+# An abbreviation: 2-6 capitals standing alone (not part of "CP-IS" or a word in capitals).
+_ABBREVIATION = re.compile(r"(?<![\w-])([A-Z]{2,6})s?(?![\w-])")
+# Words written in capitals for emphasis, not abbreviations.
+_SHOUTED = frozenset(
+    _words("NOW NOT ALL NEW YOU AND THE FOR ANY ONE TWO YES NO DO DONT MUST PLEASE NOTE STOP")
+)
 _BE = r"(?:am|is|are|was|were|be|been|being|get|gets|got)"
 _IRREGULAR = _words(
     "done made given taken seen known shown told sent kept held found left paid put "
@@ -54,8 +59,14 @@ _IRREGULAR = _words(
     "said sold shut sung spent spoken stolen struck sworn thought thrown understood "
     "won worn written begun broken"
 )
+# Participles that are adjectives after "be": "we are delighted", "she is worried".
+_FEELINGS = (
+    "delighted pleased excited interested concerned worried committed determined supposed "
+    "tired scared surprised disappointed"
+)
 _PASSIVE = re.compile(
-    rf"\b{_BE}\s+(?:\w+ly\s+|not\s+|also\s+|now\s+|being\s+)*(?:\w+ed|{'|'.join(_IRREGULAR)})\b",
+    rf"\b{_BE}\s+(?:\w+ly\s+|not\s+|also\s+|now\s+|being\s+)*"
+    rf"(?!(?:{'|'.join(_FEELINGS.split())})\b)(?:\w+ed|{'|'.join(_IRREGULAR)})\b",
     re.IGNORECASE,
 )
 _STOP = frozenset(
@@ -102,11 +113,21 @@ def paragraphs_of(body_md: str) -> list[str]:
     """The body as plain text, in paragraphs; a list's items each count as one."""
     out: list[str] = []
     for block in plain_text(body_md).split("\n\n"):
-        lines = [line.strip() for line in block.splitlines() if line.strip()]
-        if lines and all(re.match(r"^(?:•|\d+\.)\s", line) for line in lines):
-            out += [re.sub(r"^(?:•|\d+\.)\s+", "", line) for line in lines]
-        elif lines:
-            out.append(" ".join(lines))
+        run: list[str] = []
+        for line in (line.strip() for line in block.splitlines()):
+            if not line:
+                continue
+            if re.match(r"^(?:•|\d+\.)\s", line):  # a list item stands alone
+                if run:
+                    out.append(" ".join(run))
+                    run = []
+                out.append(re.sub(r"^(?:•|\d+\.)\s+", "", line))
+            elif not run and not re.search(r"[.!?:]$", line) and len(line.split()) <= 8:
+                out.append(line)  # a heading, or a line of its own
+            else:
+                run.append(line)
+        if run:
+            out.append(" ".join(run))
     return out
 
 
@@ -219,10 +240,12 @@ def _abbreviations(text: str, glossary: Mapping[str, Iterable[str]]) -> list[Fin
     """Each abbreviation's first use must come with its spelled-out form, before or at it."""
     findings: list[Finding] = []
     seen: set[str] = set()
-    lowered = text.lower()
+    lowered = text.lower().replace("-", " ")
     for match in _ABBREVIATION.finditer(text):
         short = match.group(1)
-        if short in seen or short in COMMON_CAPITALS:
+        if short in seen or short in COMMON_CAPITALS or short in _SHOUTED:
+            continue
+        if len(short) >= 4 and short not in glossary:  # URGENT, SMITH: capitals, not initials
             continue
         seen.add(short)
         sentence = _sentence_around(text, match.start())
@@ -230,7 +253,7 @@ def _abbreviations(text: str, glossary: Mapping[str, Iterable[str]]) -> list[Fin
         ends = [i for i in (text.find(". ", match.end()), text.find("\n", match.end())) if i >= 0]
         sentence_end = min(ends) if ends else len(text)
         spelled = any(
-            0 <= lowered.find(long.lower()) < sentence_end for long in longs
+            0 <= lowered.find(long.lower().replace("-", " ")) < sentence_end for long in longs
         ) or _defined_inline(text, match)
         if spelled:
             continue
@@ -280,6 +303,8 @@ def _answers(text: str, questions: Sequence[tuple[str, str]]) -> list[Finding]:
     body_words = {_stem(w) for w in words_of(text)}
     body_figures = {w.strip(".,").lower() for w in words_of(text) if any(c.isdigit() for c in w)}
     for ask, answer in questions:
+        if answer.strip().lower().rstrip(".!") in ("yes", "no", "true", "false"):
+            continue  # a yes/no question's answer is the body's meaning, not its words
         words = [w for w in words_of(answer) if w.lower() not in _STOP]
         if not words:
             continue

@@ -648,7 +648,7 @@ async def _compose(
     await driver.slash_command(manager, "/brief", "")
     await eventually(lambda: bool(standin.views_for(manager)), "open the composer")
     [composer] = standin.views_for(manager)
-    values = {
+    values: dict[str, dict[str, dict[str, Any]]] = {
         "title": {"title": {"type": "plain_text_input", "value": COMPOSED_TITLE}},
         "body": {"body": {"type": "plain_text_input", "value": COMPOSED_BODY}},
         "channels": {

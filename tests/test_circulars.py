@@ -109,6 +109,7 @@ async def test_nothing_new_is_skipped_and_the_publisher_is_told_once(slack, bot,
 async def test_an_issue_lists_exactly_what_is_new_since_the_last(slack, bot, driver, clock):
     clock.now = at(3, 10)
     await publish_confirmed(driver, bot, "publish recruitment-funding now")
+    await publish_confirmed(driver, bot, "publish triple-lock now")  # team managers only
     assert await bot.outbox.idle(30)
     asked = await stored_question(
         bot, "U0SW01", "Can NQSWs get protected caseloads?", now=clock.now
@@ -125,6 +126,8 @@ async def test_an_issue_lists_exactly_what_is_new_since_the_last(slack, bot, dri
     shown = json.dumps(issue.blocks, ensure_ascii=False)
     assert "Here is what changed this week" in shown
     assert "*What the extra recruitment money means for your caseload*" in shown
+    # A briefing that reached fewer than MIN_GROUP_SIZE people is not named to everyone.
+    assert "triple-lock" not in shown.lower()
     assert "Can NQSWs get protected caseloads?" in shown
     assert "The cap is in the ASYE policy." in shown
     assert "The revised Threshold Document" not in shown  # never published: not news
@@ -159,6 +162,7 @@ async def test_a_new_practice_note_is_news_in_the_next_issue(
 async def test_once_per_period_across_a_restart(slack, bot, driver, clock, config):
     clock.now = at(3, 10)
     await publish_confirmed(driver, bot, "publish recruitment-funding now")
+    assert await bot.outbox.idle(30)
     await run(bot, clock, at(4, 9, 1))
     await bot.stop()  # a restart in the same period…
     clock.now = at(4, 9, 30)
@@ -177,6 +181,7 @@ async def test_once_per_period_across_a_restart(slack, bot, driver, clock, confi
 async def test_leads_preview_the_next_issue(slack, bot, driver, clock):
     clock.now = at(3, 10)
     await publish_confirmed(driver, bot, "publish recruitment-funding now")
+    assert await bot.outbox.idle(30)
     await driver.slash_command(ENGAGEMENT_LEAD, "/brief", "circular preview weekly-round-up")
     await bot.work.idle()
     [reply] = [s for s in slack.seen_by(ENGAGEMENT_LEAD) if s.kind == "response"]

@@ -38,6 +38,13 @@ GOOD = [
         [("Which money is one-off?", "£1.5m")],
     ),
     (
+        "Capitals for emphasis, hyphens and headings",
+        "## What changes\n\nURGENT: from Monday:\n\n- each team covers duty\n- managers hold "
+        "the rota\n\nCheck CP-IS before you visit. The Multi-Agency Safeguarding Hub (MASH) "
+        "takes referrals. We are delighted that the new team starts.",
+        [("Is there a new rota?", "Yes")],
+    ),
+    (
         "The MASH",
         "The Multi Agency Safeguarding Hub (MASH) takes every new referral. Call it before you "
         "refer if you are unsure.",

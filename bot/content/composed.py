@@ -30,7 +30,12 @@ def composed_briefing(
     for raw in fields.get("audience") or []:
         entry = parse_audience(str(raw))
         if entry.kind == "named":
-            entries += list((named or {}).get(entry.ref, ()))
+            if entry.ref not in (named or {}):
+                raise ValueError(
+                    f"The named audience {entry.raw!r} is no longer in audiences.yaml: edit "
+                    "the briefing's audience, then preview again."
+                )
+            entries += list((named or {})[entry.ref])
         else:
             entries.append(entry)
     check = None

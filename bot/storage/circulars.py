@@ -25,7 +25,8 @@ class Issue:
     period: str
     number: int
     status: str
-    notes: tuple[str, ...]
+    notes: dict[str, str]  # note id -> its reviewed date, when the issue was made
+    until: str
 
 
 @dataclass(frozen=True)
@@ -61,13 +62,13 @@ class Circulars:
     async def last_issue(self, circular_id: str) -> Issue | None:
         def query(db: Database) -> Issue | None:
             row = db.execute(
-                "SELECT period, number, status, notes FROM circular_runs WHERE circular_id = ?"
-                " ORDER BY period DESC LIMIT 1",
+                "SELECT period, number, status, notes, until FROM circular_runs"
+                " WHERE circular_id = ? ORDER BY period DESC LIMIT 1",
                 [circular_id],
             ).fetchone()
             if row is None:
                 return None
-            return Issue(row[0], row[1], row[2], tuple(json.loads(row[3] or "[]")))
+            return Issue(row[0], row[1], row[2], json.loads(row[3] or "{}"), row[4] or row[0])
 
         return await self._w.read(query)
 
@@ -118,7 +119,8 @@ class Circulars:
         period: datetime,
         status: Literal["sent", "skipped"],
         items: int,
-        notes: list[str],
+        notes: dict[str, str],
+        until: datetime,
         title: str,
         message: dict[str, Any],
         targets: list[tuple[str, str]],
@@ -142,9 +144,18 @@ class Circulars:
                 ).fetchone()[0]
             )
             db.execute(
-                "INSERT INTO circular_runs (circular_id, period, number, status, items, notes, at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [circular_id, key, number, status, items, json.dumps(notes), utc_iso(now)],
+                "INSERT INTO circular_runs (circular_id, period, number, status, items, notes,"
+                " until, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    circular_id,
+                    key,
+                    number,
+                    status,
+                    items,
+                    json.dumps(notes),
+                    utc_iso(until),
+                    utc_iso(now),
+                ],
             )
             queue_message(
                 db,

@@ -44,6 +44,22 @@ def _sent(db: Database, briefing_id: str, version: int) -> bool:
     return False
 
 
+def _used(db: Database, briefing_id: str) -> bool:
+    """Is an id taken: by a draft, or by anything ever sent or scheduled under it (a retired
+    file's briefing keeps its history)?"""
+    if db.execute("SELECT 1 FROM composed_briefings WHERE id = ?", [briefing_id]).fetchone():
+        return True
+    for table in ("broadcasts", "publications", "schedules"):
+        if (
+            table in db.table_names()
+            and db.execute(
+                f"SELECT 1 FROM {table} WHERE briefing_id = ? LIMIT 1", [briefing_id]
+            ).fetchone()
+        ):
+            return True
+    return False
+
+
 def _draft(db: Database, row: Any) -> Draft:
     draft_id, author, version, fields, updated_at = row
     return Draft(
@@ -82,12 +98,7 @@ class Drafts:
             if row is None:
                 base = slugify(str(fields.get("title") or "briefing"))[:56].strip("-")
                 new_id, n = base or "briefing", 1
-                while (
-                    new_id in taken
-                    or db.execute(
-                        "SELECT 1 FROM composed_briefings WHERE id = ?", [new_id]
-                    ).fetchone()
-                ):
+                while new_id in taken or _used(db, new_id):
                     n += 1
                     new_id = f"{base}-{n}"
                 db.execute(
@@ -125,7 +136,7 @@ class Drafts:
 
         return await self._w.read(query)
 
-    async def all(self, author: str | None = None, limit: int = 200) -> list[Draft]:
+    async def all(self, author: str | None = None, limit: int = 100_000) -> list[Draft]:
         """Composed briefings, newest first (one author's, if given)."""
 
         def query(db: Database) -> list[Draft]:

@@ -433,7 +433,8 @@ def m011_circular_runs(db: Database) -> None:
             "number": int,  # the issue number: the outbox key's version
             "status": str,  # sent | skipped
             "items": int,
-            "notes": str,
+            "notes": str,  # JSON {note id: reviewed date} as they were then
+            "until": str,  # what this issue covered up to: the next one starts here
             "at": str,
         },
         pk=("circular_id", "period"),

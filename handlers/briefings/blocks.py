@@ -221,6 +221,7 @@ def build_confirmation(
     title = f"*{escape(plan.title)}* (version {plan.version})"
     head = f"Ready to schedule {title} for *{at_text}*." if at_text else f"Ready to send {title}."
     lines = [head, "It goes to:"]
+    listed: list[str] = []
     for entry in plan.entries:
         parts = []
         if entry.post:
@@ -229,7 +230,14 @@ def build_confirmation(
             parts.append(f"a direct message each to {_people(len(entry.people))}")
         if not parts:
             parts.append("nobody more: its members see the channel posts")
-        lines.append(f"• {escape(entry.raw)} — {' and '.join(parts)}")
+        listed.append(f"• {escape(entry.raw)} — {' and '.join(parts)}")
+    # One section holds 3,000 characters: sixty people picked one by one would not fit.
+    shown = listed
+    while sum(len(line) + 1 for line in shown) > 2000:
+        shown = shown[: max(1, len(shown) * 3 // 4)]
+    lines += shown
+    if len(shown) < len(listed):
+        lines.append(f"• …and {len(listed) - len(shown)} more entries")
     total = len(plan.people)
     lines.append(f"*{_people(total)} in all*; anyone in two entries gets one copy.")
     skipped = sum(e.skipped for e in plan.entries)

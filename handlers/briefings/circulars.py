@@ -11,6 +11,7 @@ in one transaction (bot/storage/circulars.py): once per period, across restarts 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -115,21 +116,33 @@ def items_in(news: News, added: list[PracticeNote], reviewed: list[PracticeNote]
     return len(news.briefings) + len(news.answered) + len(added) + len(reviewed)
 
 
-async def gather(deps: Deps, circular: Circular, period: datetime) -> dict[str, Any]:
-    """Everything an issue for `period` needs: the news since the last issue, the message."""
+async def gather(deps: Deps, circular: Circular, period: datetime) -> dict[str, Any] | None:
+    """Everything an issue for `period` needs: the news since the last issue (up to now, where
+    the next one will start), the message. None while practice search is not ready: its notes
+    are part of the news."""
     tz = deps.config.timezone
+    shelf = deps.practice.shelf
+    if shelf is None:
+        return None
     last = await deps.storage.circulars.last_issue(circular.id)
-    since = datetime.fromisoformat(last.period) if last else circular.schedule.previous(period, tz)
+    since = datetime.fromisoformat(last.until) if last else circular.schedule.previous(period, tz)
     until = max(period, deps.clock())
     news = await deps.storage.circulars.news(since, until)
-    shelf = deps.practice.shelf
-    notes = list(shelf.notes.values()) if shelf else []
-    known = set(last.notes) if last else {n.id for n in notes}  # the first issue: none "new"
-    added = [n for n in notes if n.id not in known]
-    first: date = since.astimezone(tz).date()
-    reviewed = [
-        n for n in notes if n.id in known and first < n.reviewed <= until.astimezone(tz).date()
-    ]
+    # Only briefings that reached enough people are named: a round-up to everyone must not
+    # show the title of a briefing sent to three managers.
+    news = News(
+        [b for b in news.briefings if b.reached >= deps.config.min_group_size], news.answered
+    )
+    notes = list(shelf.notes.values())
+    if last is not None:
+        added = [n for n in notes if n.id not in last.notes]
+        reviewed = [
+            n for n in notes if n.id in last.notes and n.reviewed.isoformat() > last.notes[n.id]
+        ]
+    else:  # the first issue: nothing is "new"; what was reviewed since the last period is
+        first: date = since.astimezone(tz).date()
+        added = []
+        reviewed = [n for n in notes if first < n.reviewed <= until.astimezone(tz).date()]
     message = build_circular_message(
         circular,
         news,
@@ -141,8 +154,9 @@ async def gather(deps: Deps, circular: Circular, period: datetime) -> dict[str, 
     return {
         "message": message,
         "items": items_in(news, added, reviewed),
-        "notes": sorted(n.id for n in notes),
+        "notes": {n.id: n.reviewed.isoformat() for n in notes},
         "since": since,
+        "until": until,
     }
 
 
@@ -170,11 +184,14 @@ async def send_due(deps: Deps) -> None:
     """The job: each circular whose period has come and has no issue yet gets one."""
     now = deps.clock()
     tz = deps.config.timezone
-    for circular in load_circulars(deps).values():
+    for circular in (await asyncio.to_thread(load_circulars, deps)).values():
         period = circular.schedule.latest(now, tz)
         if now - period > GRACE or await deps.storage.circulars.has_issue(circular.id, period):
             continue
         issue = await gather(deps, circular, period)
+        if issue is None:
+            logger.info("circular %s waits for practice search to be ready", circular.id)
+            continue
         if issue["items"] == 0:
             note = (
                 f"This period's *{escape(circular.title)}* was not sent: there was nothing new "
@@ -187,6 +204,7 @@ async def send_due(deps: Deps) -> None:
                 status="skipped",
                 items=0,
                 notes=issue["notes"],
+                until=issue["until"],
                 title=circular.title,
                 message={
                     "text": note,
@@ -209,6 +227,7 @@ async def send_due(deps: Deps) -> None:
                 status="sent",
                 items=issue["items"],
                 notes=issue["notes"],
+                until=issue["until"],
                 title=circular.title,
                 message=issue["message"],
                 targets=targets,
@@ -221,7 +240,7 @@ async def send_due(deps: Deps) -> None:
 
 async def preview(deps: Deps, circular_id: str) -> tuple[str, list[dict[str, Any]] | None]:
     """`/brief circular preview <id>`: the next issue as it stands now, privately."""
-    circulars = load_circulars(deps)
+    circulars = await asyncio.to_thread(load_circulars, deps)
     circular = circulars.get(circular_id)
     if circular is None:
         known = ", ".join(f"`{escape(c)}`" for c in sorted(circulars)) or "none in content/"
@@ -231,6 +250,8 @@ async def preview(deps: Deps, circular_id: str) -> tuple[str, list[dict[str, Any
         )
     now = deps.clock()
     issue = await gather(deps, circular, now)
+    if issue is None:
+        return "Practice search is still starting up; try again in a minute.", None
     head = (
         f"The next *{escape(circular.title)}* ({escape(circular.schedule.text)}), as it stands "
         f"now: {issue['items']} new item(s) since {_day(issue['since'], deps)}."

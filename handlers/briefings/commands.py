@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.content import Briefing, ContentError, parse_local_time
+from bot.content.composed import SOURCE_PREFIX
 from bot.slack.mrkdwn import escape
 from bot.slack.roles import RoleCheckUnavailable
 from bot.timefmt import format_local
@@ -60,7 +61,11 @@ async def _list(deps: Deps, user_id: str) -> str:
         return _content_problems(error)
     if not library:
         return "There are no briefings in the content folder yet."
-    lines = [f"• `{escape(b.id)}` — {escape(b.title)}" for b in library.values()]
+    lines = [
+        f"• `{escape(b.id)}` — {escape(b.title)}"
+        + (" _(written in Slack)_" if str(b.source).startswith(SOURCE_PREFIX) else "")
+        for b in library.values()
+    ]
     return "*Briefings ready to publish*\n" + "\n".join(lines[:40])
 
 

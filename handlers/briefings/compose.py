@@ -11,9 +11,11 @@ confirmation, so a composed briefing is published exactly as a content file's is
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import datetime, time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -478,6 +480,10 @@ def read_compose(
             errors[_q(n, "options")] = "Each choice must be different."
         elif any(len(o) > MAX_OPTION for o in options):
             errors[_q(n, "options")] = f"Keep each choice to {MAX_OPTION} characters."
+        if not explain:
+            errors[_q(n, "explain")] = (
+                "Say what the briefing says about it: those who get it wrong are shown this."
+            )
         if not answer:
             errors[_q(n, "answer")] = "Which choice is right? Copy it here."
         elif options and answer not in options:
@@ -543,19 +549,23 @@ def register(app: AsyncApp, deps: Deps, *, plan_and_confirm: Any) -> Any:
         except RoleCheckUnavailable:
             return False
 
-    def named() -> dict[str, Any]:
-        return load_named_audiences(deps.config.content_dir)[0]
+    async def named() -> dict[str, Any]:
+        return (await asyncio.to_thread(load_named_audiences, deps.config.content_dir))[0]
+
+    async def content() -> dict[str, Briefing] | None:
+        """The content briefings, read off the event loop; None if they have problems."""
+        try:
+            return await asyncio.to_thread(load_briefings, deps.config.content_dir, tz)
+        except Exception:
+            return None
 
     async def starts(user_id: str) -> list[tuple[str, str, str]]:
         out: list[tuple[str, str, str]] = [("New", "new", "A new briefing")]
         for draft in await deps.storage.drafts.all(limit=50):
             mark = "" if draft.author == user_id else " (another manager's)"
             out.append(("Drafts", f"draft:{draft.id}", f"{draft.fields.get('title', '')}{mark}"))
-        try:
-            content = load_briefings(deps.config.content_dir, tz)
-        except Exception:  # broken content: start from a draft or anew
-            content = {}
-        for briefing in list(content.values())[:45]:
+        files = await content() or {}  # broken content: start from a draft or anew
+        for briefing in list(files.values())[:45]:
             out.append(("Content briefings", f"content:{briefing.id}", briefing.title))
         return out
 
@@ -590,12 +600,7 @@ def register(app: AsyncApp, deps: Deps, *, plan_and_confirm: Any) -> Any:
             else:
                 fields, draft_id = draft.fields, draft.id
         elif choice.startswith("content:"):
-            try:
-                briefing = load_briefings(deps.config.content_dir, tz).get(
-                    choice.removeprefix("content:")
-                )
-            except Exception:
-                briefing = None
+            briefing = (await content() or {}).get(choice.removeprefix("content:"))
             if briefing is not None:
                 fields = fields_of(briefing)
                 notice = (
@@ -635,7 +640,7 @@ def register(app: AsyncApp, deps: Deps, *, plan_and_confirm: Any) -> Any:
             await ack(response_action="errors", errors={TITLE: ONLY_MANAGERS})
             return
         values = (view.get("state") or {}).get("values") or {}
-        fields, errors = read_compose(values, tz=tz, now=deps.clock(), named=named())
+        fields, errors = read_compose(values, tz=tz, now=deps.clock(), named=await named())
         try:
             meta = json.loads(view.get("private_metadata") or "{}")
         except ValueError:
@@ -651,10 +656,17 @@ def register(app: AsyncApp, deps: Deps, *, plan_and_confirm: Any) -> Any:
             logger.info("a composed briefing was returned for changes (%s)", ", ".join(errors))
             await ack(response_action="errors", errors=errors)
             return
-        try:
-            taken = frozenset(load_briefings(deps.config.content_dir, tz))
-        except Exception:
-            taken = frozenset()
+        files = await content()
+        if files is None:  # a new id must not take a file's: refuse rather than guess
+            await ack(
+                response_action="errors",
+                errors={
+                    TITLE: "The content folder has a problem, so nothing was saved: ask for "
+                    "`python -m bot content check` to be run and fixed."
+                },
+            )
+            return
+        taken = frozenset(files)
         try:
             draft = await deps.storage.drafts.save(
                 fields, draft_id=draft_id, user_id=user_id, now=deps.clock(), taken=taken
@@ -669,26 +681,41 @@ def register(app: AsyncApp, deps: Deps, *, plan_and_confirm: Any) -> Any:
         await ack(response_action="update", view=build_wait_view(draft.fields["title"]))
 
     async def show_preview(context: dict[str, Any], body: dict[str, Any]) -> None:
-        """After the save: who it reaches (Slack's answer), then the preview and Send."""
+        """After the save: who it reaches (Slack's answer), then the preview and Send. Any
+        failure is said in the modal, never left on "Working out…"."""
         draft: Draft | None = context.get("draft")
         if draft is None:
             return
         user_id = body["user"]["id"]
         view = body.get("view") or {}
-        briefing = composed_briefing(draft.id, draft.version, draft.fields, tz, named())
         try:
+            briefing = composed_briefing(draft.id, draft.version, draft.fields, tz, await named())
             delivered, confirmation = await plan_and_confirm(briefing, user_id)
+            questions = (
+                [(q.ask, q.answer) for q in briefing.check.questions] if briefing.check else []
+            )
+            glossary = await asyncio.to_thread(_glossary, deps.config.content_dir / "glossary.yaml")
+            findings = check_clarity(
+                briefing.title,
+                briefing.body,
+                questions,
+                glossary=glossary,
+                rules=deps.config.clarity,
+            )
         except ValueError as error:
             await _update(view, build_problem_view(str(error), draft.id))
             return
-        questions = [(q.ask, q.answer) for q in briefing.check.questions] if briefing.check else []
-        findings = check_clarity(
-            briefing.title,
-            briefing.body,
-            questions,
-            glossary=load_glossary(deps.config.content_dir / "glossary.yaml"),
-            rules=deps.config.clarity,
-        )
+        except Exception:
+            logger.exception("the composer's preview failed")
+            await _update(
+                view,
+                build_problem_view(
+                    "Sorry, the preview could not be made; it has been logged. The draft is "
+                    "saved: try Edit, then Preview again in a minute.",
+                    draft.id,
+                ),
+            )
+            return
         await _update(view, build_preview_view(delivered, confirmation, findings, draft))
 
     app.view(COMPOSE_CALLBACK)(deps.work.listener(store_draft, follow_up=show_preview))
@@ -697,6 +724,14 @@ def register(app: AsyncApp, deps: Deps, *, plan_and_confirm: Any) -> Any:
     app.action(EDIT_ACTION)(deps.work.listener(accept, follow_up=edit))
 
     return open_composer
+
+
+def _glossary(path: Path) -> dict[str, tuple[str, ...]]:
+    """The glossary for the clarity check; a broken one of the service's own: the shipped."""
+    try:
+        return load_glossary(path)
+    except Exception:
+        return load_glossary()
 
 
 def build_new_button() -> list[Block]:

@@ -10,6 +10,7 @@ through the outbox (`bot/outbox.py`): paced, and exactly once across crashes.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import TYPE_CHECKING, Any
 
 from bot.audiences import AudienceUnavailable
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from bot.deps import Deps
 
 
+logger = logging.getLogger(__name__)
+
+
 class NobodyToReach(Exception):
     """The audience resolved to nobody at all: refused rather than sent to no one."""
 
@@ -34,8 +38,12 @@ async def load_library(deps: Deps) -> dict[str, Briefing]:
     library = await asyncio.to_thread(load_briefings, deps.config.content_dir, tz)
     named = (await asyncio.to_thread(load_named_audiences, deps.config.content_dir))[0]
     for draft in await deps.storage.drafts.all():
-        if draft.id not in library:
+        if draft.id in library:
+            continue
+        try:
             library[draft.id] = composed_briefing(draft.id, draft.version, draft.fields, tz, named)
+        except ValueError:  # its audience names one no longer defined: the composer says so
+            logger.warning("composed briefing %s left out: its named audience is gone", draft.id)
     return library
 
 
