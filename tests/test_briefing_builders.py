@@ -162,3 +162,27 @@ def test_ids_and_versions_the_button_cannot_carry_are_refused_by_content_check(
     problems = check_content(tmp_path, LONDON)
     assert len(problems) == 1
     assert f"{field} " in problems[0].message
+
+
+def test_a_confirmation_for_sixty_people_picked_one_by_one_fits_slacks_limits():
+    from bot.storage.outbox import Plan, PlannedEntry
+    from handlers.briefings.blocks import build_confirmation
+
+    people = [f"U0P{n:04d}" for n in range(60)]
+    plan = Plan(
+        briefing_id="rota",
+        version=1,
+        title="The rota",
+        acknowledge=True,
+        published_by="U0SM01",
+        message={"text": "x", "blocks": []},
+        entries=tuple(PlannedEntry(raw=p, ref=p, post=False, people=(p,)) for p in people),
+    )
+    blocks = [
+        b.to_dict()
+        for b in build_confirmation(plan, "t", at_text=None, earlier=(0, 0), twice_above=5000)
+    ]
+    assert validate_message_blocks(blocks) == []
+    summary = blocks[0]["text"]["text"]
+    assert "more entries" in summary
+    assert "*60 people in all*" in summary
