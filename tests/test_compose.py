@@ -249,3 +249,11 @@ async def test_brief_alone_is_help_for_anyone_who_cannot_compose(slack, bot, dri
     [reply] = [s for s in slack.seen_by(worker) if s.kind == "response"]
     assert reply.text.startswith("*Briefings*")
     assert "`/brief` — write a briefing in Slack" in reply.text
+
+
+def test_a_body_over_slacks_limit_is_a_field_error_even_if_the_client_let_it_through():
+    from handlers.briefings.compose import read_compose
+
+    values = form(body="word " * 700)  # 3,500 characters: Slack's input stops at 3,000
+    _, errors = read_compose(values, tz=LONDON, now=datetime.now(LONDON), named={})
+    assert errors["body"] == "That's 3,499 characters; Slack takes 3,000. Shorten it."

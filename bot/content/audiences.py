@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.content.documents import Problem, read_yaml_file
+from bot.content.documents import Problem, open_yaml
 from bot.content.values import AUDIENCE_HELP, Audience, id_problem, parse_audience
 
 FILE = "audiences.yaml"
@@ -25,14 +25,11 @@ NamedAudiences = dict[str, tuple[Audience, ...]]
 def load_named_audiences(content_dir: Path) -> tuple[NamedAudiences, list[Problem]]:
     """Every named audience, and every problem in the file (file:line, how to fix it)."""
     path = content_dir / FILE
-    problems: list[Problem] = []
-    if not path.is_file():
-        return {}, problems
+    node, problems = open_yaml(path)
 
     def fail(line: int, message: str) -> None:
         problems.append(Problem(path, line, message))
 
-    node = read_yaml_file(path, fail)
     if node is None:
         return {}, problems
     if not isinstance(node, yaml.MappingNode):

@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from bot.content.documents import Problem, read_yaml_file
+from bot.content.documents import Problem, open_yaml
 from bot.content.values import id_problem
 
 FILE = "directory.yaml"
@@ -66,14 +66,11 @@ def load_directory(
 ) -> tuple[dict[str, DirectoryEntry], list[Problem]]:
     """Every good entry by id, and every problem (file:line, how to fix it)."""
     path = content_dir / FILE
-    problems: list[Problem] = []
-    if not path.is_file():
-        return {}, problems
+    node, problems = open_yaml(path)
 
     def fail(line: int, message: str) -> None:
         problems.append(Problem(path, line, message))
 
-    node = read_yaml_file(path, fail)
     if node is None:
         return {}, problems
     if not isinstance(node, yaml.SequenceNode):

@@ -115,6 +115,18 @@ def read_document(path: Path, problems: list[Problem]) -> Document | None:
     return Document(path, node, data, "\n".join(lines[end + 1 :]), end + 2)
 
 
+def open_yaml(path: Path) -> tuple[yaml.Node | None, list[Problem]]:
+    """An optional whole-YAML content file's nodes (None if absent or broken) and problems."""
+    problems: list[Problem] = []
+    if not path.is_file():
+        return None, problems
+
+    def fail(line: int, message: str) -> None:
+        problems.append(Problem(path, line, message))
+
+    return read_yaml_file(path, fail), problems
+
+
 def read_yaml_file(path: Path, fail: Callable[[int, str], None]) -> yaml.Node | None:
     """A whole-YAML content file (audiences.yaml, directory.yaml) as nodes with their lines,
     or None with the problem reported at its line: not UTF-8, a control character YAML cannot

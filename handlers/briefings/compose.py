@@ -233,42 +233,24 @@ def build_compose_view(
     for n in range(1, QUESTIONS + 1):
         q = questions[n - 1] if n <= len(questions) else {}
         blocks += [
-            InputBlock(
-                block_id=_q(n, "ask"),
-                label=f"Question {n}",
-                optional=True,
-                element=PlainTextInputElement(
-                    action_id="value", initial_value=q.get("ask") or None, max_length=MAX_ASK
-                ),
+            _small_input(n, "ask", f"Question {n}", q.get("ask"), MAX_ASK),
+            _small_input(
+                n,
+                "options",
+                f"Question {n}: the choices, one a line",
+                "\n".join(q.get("options") or []),
+                MAX_OPTIONS * (MAX_OPTION + 1),
+                multiline=True,
             ),
-            InputBlock(
-                block_id=_q(n, "options"),
-                label=f"Question {n}: the choices, one a line",
-                optional=True,
-                element=PlainTextInputElement(
-                    action_id="value",
-                    multiline=True,
-                    initial_value="\n".join(q.get("options") or []) or None,
-                    max_length=MAX_OPTIONS * (MAX_OPTION + 1),
-                ),
+            _small_input(
+                n, "answer", f"Question {n}: the right choice", q.get("answer"), MAX_OPTION
             ),
-            InputBlock(
-                block_id=_q(n, "answer"),
-                label=f"Question {n}: the right choice",
-                optional=True,
-                element=PlainTextInputElement(
-                    action_id="value", initial_value=q.get("answer") or None, max_length=MAX_OPTION
-                ),
-            ),
-            InputBlock(
-                block_id=_q(n, "explain"),
-                label=f"Question {n}: what the briefing says (shown after a wrong answer)",
-                optional=True,
-                element=PlainTextInputElement(
-                    action_id="value",
-                    initial_value=q.get("explain") or None,
-                    max_length=MAX_EXPLAIN,
-                ),
+            _small_input(
+                n,
+                "explain",
+                f"Question {n}: what the briefing says (shown after a wrong answer)",
+                q.get("explain"),
+                MAX_EXPLAIN,
             ),
         ]
     mode = (f.get("check") or {}).get("mode", "attributed")
@@ -295,6 +277,20 @@ def build_compose_view(
         close="Cancel",
         blocks=blocks,
         private_metadata=json.dumps({"draft": draft_id}),
+    )
+
+
+def _small_input(
+    n: int, part: str, label: str, value: str | None, limit: int, *, multiline: bool = False
+) -> InputBlock:
+    """One optional text field of a check question."""
+    return InputBlock(
+        block_id=_q(n, part),
+        label=label,
+        optional=True,
+        element=PlainTextInputElement(
+            action_id="value", initial_value=value or None, max_length=limit, multiline=multiline
+        ),
     )
 
 
