@@ -257,3 +257,21 @@ def test_a_body_over_slacks_limit_is_a_field_error_even_if_the_client_let_it_thr
     values = form(body="word " * 700)  # 3,500 characters: Slack's input stops at 3,000
     _, errors = read_compose(values, tz=LONDON, now=datetime.now(LONDON), named={})
     assert errors["body"] == "That's 3,499 characters; Slack takes 3,000. Shorten it."
+
+
+async def test_user_groups_and_named_audiences_are_picked_from_a_list(slack, bot, driver):
+    view = await open_composer(driver, bot)
+    groups = next(b for b in view["blocks"] if b.get("block_id") == "groups")
+    values = [o["value"] for o in groups["element"]["options"]]
+    assert "@team-managers" in values
+    assert "all-social-workers" in values  # from audiences.yaml
+    picked = form(channels=())
+    picked["groups"] = {
+        "groups": {"type": "multi_static_select", "selected_options": [{"value": "@team-managers"}]}
+    }
+    await driver.submit_view(SENIOR_MANAGER, view, picked)
+    await bot.work.idle()
+    shown = slack.views_for(SENIOR_MANAGER)[-1]
+    assert "@team-managers — a direct message each to" in json.dumps(
+        shown["blocks"], ensure_ascii=False
+    )

@@ -36,6 +36,7 @@ from slack_sdk.models.blocks import (
     PlainTextInputElement,
     RadioButtonsElement,
     SectionBlock,
+    StaticMultiSelectElement,
     StaticSelectElement,
     TimePickerElement,
 )
@@ -72,6 +73,7 @@ NOT_YOURS = "That draft is another person's: only its author or a senior manager
 
 # Block and action ids of the fields, as Slack hands their values back.
 TITLE, BODY, CHANNELS, PEOPLE, OTHERS = "title", "body", "channels", "people", "others"
+GROUPS = "groups"
 DELIVER, OPTIONS, DATE, TIME, MODE = "deliver", "options", "date", "time", "mode"
 DELIVERIES = {
     "channel": "Post in the channels (user groups and people get a DM)",
@@ -95,6 +97,7 @@ def build_compose_view(
     starts: list[tuple[str, str, str]] = (),  # type: ignore[assignment]
     tz: ZoneInfo,
     notice: str | None = None,
+    groups: list[tuple[str, str]] = (),  # type: ignore[assignment]
 ) -> View:
     """The composer, filled from `fields` (a draft's or a content briefing's). `starts` are
     the "Start from" choices: (group, value, label)."""
@@ -103,9 +106,9 @@ def build_compose_view(
     if notice:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=notice)))
     if starts:
-        groups: dict[str, list[Option]] = {}
+        grouped: dict[str, list[Option]] = {}
         for group, value, label in starts:
-            groups.setdefault(group, []).append(Option(value=value, label=label[:75]))
+            grouped.setdefault(group, []).append(Option(value=value, label=label[:75]))
         blocks.append(
             SectionBlock(
                 block_id="start",
@@ -114,7 +117,7 @@ def build_compose_view(
                     action_id=START_ACTION,
                     placeholder="A new briefing",
                     option_groups=[
-                        OptionGroup(label=g, options=opts[:100]) for g, opts in groups.items()
+                        OptionGroup(label=g, options=opts[:100]) for g, opts in grouped.items()
                     ][:100],
                 ),
             )
@@ -122,7 +125,24 @@ def build_compose_view(
     entries = [str(a) for a in f.get("audience") or []]
     channels = [e for e in entries if e[:1] in ("C", "G") and not e.startswith("#")]
     people = [e for e in entries if e[:1] in ("U", "W")]
-    others = [e for e in entries if e not in channels and e not in people]
+    picked = [e for e in entries if e in dict(groups)]
+    others = [e for e in entries if e not in channels and e not in people and e not in picked]
+    labels = dict(groups)
+    group_block: list[Block] = []
+    if groups:
+        group_block.append(
+            InputBlock(
+                block_id=GROUPS,
+                label="User groups and named audiences",
+                optional=True,
+                element=StaticMultiSelectElement(
+                    action_id=GROUPS,
+                    placeholder="@team-managers",
+                    options=[Option(value=v, label=label[:75]) for v, label in groups[:100]],
+                    initial_options=[Option(value=v, label=labels[v][:75]) for v in picked] or None,
+                ),
+            )
+        )
     blocks += [
         InputBlock(
             block_id=TITLE,
@@ -168,9 +188,10 @@ def build_compose_view(
                 **({"initial_users": people} if people else {}),
             },
         ),
+        *group_block,
         InputBlock(
             block_id=OTHERS,
-            label="User groups and named audiences",
+            label="Other audience entries" if groups else "User groups and named audiences",
             optional=True,
             element=PlainTextInputElement(
                 action_id=OTHERS,
@@ -418,7 +439,9 @@ def read_compose(
         str(c) for c in _value(values, CHANNELS, CHANNELS).get("selected_conversations") or []
     ]
     audience += [str(u) for u in _value(values, PEOPLE, PEOPLE).get("selected_users") or []]
-    others = str(_value(values, OTHERS, OTHERS).get("value") or "")
+    chosen = _value(values, GROUPS, GROUPS).get("selected_options") or []
+    others = ",".join([str(o.get("value") or "") for o in chosen])
+    others += "," + str(_value(values, OTHERS, OTHERS).get("value") or "")
     for raw in (part.strip() for part in others.split(",")):
         if not raw:
             continue
@@ -565,8 +588,22 @@ def register(app: AsyncApp, deps: Deps, *, plan_and_confirm: Any) -> Any:
             out.append(("Content briefings", f"content:{briefing.id}", briefing.title))
         return out
 
+    async def groups() -> list[tuple[str, str]]:
+        """The picker's choices: named audiences, then the workspace's user groups."""
+        out = [(name, f"{name} (named audience)") for name in sorted(await named())]
+        try:
+            listed = (await deps.client.usergroups_list()).get("usergroups") or []
+        except SlackApiError as error:
+            logger.info("no user groups for the composer (%s)", error.response.get("error"))
+            listed = []
+        for group in listed:
+            handle = str(group.get("handle") or "")
+            if handle and not group.get("date_delete"):
+                out.append((f"@{handle}", f"@{handle} — {group.get('name') or handle}"))
+        return out[:100]
+
     async def open_composer(trigger_id: str, user_id: str) -> None:
-        view = build_compose_view(starts=await starts(user_id), tz=tz)
+        view = build_compose_view(starts=await starts(user_id), tz=tz, groups=await groups())
         await deps.client.views_open(trigger_id=trigger_id, view=view)
 
     async def accept(ack: Any, context: dict[str, Any]) -> None:
@@ -604,7 +641,12 @@ def register(app: AsyncApp, deps: Deps, *, plan_and_confirm: Any) -> Any:
                     "file is left as it is."
                 )
         shown = build_compose_view(
-            fields, draft_id=draft_id, starts=await starts(user_id), tz=tz, notice=notice
+            fields,
+            draft_id=draft_id,
+            starts=await starts(user_id),
+            tz=tz,
+            notice=notice,
+            groups=await groups(),
         )
         await _update(view, shown)
 
@@ -619,7 +661,10 @@ def register(app: AsyncApp, deps: Deps, *, plan_and_confirm: Any) -> Any:
         elif draft.author != user_id and not await is_manager(user_id):
             await _update(view, build_problem_view(NOT_YOURS, draft_id))
         else:
-            await _update(view, build_compose_view(draft.fields, draft_id=draft.id, tz=tz))
+            shown = build_compose_view(
+                draft.fields, draft_id=draft.id, tz=tz, groups=await groups()
+            )
+            await _update(view, shown)
 
     async def _update(view: dict[str, Any], shown: View) -> None:
         try:
