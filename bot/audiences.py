@@ -165,6 +165,22 @@ class Audiences:
                 return str(group["id"])
         raise SlackApiError("no such user group", {"ok": False, "error": "no_such_subteam"})
 
+    async def channel_ids(self) -> dict[str, str]:
+        """Every channel the bot can see, name to id, in one listing (paged): for showing
+        channel names as links without a lookup each."""
+        found: dict[str, str] = {}
+        cursor = None
+        while True:
+            page = await self._client.conversations_list(
+                limit=1000, cursor=cursor, types="public_channel,private_channel"
+            )
+            listed: list[dict[str, Any]] = page.get("channels", [])
+            for channel in listed:
+                found[str(channel.get("name"))] = str(channel["id"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not cursor:
+                return found
+
     async def _channel_id(self, name: str) -> str:
         cursor = None
         while True:

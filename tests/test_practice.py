@@ -504,3 +504,13 @@ def test_a_note_longer_than_a_modal_says_where_the_rest_is():
         "longer than Slack shows. Read the rest in <https://x.example/doc|the full document>"
         in (blocks[-1]["text"]["text"])
     )
+
+
+async def test_a_channel_slack_knows_is_a_link_in_who_can_help(slack, bot, driver):
+    slack.workspace.add_channel("C0CSE", "child-exploitation", members=[WORKER])
+    seen = await practice(driver, bot, WORKER, "CSE")
+    shown = displayed(seen.blocks)
+    assert "<#C0CSE>" in shown  # a link to the channel, not a ping
+    assert "#child-exploitation" not in shown
+    seen = await practice(driver, bot, WORKER, "LADO")  # no channel: its phone instead
+    assert "020 7946 0420" in displayed(seen.blocks)

@@ -10,6 +10,7 @@ Every listener is a store half and a follow-up (see `bot/deps.py`).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -85,8 +86,33 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         await deps.storage.gaps.record_gap(found.query, reason, today())
 
-    def results(found: Found, feedback: str | None = None) -> list[Any]:
-        return build_results(found, library.due, topics=library.topics(), feedback=feedback)
+    channel_links: dict[str, Any] = {"ids": {}, "at": None}
+
+    async def refresh_channels() -> None:
+        try:
+            channel_links["ids"] = await deps.audiences.channel_ids()
+        except SlackApiError as error:
+            logger.info("channel names stay plain (%s)", error.response.get("error"))
+
+    async def channels(*, wait: bool) -> dict[str, str]:
+        """Channel names to ids, so "who can help" links them: one listing every ten minutes
+        (conversations.list is Tier 2), plain names if Slack cannot say. Before an ack
+        (`wait` False) only what is known is used, and a refresh runs on its own."""
+        now = deps.clock()
+        if channel_links["at"] is None or now - channel_links["at"] > timedelta(minutes=10):
+            channel_links["at"] = now
+            if wait:
+                await refresh_channels()
+            else:
+                task = asyncio.create_task(refresh_channels())
+                channel_links["task"] = task  # kept: asyncio holds tasks weakly
+        return dict(channel_links["ids"])
+
+    async def results(found: Found, feedback: str | None = None, *, wait: bool = True) -> list[Any]:
+        links = await channels(wait=wait) if found.helpers else {}
+        return build_results(
+            found, library.due, topics=library.topics(), feedback=feedback, channels=links
+        )
 
     async def accept(ack: Any, context: dict[str, Any]) -> None:
         """Searching and opening record nothing: Slack hears back at once, the answer follows."""
@@ -108,7 +134,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if not found.searchable:
             await deps.replies.respond(body["response_url"], NOTHING_TO_SEARCH + build_help())
             return
-        blocks = [b.to_dict() for b in results(found)]
+        blocks = [b.to_dict() for b in await results(found)]
         title = f"Practice guidance for “{escape(found.query[:200])}”"
         await deps.replies.respond(body["response_url"], title, blocks=blocks)
         if found.empty:  # after the answer: the person never waits on the count
@@ -143,7 +169,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 await note_gap(found, "no_match")
             except WriteTimeout:
                 logger.warning("a practice search gap could not be kept in time")
-        shown = build_search_view(results(found), query=found.query)
+        shown = build_search_view(await results(found, wait=False), query=found.query)
         await ack(response_action="update", view=shown)
 
     async def open_note(context: dict[str, Any], body: dict[str, Any]) -> None:
@@ -201,9 +227,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         query, helped = said
         thanks = THANKS_HELPED if helped else THANKS_NOT
         found = await library.search(query)
-        blocks = [b.to_dict() for b in results(found, feedback=thanks)]
+        blocks = [b.to_dict() for b in await results(found, feedback=thanks)]
         if in_modal:
-            await update(view, build_search_view(results(found, feedback=thanks), query=query))
+            await update(
+                view, build_search_view(await results(found, feedback=thanks), query=query)
+            )
         elif body.get("response_url"):
             await deps.replies.respond(body["response_url"], thanks, blocks=blocks, replace=True)
 

@@ -9,7 +9,7 @@ person is escaped for mrkdwn where it is shown.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -93,6 +93,7 @@ def build_results(
     *,
     topics: Sequence[str] = (),
     feedback: str | None = None,
+    channels: Mapping[str, str] | None = None,
 ) -> list[Block]:
     """The best notes (title, the passage that matched, owner, review date), who can help, and
     "Did this help?" — or, with nothing found, what is here and where else to ask.
@@ -129,7 +130,7 @@ def build_results(
     if found.helpers:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="*Who can help*")))
         for _, entry in found.helpers:
-            blocks.append(build_helper(entry, due))
+            blocks.append(build_helper(entry, due, channels))
     if feedback is not None:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=feedback)]))
     else:
@@ -147,13 +148,16 @@ def build_results(
     return blocks
 
 
-def build_helper(entry: DirectoryEntry, due: Due) -> SectionBlock:
-    """One directory entry: who, what they help with, and how to reach them."""
-    ways = [
-        escape(way)
-        for way in (entry.channel, entry.usergroup, entry.phone, entry.email)
-        if way is not None
-    ]
+def build_helper(
+    entry: DirectoryEntry, due: Due, channels: Mapping[str, str] | None = None
+) -> SectionBlock:
+    """One directory entry: who, what they help with, and how to reach them. A channel Slack
+    knows (`channels`, name to id) is a link to it."""
+    ways = []
+    if entry.channel:
+        known = (channels or {}).get(entry.channel.lstrip("#"))
+        ways.append(f"<#{known}>" if known else escape(entry.channel))
+    ways += [escape(way) for way in (entry.usergroup, entry.phone, entry.email) if way is not None]
     if entry.link:
         ways.append(f"<{escape(entry.link)}|web>")
     lines = [
