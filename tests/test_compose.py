@@ -275,3 +275,11 @@ async def test_user_groups_and_named_audiences_are_picked_from_a_list(slack, bot
     assert "@team-managers — a direct message each to" in json.dumps(
         shown["blocks"], ensure_ascii=False
     )
+
+
+def test_a_time_the_clocks_skip_is_refused_not_moved():
+    from handlers.briefings.compose import read_compose
+
+    values = form(date="2027-03-28", at="01:30")  # the clocks go forward at 01:00
+    _, errors = read_compose(values, tz=LONDON, now=datetime(2026, 12, 1, tzinfo=LONDON), named={})
+    assert "time" in errors

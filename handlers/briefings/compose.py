@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import datetime, time
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -47,7 +47,7 @@ from bot.content import Briefing, load_briefings
 from bot.content.audiences import load_named_audiences
 from bot.content.briefings import MAX_ASK, MAX_EXPLAIN, MAX_OPTION, MAX_OPTIONS, MAX_TITLE
 from bot.content.composed import composed_briefing
-from bot.content.values import parse_audience
+from bot.content.values import parse_audience, parse_local_time
 from bot.practice.search import load_glossary
 from bot.slack.mrkdwn import escape, escape_within
 from bot.slack.roles import RoleCheckUnavailable
@@ -472,10 +472,14 @@ def read_compose(
         if not (day and at):
             errors[DATE if not day else TIME] = "Give both a date and a time, or neither."
         else:
-            when = datetime.combine(
-                datetime.fromisoformat(day).date(), time.fromisoformat(at), tzinfo=tz
-            )
-            if when <= now:
+            try:  # a time the clocks skip in spring does not exist: said, not moved
+                when = parse_local_time(f"{day} {at}", tz)
+            except ValueError as error:
+                errors[TIME] = str(error)[:150]
+                when = None
+            if when is None:
+                pass
+            elif when <= now:
                 errors[DATE] = (
                     f"{format_local(when, tz)} has passed: pick a time to come, or leave both "
                     "empty to send once you confirm."
