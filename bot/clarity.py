@@ -46,10 +46,15 @@ COMMON_CAPITALS = frozenset(
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’)]?\s+(?=[\"“‘(]?[A-Z0-9£])")
 _WORD = re.compile(r"[A-Za-z0-9£][A-Za-z0-9£'’.,-]*")
 # An abbreviation: 2-6 capitals standing alone (not part of "CP-IS" or a word in capitals).
-_ABBREVIATION = re.compile(r"(?<![\w-])([A-Z]{2,6})s?(?![\w-])")
+# (not the tail of "CP-IS", nor "DON" of "DON'T"; "CSE-related" counts as CSE).
+_ABBREVIATION = re.compile(r"(?<![\w-])([A-Z]{2,6})s?(?![\w'’])")
 # Words written in capitals for emphasis, not abbreviations.
 _SHOUTED = frozenset(
-    _words("NOW NOT ALL NEW YOU AND THE FOR ANY ONE TWO YES NO DO DONT MUST PLEASE NOTE STOP")
+    _words(
+        "NOW NOT ALL NEW YOU AND THE FOR ANY ONE TWO YES NO DO DONT MUST PLEASE NOTE STOP "
+        "URGENT ACTION NOTICE TODAY UPDATE ONLY NEVER ALWAYS READ THIS WHAT WHEN WHERE WHO WHY "
+        "HOW HELP NEED KNOW CHANGE CHANGES KEY NEXT STEP STEPS DATE TIME"
+    )
 )
 _BE = r"(?:am|is|are|was|were|be|been|being|get|gets|got)"
 _IRREGULAR = _words(
@@ -241,11 +246,12 @@ def _abbreviations(text: str, glossary: Mapping[str, Iterable[str]]) -> list[Fin
     findings: list[Finding] = []
     seen: set[str] = set()
     lowered = text.lower().replace("-", " ")
+    lowered_words = {w for w in re.findall(r"[a-z]+", text)}
     for match in _ABBREVIATION.finditer(text):
         short = match.group(1)
         if short in seen or short in COMMON_CAPITALS or short in _SHOUTED:
             continue
-        if len(short) >= 4 and short not in glossary:  # URGENT, SMITH: capitals, not initials
+        if short.lower() in lowered_words:  # the same word in lower case: emphasis
             continue
         seen.add(short)
         sentence = _sentence_around(text, match.start())

@@ -193,6 +193,8 @@ class OutboxSender:
         await self._report_finished()
         # The turn is taken before the claim, so no row ever waits in flight for its turn.
         await self._limiter.acquire()
+        if self._paused_until is not None and self._clock() < self._paused_until:
+            return  # a summary just met a 429: nothing more until its Retry-After has passed
         updates = self._update_limiter.has_capacity()  # else updates wait; sends go past them
         delivery = await self._storage.outbox.claim_next(self._clock(), updates=updates)
         if delivery is None:

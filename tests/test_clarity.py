@@ -40,7 +40,8 @@ GOOD = [
     (
         "Capitals for emphasis, hyphens and headings",
         "## What changes\n\nURGENT: from Monday:\n\n- each team covers duty\n- managers hold "
-        "the rota\n\nCheck CP-IS before you visit. The Multi-Agency Safeguarding Hub (MASH) "
+        "the rota\n\nCheck CP-IS (the child protection information sharing system) before "
+        "you visit. The Multi-Agency Safeguarding Hub (MASH) "
         "takes referrals. We are delighted that the new team starts.",
         [("Is there a new rota?", "Yes")],
     ),
@@ -79,6 +80,14 @@ WEAK = [
         [],
         "abbreviation",
         "RAP is not spelled out on first use",
+    ),
+    (
+        "a five-letter abbreviation",
+        "Conferences",
+        "Refer to MARAC when the risk is high.",
+        [],
+        "abbreviation",
+        "MARAC is not spelled out on first use",
     ),
     (
         "an answer the body never states",
@@ -217,3 +226,8 @@ def test_content_check_lists_clarity_findings_as_warnings_at_their_lines(tmp_pat
         for line in lines
     ), lines
     assert lines[-1].endswith("no problems (2 warnings)")
+
+
+def test_an_abbreviation_joined_by_a_hyphen_still_counts():
+    findings = check_clarity("Work", "This is CSE-related work.", glossary=GLOSSARY)
+    assert [f.message.split(":")[0] for f in findings] == ["CSE is not spelled out on first use"]

@@ -233,7 +233,8 @@ def build_confirmation(
         listed.append(f"• {escape(entry.raw)} — {' and '.join(parts)}")
     # One section holds 3,000 characters: sixty people picked one by one would not fit.
     shown = listed
-    while sum(len(line) + 1 for line in shown) > 2000:
+    budget = 2400 - len(title) * 2  # the rest of the summary: the title and a few lines
+    while len(shown) > 1 and sum(len(line) + 1 for line in shown) > budget:
         shown = shown[: max(1, len(shown) * 3 // 4)]
     lines += shown
     if len(shown) < len(listed):

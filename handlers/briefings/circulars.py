@@ -109,7 +109,18 @@ def build_circular_message(
 
 
 def _part(heading: str, lines: list[str]) -> SectionBlock:
-    return SectionBlock(text=MarkdownTextObject(text=(f"*{heading}*\n" + "\n".join(lines))[:3000]))
+    """One part of the circular: whole lines while they fit a section, then how many more."""
+    text, shown = f"*{heading}*", 0
+    for line in lines:
+        rest = len(lines) - shown - 1
+        tail = f"\n…and {rest} more" if rest else ""
+        if len(text) + 1 + len(line) + len(tail) > 3000:
+            break
+        text += "\n" + line
+        shown += 1
+    if shown < len(lines):
+        text += f"\n…and {len(lines) - shown} more"
+    return SectionBlock(text=MarkdownTextObject(text=text))
 
 
 def items_in(news: News, added: list[PracticeNote], reviewed: list[PracticeNote]) -> int:
@@ -130,8 +141,9 @@ async def gather(deps: Deps, circular: Circular, period: datetime) -> dict[str, 
     news = await deps.storage.circulars.news(since, until)
     # Only briefings that reached enough people are named: a round-up to everyone must not
     # show the title of a briefing sent to three managers.
+    latest = {b.briefing_id: b for b in news.briefings}  # a corrected one: its last version
     news = News(
-        [b for b in news.briefings if b.reached >= deps.config.min_group_size], news.answered
+        [b for b in latest.values() if b.reached >= deps.config.min_group_size], news.answered
     )
     notes = list(shelf.notes.values())
     if last is not None:

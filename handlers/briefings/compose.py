@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -575,6 +575,9 @@ def register(app: AsyncApp, deps: Deps, *, plan_and_confirm: Any) -> Any:
     async def named() -> dict[str, Any]:
         return (await asyncio.to_thread(load_named_audiences, deps.config.content_dir))[0]
 
+    def _stems() -> frozenset[str]:
+        return _stems_of(deps.config.content_dir / "briefings")
+
     async def content() -> dict[str, Briefing] | None:
         """The content briefings, read off the event loop; None if they have problems."""
         try:
@@ -592,14 +595,21 @@ def register(app: AsyncApp, deps: Deps, *, plan_and_confirm: Any) -> Any:
             out.append(("Content briefings", f"content:{briefing.id}", briefing.title))
         return out
 
+    known_groups: dict[str, Any] = {"listed": [], "at": None}
+
     async def groups() -> list[tuple[str, str]]:
-        """The picker's choices: named audiences, then the workspace's user groups."""
+        """The picker's choices: named audiences, then the workspace's user groups (listed at
+        most every ten minutes: usergroups.list is Tier 2, and a modal's trigger lasts 3 s)."""
         out = [(name, f"{name} (named audience)") for name in sorted(await named())]
-        try:
-            listed = (await deps.client.usergroups_list()).get("usergroups") or []
-        except SlackApiError as error:
-            logger.info("no user groups for the composer (%s)", error.response.get("error"))
-            listed = []
+        now = deps.clock()
+        if known_groups["at"] is None or now - known_groups["at"] > timedelta(minutes=10):
+            known_groups["at"] = now
+            try:
+                answer = await asyncio.wait_for(deps.client.usergroups_list(), 1.5)
+                known_groups["listed"] = answer.get("usergroups") or []
+            except Exception as error:  # typed entries still work without the list
+                logger.info("no user groups for the composer (%s)", error.__class__.__name__)
+        listed: list[dict[str, Any]] = known_groups["listed"]
         for group in listed:
             handle = str(group.get("handle") or "")
             if handle and not group.get("date_delete"):
@@ -702,16 +712,9 @@ def register(app: AsyncApp, deps: Deps, *, plan_and_confirm: Any) -> Any:
             await ack(response_action="errors", errors=errors)
             return
         files = await content()
-        if files is None:  # a new id must not take a file's: refuse rather than guess
-            await ack(
-                response_action="errors",
-                errors={
-                    TITLE: "The content folder has a problem, so nothing was saved: ask for "
-                    "`python -m bot content check` to be run and fixed."
-                },
-            )
-            return
-        taken = frozenset(files)
+        # A new id must not take a file's. With content that has problems (which only
+        # `content check` can sort out), the files' names stand in for their ids.
+        taken = frozenset(files) if files is not None else await asyncio.to_thread(_stems)
         try:
             draft = await deps.storage.drafts.save(
                 fields, draft_id=draft_id, user_id=user_id, now=deps.clock(), taken=taken
@@ -769,6 +772,10 @@ def register(app: AsyncApp, deps: Deps, *, plan_and_confirm: Any) -> Any:
     app.action(EDIT_ACTION)(deps.work.listener(accept, follow_up=edit))
 
     return open_composer
+
+
+def _stems_of(folder: Path) -> frozenset[str]:
+    return frozenset(p.stem for p in folder.glob("*.md"))
 
 
 def _glossary(path: Path) -> dict[str, tuple[str, ...]]:

@@ -11,6 +11,7 @@ Every listener is a store half and a follow-up (see `bot/deps.py`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -91,8 +92,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def refresh_channels() -> None:
         try:
             channel_links["ids"] = await deps.audiences.channel_ids()
-        except SlackApiError as error:
-            logger.info("channel names stay plain (%s)", error.response.get("error"))
+        except Exception as error:  # plain names, never a failed answer
+            logger.info("channel names stay plain (%s)", error.__class__.__name__)
 
     async def channels(*, wait: bool) -> dict[str, str]:
         """Channel names to ids, so "who can help" links them: one listing every ten minutes
@@ -101,11 +102,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         now = deps.clock()
         if channel_links["at"] is None or now - channel_links["at"] > timedelta(minutes=10):
             channel_links["at"] = now
-            if wait:
-                await refresh_channels()
-            else:
-                task = asyncio.create_task(refresh_channels())
-                channel_links["task"] = task  # kept: asyncio holds tasks weakly
+            task = asyncio.create_task(refresh_channels())
+            channel_links["task"] = task  # kept: asyncio holds tasks weakly
+            if wait:  # a second at most: the answer matters more than the links
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(task), 1.0)
         return dict(channel_links["ids"])
 
     async def results(found: Found, feedback: str | None = None, *, wait: bool = True) -> list[Any]:
