@@ -8,9 +8,12 @@ If any entry cannot be listed the whole broadcast stops before a single send, wi
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +26,16 @@ from bot.slack.directory import Directory
 from bot.slack.mrkdwn import escape
 
 logger = logging.getLogger(__name__)
+
+
+SHOWN_FOR = 600.0  # seconds a list shown to people (channel links, a picker) is kept
+
+
+@dataclass
+class _Shown:
+    value: Any
+    at: float | None = None
+    task: asyncio.Task[None] | None = None
 
 
 class AudienceUnavailable(Exception):
@@ -59,6 +72,7 @@ class Audiences:
         self._client = client
         self._directory = directory
         self._bot_user_id = bot_user_id
+        self._shown: dict[str, _Shown] = {}
 
     async def resolve(self, entries: Sequence[Audience], *, posting: bool = False) -> Resolution:
         """Every entry's people; raises `AudienceUnavailable` naming every entry that failed.
@@ -165,38 +179,79 @@ class Audiences:
                 return str(group["id"])
         raise SlackApiError("no such user group", {"ok": False, "error": "no_such_subteam"})
 
-    async def channel_ids(self) -> dict[str, str]:
-        """Every channel the bot can see, name to id, in one listing (paged): for showing
-        channel names as links without a lookup each."""
-        found: dict[str, str] = {}
-        cursor = None
-        while True:
-            page = await self._client.conversations_list(
-                limit=1000, cursor=cursor, types="public_channel,private_channel"
-            )
-            listed: list[dict[str, Any]] = page.get("channels", [])
-            for channel in listed:
-                found[str(channel.get("name"))] = str(channel["id"])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-            if not cursor:
-                return found
+    # -- lists shown to people: channel links, the composer's user-group picker ---------------
 
-    async def _channel_id(self, name: str) -> str:
+    async def shown_channels(self, *, wait: float) -> dict[str, str]:
+        """Channel names to ids, for showing a name as a link: listed at most every
+        `SHOWN_FOR`, waiting at most `wait` seconds for a fresh list (0: never, before an ack);
+        until one comes, what was known (plain names if nothing)."""
+
+        async def fetch() -> dict[str, str]:
+            channels = [c async for c in self._channels(exclude_archived=True)]
+            return {str(c.get("name")): str(c["id"]) for c in channels}
+
+        found: dict[str, str] = await self._shown_list("channels", fetch, wait, {})
+        return found
+
+    async def shown_user_groups(self, *, wait: float) -> list[dict[str, Any]]:
+        """The workspace's user groups, for a picker: as `shown_channels`. (A broadcast still
+        lists a group's members afresh: only the names are kept.)"""
+
+        async def fetch() -> list[dict[str, Any]]:
+            listed: list[dict[str, Any]] = (await self._client.usergroups_list()).get(
+                "usergroups", []
+            )
+            return [g for g in listed if not g.get("date_delete")]
+
+        groups: list[dict[str, Any]] = await self._shown_list("user_groups", fetch, wait, [])
+        return groups
+
+    async def _shown_list(
+        self, key: str, fetch: Callable[[], Awaitable[Any]], wait: float, empty: Any
+    ) -> Any:
+        """One list shown to people, refreshed on its own task when older than `SHOWN_FOR`
+        (conversations.list and usergroups.list are Tier 2), never failing an answer."""
+        shown = self._shown.setdefault(key, _Shown(value=empty))
+        stale = shown.at is None or time.monotonic() - shown.at > SHOWN_FOR
+        if stale and (shown.task is None or shown.task.done()):
+
+            async def refresh() -> None:
+                try:
+                    shown.value = await fetch()
+                    shown.at = time.monotonic()
+                except Exception as error:  # plain names, typed entries: never a failure
+                    shown.at = time.monotonic()  # tried: not again on every answer
+                    logger.info("no %s list from Slack (%s)", key, error.__class__.__name__)
+
+            shown.task = asyncio.create_task(refresh())
+        if stale and wait > 0 and shown.task is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(shown.task), wait)
+        return shown.value
+
+    async def _channels(self, *, exclude_archived: bool) -> AsyncIterator[dict[str, Any]]:
+        """Every channel the bot can see (private ones it is in), page by page."""
         cursor = None
         while True:
             page = await self._client.conversations_list(
                 limit=1000,
                 cursor=cursor,
-                exclude_archived=False,  # found, an archived channel is named as archived
-                types="public_channel,private_channel",  # private: those the bot is in
+                exclude_archived=exclude_archived,
+                types="public_channel,private_channel",
             )
             channels: list[dict[str, Any]] = page.get("channels", [])
             for channel in channels:
-                if channel.get("name") == name:
-                    return str(channel["id"])
+                yield channel
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
-                raise SlackApiError("no such channel", {"ok": False, "error": "channel_not_found"})
+                return
+
+    async def _channel_id(self, name: str) -> str:
+        # Archived ones too: found, an archived channel is named as archived.
+        async for channel in self._channels(exclude_archived=False):
+            if channel.get("name") == name:
+                return str(channel["id"])
+        raise SlackApiError("no such channel", {"ok": False, "error": "channel_not_found"})
 
 
 def _why(entry: Audience, error: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -595,24 +595,14 @@ def register(app: AsyncApp, deps: Deps, *, plan_and_confirm: Any) -> Any:
             out.append(("Content briefings", f"content:{briefing.id}", briefing.title))
         return out
 
-    known_groups: dict[str, Any] = {"listed": [], "at": None}
-
     async def groups() -> list[tuple[str, str]]:
-        """The picker's choices: named audiences, then the workspace's user groups (listed at
-        most every ten minutes: usergroups.list is Tier 2, and a modal's trigger lasts 3 s)."""
+        """The picker's choices: named audiences, then the workspace's user groups (waiting
+        1.5 s at most for their list: a modal's trigger lasts 3 s; typed entries still work)."""
         out = [(name, f"{name} (named audience)") for name in sorted(await named())]
-        now = deps.clock()
-        if known_groups["at"] is None or now - known_groups["at"] > timedelta(minutes=10):
-            known_groups["at"] = now
-            try:
-                answer = await asyncio.wait_for(deps.client.usergroups_list(), 1.5)
-                known_groups["listed"] = answer.get("usergroups") or []
-            except Exception as error:  # typed entries still work without the list
-                logger.info("no user groups for the composer (%s)", error.__class__.__name__)
-        listed: list[dict[str, Any]] = known_groups["listed"]
+        listed = await deps.audiences.shown_user_groups(wait=1.5)
         for group in listed:
             handle = str(group.get("handle") or "")
-            if handle and not group.get("date_delete"):
+            if handle:
                 out.append((f"@{handle}", f"@{handle} — {group.get('name') or handle}"))
         return out[:100]
 

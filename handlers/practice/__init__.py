@@ -10,8 +10,6 @@ Every listener is a store half and a follow-up (see `bot/deps.py`).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -87,30 +85,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         await deps.storage.gaps.record_gap(found.query, reason, today())
 
-    channel_links: dict[str, Any] = {"ids": {}, "at": None}
-
-    async def refresh_channels() -> None:
-        try:
-            channel_links["ids"] = await deps.audiences.channel_ids()
-        except Exception as error:  # plain names, never a failed answer
-            logger.info("channel names stay plain (%s)", error.__class__.__name__)
-
-    async def channels(*, wait: bool) -> dict[str, str]:
-        """Channel names to ids, so "who can help" links them: one listing every ten minutes
-        (conversations.list is Tier 2), plain names if Slack cannot say. Before an ack
-        (`wait` False) only what is known is used, and a refresh runs on its own."""
-        now = deps.clock()
-        if channel_links["at"] is None or now - channel_links["at"] > timedelta(minutes=10):
-            channel_links["at"] = now
-            task = asyncio.create_task(refresh_channels())
-            channel_links["task"] = task  # kept: asyncio holds tasks weakly
-            if wait:  # a second at most: the answer matters more than the links
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(task), 1.0)
-        return dict(channel_links["ids"])
-
     async def results(found: Found, feedback: str | None = None, *, wait: bool = True) -> list[Any]:
-        links = await channels(wait=wait) if found.helpers else {}
+        """The results; "who can help" links a channel Slack knows (waiting a second at most
+        for the list, and not at all before an ack)."""
+        links = (
+            await deps.audiences.shown_channels(wait=1.0 if wait else 0) if found.helpers else {}
+        )
         return build_results(
             found, library.due, topics=library.topics(), feedback=feedback, channels=links
         )
