@@ -68,7 +68,7 @@ def review_warnings(
     warnings = [
         Problem(
             Path(note.path),
-            _line_of(Path(note.path), "reviewed"),
+            note.reviewed_line,
             f"warning: reviewed {note.reviewed.isoformat()}, over {months} months ago, so it "
             f"shows as due for review: ask {note.owner} to check it, then update 'reviewed'",
         )
@@ -86,17 +86,6 @@ def review_warnings(
         for entry in entries
         if due_for_review(entry.verified, today, months)
     ]
-
-
-def _line_of(path: Path, key: str) -> int:
-    """The line of a front-matter field (warnings are rare: reading the file again is fine)."""
-    try:
-        for number, line in enumerate(path.read_text(encoding="utf-8-sig").splitlines(), 1):
-            if line.startswith(f"{key}:"):
-                return number
-    except OSError:
-        pass
-    return 1
 
 
 def _plural(n: int, noun: str) -> str:

@@ -34,6 +34,7 @@ class PracticeNote:
     applies_to: str | None
     body: str
     path: str
+    reviewed_line: int = 1  # where `reviewed` is, for the "due for review" warning
 
 
 def _parse(doc: Document, ctx: Context, problems: list[Problem]) -> PracticeNote | None:
@@ -63,7 +64,16 @@ def _parse(doc: Document, ctx: Context, problems: list[Problem]) -> PracticeNote
     if reviewed is None:
         return None
     return PracticeNote(
-        note_id, title, owner, reviewed, tags, source, applies_to, doc.body.strip(), str(doc.path)
+        note_id,
+        title,
+        owner,
+        reviewed,
+        tags,
+        source,
+        applies_to,
+        doc.body.strip(),
+        str(doc.path),
+        f.line_of("reviewed"),
     )
 
 

@@ -179,7 +179,6 @@ class Index:
                 [(d.id, d.title, d.tags, d.body) for d in docs],
             )
         self._db.commit()
-        self.size = sum(len(docs) for docs in by_kind.values())
 
     def search(self, text: str, *, kind: str | None = None, limit: int = 3) -> list[Hit]:
         """The best `limit` matches for what a person typed (of one `kind`, if given)."""

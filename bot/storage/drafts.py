@@ -27,21 +27,17 @@ class Draft:
     version: int
     fields: dict[str, Any]
     updated_at: str
-    sent: bool = False  # this version has gone out (or is scheduled)
 
 
 def _sent(db: Database, briefing_id: str, version: int) -> bool:
     """Has this version gone out, or been scheduled? Then a change is a new version."""
-    for table in ("broadcasts", "schedules"):
-        if (
-            table in db.table_names()
-            and db.execute(
-                f"SELECT 1 FROM {table} WHERE briefing_id = ? AND version = ? LIMIT 1",
-                [briefing_id, version],
-            ).fetchone()
-        ):
-            return True
-    return False
+    return any(
+        db.execute(
+            f"SELECT 1 FROM {table} WHERE briefing_id = ? AND version = ? LIMIT 1",
+            [briefing_id, version],
+        ).fetchone()
+        for table in ("broadcasts", "schedules")
+    )
 
 
 def _used(db: Database, briefing_id: str) -> bool:
@@ -49,22 +45,15 @@ def _used(db: Database, briefing_id: str) -> bool:
     file's briefing keeps its history)?"""
     if db.execute("SELECT 1 FROM composed_briefings WHERE id = ?", [briefing_id]).fetchone():
         return True
-    for table in ("broadcasts", "publications", "schedules"):
-        if (
-            table in db.table_names()
-            and db.execute(
-                f"SELECT 1 FROM {table} WHERE briefing_id = ? LIMIT 1", [briefing_id]
-            ).fetchone()
-        ):
-            return True
-    return False
-
-
-def _draft(db: Database, row: Any) -> Draft:
-    draft_id, author, version, fields, updated_at = row
-    return Draft(
-        draft_id, author, version, json.loads(fields), updated_at, _sent(db, draft_id, version)
+    return any(
+        db.execute(f"SELECT 1 FROM {table} WHERE briefing_id = ? LIMIT 1", [briefing_id]).fetchone()
+        for table in ("broadcasts", "publications", "schedules")
     )
+
+
+def _draft(row: Any) -> Draft:
+    draft_id, author, version, fields, updated_at = row
+    return Draft(draft_id, author, version, json.loads(fields), updated_at)
 
 
 class Drafts:
@@ -121,7 +110,7 @@ class Drafts:
                 " WHERE id = ?",
                 [saved],
             ).fetchone()
-            return _draft(db, got)
+            return _draft(got)
 
         return await self._w.write(save, timeout=PERSON_WRITE_TIMEOUT)
 
@@ -132,7 +121,7 @@ class Drafts:
                 " WHERE id = ?",
                 [draft_id],
             ).fetchone()
-            return None if row is None else _draft(db, row)
+            return None if row is None else _draft(row)
 
         return await self._w.read(query)
 
@@ -146,6 +135,6 @@ class Drafts:
                 f" {where} ORDER BY updated_at DESC LIMIT ?",
                 [*params, limit],
             ).fetchall()
-            return [_draft(db, row) for row in rows]
+            return [_draft(row) for row in rows]
 
         return await self._w.read(query)

@@ -141,13 +141,3 @@ class PracticeGaps:
             return "raised", question
 
         return await self._w.write(raise_it, timeout=PERSON_WRITE_TIMEOUT)
-
-    async def is_gap(self, query: str) -> bool:
-        text = normalise(query)
-        return bool(
-            await self._w.read(
-                lambda db: db.execute(
-                    "SELECT 1 FROM practice_gaps WHERE query = ? LIMIT 1", [text]
-                ).fetchone()
-            )
-        )

@@ -701,10 +701,12 @@ def register(app: AsyncApp, deps: Deps, *, plan_and_confirm: Any) -> Any:
             logger.info("a composed briefing was returned for changes (%s)", ", ".join(errors))
             await ack(response_action="errors", errors=errors)
             return
-        files = await content()
-        # A new id must not take a file's. With content that has problems (which only
-        # `content check` can sort out), the files' names stand in for their ids.
-        taken = frozenset(files) if files is not None else await asyncio.to_thread(_stems)
+        taken: frozenset[str] = frozenset()
+        if draft_id is None:
+            # A new id must not take a file's. With content that has problems (which only
+            # `content check` can sort out), the files' names stand in for their ids.
+            files = await content()
+            taken = frozenset(files) if files is not None else await asyncio.to_thread(_stems)
         try:
             draft = await deps.storage.drafts.save(
                 fields, draft_id=draft_id, user_id=user_id, now=deps.clock(), taken=taken
