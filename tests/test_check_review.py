@@ -214,10 +214,11 @@ def test_a_long_escaped_note_never_cuts_off_what_to_do():
     assert "try it again" in texts[1]
 
 
-async def test_answering_the_same_attempt_again_gives_back_its_feedback_and_pass(
+async def test_answering_the_same_attempt_again_gives_its_feedback_but_no_second_retake(
     slack, bot, driver
 ):
-    """Slack's retry after a lost answer: the pass (held only by Slack) is not lost with it."""
+    """A double submit of an anonymous check: the feedback again, without a second pass (each
+    pass is good once: two would be two retakes)."""
     from tests.test_check_edges import take as take_once
 
     await publish_confirmed(driver, bot, "publish staff-survey")
@@ -225,6 +226,7 @@ async def test_answering_the_same_attempt_again_gives_back_its_feedback_and_pass
     person = (await reached_by(bot))[0]
     original = await take_once(driver, bot, person, answers("1"))
     response = await raw_submit(driver, slack, person, original, answers("1"))
-    assert "Try once more" in response.body
+    assert "You got 0 of 1 right." in response.body  # its feedback again
+    assert "Try once more" not in response.body
     results = await bot.storage.checks.results_for("staff-survey", 1)
     assert results.took == 1

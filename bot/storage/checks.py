@@ -226,11 +226,10 @@ class Checks:
             anonymous = check.mode == "anonymous"
             if attempt <= made:
                 if anonymous and attempt == 1:
-                    # A double submit, or Slack's retry after a lost answer: the feedback (and
-                    # its retake pass, which nothing stored could give back later) again.
-                    again = mark(questions, choices)
-                    pass_ = None if again.all_correct else _retake_token(check, state[1], key)
-                    return Submitted("repeat", check, attempt, again, retake_token=pass_)
+                    # A double submit (two modals open): the feedback again, but no second
+                    # retake pass: each pass is good once, so a second would be a second
+                    # retake, and nothing stored may say whose pass was used.
+                    return Submitted("repeat", check, attempt, mark(questions, choices))
                 return Submitted("repeat", check, attempt)  # a double submit, or Slack's retry
             if attempt != made + 1 or attempt > 2:
                 return Submitted("invalid", check, reason="that attempt cannot be made")

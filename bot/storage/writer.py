@@ -168,7 +168,14 @@ class Writer:
         the database file keeps only where rows belong. False if a reader was in the way."""
 
         def checkpoint(db: Database) -> bool:
-            return not db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            # Without waiting: with a reader in the way TRUNCATE would wait out busy_timeout,
+            # holding up every write behind it (and the person whose question it follows).
+            before = db.execute("PRAGMA busy_timeout").fetchone()[0]
+            db.execute("PRAGMA busy_timeout = 0")
+            try:
+                return not db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            finally:
+                db.execute(f"PRAGMA busy_timeout = {int(before)}")
 
         return await self.call(checkpoint)
 
