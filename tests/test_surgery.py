@@ -188,7 +188,8 @@ async def test_a_lead_accepts_onto_the_board_and_each_person_votes_once(slack, b
     await bot.work.idle()
     home = slack.home_view(ENGAGEMENT_LEAD)
     assert "1 question to review" in str(home["blocks"])
-    # Someone without the role replays the lead's button: refused, nothing changed.
+    [waiting] = await bot.storage.questions.pending()
+    # Someone without the role replays the lead's button for it: refused, nothing changed.
     await driver.raw_post(
         "payload="
         + quote_plus(
@@ -198,7 +199,9 @@ async def test_a_lead_accepts_onto_the_board_and_each_person_votes_once(slack, b
                     "user": {"id": SOCIAL_WORKERS[2]},
                     "team": {"id": slack.workspace.team_id},
                     "api_app_id": slack.workspace.app_id,
-                    "actions": [{"action_id": ACCEPT_ACTION, "value": "1", "type": "button"}],
+                    "actions": [
+                        {"action_id": ACCEPT_ACTION, "value": str(waiting.id), "type": "button"}
+                    ],
                     "container": {"type": "view", "view_id": home["id"]},
                     "view": {"type": "home", "id": home["id"]},
                 }
@@ -209,6 +212,9 @@ async def test_a_lead_accepts_onto_the_board_and_each_person_votes_once(slack, b
     await bot.work.idle()
     [q] = await bot.storage.questions.pending()
     assert q.state == "pending"
+    assert "Only engagement leads can review questions." in str(
+        slack.home_view(SOCIAL_WORKERS[2])["blocks"]
+    )
     await driver.click(ENGAGEMENT_LEAD, home, ACCEPT_ACTION)
     await bot.work.idle()
     assert "is on the board now" in str(slack.home_view(ENGAGEMENT_LEAD)["blocks"])
@@ -269,6 +275,12 @@ async def test_the_shortcuts_open_the_modal_and_one_links_its_message(slack, bot
     [row] = await bot.storage.call(lambda db: list(db.query("SELECT quoted FROM questions")))
     assert f"/archives/{SOCIAL_WORK_ALL}/p" in row["quoted"]
     assert posts(slack, SOCIAL_WORK_ALL) == []  # nothing was posted anywhere
+    # The lead reviewing it, and then the board, link the message it is about.
+    await driver.app_home_opened(ENGAGEMENT_LEAD)
+    await bot.work.idle()
+    home = str(slack.home_view(ENGAGEMENT_LEAD)["blocks"])
+    assert f"/archives/{SOCIAL_WORK_ALL}/p" in home
+    assert "|the message it is about>" in home
 
 
 PINGS = ["<!channel>", "<!here>", "<@U0SW01>", "<!subteam^S0SWS>", "<https://x.example|y>", "&"]

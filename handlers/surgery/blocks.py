@@ -214,9 +214,11 @@ def build_receipt_view(question: Question) -> View:
 def question_line(question: Question, limit: int = 400) -> str:
     """A question as the board shows it: its text (escaped, cut), topic, forum, votes."""
     votes = f"{question.votes} vote{'' if question.votes == 1 else 's'}"
+    link = safe_permalink(question.quoted)  # checked when asked; checked again to be shown
+    about = f" · <{link}|the message it is about>" if link else ""
     return (
         f"{escape_within(question.text, limit)}\n"
-        f"_{escape(question.topic)} · {FORUMS.get(question.forum, 'a forum')} · {votes}_"
+        f"_{escape(question.topic)} · {FORUMS.get(question.forum, 'a forum')} · {votes}_{about}"
     )
 
 
