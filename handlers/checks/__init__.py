@@ -27,6 +27,7 @@ from bot.checks import (
     parse_check_value,
 )
 from bot.slack.roles import RoleCheckUnavailable
+from bot.slack.views import build_notice_view
 from bot.storage import WriteTimeout
 from handlers.checks import results
 from handlers.checks.blocks import (
@@ -38,7 +39,6 @@ from handlers.checks.blocks import (
     build_follow_up_message,
     build_follow_up_view,
     build_home_section,
-    build_notice_view,
     build_reanswer_feedback,
     build_reanswer_view,
     parse_follow_up,

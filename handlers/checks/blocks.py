@@ -203,16 +203,6 @@ def build_feedback_view(
     return View(type="modal", title="Your answers", close="Done", blocks=blocks)
 
 
-def build_notice_view(title: str, text: str) -> View:
-    """A modal that only tells the person something (closed, already taken, not recorded)."""
-    return View(
-        type="modal",
-        title=title[:24],
-        close="Close",
-        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
-    )
-
-
 def allowed_blocks(check: Check) -> set[str]:
     """The input blocks this check's modal has: anything else was not asked."""
     blocks = {question_block(n) for n in range(len(check.questions))}

@@ -22,6 +22,7 @@ from bot.guardrail import find_case_detail
 from bot.practice.library import Found
 from bot.slack.mrkdwn import escape
 from bot.slack.roles import RoleCheckUnavailable
+from bot.slack.views import build_notice_view
 from bot.storage import WriteTimeout
 from handlers.practice.blocks import (
     HELPED_ACTION,
@@ -36,7 +37,6 @@ from handlers.practice.blocks import (
     build_help,
     build_home_section,
     build_note_view,
-    build_notice_view,
     build_results,
     build_search_view,
     gap_question,
@@ -94,6 +94,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         return build_results(
             found, library.due, topics=library.topics(), feedback=feedback, channels=links
         )
+
+    def notice(text: str) -> Any:
+        """What went wrong, in the search modal: Back returns to it."""
+        return build_notice_view("Practice search", escape(text), close="Back")
 
     async def accept(ack: Any, context: dict[str, Any]) -> None:
         """Searching and opening record nothing: Slack hears back at once, the answer follows."""
@@ -161,7 +165,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if note is None and not in_modal:
             await deps.replies.tell(body, GONE)
             return
-        view = build_note_view(note, library.due) if note else build_notice_view(GONE)
+        view = (
+            build_note_view(note, library.due)
+            if note
+            else build_notice_view("Practice search", escape(GONE), close="Back")
+        )
         try:
             if in_modal:
                 await deps.client.views_push(trigger_id=body["trigger_id"], view=view)
@@ -201,7 +209,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         in_modal = view.get("type") == "modal"
         if said == "not_stored":
             if in_modal:
-                await update(view, build_notice_view(AGAIN))
+                await update(
+                    view, build_notice_view("Practice search", escape(AGAIN), close="Back")
+                )
             else:
                 await deps.replies.tell(body, AGAIN)
             return

@@ -328,17 +328,6 @@ def gap_question(gap: Gap | None, query: str) -> str:
     )
 
 
-def build_notice_view(text: str) -> View:
-    """A one-line modal: what went wrong in a modal, where no private message can reach."""
-    return View(
-        type="modal",
-        callback_id=NOTE_CALLBACK,
-        title="Practice search",
-        close="Back",
-        blocks=[SectionBlock(text=MarkdownTextObject(text=escape(text)))],
-    )
-
-
 def build_home_section() -> list[Block]:
     return [
         SectionBlock(

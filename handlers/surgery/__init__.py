@@ -26,6 +26,7 @@ from bot.deps import BUSY
 from bot.guardrail import describe, find_case_detail
 from bot.slack.mrkdwn import escape
 from bot.slack.roles import RoleCheckUnavailable
+from bot.slack.views import build_notice_view
 from bot.storage import WriteTimeout, utc_iso
 from bot.timefmt import format_local
 from handlers.surgery.blocks import (
@@ -63,7 +64,6 @@ from handlers.surgery.blocks import (
     build_merge_view,
     build_moderated_board,
     build_my_questions,
-    build_notice,
     build_queue,
     build_receipt_view,
     build_to_answer,
@@ -321,11 +321,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
             else None
         )
         if not await is_lead(user_id):
-            view = build_notice("Decline", LEADS_ONLY)
+            view = build_notice_view("Decline", LEADS_ONLY)
         elif question is None:
-            view = build_notice("Decline", "Sorry, I can't find that question.")
+            view = build_notice_view("Decline", "Sorry, I can't find that question.")
         elif question.state != "pending":
-            view = build_notice("Decline", f"{question.ref} has been reviewed already.")
+            view = build_notice_view("Decline", f"{question.ref} has been reviewed already.")
         else:
             view = build_decline_view(question)
         await deps.client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -340,13 +340,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             question_id = int(json.loads(view.get("private_metadata") or "")["q"])
         except (ValueError, KeyError, TypeError):
-            await ack(response_action="update", view=build_notice("Decline", "Not found."))
+            await ack(response_action="update", view=build_notice_view("Decline", "Not found."))
             return
         if not reason.strip():
             await ack(response_action="errors", errors={REASON_BLOCK: "Say why, for the asker."})
             return
         if not await is_lead(user_id):
-            await ack(response_action="update", view=build_notice("Decline", LEADS_ONLY))
+            await ack(response_action="update", view=build_notice_view("Decline", LEADS_ONLY))
             return
         try:
             done = await deps.storage.questions.moderate(
@@ -356,7 +356,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors={REASON_BLOCK: NOT_STORED})
             return
         text = _moderated(done, "is declined; the asker sees why under My questions")
-        await ack(response_action="update", view=build_notice("Decline", text))
+        await ack(response_action="update", view=build_notice_view("Decline", text))
 
     def question_id(value: str) -> int | None:
         return int(value) if value.isdigit() and len(value) <= 16 else None
@@ -369,22 +369,24 @@ def register(app: AsyncApp, deps: Deps) -> None:
         found = question_id(raw)
         question = await deps.storage.questions.get(found) if found is not None else None
         if not await is_lead(user_id):
-            view = build_notice("Review", LEADS_ONLY)
+            view = build_notice_view("Review", LEADS_ONLY)
         elif question is None or what not in ("merge", "change", "answer"):
-            view = build_notice("Review", "Sorry, I can't find that question.")
+            view = build_notice_view("Review", "Sorry, I can't find that question.")
         elif what == "answer":  # answered outside a meeting: straight from the board
             if question.state not in ("accepted", "agenda"):
-                view = build_notice("Answer", f"{question.ref} has been answered or closed.")
+                view = build_notice_view("Answer", f"{question.ref} has been answered or closed.")
             else:
                 view = build_answer_view(question)
         elif what == "merge":
             if question.state not in ("pending", "accepted"):
-                view = build_notice("Merge", f"{question.ref} can no longer be merged.")
+                view = build_notice_view("Merge", f"{question.ref} can no longer be merged.")
             else:
                 merge = build_merge_view(question, await deps.storage.questions.candidates())
-                view = merge or build_notice("Merge", "There is no other question to merge into.")
+                view = merge or build_notice_view(
+                    "Merge", "There is no other question to merge into."
+                )
         elif question.state not in ("pending", "accepted"):
-            view = build_notice("Change", f"{question.ref} can no longer be changed.")
+            view = build_notice_view("Change", f"{question.ref} can no longer be changed.")
         else:
             view = build_change_view(question, deps.config.surgery_topics)
         await deps.client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -405,7 +407,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         into = question_id(str((chosen or {}).get("value") or ""))
         source = modal_question(view)
         if not await is_lead(user_id):
-            await ack(response_action="update", view=build_notice("Merge", LEADS_ONLY))
+            await ack(response_action="update", view=build_notice_view("Merge", LEADS_ONLY))
             return
         if source is None or into is None:
             await ack(response_action="errors", errors={INTO_BLOCK: "Choose a question."})
@@ -418,7 +420,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors={INTO_BLOCK: NOT_STORED})
             return
         text = _moderated(done, "is merged; its votes count for the question it joined")
-        await ack(response_action="update", view=build_notice("Merge", text))
+        await ack(response_action="update", view=build_notice_view("Merge", text))
 
     async def store_change(
         ack: Any, body: dict[str, Any], view: dict[str, Any], context: dict[str, Any]
@@ -433,7 +435,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             errors[FORUM_BLOCK] = "Choose where it should go: that one is not running now."
         source = modal_question(view)
         if not await is_lead(user_id):
-            await ack(response_action="update", view=build_notice("Change", LEADS_ONLY))
+            await ack(response_action="update", view=build_notice_view("Change", LEADS_ONLY))
             return
         if errors or source is None:
             await ack(response_action="errors", errors=errors or {TOPIC_BLOCK: "Not found."})
@@ -446,7 +448,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack(response_action="errors", errors={TOPIC_BLOCK: NOT_STORED})
             return
         text = _moderated(done, f"is now under {escape(topic)}, for the {FORUMS[forum]}")
-        await ack(response_action="update", view=build_notice("Change", text))
+        await ack(response_action="update", view=build_notice_view("Change", text))
 
     async def open_answer(context: dict[str, Any], body: dict[str, Any]) -> None:
         user_id = body["user"]["id"]
@@ -454,11 +456,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         found = question_id(value)
         question = await deps.storage.questions.get(found) if found is not None else None
         if not await is_lead(user_id):
-            view = build_notice("Answer", LEADS_ONLY)
+            view = build_notice_view("Answer", LEADS_ONLY)
         elif question is None:
-            view = build_notice("Answer", "Sorry, I can't find that question.")
+            view = build_notice_view("Answer", "Sorry, I can't find that question.")
         elif question.state not in ("accepted", "agenda"):
-            view = build_notice("Answer", f"{question.ref} has been answered or closed already.")
+            view = build_notice_view(
+                "Answer", f"{question.ref} has been answered or closed already."
+            )
         else:
             view = build_answer_view(question)
         await deps.client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -474,13 +478,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         action = str(((values.get("action") or {}).get("action") or {}).get("value") or "")
         source = modal_question(view)
         if not await is_lead(user_id):
-            await ack(response_action="update", view=build_notice("Answer", LEADS_ONLY))
+            await ack(response_action="update", view=build_notice_view("Answer", LEADS_ONLY))
             return
         if not answer.strip():
             await ack(response_action="errors", errors={"answer": "Write the answer."})
             return
         if source is None:
-            await ack(response_action="update", view=build_notice("Answer", "Not found."))
+            await ack(response_action="update", view=build_notice_view("Answer", "Not found."))
             return
         channel = await postable(deps.config.you_said_we_did_channel)
         if channel is None:
@@ -506,7 +510,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         context["answered"] = done.status == "done"
         text = _moderated(done, 'is answered: its asker and "You said, we did" will see it')
-        await ack(response_action="update", view=build_notice("Answer", text))
+        await ack(response_action="update", view=build_notice_view("Answer", text))
 
     async def send_answer(context: dict[str, Any], body: dict[str, Any]) -> None:
         if context.get("answered"):

@@ -380,15 +380,6 @@ def build_decline_view(question: Question) -> View:
     )
 
 
-def build_notice(title: str, text: str) -> View:
-    return View(
-        type="modal",
-        title=title[:24],
-        close="Close",
-        blocks=[SectionBlock(text=MarkdownTextObject(text=text))],
-    )
-
-
 def build_merge_view(question: Question, candidates: list[Question]) -> View | None:
     """Merge a duplicate into a question like it (pending or on the board): votes combine."""
     options = [
