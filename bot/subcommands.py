@@ -44,7 +44,3 @@ class Subcommands:
         lines = [self._title]
         lines += [f"• {w.help}" for w in self._words.values() if w.help]
         return "\n".join(lines)
-
-    @property
-    def words(self) -> tuple[str, ...]:
-        return tuple(self._words)

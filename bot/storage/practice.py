@@ -12,7 +12,12 @@ from typing import Any, Literal
 
 from sqlite_utils import Database
 
-from bot.storage.questions import PERSON_WRITE_TIMEOUT, Question, insert_question
+from bot.storage.questions import (
+    PERSON_WRITE_TIMEOUT,
+    Question,
+    insert_question,
+    log_moderation,
+)
 from bot.storage.writer import Writer, utc_iso
 
 KEEP_DAYS = 365
@@ -133,10 +138,13 @@ class PracticeGaps:
                 "INSERT INTO gaps_raised (query, question_ref, raised_at) VALUES (?, ?, ?)",
                 [key, question.ref, now.date().isoformat()],
             )
-            db.execute(
-                "INSERT INTO moderation_log (at, user_id, question_id, action, detail)"
-                " VALUES (?, ?, ?, 'raise', 'from practice search gaps')",
-                [utc_iso(now), by, question.id],
+            log_moderation(
+                db,
+                at=utc_iso(now),
+                by=by,
+                question_id=question.id,
+                action="raise",
+                detail="from practice search gaps",
             )
             return "raised", question
 

@@ -61,7 +61,6 @@ class Asked:
 @dataclass(frozen=True)
 class Voted:
     status: Literal["recorded", "repeat", "closed", "unknown"]
-    votes: int = 0
 
 
 @dataclass(frozen=True)
@@ -257,10 +256,7 @@ class Questions:
                 "INSERT OR IGNORE INTO question_votes (question_id, voter) VALUES (?, ?)",
                 [question_id, voter],
             ).rowcount
-            votes = db.execute(
-                "SELECT COUNT(*) FROM question_votes WHERE question_id = ?", [question_id]
-            ).fetchone()[0]
-            return Voted("recorded" if added else "repeat", int(votes))
+            return Voted("recorded" if added else "repeat")
 
         return await self._w.write(vote, timeout=PERSON_WRITE_TIMEOUT)
 
@@ -359,11 +355,7 @@ class Questions:
                     [target.id, at, question_id],
                 )
                 detail = f"into {target.ref}"
-            db.execute(
-                "INSERT INTO moderation_log (at, user_id, question_id, action, detail)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [at, by, question_id, action, detail],
-            )
+            log_moderation(db, at=at, by=by, question_id=question_id, action=action, detail=detail)
             return Moderated("done", _one(db, question_id))
 
         return await self._w.write(moderate, timeout=PERSON_WRITE_TIMEOUT)
@@ -489,11 +481,7 @@ class Questions:
                 " answered_at = ?, answered_by = ? WHERE id = ?",
                 [answer.strip()[:3000], action.strip()[:1000] or None, at, by, question_id],
             )
-            db.execute(
-                "INSERT INTO moderation_log (at, user_id, question_id, action, detail)"
-                " VALUES (?, ?, ?, 'answer', '')",
-                [at, by, question_id],
-            )
+            log_moderation(db, at=at, by=by, question_id=question_id, action="answer")
             done = _one(db, question_id)
             assert done is not None
             queue_message(
@@ -543,6 +531,17 @@ class Questions:
     async def answered(self, limit: int = 10) -> list[Question]:
         """Answered questions, newest answer first: "You said, we did"."""
         return await self._listed("q.state = 'answered'", "q.answered_at DESC, q.id DESC", [limit])
+
+
+def log_moderation(
+    db: Database, *, at: str, by: str, question_id: int, action: str, detail: str = ""
+) -> None:
+    """Who did what to a question, when (in the caller's transaction): the audit trail."""
+    db.execute(
+        "INSERT INTO moderation_log (at, user_id, question_id, action, detail)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [at, by, question_id, action, detail],
+    )
 
 
 def insert_question(
