@@ -369,15 +369,16 @@ class Questions:
         channel: str,
         render: Callable[[list[Question], int], dict[str, Any]],
         now: datetime,
-    ) -> list[Question] | None:
+    ) -> tuple[list[Question], int] | None:
         """At a meeting's cut-off: its agenda, once. The top `size` accepted questions for the
         forum by votes (the longest-waiting first among equals) go on it; the rest stay on
         the board, carried forward to the next meeting. The agenda message (`render(agenda,
-        carried)`) is queued to `channel` through the outbox in the same transaction. None if
-        this meeting's agenda was drawn up already (a restart, a second run)."""
+        carried)`) is queued to `channel` through the outbox in the same transaction. (The
+        agenda, how many were carried forward), or None if this meeting's agenda was drawn up
+        already (a restart, a second run)."""
         meeting = utc_iso(meeting_at)
 
-        def draw(db: Database) -> list[Question] | None:
+        def draw(db: Database) -> tuple[list[Question], int] | None:
             taken = db.execute(
                 "INSERT OR IGNORE INTO agendas (forum, meeting_at, drawn_at) VALUES (?, ?, ?)",
                 [forum, meeting, utc_iso(now)],
@@ -420,7 +421,7 @@ class Questions:
                 published_by="",
                 now=now,
             )
-            return agenda
+            return agenda, len(rest)
 
         return await self._w.write(draw)
 

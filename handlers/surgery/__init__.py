@@ -11,6 +11,7 @@ Every listener is a store half and a follow-up (see `bot/deps.py`).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -550,10 +551,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         )
         if drawn is None:
             return None
-        logger.info("%s agenda drawn up: %d question(s)", forum, len(drawn))
+        agenda, carried = drawn  # as the posted agenda says
+        logger.info("%s agenda drawn up: %d question(s)", forum, len(agenda))
         deps.outbox.wake()
-        carried = await deps.storage.questions.count_on_board(forum)
-        return where, len(drawn), carried
+        return where, len(agenda), carried
 
     channels: dict[str, str] = {}  # channel name -> id, looked up once
     reported: set[str] = set()
@@ -562,8 +563,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         """The channel's id if the bot can post there; else None, logged once a problem."""
         try:
             if where not in channels:
-                channels[where] = await deps.audiences.channel_id(where)
-            why = await deps.audiences.cannot_post(channels[where], where)
+                channels[where] = await asyncio.wait_for(deps.audiences.channel_id(where), 1.5)
+            # Bounded: an answer's submit waits on this before Slack hears back.
+            why = await asyncio.wait_for(deps.audiences.cannot_post(channels[where], where), 1.5)
         except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
             why = f"{where} cannot be found ({type(error).__name__})"
         if why is None:
