@@ -47,6 +47,19 @@ class Pseudonyms:
         message = f"{purpose}\x00{user_id}".encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:32]
 
+    # The families, named once: the surgery and the tests that stand in for it use these.
+    def voter(self, user_id: str) -> str:
+        """One per voter: a vote counts once, whoever merges what."""
+        return self.of("voter", user_id)
+
+    def own(self, ref: str, user_id: str) -> str:
+        """The asker's pseudonym for one anonymous question (by its reference)."""
+        return self.of(f"own:{ref}", user_id)
+
+    def quota(self, day: str, user_id: str) -> str:
+        """One per person and local day, for the daily limit (never linked to a question)."""
+        return self.of(f"quota:{day}", user_id)
+
     @classmethod
     def load(cls, key: bytes | None, database_path: Path) -> Pseudonyms:
         """The configured key, or the one kept beside the database (made if there is none)."""

@@ -159,13 +159,14 @@ def dm_plan(
 async def stored_question(bot, person: str, text: str, *, now, anonymous: bool = True, **kw):
     """A question asked straight into storage, as the asking modal would (same pseudonyms)."""
     defaults = {"topic": "Caseloads", "forum": "surgery", "quoted": None, "per_day": 5}
+    day = now.astimezone(bot.config.timezone).date().isoformat()  # the local day, as asked
     return await bot.storage.questions.ask(
         text=text,
         anonymous=anonymous,
         user_id=person,
-        own_tag=lambda ref: bot.deps.pseudonyms.of(f"own:{ref}", person),
-        quota_tag=bot.deps.pseudonyms.of(f"quota:{now.date().isoformat()}", person),
-        day=now.date().isoformat(),
+        own_tag=lambda ref: bot.deps.pseudonyms.own(ref, person),
+        quota_tag=bot.deps.pseudonyms.quota(day, person),
+        day=day,
         now=now,
         **{**defaults, **kw},
     )

@@ -8,35 +8,23 @@ import shutil
 import sqlite3
 import struct
 
-import pytest
-
 from bot.checks import RETAKE_ACTION, TAKE_ACTION
 from bot.storage.checks import Results
-from slack_standin import Workspace
 from slack_standin.harness import posts
 from tests.conftest import SOCIAL_WORK_ALL, publish_confirmed
 from tests.test_check_edges import raw_submit
-from tests.test_check_follow_up_anonymous import (
+
+# The anonymous staff-survey briefing, to thirty staff: the follow-up tests' own set-up.
+from tests.test_check_follow_up_anonymous import (  # noqa: F401
+    content_dir,
     reached_by,
     reanswer,
     results_text,
     send_clarification,
     take,
+    workspace,
 )
-from tests.test_check_privacy import ANONYMOUS, answers
-
-
-@pytest.fixture
-def workspace():
-    return Workspace.sample(n_staff=30)
-
-
-@pytest.fixture
-def content_dir(tmp_path):
-    folder = tmp_path / "content" / "briefings"
-    folder.mkdir(parents=True)
-    (folder / "staff-survey.md").write_text(ANONYMOUS, encoding="utf-8")
-    return tmp_path / "content"
+from tests.test_check_privacy import answers
 
 
 def states_by_commit(db_path, tmp_path, sql):

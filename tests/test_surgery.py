@@ -370,9 +370,7 @@ async def test_merging_a_duplicate_combines_votes_once_each_and_tells_its_asker(
         bot, "When will caseloads come down?", "Caseloads: when will they fall?"
     )
     for voter, question in ((2, first), (3, first), (3, second), (4, second)):
-        await bot.storage.questions.vote(
-            question, bot.deps.pseudonyms.of("voter", SOCIAL_WORKERS[voter])
-        )
+        await bot.storage.questions.vote(question, bot.deps.pseudonyms.voter(SOCIAL_WORKERS[voter]))
     [queue] = await responses(driver, bot, ENGAGEMENT_LEAD, "/engage", "queue")
     assert "No questions are waiting for review" in str(queue.blocks)
     await driver.click(ENGAGEMENT_LEAD, queue, MORE_ACTION, value=f"merge:{second}")

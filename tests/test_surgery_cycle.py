@@ -87,7 +87,7 @@ async def on_board(bot, clock, texts, *, named=()):
 
 async def vote(bot, question, *people):
     for person in people:
-        await bot.storage.questions.vote(question, bot.deps.pseudonyms.of("voter", person))
+        await bot.storage.questions.vote(question, bot.deps.pseudonyms.voter(person))
 
 
 async def test_the_agenda_holds_the_top_questions_and_carries_the_rest_forward(

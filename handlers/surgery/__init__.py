@@ -97,13 +97,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     def own_tag(user_id: str) -> Callable[[str], str]:
         """The asker's pseudonym for one anonymous question, by its reference."""
-        return lambda ref: deps.pseudonyms.of(f"own:{ref}", user_id)
+        return lambda ref: deps.pseudonyms.own(ref, user_id)
 
     def today() -> str:
         return deps.clock().astimezone(deps.config.timezone).date().isoformat()
 
     def voter(user_id: str) -> str:
-        return deps.pseudonyms.of("voter", user_id)
+        return deps.pseudonyms.voter(user_id)
 
     async def is_lead(user_id: str) -> bool:
         try:
@@ -222,6 +222,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         quoted = safe_permalink(meta.get("quoted") if isinstance(meta, dict) else None)
         user_id = body["user"]["id"]
         try:
+            day = today()  # once: the count and its tag must be of the same day
             asked = await deps.storage.questions.ask(
                 text=text,
                 topic=topic,
@@ -229,8 +230,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 anonymous=anonymous,
                 user_id=user_id,
                 own_tag=own_tag(user_id),
-                quota_tag=deps.pseudonyms.of(f"quota:{today()}", user_id),
-                day=today(),
+                quota_tag=deps.pseudonyms.quota(day, user_id),
+                day=day,
                 quoted=quoted,
                 now=deps.clock(),
                 per_day=deps.config.questions_per_day,
