@@ -2,11 +2,13 @@
 detail? Surgery questions are read by others and kept, so case detail must not go in them.
 
 Each check finds one kind of detail and says, in plain words, what it found, so the person can
-take it out. Phone numbers are found by `phonenumbers` (Google's libphonenumber). The rest are
-patterns written here, because they are this service's own: UK NHS numbers (with their
-checksum, so an ordinary ten-digit figure is not taken for one), postcodes, street addresses,
-dates of birth, a name next to a date, and case or reference numbers as case management
-systems write them. General PII tools (Presidio and the like) need a language model download
+take it out. Phone numbers are found by `phonenumbers` (Google's libphonenumber), and UK ones by
+their shape too: a number need not be real to be someone's, and Ofcom's drama numbers
+(07700 900123) are not valid to libphonenumber. The rest are patterns written here, because
+they are this service's own: UK NHS numbers (with their checksum, so an ordinary ten-digit
+figure is not taken for one), postcodes, street addresses, dates of birth, a name next to a
+date or an age, a named school, and case or reference numbers as case management systems
+write them. General PII tools (Presidio and the like) need a language model download
 and find US identifiers; these few patterns are what a council's question would hold, and the
 tests hold the line between what they catch and ordinary practice questions they leave alone.
 """
@@ -156,15 +158,16 @@ _REFERENCE = re.compile(
 _YEARS = re.compile(r"^(?:19|20)\d\d(?:[/\-](?:\d\d|(?:19|20)\d\d))?$")
 
 
-def _dates(text: str) -> list[tuple[re.Match[str], int]]:
-    """Every real calendar date with a year in `text`, with its four-digit year."""
+def _dates(text: str) -> list[tuple[re.Match[str], int, bool]]:
+    """Every real calendar date with a year in `text`, with its four-digit year and whether it
+    could as well be a version number (2.3.14): that one is a date only after "DOB"."""
     found = []
     for match in _DATES.finditer(text):
         g = match.groupdict()
+        loose = False
         if g["d"]:
             day, month, year = int(g["d"]), int(g["m"]), g["y"]
-            if g["s"] == "." and len(year) == 2 and (len(g["d"]) < 2 or len(g["m"]) < 2):
-                continue  # 2.3.14 is a version number, not a date
+            loose = g["s"] == "." and len(year) == 2 and (len(g["d"]) < 2 or len(g["m"]) < 2)
         elif g["iy"]:
             day, month, year = int(g["id"]), int(g["im"]), g["iy"]
         else:
@@ -173,17 +176,19 @@ def _dates(text: str) -> list[tuple[re.Match[str], int]]:
         if len(year) == 2 and full > 2049:
             full -= 100
         if 1 <= day <= 31 and 1 <= month <= 12:
-            found.append((match, full))
+            found.append((match, full, loose))
     return found
 
 
 def _birth_and_names(text: str, this_year: int) -> list[Finding]:
     findings = []
-    for match, year in _dates(text):
+    for match, year, loose in _dates(text):
         before = text[max(0, match.start() - 40) : match.start()]
         if _DOB_WORDS.search(before):
             findings.append(Finding("a date of birth", match.group(0)))
             continue
+        if loose:
+            continue  # "the 2.3.14 upgrade": a version number, unless it follows "DOB"
         name = _NAME_BEFORE.search(before)
         past = 1900 <= year <= this_year  # a date of birth is in the past; meetings are not
         if name and past and _looks_like_a_name(name.groups(), numeric=bool(match.group("d"))):
@@ -205,6 +210,77 @@ def _looks_like_a_name(words: tuple[str, ...], *, numeric: bool) -> bool:
     if any(cased):
         return False
     return numeric and not any(w.endswith(("ed", "ing")) for w in words)
+
+
+# Capitalised words that are not names before an age ("Young People aged 16", "Is Jayden, 8, …"
+# starts with "Is") or a school ("Virtual School", "Social Work Academy"): question words,
+# groups of people, parts of documents and kinds of school.
+_NOT_NAMED = _NOT_NAMES | frozenset(
+    """is are am can could would should shall may might must does do did why how what which who
+    whom whose when where has have had if ok okay yes no please hi hello also but so then there
+    here we i you he she they it him her them us me his hers any all every each some most many
+    other others same only under over plus aged age about re monday tuesday wednesday
+    thursday friday saturday sunday children child young people person persons kids pupils
+    pupil students learners babies baby infants toddlers boys girls siblings brothers sisters
+    teenagers teens adolescents adults parents carers foster adopters adoptive families family
+    mums dads mothers fathers care leavers looked asylum seekers unaccompanied section part
+    step stage key level tier phase page chapter schedule regulation paragraph appendix annex
+    table figure option question point item version room team area floor unit standard rule
+    local council authority virtual primary secondary special free forest boarding independent
+    state grammar faith church catholic infant infants junior juniors middle high upper lower
+    nursery hospital home alternative mainstream specialist social work practice leadership
+    teaching training learning summer current previous nearest different feeder partner
+    receiving frontline""".split()  # noqa: SIM905 (a list of words reads best as words)
+)
+_NAME_WORDS = r"(?:Mc|Mac|O'|D')?[A-Z][a-z]+(?:[-'][A-Z][a-z]+)?"
+# A capitalised name, or two, then an age as people write one: "Jayden, 8, stays…",
+# "Tia-Marie Jones aged 6", "Jayden SMITH, 8 years old".
+_NAME_AND_AGE = re.compile(
+    rf"\b(?P<name>{_NAME_WORDS}(?:\s+(?:{_NAME_WORDS}|[A-Z]{{2,}}(?:[-'][A-Z]+)?))?)"
+    r"(?:,\s*\d{1,2},(?!\d)|,?\s+\(?aged?\s+\d{1,2}\b|,?\s+\d{1,2}\s*(?:years?|yrs?)[\s\-]*old\b)"
+)
+# One to three capitalised words before a kind of school: "Oak Primary", "St Mary's Infants".
+_SCHOOL = re.compile(
+    r"\b(?P<name>(?:(?:Mc|Mac|O'|D')?[A-Z][a-z]+(?:'s)?\.?\s+){1,3})"
+    r"(?P<kind>Primary|Infants|Juniors|Academy|School|Nursery)\b"
+)
+
+
+def _after_ordinary(words: list[str]) -> list[str]:
+    """The words after any leading question or ordinary words ("Is Jayden", "The Oak")."""
+    while words and _plain(words[0]) in _NOT_NAMED:
+        words = words[1:]
+    return words
+
+
+def _plain(word: str) -> str:
+    """A word as the word lists hold it: "St." is "st", "Mary's" is "mary"."""
+    return word.lower().removesuffix("'s").rstrip(".")
+
+
+def _ages(text: str) -> list[Finding]:
+    """A name beside a child's age: with a name it says who; a group's age ("Children aged 5")
+    says nothing about anyone, so a name of ordinary words is not one."""
+    for match in _NAME_AND_AGE.finditer(text):
+        words = match.group("name").split()
+        name = _after_ordinary(words)
+        if name and not any(_plain(w) in _NOT_NAMED for w in name):  # "Young People aged 16"
+            # At most two words: the name is both, or only the last ("Is Jayden, 8,").
+            start = match.start() if name == words else match.end("name") - len(name[-1])
+            return [Finding("a name next to an age", text[start : match.end()].rstrip(","))]
+    return []
+
+
+def _schools(text: str) -> list[Finding]:
+    """A school by its name: "Oak Primary", not the Virtual School or a Primary School."""
+    for match in _SCHOOL.finditer(text):
+        words = match.group("name").split()
+        if "virtual" in {_plain(w) for w in words}:
+            continue  # the council's Virtual School: a service, not where a child goes
+        name = _after_ordinary(words)  # "Oak High School"; not "Social Work Academy"
+        if name:
+            return [Finding("a named school", f"{' '.join(name)} {match.group('kind')}")]
+    return []
 
 
 def _addresses(text: str) -> list[Finding]:
@@ -248,11 +324,21 @@ def _nhs_numbers(text: str) -> list[Finding]:
     return found
 
 
+# A UK number by its shape alone: 0 or +44 (with a "(0)" or not), then 9 or 10 more digits,
+# the first not 0, 4 or 6 (no UK numbers start so), spaced, hyphenated or bracketed as people
+# write them. Ofcom's drama numbers (07700 900123, 020 7946 0123) have this shape.
+_UK_PHONE = re.compile(
+    r"(?<![\w+£$.,/])(?:\+\s?44[\s\-]?(?:\(0\)[\s\-]?)?|\(?0)"
+    r"[1-35789](?:\)?[\s\-]?\d){8,9}(?!\d|[.,/]\d)"
+)
+
+
 def _phone_numbers(text: str) -> list[Finding]:
-    return [
-        Finding("a phone number", m.raw_string)
-        for m in phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.VALID)
-    ]
+    """Numbers libphonenumber calls valid (any country's), and UK-shaped ones it does not."""
+    valid = phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.VALID)
+    found = [Finding("a phone number", m.raw_string) for m in valid]
+    shaped = _UK_PHONE.search(text)
+    return found or ([Finding("a phone number", shaped.group(0))] if shaped else [])
 
 
 def find_case_detail(text: str, *, this_year: int | None = None) -> list[Finding]:
@@ -262,6 +348,8 @@ def find_case_detail(text: str, *, this_year: int | None = None) -> list[Finding
         _nhs_numbers(text)
         + _phone_numbers(text)
         + _birth_and_names(text, year)
+        + _ages(text)
+        + _schools(text)
         + _postcodes(text)
         + _addresses(text)
         + _references(text)

@@ -17,8 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.briefing_message import build_briefing_message, notification_text
 from bot.clarity import ClarityRules, check_clarity
-from bot.content import Briefing, ContentError, load_briefings
-from bot.practice.search import load_glossary
+from bot.content import Briefing, ContentError, content_glossary, load_briefings
 
 PREVIEW_AUTHOR = "U00AUTHOR"  # the publisher's mention, until someone publishes it
 
@@ -116,7 +115,7 @@ def run_content_preview(
         briefing.title,
         briefing.body,
         questions,
-        glossary=load_glossary(content_dir / "glossary.yaml"),
+        glossary=content_glossary(content_dir)[0],
         rules=clarity,
     )
     if findings:

@@ -250,6 +250,7 @@ class SlackStandIn:
         #: Calls made to a method before the Retry-After of an earlier 429 on it had passed.
         self.early_retries: list[Call] = []
         self._retry_until: dict[str, float] = {}
+        self._forced_errors: dict[str, list[str]] = {}
         self.files: dict[str, UploadedFile] = {}
         self._messages: dict[str, list[Message]] = {}
         self._log: list[_LogEntry] = []
@@ -425,6 +426,11 @@ class SlackStandIn:
         """Make the next ``times`` calls to ``method`` answer 429 with this Retry-After."""
         self.limiter.force(method, times, retry_after)
 
+    def force_error(self, method: str, error: str = "fatal_error", times: int = 1) -> None:
+        """Make the next ``times`` calls to ``method`` answer ``ok: false`` with ``error``, as
+        Slack does when it fails on its side (``fatal_error``, ``internal_error``)."""
+        self._forced_errors.setdefault(method, []).extend([error] * times)
+
     def add_user_message(
         self, user_id: str, channel_id: str, text: str, *, thread_ts: str | None = None
     ) -> Message:
@@ -550,6 +556,9 @@ class SlackStandIn:
                 return web.json_response(
                     body, status=429, headers={"Retry-After": str(retry_after)}
                 )
+            forced = self._forced_errors.get(method)
+            if forced:
+                raise ApiError(forced.pop(0))
             result = await handler(args, call)
             body = {"ok": True, **result}
             if call.warnings:

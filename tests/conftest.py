@@ -170,3 +170,14 @@ async def stored_question(bot, person: str, text: str, *, now, anonymous: bool =
         now=now,
         **{**defaults, **kw},
     )
+
+
+def billion_laughs(indent: str = "") -> str:
+    """YAML lines whose tenth holds 9^10 values in under a kilobyte, if aliases were expanded:
+    `lol0` is nine words, and each later line nine aliases of the one before. The first alias,
+    `*a0`, is on the second line."""
+    lines = [f"{indent}lol0: &a0 [" + ", ".join(['"lol"'] * 9) + "]"]
+    lines += [
+        f"{indent}lol{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]" for n in range(1, 10)
+    ]
+    return "\n".join(lines) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from bot.content import (
     parse_duration,
     run_content_check,
 )
+from tests.conftest import billion_laughs
 
 LONDON = ZoneInfo("Europe/London")
 SHIPPED = Path(__file__).resolve().parent.parent / "content"
@@ -593,6 +595,43 @@ def test_check_content_without_a_briefings_folder_says_where_they_go(tmp_path: P
     assert str(problem) == (
         f"{tmp_path}: no briefings/ folder here: briefings live in {tmp_path / 'briefings'}/*.md"
     )
+
+
+# -- YAML aliases: a "billion laughs" is refused at its first alias, never expanded ------------
+
+ALIAS_REFUSED = (
+    "the YAML alias *a0 is not allowed: write the value out in full instead "
+    "(content may not use anchors and aliases)"
+)
+
+
+def test_an_alias_bomb_in_front_matter_is_refused_at_its_first_alias_in_no_time(
+    tmp_path: Path,
+) -> None:
+    header = "---\nid: sample\ntitle: A sample briefing\n"
+    path = write(tmp_path, "bomb.md", header + billion_laughs() + "audience: *a9\n---\nBody.\n")
+    started = time.perf_counter()
+
+    problems = check_content(tmp_path, LONDON)
+
+    assert time.perf_counter() - started < 2.0  # expanded, it would never finish
+    assert [str(p) for p in problems] == [f"{path}:5: front matter: {ALIAS_REFUSED}"]
+
+
+def test_content_check_refuses_an_alias_bomb_in_audiences_yaml_with_its_file_and_line(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path, "a.md", VALID)
+    audiences = tmp_path / "audiences.yaml"
+    audiences.write_text(billion_laughs(), encoding="utf-8")
+    out = io.StringIO()
+    started = time.perf_counter()
+
+    code = run_content_check(tmp_path, LONDON, out)
+
+    assert time.perf_counter() - started < 2.0
+    assert code == 1
+    assert f"{audiences}:2: {ALIAS_REFUSED}" in out.getvalue().splitlines()
 
 
 # -- the shipped content -----------------------------------------------------------------------

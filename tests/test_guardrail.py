@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 
 from bot.guardrail import describe, find_case_detail
@@ -37,6 +38,22 @@ CASE_DETAIL += [
     ("Mosaic - 568213 shows the wrong worker", "a case or reference number"),
     ("Mum lives at 14 station road, can we visit together?", "an address"),
     ("The family moved to br1 3uh last week", "a postcode"),
+]
+
+# From the privacy issue: a date of birth written short, an age beside a name, a school by its
+# name, and Ofcom's drama numbers (a number's shape is enough: these are not valid numbers).
+CASE_DETAIL += [
+    ("Jayden (DOB 12.3.15) is at risk", "a date of birth"),
+    ("Is it ok if Jayden, 8, stays with his nan?", "a name next to an age"),
+    ("Tia-Marie Jones aged 6 at Oak Primary", "a name next to an age"),
+    ("Tia-Marie Jones aged 6 at Oak Primary", "a named school"),
+    ("Can Jayden SMITH, 8 years old, be moved again?", "a name next to an age"),
+    ("St Mary's Infants have asked for a meeting about him", "a named school"),
+    ("Oak High School rang about her attendance", "a named school"),
+    ("Dad keeps ringing from 07700 900123 late at night", "a phone number"),
+    ("Mum's new number is +44 7700 900456", "a phone number"),
+    ("Nan is on +44 (0)7700 900789 if we need her", "a phone number"),
+    ("The school's number is 01632 960123", "a phone number"),
 ]
 
 ORDINARY = [
@@ -78,6 +95,28 @@ ORDINARY += [
 ]
 
 
+# Near misses for those: ordinary practice questions with figures, ages of groups, versions,
+# schools as services, and numbers that are not phone numbers.
+ORDINARY += [
+    "Why do step-down decisions need a manager's rationale?",
+    "What does the £1.5m one-off cover in 2017-19?",
+    "Can an 8 week old baby be placed with foster carers?",
+    "Is the 3 December deadline for the Threshold Document still right?",
+    "Who do I call in the CSE team?",
+    "Are Young People aged 16 and 17 in care our responsibility?",
+    "Children aged 5 to 11 need a different plan: who writes it?",
+    "Can Care Leavers aged 21 to 25 still get a personal adviser?",
+    "Should Looked After Children aged 16 have a pathway plan?",
+    "Is the Virtual School Head invited to the PAG?",
+    "Can the Social Work Academy run the ASYE sessions?",
+    "Does Primary School transition count as a change of placement?",
+    "Who at the Local Authority Nursery do we tell about a concern?",
+    "Is version 3.2.1 of the recording guide out yet?",
+    "Is 0-19 health still commissioned by public health?",
+    "Is the budget line 0.5% or 1.5% of the £4.4m?",
+]
+
+
 @pytest.mark.parametrize(("text", "kind"), CASE_DETAIL)
 def test_the_guardrail_catches_case_detail(text, kind):
     kinds = [f.kind for f in find_case_detail(text, this_year=2026)]
@@ -96,3 +135,23 @@ def test_a_ten_digit_figure_that_fails_the_nhs_checksum_is_not_an_nhs_number():
 def test_what_was_found_is_said_in_plain_words():
     findings = find_case_detail("Jayden Smith 12/03/2015 lives at BR1 3UH")
     assert describe(findings) == "a name next to a date and a postcode"
+
+
+def test_an_age_beside_a_name_and_a_school_are_each_said_with_what_was_found():
+    findings = find_case_detail("Tia-Marie Jones aged 6 at Oak Primary")
+    assert [(f.kind, f.text) for f in findings] == [
+        ("a name next to an age", "Tia-Marie Jones aged 6"),
+        ("a named school", "Oak Primary"),
+    ]
+    assert describe(findings) == "a name next to an age and a named school"
+
+
+def test_a_phone_number_of_the_uk_shape_is_caught_though_it_is_not_a_real_number():
+    assert not phonenumbers.is_valid_number(phonenumbers.parse("07700 900123", "GB"))
+    [finding] = find_case_detail("Dad keeps ringing from 07700 900123")
+    assert (finding.kind, finding.text) == ("a phone number", "07700 900123")
+
+
+def test_a_short_dotted_date_is_a_date_of_birth_after_dob_but_a_version_number_otherwise():
+    assert [f.text for f in find_case_detail("Jayden (DOB 12.3.15) is at risk")] == ["12.3.15"]
+    assert find_case_detail("Jayden said the 12.3.15 upgrade broke it", this_year=2026) == []

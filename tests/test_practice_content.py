@@ -1,16 +1,22 @@
-"""Practice content as authors write it: the directory of who can help, checked with file:line,
-and guidance due for review listed as warnings that do not fail `content check`."""
+"""Practice content as authors write it: the directory of who can help and the glossary, checked
+with file:line, and guidance due for review listed as warnings that do not fail `content check`."""
 
 from __future__ import annotations
 
 import io
+import time
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.content import check_content, load_directory, review_warnings, run_content_check
 from bot.content.documents import Context, scan
 from bot.content.practice import PRACTICE, due_for_review
+from bot.practice.library import build_shelf
+from bot.practice.search import GlossaryError, load_glossary
+from tests.conftest import billion_laughs
 
 LONDON = ZoneInfo("Europe/London")
 REPO = Path(__file__).resolve().parents[1]
@@ -216,3 +222,54 @@ def test_yaml_nulls_booleans_and_dates_with_tails_are_not_read_as_words(tmp_path
     found = messages(content)
     assert any(m.startswith("directory.yaml:3: helps_with must list") for m in found)
     assert any(m.startswith("directory.yaml:7: verified is '2025-01-01xyz'") for m in found)
+
+
+# -- YAML aliases: a "billion laughs" is refused at its first alias, never expanded ------------
+
+ALIAS_REFUSED = (
+    "the YAML alias *a0 is not allowed: write the value out in full instead "
+    "(content may not use anchors and aliases)"
+)
+
+
+def test_an_alias_bomb_in_the_directory_is_one_problem_at_its_line_in_no_time(tmp_path):
+    content = directory(tmp_path, GOOD_ENTRY + "- id: bomb\n" + billion_laughs(indent="  "))
+    started = time.perf_counter()
+    found = messages(content)
+    assert time.perf_counter() - started < 2.0  # expanded, it would never finish
+    assert found == [f"directory.yaml:10: {ALIAS_REFUSED}"]
+
+
+def test_an_alias_bomb_in_the_glossary_fails_content_check_at_its_line(tmp_path):
+    content = directory(tmp_path, GOOD_ENTRY)
+    (content / "briefings" / "b.md").write_text(
+        "---\nid: b\ntitle: B\naudience: ['#general']\n---\nBody.\n"
+    )
+    glossary = content / "glossary.yaml"
+    glossary.write_text("PSW: principal social worker\n" + billion_laughs(), encoding="utf-8")
+    out = io.StringIO()
+    started = time.perf_counter()
+    code = run_content_check(content, LONDON, out)
+    assert time.perf_counter() - started < 2.0
+    assert code == 1
+    assert f"{glossary}:3: {ALIAS_REFUSED}" in out.getvalue().splitlines()
+
+
+def test_the_practice_library_skips_an_alias_bomb_glossary_and_keeps_the_shipped_one(tmp_path):
+    content = directory(tmp_path, GOOD_ENTRY)
+    (content / "glossary.yaml").write_text(billion_laughs(), encoding="utf-8")
+    started = time.perf_counter()
+    shelf = build_shelf(content, LONDON, TODAY)
+    assert time.perf_counter() - started < 2.0
+    assert [str(p) for p in shelf.skipped] == [f"{content / 'glossary.yaml'}:2: {ALIAS_REFUSED}"]
+    assert shelf.index.search("multi agency safeguarding hub")  # "MASH", by the shipped glossary
+
+
+def test_the_glossary_loader_refuses_an_alias_with_its_file_and_line(tmp_path):
+    glossary = tmp_path / "glossary.yaml"
+    glossary.write_text(billion_laughs(), encoding="utf-8")
+    started = time.perf_counter()
+    with pytest.raises(GlossaryError) as refused:
+        load_glossary(glossary)
+    assert time.perf_counter() - started < 2.0
+    assert str(refused.value) == f"{glossary}:2: {ALIAS_REFUSED}"

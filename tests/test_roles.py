@@ -1,11 +1,15 @@
-"""Roles: user ids and user-group handles, resolved through Slack and cached briefly."""
+"""Roles: user ids and user-group handles, resolved through Slack and cached briefly; a fresh
+check (a publish click) asks Slack and never falls back on an older list."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.roles import RoleCheckUnavailable, Roles
+from bot.slack.roles import FRESH_SECONDS, RoleCheckUnavailable, Roles
 from tests.conftest import BOT_TOKEN, DIRECTOR, SENIOR_MANAGER, SOCIAL_WORKERS, TEAM_MANAGER
 
 
@@ -99,3 +103,42 @@ async def test_a_network_failure_with_nothing_cached_fails_closed(slack):
     roles = Roles(unreachable, senior_managers=("@senior-managers",), engagement_leads=())
     with pytest.raises(RoleCheckUnavailable):
         await roles.is_senior_manager(SENIOR_MANAGER)
+
+
+async def test_a_fresh_check_asks_slack_once_the_list_is_a_few_seconds_old(slack, client):
+    clock = Clock()
+    roles = managers_by_group(client, clock)
+    assert await roles.is_senior_manager(SENIOR_MANAGER)
+    slack.workspace.usergroups["S0SMS"].users.remove(SENIOR_MANAGER)
+    assert await roles.is_senior_manager(SENIOR_MANAGER, fresh=True)  # asked a moment ago
+    clock.now += FRESH_SECONDS
+    assert not await roles.is_senior_manager(SENIOR_MANAGER, fresh=True)
+    assert len(slack.calls_to("usergroups.users.list")) == 2
+    assert not await roles.is_senior_manager(SENIOR_MANAGER)  # the fresh list is kept
+
+
+async def test_a_fresh_check_slack_cannot_answer_fails_though_a_list_is_cached(slack, client):
+    clock = Clock()
+    roles = managers_by_group(client, clock)
+    assert await roles.is_senior_manager(SENIOR_MANAGER)
+    clock.now += 60
+    slack.force_error("usergroups.users.list", "fatal_error")
+    with pytest.raises(RoleCheckUnavailable):
+        await roles.is_senior_manager(SENIOR_MANAGER, fresh=True)
+    assert await roles.is_senior_manager(SENIOR_MANAGER)  # other checks keep the cached list
+
+
+async def test_a_fresh_check_gives_up_in_time_when_slack_asks_it_to_wait(slack):
+    waiting = AsyncWebClient(
+        token=BOT_TOKEN,
+        base_url=slack.api_url,
+        retry_handlers=[AsyncRateLimitErrorRetryHandler(max_retry_count=3)],
+    )
+    roles = Roles(
+        waiting, senior_managers=("@senior-managers",), engagement_leads=(), fresh_timeout=0.05
+    )
+    slack.force_ratelimit("usergroups.users.list", times=1, retry_after=30)
+    started = time.monotonic()
+    with pytest.raises(RoleCheckUnavailable):
+        await roles.is_senior_manager(SENIOR_MANAGER, fresh=True)
+    assert time.monotonic() - started < 1.0  # not the 30 s Slack asked for

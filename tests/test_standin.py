@@ -514,6 +514,16 @@ async def test_without_retry_handler_429_is_an_error(
     assert err.response.headers["Retry-After"] == "2"
 
 
+async def test_a_forced_error_answers_the_next_call_then_the_method_works_again(
+    client: AsyncWebClient, standin: SlackStandIn
+) -> None:
+    standin.force_error("usergroups.users.list", "fatal_error")
+    err = await api_error(client.usergroups_users_list(usergroup="S0TMS"))
+    assert err.response["error"] == "fatal_error"
+    assert (await client.usergroups_users_list(usergroup="S0TMS"))["users"]
+    assert [c.ok for c in standin.calls_to("usergroups.users.list")] == [False, True]
+
+
 @pytest.fixture
 async def limited(workspace: Workspace, clock: FakeClock) -> AsyncIterator[SlackStandIn]:
     s = SlackStandIn(workspace, rate_limits=RateLimits())

@@ -23,7 +23,7 @@ from bot.content.directory import DirectoryEntry, load_directory
 from bot.content.documents import ContentError, Context, Kind, Problem, scan
 from bot.content.practice import PRACTICE, PracticeNote, due_for_review
 from bot.content.values import Audience, parse_audience, parse_duration, parse_local_time
-from bot.practice.search import load_glossary
+from bot.practice.search import GlossaryError, load_glossary
 
 __all__ = [
     "Audience",
@@ -36,6 +36,7 @@ __all__ = [
     "Problem",
     "Question",
     "check_content",
+    "content_glossary",
     "due_for_review",
     "load_briefings",
     "load_directory",
@@ -50,6 +51,7 @@ KINDS: tuple[Kind[Any], ...] = (BRIEFINGS, PRACTICE, CIRCULARS)
 # How old a practice note's review or a directory entry's check may be before it is shown
 # "due for review" (REVIEW_MONTHS).
 REVIEW_MONTHS = 12
+GLOSSARY_FILE = "glossary.yaml"
 
 
 def check_content(content_dir: Path, tz: ZoneInfo) -> list[Problem]:
@@ -57,7 +59,17 @@ def check_content(content_dir: Path, tz: ZoneInfo) -> list[Problem]:
     named, problems = load_named_audiences(content_dir)
     ctx = Context(tz, named)
     problems += [p for kind in KINDS for p in scan(content_dir, kind, ctx).problems]
-    return problems + load_directory(content_dir, datetime.now(tz).date())[1]
+    problems += load_directory(content_dir, datetime.now(tz).date())[1]
+    return problems + content_glossary(content_dir)[1]
+
+
+def content_glossary(content_dir: Path) -> tuple[dict[str, tuple[str, ...]], list[Problem]]:
+    """The glossary with the service's own `glossary.yaml` on top, and its problem if it could
+    not be read: then the shipped glossary serves, and `content check` says what to fix."""
+    try:
+        return load_glossary(content_dir / GLOSSARY_FILE), []
+    except GlossaryError as error:
+        return load_glossary(), [Problem(error.path, error.line, error.message)]
 
 
 def review_warnings(
@@ -97,7 +109,7 @@ def clarity_warnings(
 ) -> list[Problem]:
     """The clarity check's findings for each briefing, as warnings at the line they are about
     (a sentence's line, the title's, a question's): worth fixing, not a reason to refuse."""
-    glossary = load_glossary(content_dir / "glossary.yaml")
+    glossary = content_glossary(content_dir)[0]
     warnings: list[Problem] = []
     for briefing in briefings:
         questions = [(q.ask, q.answer) for q in briefing.check.questions] if briefing.check else []
@@ -153,7 +165,7 @@ def run_content_check(
     problems += [p for _, found in scans for p in found.problems]
     today = datetime.now(tz).date()
     entries, directory_problems = load_directory(content_dir, today)
-    problems += directory_problems
+    problems += directory_problems + content_glossary(content_dir)[1]
     notes = next(found for kind, found in scans if kind is PRACTICE).items.values()
     warnings = review_warnings(notes, entries.values(), today, review_months)
     briefings = next(found for kind, found in scans if kind is BRIEFINGS).items.values()

@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bot.content.values import parse_duration
+from bot.safe_yaml import AliasRefused, ContentLoader
+from bot.safe_yaml import compose as compose_yaml
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def read_document(path: Path, problems: list[Problem]) -> Document | None:
 
     front = "\n".join(lines[1:end])
     try:
-        loader = yaml.SafeLoader(front)
+        loader = ContentLoader(front)
     except yaml.reader.ReaderError as e:  # a control character (Word's line break, a bell)
         fail(
             front.count("\n", 0, max(e.position, 0)) + 2,
@@ -97,6 +99,9 @@ def read_document(path: Path, problems: list[Problem]) -> Document | None:
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
+    except AliasRefused as e:  # never expanded: a billion laughs is refused at its first alias
+        fail(e.line + 2, f"front matter: {e.refusal}")
+        return None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 2 if mark else 1
@@ -130,14 +135,16 @@ def open_yaml(path: Path) -> tuple[yaml.Node | None, list[Problem]]:
 def read_yaml_file(path: Path, fail: Callable[[int, str], None]) -> yaml.Node | None:
     """A whole-YAML content file (audiences.yaml, directory.yaml) as nodes with their lines,
     or None with the problem reported at its line: not UTF-8, a control character YAML cannot
-    read (Word's line break), or YAML that does not parse."""
+    read (Word's line break), an alias (bot/safe_yaml.py), or YAML that does not parse."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         fail(1, "file is not UTF-8 text: save it as UTF-8")
         return None
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        return compose_yaml(text)
+    except AliasRefused as e:
+        fail(e.line + 1, e.refusal)
     except yaml.reader.ReaderError as e:
         fail(
             text.count("\n", 0, max(e.position, 0)) + 1,

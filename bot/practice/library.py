@@ -18,16 +18,16 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.content import content_glossary
 from bot.content.audiences import load_named_audiences
 from bot.content.directory import DirectoryEntry, load_directory
 from bot.content.documents import Context, Problem, scan
 from bot.content.practice import PRACTICE, PracticeNote, due_for_review
-from bot.practice.search import MAX_QUERY, Document, Hit, Index, build_query, load_glossary
+from bot.practice.search import MAX_QUERY, Document, Hit, Index, build_query
 from bot.slack.mrkdwn import plain_text
 
 logger = logging.getLogger(__name__)
 
-GLOSSARY_FILE = "glossary.yaml"
 NOTES_SHOWN = 3
 HELPERS_SHOWN = 2
 
@@ -64,13 +64,9 @@ def build_shelf(content_dir: Path, tz: ZoneInfo, today: date) -> Shelf:
     named, _ = load_named_audiences(content_dir)
     found = scan(content_dir, PRACTICE, Context(tz, named))
     entries, directory_problems = load_directory(content_dir, today)
-    skipped = tuple(found.problems) + tuple(directory_problems)
-    glossary_files = [content_dir / GLOSSARY_FILE]
-    try:
-        glossary = load_glossary(*glossary_files)
-    except Exception as error:  # a broken glossary of the service's own: the shipped one serves
-        logger.warning("%s was skipped (%s)", glossary_files[0], error.__class__.__name__)
-        glossary = load_glossary()
+    # A broken glossary of the service's own is skipped like a broken note: the shipped serves.
+    glossary, glossary_problems = content_glossary(content_dir)
+    skipped = tuple(found.problems) + tuple(directory_problems) + tuple(glossary_problems)
     documents = [
         Document("note", n.id, n.title, " ".join(n.tags), plain_text(n.body))
         for n in found.items.values()

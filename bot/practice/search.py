@@ -17,9 +17,11 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from bot import safe_yaml
 from bot.slack.mrkdwn import escape_within
 
 MAX_QUERY = 500
@@ -101,17 +103,50 @@ class Hit:
     score: float
 
 
+class GlossaryError(ValueError):
+    """A glossary file that cannot be read: where (`file:line`) and what to fix."""
+
+    def __init__(self, path: Path, line: int, message: str) -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.path, self.line, self.message = path, line, message
+
+
 def load_glossary(*files: Path) -> dict[str, tuple[str, ...]]:
-    """The shipped glossary, then each file's entries on top (a later file wins)."""
+    """The shipped glossary, then each file's entries on top (a later file wins); raises
+    `GlossaryError` for a file that cannot be read."""
     glossary: dict[str, tuple[str, ...]] = {}
     for path in (_GLOSSARY, *files):
         if not path.is_file():
             continue
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        for short, long in data.items():
+        for short, long in _read_glossary(path).items():
             words = [long] if isinstance(long, str) else list(long or [])
             glossary[str(short).upper()] = tuple(" ".join(str(w).lower().split()) for w in words)
     return glossary
+
+
+def _read_glossary(path: Path) -> dict[Any, Any]:
+    """A glossary file's entries, or `GlossaryError` at the line of what is wrong: YAML that
+    does not parse, an alias (refused, never expanded: bot/safe_yaml.py), or not a mapping."""
+    try:
+        data = safe_yaml.load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise GlossaryError(path, 1, "file is not UTF-8 text: save it as UTF-8") from None
+    except safe_yaml.AliasRefused as e:
+        raise GlossaryError(path, e.line + 1, e.refusal) from None
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        raise GlossaryError(
+            path,
+            mark.line + 1 if mark else 1,
+            f"not valid YAML ({e.problem or e.context}): check the indentation",
+        ) from None
+    except yaml.YAMLError as e:
+        raise GlossaryError(path, 1, f"not valid YAML ({e.__class__.__name__})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise GlossaryError(path, 1, "write the glossary as 'ABBREVIATION: what it stands for'")
+    return data
 
 
 def words_of(text: str) -> list[str]:

@@ -3,6 +3,11 @@
 Entries are user ids or user-group handles. Groups are resolved through Slack (usergroups.list,
 usergroups.users.list) and cached briefly, so a person added to @senior-managers can publish within
 minutes without a restart, and a burst of commands does not become a burst of API calls.
+
+A click that sends something to many people (a publish confirmation's Send or Schedule it) asks
+with `fresh=True`: a list at most `FRESH_SECONDS` old, else Slack now, within
+`FRESH_TIMEOUT_SECONDS`; if Slack cannot answer, the check fails rather than trust a list that
+may still hold someone taken off it minutes ago.
 """
 
 from __future__ import annotations
@@ -17,6 +22,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 logger = logging.getLogger(__name__)
+
+# How old a list a fresh check may still use: a double click, or a big audience's second
+# confirmation, asks Slack once, not twice in a row.
+FRESH_SECONDS = 5.0
+# How long a fresh check waits for Slack: the click's answer is due within Slack's 3 s, and a
+# rate-limited call would otherwise wait out its Retry-After.
+FRESH_TIMEOUT_SECONDS = 1.0
 
 
 class RoleCheckUnavailable(Exception):
@@ -33,16 +45,24 @@ class Roles:
         senior_managers: tuple[str, ...],
         engagement_leads: tuple[str, ...],
         ttl_seconds: float = 300.0,
+        fresh_seconds: float = FRESH_SECONDS,
+        fresh_timeout: float = FRESH_TIMEOUT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ):
         self._client = client
         self._entries = {"senior_manager": senior_managers, "engagement_lead": engagement_leads}
         self._ttl = ttl_seconds
+        self._fresh_seconds = fresh_seconds
+        self._fresh_timeout = fresh_timeout
         self._clock = clock
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
         self._lock = asyncio.Lock()
 
-    async def is_senior_manager(self, user_id: str) -> bool:
+    async def is_senior_manager(self, user_id: str, *, fresh: bool = False) -> bool:
+        """With `fresh`, as Slack lists the group now (see the module doc); raises
+        `RoleCheckUnavailable` when it cannot say, whatever an older list holds."""
+        if fresh:
+            return user_id in await self._fresh("senior_manager")
         return user_id in await self._resolve("senior_manager")
 
     async def is_engagement_lead(self, user_id: str) -> bool:
@@ -60,11 +80,7 @@ class Roles:
                 members = await self._fetch(self._entries[role])
             except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
                 # Slack said no, or could not be reached: the same for the person asking.
-                reason = (
-                    str(error.response.get("error"))
-                    if isinstance(error, SlackApiError)
-                    else error.__class__.__name__
-                )
+                reason = _reason(error)
                 if cached:
                     logger.warning("role refresh failed (%s); using the earlier list", reason)
                     # Try Slack again in a minute, not on every check while it is failing.
@@ -73,6 +89,24 @@ class Roles:
                 raise RoleCheckUnavailable(reason) from error
             self._members[role] = (self._clock(), members)
             return members
+
+    async def _fresh(self, role: str) -> frozenset[str]:
+        """The role's members as Slack lists them now (or a few seconds ago), for a click that
+        sends something: no earlier list stands in when Slack cannot answer in time."""
+        cached = self._members.get(role)
+        if cached and self._clock() - cached[0] < self._fresh_seconds:
+            return cached[1]
+        try:
+            async with asyncio.timeout(self._fresh_timeout), self._lock:
+                cached = self._members.get(role)  # a concurrent check may just have asked
+                if cached and self._clock() - cached[0] < self._fresh_seconds:
+                    return cached[1]
+                members = await self._fetch(self._entries[role])
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+            logger.warning("a fresh role check failed (%s)", _reason(error))
+            raise RoleCheckUnavailable(_reason(error)) from error
+        self._members[role] = (self._clock(), members)  # other checks use it too
+        return members
 
     async def _fetch(self, entries: tuple[str, ...]) -> frozenset[str]:
         users = {e for e in entries if not e.startswith("@")}
@@ -89,3 +123,10 @@ class Roles:
                 listed = await self._client.usergroups_users_list(usergroup=group_id)
                 users.update(listed.get("users", []))
         return frozenset(users)
+
+
+def _reason(error: Exception) -> str:
+    """Slack's error code, or what kind of failure it was: never a token or a body."""
+    if isinstance(error, SlackApiError):
+        return str(error.response.get("error"))
+    return error.__class__.__name__

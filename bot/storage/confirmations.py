@@ -78,6 +78,21 @@ class Confirmations:
 
         return await self._w.write(ask)
 
+    async def awaits(self, token: str, *, user_id: str) -> bool:
+        """Whether this person's Send could still send or schedule something: it is theirs and
+        neither confirmed nor cancelled. Only such a click is worth a fresh role check (a call
+        to Slack); any other is answered by `confirm`, which sends nothing for it."""
+
+        def awaits(db: Database) -> bool:
+            row = db.execute(
+                "SELECT 1 FROM confirmations WHERE token = ? AND published_by = ?"
+                " AND status IN ('asked', 'large')",
+                [token, user_id],
+            ).fetchone()
+            return row is not None
+
+        return await self._w.read(awaits)
+
     async def confirm(
         self, token: str, *, user_id: str, now: datetime, twice_above: int, second: bool
     ) -> Outcome:

@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.briefing_message import ACK_ACTION, parse_ack_value
 from bot.deps import BUSY
+from bot.slack.mrkdwn import escape
 from bot.slack.roles import RoleCheckUnavailable
 from bot.storage import WriteTimeout
 from bot.timefmt import format_local
@@ -41,6 +42,7 @@ logger = logging.getLogger(__name__)
 COMMAND = "/brief"
 HOME_SECTION = "briefings"
 GONE = "Sorry, I can't find that briefing any more, so nothing was recorded."
+ROLE_UNCHECKED = "I couldn't check your role just now, so nothing was sent. Try again in a minute."
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -65,12 +67,18 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def store_confirmation(
         ack: Any, body: dict[str, Any], action: dict[str, Any], context: dict[str, Any]
     ) -> None:
-        """Confirm: the broadcast is queued (or scheduled) before Slack hears back."""
+        """Confirm: the publisher's role is checked afresh, then the broadcast is queued (or
+        scheduled) before Slack hears back."""
         user_id = body["user"]["id"]
         token = str(action.get("value") or "")
         if action["action_id"] == CANCEL_ACTION:
             outcome = await deps.storage.confirmations.cancel(token, user_id=user_id)
         else:
+            refused = await refusal_at_click(token, user_id)
+            if refused is not None:
+                context["refused"] = refused
+                await ack()
+                return
             outcome = await deps.storage.confirmations.confirm(
                 token,
                 user_id=user_id,
@@ -81,13 +89,41 @@ def register(app: AsyncApp, deps: Deps) -> None:
         context["confirmation"] = outcome
         await ack()
 
+    async def refusal_at_click(token: str, user_id: str) -> tuple[str, bool] | None:
+        """Why a Send or Schedule click on the publisher's own confirmation must send nothing,
+        with whether the confirmation gives way to it; None to go ahead. The role is asked of
+        Slack afresh: someone taken off the senior managers since the confirmation was shown
+        is refused, and so is anyone when Slack cannot say, rather than trusting a list that
+        may be minutes old. Other clicks (not theirs, done, gone) are `confirm`'s to answer."""
+        if not await deps.storage.confirmations.awaits(token, user_id=user_id):
+            return None
+        try:
+            allowed = await deps.roles.is_senior_manager(user_id, fresh=True)
+        except RoleCheckUnavailable:
+            logger.warning("a publish click was refused: the role check failed")
+            return ROLE_UNCHECKED, False  # the buttons stay, to try again
+        if allowed:
+            return None
+        logger.info("a publish click was refused: no longer a senior manager")
+        return (
+            "Only senior managers can send briefings, so nothing was sent. If you should be "
+            f"able to, ask {escape(deps.config.access_contact)} to add you to the senior "
+            "managers list.",
+            True,
+        )
+
     async def after_confirmation(context: dict[str, Any], body: dict[str, Any]) -> None:
-        """Confirm or cancel: the confirmation becomes what happened (or asks once more)."""
-        outcome = context["confirmation"]
-        if outcome.status == "queued":
-            deps.outbox.wake()
-        token = str(((body.get("actions") or [{}])[0]).get("value") or "")
-        text, blocks, replace = confirmation_reply(outcome, deps.config, token)
+        """Confirm or cancel: the confirmation becomes what happened (or asks once more), or
+        the click's refusal is said beside it."""
+        outcome = context.get("confirmation")
+        blocks: list[dict[str, Any]] | None = None
+        if outcome is None:
+            text, replace = context["refused"]
+        else:
+            if outcome.status == "queued":
+                deps.outbox.wake()
+            token = str(((body.get("actions") or [{}])[0]).get("value") or "")
+            text, blocks, replace = confirmation_reply(outcome, deps.config, token)
         url = body.get("response_url")
         view = body.get("view") or {}
         if url:
