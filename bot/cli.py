@@ -35,16 +35,28 @@ class _BoltTokenNotice(logging.Filter):
         return not ("`token`" in message and "will be" in message)
 
 
+# Libraries whose DEBUG and INFO lines can hold what people read and wrote: slack_sdk logs every
+# API request and response body ("Received the following response"), slack_bolt every answer,
+# aiohttp.access each request line. markdown_it logs each parsing step (thousands per briefing).
+QUIET_LIBRARIES = ("slack_sdk", "slack_bolt", "aiohttp", "apscheduler", "markdown_it")
+_BOLT_TOKEN_NOTICE = _BoltTokenNotice()
+
+
 def setup_logging(level: str) -> None:
-    """Once, at start. Library loggers that can print request bodies stay at WARNING."""
+    """Once, at start, before the bot is built. LOG_LEVEL is how much the bot says about itself;
+    the libraries above say only warnings and errors, whatever it is.
+
+    Bolt sets its own loggers' levels as the app is built, so this alone would not hold it:
+    `bot.app.bolt_logger` does.
+    """
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("slack_sdk", "slack_bolt", "aiohttp.access", "apscheduler"):
+    for noisy in QUIET_LIBRARIES:
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    logging.getLogger("slack_bolt.AsyncApp").addFilter(_BoltTokenNotice())
+    logging.getLogger("slack_bolt.AsyncApp").addFilter(_BOLT_TOKEN_NOTICE)  # once, however called
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -5,8 +5,11 @@ and timestamp are checked with Bolt's own verifier (`slack_sdk.signature.Signatu
 the one Bolt's request-verification middleware uses) before a single byte of it is parsed. So:
 
 - a body over 1 MB: 413;
+- headers not whole within `HEADER_TIMEOUT`, or a body within `BODY_TIMEOUT`: the connection is
+  closed (`SlowClientGuard`), so slow clients cannot hold the server's connections;
 - unsigned, wrongly signed, or over 5 minutes old: 401, whatever the body;
-- signed, but not a body Slack sends (or one Bolt cannot read): 400;
+- signed, but not a body Slack sends (or one Bolt cannot read, or JSON nested too deeply for
+  Python's parser): 400;
 - signed and well formed, but nothing listens for it: 400 (an event: 200, so Slack won't retry);
 - signed and handled: Bolt's answer, sent only once the listener's write has committed.
 
@@ -15,6 +18,7 @@ None of the refusals reaches a listener or writes anything.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -23,6 +27,8 @@ from typing import Any
 
 import yarl
 from aiohttp import web
+from aiohttp.streams import StreamReader
+from aiohttp.web_protocol import RequestHandler
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -33,6 +39,10 @@ from bot.deps import Work
 logger = logging.getLogger("line_of_sight")
 
 MAX_BODY_BYTES = 1024 * 1024  # Slack's own payloads are far smaller; a view is at most 250 kB
+# A request must arrive whole: its headers within HEADER_TIMEOUT of its first byte (or of the
+# connection opening), its body within BODY_TIMEOUT of its headers. Slack sends both in one go.
+HEADER_TIMEOUT = 10.0
+BODY_TIMEOUT = 30.0
 
 
 def describe_request(body: Any) -> str:
@@ -113,17 +123,27 @@ def parse_slack_body(text: str, content_type: str) -> dict[str, Any]:
     if not text:
         return {}
     if content_type == "application/json" or text.startswith("{"):
-        parsed = json.loads(text)
-        if not isinstance(parsed, dict):
-            raise ValueError("a JSON body that is not an object")
-        return parsed
+        return _json_object(text)
     form = dict(yarl.URL.build(query_string=text, encoded=True).query.items())
     if "payload" in form:
-        payload = json.loads(form["payload"])
-        if not isinstance(payload, dict):
-            raise ValueError("a payload that is not an object")
-        return payload
+        return _json_object(form["payload"])
     return form
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    """A JSON object, or a ValueError: what the request path answers 400.
+
+    JSON nested deeper than Python's recursion limit (`[[[[…` a few thousand deep) makes `json`
+    raise RecursionError, which is not a ValueError and would have been a 500. Slack nests a
+    dozen levels at most, so such a body is malformed like any other.
+    """
+    try:
+        parsed = json.loads(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
+    if not isinstance(parsed, dict):
+        raise ValueError("JSON that is not an object")
+    return parsed
 
 
 class ParsedBoltRequest(AsyncBoltRequest):
@@ -158,6 +178,10 @@ class SlackEndpoint:
             raw = await request.read()
         except web.HTTPRequestEntityTooLarge:
             return _refuse(413, "too large", started)
+        except ConnectionError:
+            # The body never came whole: the client left, or was cut off for sending it too
+            # slowly (SlowClientGuard). Nobody is left to answer; this is for the log line.
+            return _refuse(408, "body incomplete (connection closed)", started)
         headers = request.headers
         try:
             text = raw.decode("utf-8")
@@ -233,3 +257,110 @@ def build_web_app(
     if events is not None:
         app.router.add_post("/slack/events", events.handle)
     return app
+
+
+class SlowClientGuard(RequestHandler):
+    """aiohttp's connection handler, with deadlines for a request to arrive whole.
+
+    aiohttp's server has no header-read timeout: its parser waits as long as bytes keep coming,
+    and the only timer on a connection still sending headers is the keep-alive one, 3,630 s by
+    default (deliberately longer than any proxy's idle timeout: aiohttp PR #9285). So a client
+    that drips a header every few seconds ("slowloris") holds a connection, and a file
+    descriptor, for an hour, and a thousand such clients hold a thousand. Lowering
+    `keepalive_timeout` instead would also close idle kept-alive connections that a proxy in
+    front of us still trusts, and the next request it sent on one would fail.
+
+    So, like Go's ReadHeaderTimeout or nginx's client_header_timeout: one loop timer per
+    connection (no task). Headers must be whole within `header_timeout` of the connection
+    opening or of a later request's first byte, and the body within `body_timeout` of its
+    headers; a connection that misses its deadline is closed. A handler still reading that body
+    sees the connection lost (ConnectionResetError). An idle kept-alive connection is left to
+    aiohttp's keep-alive timer, as before.
+    """
+
+    __slots__ = ("_body", "_body_timeout", "_deadline", "_header_timeout")
+
+    def __init__(
+        self, manager: web.Server, *, header_timeout: float, body_timeout: float, **kwargs: Any
+    ):
+        super().__init__(manager, **kwargs)
+        self._header_timeout = header_timeout
+        self._body_timeout = body_timeout
+        self._deadline: asyncio.TimerHandle | None = None
+        self._body: StreamReader | None = None  # the latest request's body, until it is whole
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)
+        self._set_deadline(self._header_timeout)  # a connection that never sends counts too
+
+    def data_received(self, data: bytes) -> None:
+        if data and self._deadline is None:  # the first byte of a request on a kept connection
+            self._set_deadline(self._header_timeout)
+        queued = len(self._messages)
+        super().data_received(data)  # parses headers into _messages; feeds bodies to their reader
+        if len(self._messages) > queued:  # a request's headers are whole: now its body's turn
+            self._body = self._messages[-1][1]
+            self._set_deadline(self._body_timeout)
+        if self._body is not None and self._body.is_eof():
+            self._body = None
+            self._clear_deadline()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._clear_deadline()
+        self._body = None
+        super().connection_lost(exc)
+
+    def _set_deadline(self, seconds: float) -> None:
+        self._clear_deadline()
+        self._deadline = self._loop.call_later(seconds, self._too_slow)
+
+    def _clear_deadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        logger.debug("closed a connection whose request did not arrive in time")
+        self.force_close()
+
+
+class _GuardedServer(web.Server):
+    """The aiohttp server an AppRunner builds, whose connections are each a `SlowClientGuard`.
+
+    aiohttp's Server makes a plain RequestHandler per connection and takes no other class, so
+    this one is made from the runner's, with the same handler and settings. That reads two of
+    its private attributes (`_loop`, `_kwargs`), as `SlowClientGuard` reads `_messages`: should
+    an aiohttp release move them, tests/test_slow_clients.py fails.
+    """
+
+    def __init__(self, made: web.Server, *, header_timeout: float, body_timeout: float):
+        super().__init__(
+            made.request_handler,
+            request_factory=made.request_factory,
+            handler_cancellation=made.handler_cancellation,
+            loop=made._loop,
+            **made._kwargs,
+        )
+        self._deadlines = {"header_timeout": header_timeout, "body_timeout": body_timeout}
+
+    def __call__(self) -> RequestHandler:
+        return SlowClientGuard(self, loop=self._loop, **self._deadlines, **self._kwargs)
+
+
+class GuardedAppRunner(web.AppRunner):
+    """`web.AppRunner`, serving through `SlowClientGuard`: slow clients are cut off."""
+
+    def __init__(
+        self,
+        app: web.Application,
+        *,
+        header_timeout: float = HEADER_TIMEOUT,
+        body_timeout: float = BODY_TIMEOUT,
+        **kwargs: Any,
+    ):
+        super().__init__(app, **kwargs)
+        self._deadlines = {"header_timeout": header_timeout, "body_timeout": body_timeout}
+
+    async def _make_server(self) -> web.Server:
+        return _GuardedServer(await super()._make_server(), **self._deadlines)
