@@ -30,7 +30,7 @@ from bot.home import Home
 from bot.lock import InstanceLock
 from bot.outbox import OutboxSender
 from bot.practice.library import Library
-from bot.pseudonyms import Pseudonyms
+from bot.pseudonyms import Pseudonyms, anonymity_key, checks_key
 from bot.scheduler import Scheduler
 from bot.slack.client import make_client
 from bot.slack.directory import Directory
@@ -38,7 +38,14 @@ from bot.slack.replies import Replies
 from bot.slack.roles import Roles
 from bot.storage import Storage
 from bot.subcommands import Subcommands
-from bot.web import SlackEndpoint, build_web_app, describe_request
+from bot.web import (
+    BODY_TIMEOUT,
+    HEADER_TIMEOUT,
+    GuardedAppRunner,
+    SlackEndpoint,
+    build_web_app,
+    describe_request,
+)
 
 logger = logging.getLogger("line_of_sight")
 
@@ -60,7 +67,11 @@ class LineOfSight:
         self.config = config
         self.clock = clock
         self.lock = InstanceLock(config.database_path)
-        self.storage = Storage(config.database_path)
+        self.storage = Storage(
+            config.database_path,
+            min_group_size=config.min_group_size,
+            secret=checks_key(anonymity_key(config.asker_key, config.bot_token)),
+        )
         self.scheduler = Scheduler(self.storage, config.timezone)
         self.work = Work(config.max_background_work)
         self.session: aiohttp.ClientSession | None = None
@@ -83,7 +94,10 @@ class LineOfSight:
             await self.storage.open()
             try:
                 pseudonyms = await asyncio.to_thread(
-                    Pseudonyms.load, self.config.asker_key, self.config.database_path
+                    Pseudonyms.load,
+                    self.config.asker_key,
+                    self.config.bot_token,
+                    self.config.database_path,
                 )
             except (OSError, ValueError) as error:
                 raise StartupError(f"The asker key could not be read: {error}") from None
@@ -208,13 +222,27 @@ class LineOfSight:
             report["ok"] = report["ok"] and connected
         return report
 
-    async def listen(self, host: str, port: int, *, with_events: bool = True) -> web.AppRunner:
+    async def listen(
+        self,
+        host: str,
+        port: int,
+        *,
+        with_events: bool = True,
+        header_timeout: float = HEADER_TIMEOUT,
+        body_timeout: float = BODY_TIMEOUT,
+    ) -> web.AppRunner:
         """Serve `web_app()` on host:port (0 picks a free port); sets `base_url`.
 
-        Raises OSError when the address is taken. `await runner.cleanup()` stops taking
-        requests and lets those under way finish.
+        A client whose headers or body come too slowly is cut off (see `SlowClientGuard`); the
+        tests shorten the deadlines. Raises OSError when the address is taken.
+        `await runner.cleanup()` stops taking requests and lets those under way finish.
         """
-        runner = web.AppRunner(self.web_app(with_events=with_events), access_log=None)
+        runner = GuardedAppRunner(
+            self.web_app(with_events=with_events),
+            access_log=None,
+            header_timeout=header_timeout,
+            body_timeout=body_timeout,
+        )
         await runner.setup()
         try:
             await web.TCPSite(runner, host, port).start()
@@ -253,6 +281,20 @@ def _refusal(variable: str, error: SlackApiError, config: Config) -> str:
     return f"Slack refused {variable} ({code}). Check {where}."
 
 
+def bolt_logger() -> logging.Logger:
+    """Bolt's logger, held at WARNING whatever LOG_LEVEL says.
+
+    Bolt's debug lines hold whole request and response bodies ("Responding with status: 200
+    body: …": a check's feedback, score and all), and so do those of the Socket Mode client it
+    hands its logger to. Left to itself, Bolt gives each logger it makes the root logger's level
+    as the app is built, so LOG_LEVEL=DEBUG turned them all on, whatever level the `slack_bolt`
+    parent logger had. Given a logger, Bolt copies that logger's level to the others instead.
+    """
+    bolt = logging.getLogger("slack_bolt.AsyncApp")
+    bolt.setLevel(logging.WARNING)
+    return bolt
+
+
 def build_bolt_app(
     deps: Deps, authorized: AuthorizeResult, bolt_client: AsyncWebClient
 ) -> AsyncApp:
@@ -266,6 +308,7 @@ def build_bolt_app(
 
     app = AsyncApp(
         client=bolt_client,
+        logger=bolt_logger(),
         signing_secret=deps.config.signing_secret,
         authorize=authorize,
         # Each listener's store half runs before Slack gets its answer (so a 200 means stored);

@@ -59,9 +59,9 @@ VARIABLES: dict[str, str] = {
     "WORKING_HOURS": "When reminders may be sent, in TIMEZONE. Default 08:00-18:00",
     "WORKING_DAYS": "Days reminders may be sent, Mon to Sun. Default Mon-Fri",
     "CATCH_UP_DAYS": "Briefings this recent reach someone who joins an audience later. Default 30",
-    "ASKER_KEY": "Secret (64 hex characters) by which the bot knows an anonymous asker's or "
-    "voter's own questions and votes without storing who they are. Default: made on first "
-    "start into a file beside the database, readable by its owner only",
+    "ASKER_KEY": "Secret (64 hex characters) by which the bot knows an anonymous asker's, "
+    "voter's or check taker's own questions, votes and attempts without storing who they are; "
+    "keep it with the token, never in the data folder. Default: derived from the bot's token",
     "SURGERY_TOPICS": "The topics a surgery question can have, comma-separated. Default "
     + ", ".join(DEFAULT_TOPICS),
     "QUESTIONS_PER_DAY": "Most surgery questions one person may ask in a day. Default 5",
@@ -133,7 +133,7 @@ class Config:
     working_hours: tuple[time, time] = (time(8), time(18))
     working_days: frozenset[int] = frozenset(range(5))
     catch_up_days: int = 30
-    asker_key: bytes | None = field(default=None, repr=False)  # None: a file beside the db
+    asker_key: bytes | None = field(default=None, repr=False)  # None: from the bot's token
     surgery_topics: tuple[str, ...] = DEFAULT_TOPICS
     questions_per_day: int = 5
     safeguarding_note: str = DEFAULT_SAFEGUARDING_NOTE
@@ -239,7 +239,7 @@ class Config:
                 problems.append(
                     "ASKER_KEY must be 64 hex characters (make one with "
                     "`python -c 'import secrets; print(secrets.token_hex(32))'`), or left "
-                    "unset to keep one in a file beside the database."
+                    "unset to derive one from the bot's token."
                 )
         topics = tuple(t.strip() for t in get("SURGERY_TOPICS").split(",") if t.strip())
         if any(len(t) > 75 for t in topics) or len(set(topics)) != len(topics):

@@ -169,6 +169,9 @@ async def run_demo(staff: int = 6, out: Any = None) -> int:
             WORKING_HOURS="00:00-23:59",
             WORKING_DAYS="Mon-Sun",
             SURGERY_CHANNEL="#social-work-all",
+            # A demo workspace is small: it runs as a pilot would, figures shown for groups of
+            # three or more and moving in steps of three people.
+            MIN_GROUP_SIZE="3",
             YOU_SAID_WE_DID_CHANNEL="#general",
         )
         log_path = Path(scratch) / "bot.log"
@@ -179,6 +182,10 @@ async def run_demo(staff: int = 6, out: Any = None) -> int:
                 say("Line of Sight: offline demo")
                 say(f"Local Slack stand-in at {standin.api_url}")
                 say(f"Bot process {process.pid} serving http://127.0.0.1:{port}/slack/events")
+                say(
+                    "MIN_GROUP_SIZE=3, as a small pilot would run: figures appear, and move, "
+                    "in steps of three people"
+                )
                 say()
                 async with SlackDriver(
                     standin,
@@ -324,10 +331,10 @@ async def _play(
         for line in _plain((block.get("text") or {}).get("text", ""), names).splitlines():
             say(f"      {line}")
 
-    late = next(w for w in workers if w not in takers)
+    late = [w for w in workers if w not in takers][:3]
     say(
-        f"6c. {names[lead]} presses Nudge those yet to take it; {names[late]} takes the check "
-        "from the nudge"
+        f"6c. {names[lead]} presses Nudge those yet to take it; "
+        f"{', '.join(names[w] for w in late)} take the check from the nudge"
     )
     await driver.click(lead, results, NUDGE_ACTION)
     await eventually(lambda: bool(standin.views_for(lead)), "open the note")
@@ -339,11 +346,12 @@ async def _play(
     say(f"   -> {_plain(sent['blocks'][0]['text']['text'], names)}")
     await driver.close_view(lead, sent)
 
-    def nudges() -> list[Any]:
-        return [m for m in standin.messages(late) if "A clarification on" in m.text]
+    def nudges(worker: str) -> list[Any]:
+        return [m for m in standin.messages(worker) if "A clarification on" in m.text]
 
-    await eventually(lambda: bool(nudges()), "send the nudge")
-    await _take_check(driver, standin, late, nudges()[0], RIGHT_ANSWERS, False)
+    await eventually(lambda: all(nudges(w) for w in late), "send the nudge")
+    for worker in late:
+        await _take_check(driver, standin, worker, nudges(worker)[0], RIGHT_ANSWERS, False)
     before = len(standin.seen_by(lead))
     await driver.slash_command(lead, "/engage", f"results {BRIEFING}", channel_id="C0SWALL")
     await eventually(lambda: len(standin.seen_by(lead)) > before, "show the results again")
@@ -533,8 +541,12 @@ async def _surgery(
     )
     before = len(standin.seen_by(lead))
     await driver.slash_command(lead, "/engage", "agenda surgery")
-    await eventually(lambda: len(standin.seen_by(lead)) > before, "draw up the agenda")
-    say(f"   -> {_plain(standin.seen_by(lead)[-1].text, names)}")
+
+    def answered() -> list[Any]:  # the lead's reply, not the agenda's post in the channel
+        return [s for s in standin.seen_by(lead)[before:] if s.kind == "response"]
+
+    await eventually(lambda: bool(answered()), "draw up the agenda")
+    say(f"   -> {_plain(answered()[0].text, names)}")
     await eventually(lambda: "the agenda" in str(posts(standin, "C0SWALL")[-1].blocks), "post it")
     agenda = posts(standin, "C0SWALL")[-1].blocks[0]["text"]["text"]
     for line in _plain(agenda, names).splitlines():

@@ -3,9 +3,8 @@
 An anonymous surgery question must be findable by its asker ("My questions"), count against
 their daily limit, and one vote each must be enforced, yet nothing in the database may point
 back to anyone. Each of those is stored as an HMAC of the person's Slack id under a key that
-is *not* in the database: it is given in `ASKER_KEY`, or made on first start into a file beside
-the database that only its owner can read. The database (and any backup of it) alone cannot
-be turned back into people; the key is what would, so keep it out of backups of the database.
+is *not* in the database nor beside it: `ASKER_KEY`, or one derived from the bot's token. The
+database (and any backup of it) alone cannot be turned back into people; the key is what would.
 
 Each use has its own purpose string, so no family can be matched with another:
 - `own:<ref>`: an anonymous question's asker, for that one question (one person's questions
@@ -21,9 +20,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
-import secrets
-import stat
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -61,41 +57,45 @@ class Pseudonyms:
         return self.of(f"quota:{day}", user_id)
 
     @classmethod
-    def load(cls, key: bytes | None, database_path: Path) -> Pseudonyms:
-        """The configured key, or the one kept beside the database (made if there is none)."""
-        if key is not None:
-            return cls(key)
-        return cls(_key_file(key_path(database_path)))
+    def load(cls, key: bytes | None, bot_token: str, database_path: Path) -> Pseudonyms:
+        """The anonymity key (`anonymity_key`), once no key file is left beside the database."""
+        refuse_key_file(key, database_path)
+        return cls(anonymity_key(key, bot_token))
+
+
+def anonymity_key(configured: bytes | None, bot_token: str) -> bytes:
+    """`ASKER_KEY` if set, else a key derived from the bot's token. Either way it lives with
+    the bot's secrets (the environment, `.env` or a secrets store), never in the data folder:
+    a copy of the database, its WAL or its backups, alone, recomputes no one. Derived, it
+    changes if the token is regenerated: people then no longer find their old anonymous
+    questions under My questions, and an open anonymous check could be taken once more."""
+    if configured is not None:
+        return configured
+    return hmac.new(bot_token.encode(), b"line-of-sight anonymity key v1", hashlib.sha256).digest()
+
+
+def checks_key(key: bytes) -> bytes:
+    """The anonymous checks' own key (their one-attempt hashes), apart from the surgery's."""
+    return hmac.new(key, b"checks", hashlib.sha256).digest()
 
 
 def key_path(database_path: Path) -> Path:
+    """Where releases before this one kept the asker key: beside the database, where any copy
+    of the data folder took it along."""
     return database_path.with_name(database_path.name + ".asker-key")
 
 
-def _key_file(path: Path) -> bytes:
-    """Read the key file, or create it readable by its owner only (O_EXCL: two starting bots
-    cannot each write a different key)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
-        with os.fdopen(descriptor, "w") as out:
-            out.write(secrets.token_hex(KEY_BYTES) + "\n")
-        logger.info("made the asker key file %s (keep it out of database backups)", path)
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        path.chmod(0o600)
-        logger.warning("the asker key file %s was readable by others: now owner-only", path)
-    raw = path.read_text(encoding="ascii").strip()
-    try:
-        key = bytes.fromhex(raw)
-    except ValueError:
-        key = b""
-    if len(key) != KEY_BYTES:
+def refuse_key_file(configured: bytes | None, database_path: Path) -> None:
+    """A key file left beside the database by an earlier release must move out of the data
+    folder before the bot starts: its questions' askers are only anonymous once it has."""
+    path = key_path(database_path)
+    if not path.exists():
+        return
+    if configured is None:
         raise ValueError(
-            f"{path} does not hold a 64-character hex key. If it was damaged, restore it from "
-            "where you keep it: without it nobody can find their anonymous questions again."
+            f"{path} holds the key anonymous askers are known by, beside the database, where "
+            "every copy of the data folder takes it along. Set ASKER_KEY to the 64 characters "
+            "in it (in .env or your secrets store, outside the data folder), then delete the "
+            "file and start again. Nothing is lost."
         )
-    return key
+    logger.warning("%s is no longer used (ASKER_KEY is set): delete it", path)

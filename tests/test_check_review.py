@@ -9,7 +9,6 @@ import sqlite3
 import struct
 
 from bot.checks import RETAKE_ACTION, TAKE_ACTION
-from bot.storage.checks import Results
 from slack_standin.harness import posts
 from tests.conftest import SOCIAL_WORK_ALL, publish_confirmed
 from tests.test_check_edges import raw_submit
@@ -89,11 +88,11 @@ async def test_a_copy_of_the_database_cannot_say_who_answered_again_what(
 async def test_closing_an_anonymous_check_leaves_no_copy_of_its_key_on_disk(
     slack, bot, driver, config
 ):
-    """README: "closing the check deletes its key"."""
+    """README: "closing the check deletes its salt" (the key's half kept in the database)."""
     await publish_confirmed(driver, bot, "publish staff-survey")
     assert await bot.outbox.idle(30)
     key = await bot.storage.call(
-        lambda db: db.execute("SELECT taker_key FROM checks").fetchone()[0]
+        lambda db: db.execute("SELECT taker_salt FROM checks").fetchone()[0]
     )
     check = await bot.storage.checks.latest("staff-survey")
     assert await bot.storage.checks.close(check, bot.deps.clock())
@@ -180,14 +179,15 @@ def test_how_a_handful_of_takers_did_is_not_shown():
     from zoneinfo import ZoneInfo
 
     from handlers.checks.results import build_export, build_results
+    from tests.released import check_figures
     from tests.test_check_edges import a_check
 
     london = ZoneInfo("Europe/London")
-    results = Results(a_check(), reached=30, acknowledged=20, took=2, first_time=1)
-    text = json.dumps([b.to_dict() for b in build_results(results, 10, london)])
-    assert "Took the check: *2*" in text
+    figures = check_figures(30, acknowledged=20, took=2, first_time=1)
+    text = json.dumps([b.to_dict() for b in build_results(a_check(), figures, london)])
+    assert "Took the check: *0* of the 30 reached" in text  # two takers: not released yet
     assert "Understood first time" not in text
-    assert "understood first time" not in build_export(results, 10, london)
+    assert "understood first time" not in build_export(a_check(), figures, london)
 
 
 def test_a_long_escaped_note_never_cuts_off_what_to_do():
@@ -218,3 +218,29 @@ async def test_answering_the_same_attempt_again_gives_its_feedback_but_no_second
     assert "Try once more" not in response.body
     results = await bot.storage.checks.results_for("staff-survey", 1)
     assert results.took == 1
+
+
+async def test_a_forged_follow_up_for_another_publishers_briefing_is_refused(slack, bot, driver):
+    """A senior manager sees, and follows up on, only the briefings they published: a modal
+    forged with another briefing's id is refused and queues nothing."""
+    from bot.checks import FOLLOW_UP_CALLBACK
+    from tests.conftest import DIRECTOR
+
+    await publish_confirmed(driver, bot, "publish staff-survey")  # published by U0SM01
+    assert await bot.outbox.idle(30)
+    view = {
+        "id": "V0FORGED",
+        "type": "modal",
+        "callback_id": FOLLOW_UP_CALLBACK,
+        "private_metadata": json.dumps({"b": "staff-survey", "v": 1, "q": None}),
+    }
+    values = {"note": {"note": {"type": "plain_text_input", "value": "hi"}}}
+    response = await raw_submit(driver, slack, DIRECTOR, view, values)
+    assert response.status == 200
+    assert "Only engagement leads, and senior managers for their own briefings" in response.body
+    followed = await bot.storage.call(
+        lambda db: db.execute(
+            "SELECT COUNT(*) FROM broadcasts WHERE purpose LIKE 'followup:%'"
+        ).fetchone()
+    )
+    assert followed == (0,)

@@ -133,7 +133,7 @@ async def test_an_issue_lists_exactly_what_is_new_since_the_last(slack, bot, dri
     assert "The revised Threshold Document" not in shown  # never published: not news
     assert "Practice guidance" not in shown  # no note added or reviewed
     # Its reach and acknowledgements, as a share (12 people: at least MIN_GROUP_SIZE).
-    assert "0 of 12 have acknowledged (0%)" in shown
+    assert "0 of the 12 it reached have acknowledged (0%)" in shown
     assert [(n, s, i) for _, n, s, i in await issues(bot)] == [(1, "sent", 2)]
     # The next week has nothing new since this issue: skipped.
     await run(bot, clock, at(11, 9, 5))

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+from tests.conftest import billion_laughs
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -50,6 +53,28 @@ def test_content_check_reports_file_line_and_exits_1_on_a_broken_file(tmp_path):
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_content_check_refuses_an_alias_bomb_at_its_file_and_line_at_once(tmp_path):
+    folder = tmp_path / "content" / "briefings"
+    folder.mkdir(parents=True)
+    bomb = folder / "bomb.md"
+    bomb.write_text(
+        "---\nid: bomb\ntitle: A title\n" + billion_laughs() + "audience: *a9\n---\nBody\n",
+        encoding="utf-8",
+    )
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "content", "check", str(tmp_path / "content")],
+        cwd=REPO,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=30,  # expanded, the bomb would never finish: fail rather than hang
+    )
+    assert time.monotonic() - started < 10  # most of it is starting Python
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"{bomb}:5: front matter: the YAML alias *a0 is not allowed")
+
+
 def test_an_unknown_command_is_a_usage_error_not_a_traceback():
     result = run("publish")
     assert result.returncode == 2
@@ -58,7 +83,7 @@ def test_an_unknown_command_is_a_usage_error_not_a_traceback():
 
 
 def test_the_offline_demo_plays_the_slice_and_shows_what_each_person_saw(tmp_path):
-    result = run("demo", "--staff", "4", cwd=tmp_path)
+    result = run("demo", "--staff", "6", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "Amara Okafor (U0TM01):" in out
@@ -66,23 +91,29 @@ def test_the_offline_demo_plays_the_slice_and_shows_what_each_person_saw(tmp_pat
     assert "Thanks — you've acknowledged" in out
     assert "You already acknowledged" in out
     assert "the bot's Home tab" in out
-    assert "Reached 10 people; 3 of them have acknowledged (30%)." in out
-    # The check, and the results a lead sees.
-    assert "Took the check: *2* (20%)" in out
-    # How the two did, and each question's figures, wait for 10 takers.
+    # The demo runs as a small pilot would (MIN_GROUP_SIZE=3): figures in steps of three.
+    assert "MIN_GROUP_SIZE=3" in out
+    assert "Reached 12 people; 5 of the 12 have acknowledged (42%)." in out
+    # The check, and the results a lead sees, each figure with its base.
+    assert "Took the check: *3* of the 12 reached (25%)" in out
+    assert "Understood first time: *2* of the 3 who took it (67%)" in out
+    # One retake is one person's result: not shown.
     assert "Understood after the retake" not in out
-    assert "appear once 10 or more people have taken the check" in out
-    # The lead nudges those yet to take it; one does, from the nudge, and the results say so.
-    assert "Sent to 8 people by direct message" in out
-    assert "a nudge to the 8 yet to take it; 1 of them has taken it since" in out
-    assert "(took the check: 2 then, 3 now)" in out
-    assert "delivered to 10 of 1" not in out  # a channel post is reach, not one message
+    assert "67% correct (2 of the 3 who answered); most chosen wrong answer" in out
+    # The lead nudges those yet to take it; three do, from the nudge, and the results say so
+    # (never how many it went to: that would count who had not taken it just then).
+    assert "Who it went to is not named or counted to you" in out
+    assert (
+        "a nudge to those yet to take it; 3 of them have taken it since (shown in steps of 3); "
+        "took the check: 3 then, 6 now" in out
+    )
+    assert "delivered to 12 of 1" not in out  # a channel post is reach, not one message
     # The DM broadcast, corrected in place, then one reminder to each who has not acknowledged.
-    assert "-> all 6 copies updated in place (6 messages for 6 people" in out
+    assert "-> all 8 copies updated in place (8 messages for 8 people" in out
     assert "✎ *Updated " in out
-    assert "-> 5 reminders, one each, none to Priya Sharma" in out
-    # Shown for those the demo lists: the team manager and three of the four social workers.
-    assert out.count("A reminder: *The revised Threshold Document is now in use*") == 4
+    assert "-> 7 reminders, one each, none to Priya Sharma" in out
+    # Shown for those the demo lists: the team manager and five of the six social workers.
+    assert out.count("A reminder: *The revised Threshold Document is now in use*") == 6
     # Surgery questions: the guardrail, anonymity, the board, the answer back.
     assert "sent back: This looks like it has case detail in it (a name next to a date)" in out
     assert "Your reference is *Q-" in out

@@ -68,8 +68,8 @@ async def rows(storage, sql):
     return await storage.call(lambda db: db.execute(sql).fetchall())
 
 
-def status_text(posts, summary, entries):
-    return build_status(posts, summary, LONDON, 10, entries)
+def status_text(posts, figures, entries):
+    return build_status(posts, figures, LONDON, entries)
 
 
 # -- figures ------------------------------------------------------------------------------------
@@ -80,7 +80,7 @@ async def test_a_channel_post_counts_as_reach_not_as_one_message(storage):
     await send_all(storage)
     text = status_text(
         await storage.publications.publications_of("c", 1),
-        await storage.acknowledgements.ack_summary("c", 1),
+        await storage.disclosure.acknowledgements("c", 1, NOW),
         await storage.acknowledgements.by_entry("c", 1),
     )
     assert "of 1" not in text

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.pseudonyms import key_path
+from bot.pseudonyms import anonymity_key, key_path
 from bot.storage.questions import Question
 from handlers.surgery.blocks import (
     ACCEPT_ACTION,
@@ -125,10 +125,10 @@ async def test_an_anonymous_question_keeps_nothing_that_names_the_asker_yet_they
     )
     assert row["asked_by"] is None
     assert row["asked_at"].endswith(":00:00+00:00")  # to the hour
-    # The key that makes the pseudonym is beside the database, not in it, and owner-only.
-    key = key_path(config.database_path)
-    assert key.stat().st_mode & 0o077 == 0
-    assert key.read_text().strip() not in config.database_path.read_bytes().decode("latin-1")
+    # The key that makes the pseudonym is neither in the database nor beside it.
+    assert not key_path(config.database_path).exists()
+    key = anonymity_key(config.asker_key, config.bot_token).hex()
+    assert key not in config.database_path.read_bytes().decode("latin-1")
     # The asker still finds it.
     [mine] = await responses(driver, bot, ASKER, "/ask", "mine")
     assert "When will caseloads come down" in str(mine.blocks)

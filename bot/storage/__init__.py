@@ -4,12 +4,14 @@
 plumbing (`writer.py`), and one object of named operations per area (`publications.py`,
 `acknowledgements.py`, `events.py`, `outbox.py`, `schedules.py`, `confirmations.py`,
 `reminders.py`, `catchup.py`, `checks.py`, `questions.py`, `practice.py`, `drafts.py`,
-`circulars.py`), all on that same thread. A new feature adds a module here with its
+`circulars.py`), all on that same thread; `disclosure.py` is the one way out for figures
+about staff (over `figures.py`). A new feature adds a module here with its
 operations, and a migration to `migrations.py`.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +24,7 @@ from bot.storage.catchup import CatchUps
 from bot.storage.checks import Checks
 from bot.storage.circulars import Circulars
 from bot.storage.confirmations import Confirmations
+from bot.storage.disclosure import Disclosure
 from bot.storage.drafts import Drafts
 from bot.storage.events import Events
 from bot.storage.outbox import Outbox
@@ -40,7 +43,9 @@ T = TypeVar("T")
 class Storage:
     """The bot's database. Open with `await storage.open()`, close with `await storage.close()`."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, *, min_group_size: int = 10, secret: bytes | None = None):
+        """`secret` is the key anonymous checks' one-attempt hashes are made with, never kept
+        in the database (the app passes the anonymity key; left out, one for this process)."""
         self.writer = Writer(path)
         self.publications = Publications(self.writer)
         self.acknowledgements = Acknowledgements(self.writer)
@@ -50,7 +55,10 @@ class Storage:
         self.confirmations = Confirmations(self.writer)
         self.reminders = Reminders(self.writer)
         self.catchups = CatchUps(self.writer)
-        self.checks = Checks(self.writer)
+        self.disclosure = Disclosure(self.writer, min_group_size)
+        self.checks = Checks(
+            self.writer, secret=secret or secrets.token_bytes(32), min_group=min_group_size
+        )
         self.questions = Questions(self.writer)
         self.gaps = PracticeGaps(self.writer)
         self.drafts = Drafts(self.writer)

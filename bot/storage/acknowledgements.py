@@ -85,7 +85,8 @@ class Acknowledgements:
         )
 
     async def ack_summary(self, briefing_id: str, version: int) -> dict[str, int]:
-        """How many people a version reached and how many of them (and in all) acknowledged."""
+        """How many people a version reached and how many of them (and in all) acknowledged:
+        the truth, for tests and the outbox. Never shown: views take the disclosure layer's."""
 
         def query(db: Database) -> dict[str, int]:
             row = db.execute(
@@ -109,9 +110,10 @@ class Acknowledgements:
         return await self._w.read(query)
 
     async def by_entry(self, briefing_id: str, version: int) -> list[dict[str, Any]]:
-        """Per audience entry of a version: reached, acknowledged, and its direct messages
-        (queued, failed, still to send) where it went by DM. A channel post is one delivery
-        but reaches the channel's members: it counts as reach, not as messages queued."""
+        """Per audience entry of a version: reached, and its direct messages (queued, failed,
+        still to send) where it went by DM. A channel post is one delivery but reaches the
+        channel's members: it counts as reach, not as messages queued. Acknowledgements are
+        the disclosure layer's (`Disclosure.acknowledgements`), never counted here."""
 
         def query(db: Database) -> list[dict[str, Any]]:
             return list(
@@ -120,10 +122,6 @@ class Acknowledgements:
                     SELECT p.id, p.audience, p.channel_id, p.reach_known,
                       (SELECT COUNT(*) FROM recipients r WHERE r.publication_id = p.id)
                         AS reached,
-                      (SELECT COUNT(*) FROM recipients r JOIN acknowledgements a
-                         ON a.user_id = r.user_id AND a.briefing_id = p.briefing_id
-                         AND a.version = p.version
-                       WHERE r.publication_id = p.id) AS acknowledged,
                       (SELECT COUNT(*) FROM deliveries d WHERE d.publication_id = p.id
                        AND p.audience LIKE 'dm:%') AS queued,
                       (SELECT COUNT(*) FROM deliveries d WHERE d.publication_id = p.id

@@ -5,9 +5,12 @@ right number of answers, each an option that exists), the attempt is the next on
 may make (a double submit or Slack's retry finds it taken and changes nothing), and it is marked
 and stored before Slack is answered.
 
-Anonymous checks: the submission and its answers hold no user id and no time. One attempt per
-person is still enforced, through `check_taken`, by an HMAC of the user id under a key that
-lives only in the `checks` row while the check is open and is deleted when it closes.
+Anonymous checks: the submission and its answers hold no user id, no time and no group; the
+group figures come from counters per cell of MIN_GROUP_SIZE or more (`check_counts`). One
+attempt per person is still enforced, through `check_taken`, by an HMAC of the user id under a
+key made from a secret that is never in the database (`ASKER_KEY`, or one derived from the bot's
+token) and a salt that lives in the `checks` row while the check is open and is deleted, with
+the hashes, when it closes.
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ from typing import Any, Literal
 from sqlite_utils import Database
 
 from bot.checks import Marked, mark
+from bot.disclosure import cell_key
+from bot.storage import figures
+from bot.storage.disclosure import check_subject, release_check, structure
+from bot.storage.figures import COVERED as _COVERED
 from bot.storage.outbox import queue_message
 from bot.storage.writer import Writer, utc_iso
 
@@ -108,8 +115,10 @@ class Reanswered:
 class Checks:
     """Named operations on `checks`, `check_taken`, `check_submissions` and `check_answers`."""
 
-    def __init__(self, writer: Writer):
+    def __init__(self, writer: Writer, *, secret: bytes, min_group: int):
         self._w = writer
+        self._secret = secret
+        self.min_group = min_group
         self._definitions: dict[tuple[str, int], Check] = {}
         self._anonymous_written = False
 
@@ -150,7 +159,7 @@ class Checks:
         """How many attempts this person has made (0, 1 or 2)."""
 
         def query(db: Database) -> int:
-            key = _taker(db, briefing_id, version, user_id)
+            key = _taker(db, self._secret, briefing_id, version, user_id)
             if key is None:
                 return 0
             row = db.execute(
@@ -173,13 +182,12 @@ class Checks:
         clarity: int | None,
         comment: str | None,
         now: datetime,
-        min_team: int = 1,
         retake_token: str | None = None,
     ) -> Submitted:
         """Record one attempt, once. Nothing is stored unless it is valid and the check open.
 
-        An anonymous answer keeps only the teams of `min_team` or more people it came from: a
-        smaller team (a person named on their own) would say who answered.
+        An anonymous answer keeps no group at all: it is added to its cell's counters, and only
+        where that cell holds `min_group` people or more (a smaller one would say who answered).
 
         An anonymous retake is allowed by `retake_token`, given back with the feedback on a
         first attempt that was not all right: `check_taken` then holds only that the person
@@ -192,12 +200,14 @@ class Checks:
         def submit(db: Database) -> Submitted:
             # What can change (closing, and the anonymous key) is read afresh; the questions,
             # which cannot, come from memory when they are there.
-            state = db.execute(
-                "SELECT closed_at, taker_key FROM checks WHERE briefing_id = ? AND version = ?",
+            row = db.execute(
+                "SELECT closed_at, taker_salt, taker_key FROM checks WHERE briefing_id = ?"
+                " AND version = ?",
                 [briefing_id, version],
             ).fetchone()
-            if state is None:
+            if row is None:
                 return Submitted("unknown")
+            state = (row[0], _check_key(self._secret, row[1], row[2]))
             check = (
                 replace(known, closed_at=state[0])
                 if known is not None
@@ -254,24 +264,14 @@ class Checks:
                 " AND p.status = 'posted' LIMIT 1",
                 span,
             ).fetchone()
-            # The entries that named them (at team level: no more than that). Counting an
-            # entry's members costs a scan of it, so only anonymous answers, which need it, pay.
-            big_enough = (
-                " AND (SELECT COUNT(*) FROM audience_members o WHERE o.publication_id = p.id) >= :n"
-                if anonymous and min_team > 1
-                else ""
+            # Attributed: the entries that named them (the raw breakdown, for `results_for`).
+            teams = (
+                None
+                if anonymous
+                else json.dumps(sorted(figures.person_pattern(db, briefing_id, version, user_id)))
             )
-            teams = [
-                r[0]
-                for r in db.execute(
-                    "SELECT REPLACE(p.audience, 'dm:', '') FROM audience_members m"
-                    " JOIN publications p ON p.id = m.publication_id"
-                    f" WHERE p.briefing_id = :b AND {_COVERED.format(p='p')} AND m.user_id = :u"
-                    + big_enough,
-                    {**span, "n": min_team},
-                )
-            ]
-            teams = sorted(set(teams))
+            if anonymous and not outside:
+                self._count_anonymous(db, check, user_id, attempt, marked, clarity, now)
             # Anonymous: a random id (no order to line up with anything) and no time.
             submission_id = secrets.randbits(62) if anonymous else None
             cursor = db.execute(
@@ -285,7 +285,7 @@ class Checks:
                     attempt,
                     None if anonymous else user_id,
                     int(outside),
-                    json.dumps(teams),
+                    teams,
                     marked.correct,
                     int(marked.all_correct),
                     clarity if attempt == 1 else None,
@@ -313,6 +313,7 @@ class Checks:
                         [briefing_id, version, key],
                     )
                     if not marked.all_correct:
+                        assert state[1] is not None  # open anonymous checks have a key
                         token = _retake_token(check, state[1], key)
             else:
                 db.execute(
@@ -328,12 +329,50 @@ class Checks:
             self._anonymous_written = True
         return submitted
 
+    def _count_anonymous(
+        self,
+        db: Database,
+        check: Check,
+        user_id: str,
+        attempt: int,
+        marked: Marked,
+        clarity: int | None,
+        now: datetime,
+    ) -> None:
+        """Count an anonymous attempt in its cell (the released groups the person is in), only
+        where that cell held `min_group` people or more when the groups were chosen: a counter
+        for fewer, moving between two copies of the database, would say who answered."""
+        subject = check_subject(check.briefing_id, check.version)
+        groups, cells = structure(
+            db,
+            subject,
+            lambda: figures.named(
+                db, figures.COVERED, {"b": check.briefing_id, "v": check.version}
+            ),
+            self.min_group,
+            now,
+        )
+        cell = cell_key(
+            figures.person_pattern(db, check.briefing_id, check.version, user_id), groups
+        )
+        if cells.get(cell, 0) < self.min_group:
+            return
+        if attempt == 1:
+            measures = {"took": 1, "first_time": int(marked.all_correct)}
+            if clarity is not None:
+                measures |= {"rated": 1, f"clarity:{clarity}": 1}
+            for n, choice in enumerate(marked.choices):
+                measures[f"q:{n}:{choice}"] = 1
+        else:
+            measures = {"retook": 1, "after_retake": int(marked.all_correct)}
+        figures.count_anonymous(db, check.briefing_id, check.version, cell, measures)
+
     async def close_due(self, now: datetime) -> int:
         """Close every check whose time has come; its anonymous key goes with it."""
 
         def close(db: Database) -> int:
             closed = db.execute(
-                "UPDATE checks SET closed_at = closes_at, taker_key = NULL"
+                "UPDATE checks SET closed_at = closes_at, taker_key = NULL, taker_salt = NULL"
                 " WHERE closed_at IS NULL AND closes_at <= ?",
                 [utc_iso(now)],
             ).rowcount
@@ -352,7 +391,7 @@ class Checks:
         def close(db: Database) -> bool:
             closed = (
                 db.execute(
-                    "UPDATE checks SET closed_at = ?, taker_key = NULL"
+                    "UPDATE checks SET closed_at = ?, taker_key = NULL, taker_salt = NULL"
                     " WHERE briefing_id = ? AND version = ? AND closed_at IS NULL",
                     [utc_iso(now), check.briefing_id, check.version],
                 ).rowcount
@@ -373,7 +412,7 @@ class Checks:
         def query(db: Database) -> bool:
             if check.mode == "anonymous":
                 return False  # nothing stored says how their first attempt went
-            key = _taker(db, check.briefing_id, check.version, user_id)
+            key = _taker(db, self._secret, check.briefing_id, check.version, user_id)
             row = db.execute(
                 "SELECT attempts, first_correct FROM check_taken WHERE briefing_id = ?"
                 " AND version = ? AND taker = ?",
@@ -391,38 +430,30 @@ class Checks:
         message: dict[str, Any],
         published_by: str,
         now: datetime,
-        min_takers: int = 1,
     ) -> int | None:
         """Queue a clarification, through the outbox. Once per question per check: None if it
-        was sent already; otherwise how many it goes to. The people are chosen here, in the
-        transaction, and never shown to anyone.
+        was sent already; otherwise how many it goes to (for the caller to decide what may be
+        said of it). The people are chosen here, in the transaction, and never shown to anyone.
 
         Attributed: to those who got `question` wrong at first and have not got everything
         right since (or, with None, to those it reached who have not taken the check).
         Anonymous: nothing says who answered what, so it goes to everyone the check reached
         (already stored as its recipients, so sending says nothing new about anyone), and the
-        message asks those it concerns to answer again (`reanswer`). The figures as they stand
-        are kept with it, for before and after.
+        message asks those it concerns to answer again (`reanswer`). The figures as released
+        when it goes are kept with it, for before and after: the raw ones, set against later
+        released ones, would show the acts between.
 
-        Nothing is sent (-1) for an audience under `min_takers`, whose figures are never
-        shown, nor a question's clarification until that many have taken the check: how many
-        it went to would say what a handful of people answered."""
+        Nothing is sent (-1) for an audience under `min_group`, whose figures are never shown,
+        nor a question's clarification until the released figures cover that many takers."""
         purpose = f"followup:{'none' if question is None else question + 1}"
 
         def queue(db: Database) -> int | None:
             key = {"b": check.briefing_id, "v": check.version, "q": question}
-            took_now = db.execute(
-                "SELECT COUNT(*) FROM check_submissions WHERE briefing_id = :b"
-                " AND version = :v AND outside = 0 AND attempt = 1",
-                key,
-            ).fetchone()[0]
-            audience = db.execute(
-                "SELECT COUNT(DISTINCT r.user_id) FROM recipients r"
-                " JOIN publications p ON p.id = r.publication_id"
-                f" WHERE p.briefing_id = :b AND {_COVERED.format(p='p')} AND p.status = 'posted'",
-                key,
-            ).fetchone()[0]
-            if audience < min_takers or (question is not None and took_now < min_takers):
+            released = release_check(db, check.briefing_id, check.version, now, self.min_group)
+            assert released is not None
+            answers = released.answers
+            took = answers.total("took")
+            if not answers.shown or (question is not None and took < self.min_group):
                 return -1
             reached = (
                 "SELECT DISTINCT r.user_id FROM recipients r"
@@ -466,32 +497,24 @@ class Checks:
             )
             if found is None:
                 return None
-            broadcast_id = found
-            took, first_time = db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(all_correct), 0) FROM check_submissions"
-                " WHERE briefing_id = :b AND version = :v AND outside = 0 AND attempt = 1",
-                key,
-            ).fetchone()
-            answered, correct = db.execute(
-                "SELECT COUNT(*), COALESCE(SUM(a.correct), 0) FROM check_answers a"
-                " JOIN check_submissions s ON s.id = a.submission_id"
-                " WHERE s.briefing_id = :b AND s.version = :v AND s.outside = 0"
-                " AND s.attempt = 1 AND a.question = :q",
-                key,
-            ).fetchone()
+            right = (
+                0
+                if question is None
+                else check.questions[question]["options"].index(check.questions[question]["answer"])
+            )
             db.execute(
                 "INSERT INTO check_follow_ups (broadcast_id, briefing_id, version, question,"
                 " took_before, first_time_before, answered_before, correct_before)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    broadcast_id,
+                    found,
                     check.briefing_id,
                     check.version,
                     question,
                     took,
-                    first_time,
-                    answered,
-                    correct,
+                    answers.total("first_time"),
+                    took if question is not None else 0,
+                    answers.total(f"q:{question}:{right}") if question is not None else 0,
                 ],
             )
             return len(people)
@@ -540,7 +563,13 @@ class Checks:
             ).fetchone()
             if not reached:
                 return Reanswered("outside")
-            key = _taker(db, check.briefing_id, check.version, f"reanswer:{broadcast_id}:{user_id}")
+            key = _taker(
+                db,
+                self._secret,
+                check.briefing_id,
+                check.version,
+                f"reanswer:{broadcast_id}:{user_id}",
+            )
             taken = db.execute(
                 "INSERT OR IGNORE INTO check_reanswered (broadcast_id, taker) VALUES (?, ?)",
                 [broadcast_id, key],
@@ -576,7 +605,7 @@ class Checks:
             ).fetchall()
             waiting = []
             for briefing_id, version in rows:
-                key = _taker(db, briefing_id, version, user_id)
+                key = _taker(db, self._secret, briefing_id, version, user_id)
                 taken = db.execute(
                     "SELECT 1 FROM check_taken WHERE briefing_id = ? AND version = ? AND taker = ?",
                     [briefing_id, version, key],
@@ -794,14 +823,6 @@ class Checks:
         return await self._w.read(query)
 
 
-# The versions a check covers: its own, and later ones (corrections that kept it) up to the
-# next version with a check of its own. `:b`, `:v` name the check; `{p}` the publications.
-_COVERED = (
-    "{p}.version >= :v AND {p}.version < COALESCE((SELECT MIN(n.version) FROM checks n"
-    " WHERE n.briefing_id = :b AND n.version > :v), 1000000000)"
-)
-
-
 def _check(db: Database, briefing_id: str, version: int) -> Check | None:
     row = db.execute(
         "SELECT title, questions, clarity, mode, closes_at, closed_at FROM checks"
@@ -815,15 +836,24 @@ def _check(db: Database, briefing_id: str, version: int) -> Check | None:
     )
 
 
-def _taker(db: Database, briefing_id: str, version: int, user_id: str) -> str | None:
+def _taker(db: Database, secret: bytes, briefing_id: str, version: int, user_id: str) -> str | None:
     """The key a person's attempts are counted under: their id, or (anonymous) a keyed hash.
-    None for an anonymous check that has closed: its key is gone, and nobody can be told apart.
+    None for an anonymous check that has closed: its salt is gone, and nobody can be told apart.
     """
     row = db.execute(
-        "SELECT mode, taker_key FROM checks WHERE briefing_id = ? AND version = ?",
+        "SELECT mode, taker_salt, taker_key FROM checks WHERE briefing_id = ? AND version = ?",
         [briefing_id, version],
     ).fetchone()
-    return None if row is None else _key_for(row[0], row[1], user_id)
+    return None if row is None else _key_for(row[0], _check_key(secret, row[1], row[2]), user_id)
+
+
+def _check_key(secret: bytes, salt: str | None, legacy: str | None) -> str | None:
+    """An anonymous check's hash key: made from the secret outside the database and the check's
+    own salt, so the database (or a backup) alone cannot recompute who took it. `legacy` is
+    the key kept in the row by checks opened before m012, until they close."""
+    if salt is None:
+        return legacy
+    return hmac.new(secret, f"check-taker\x00{salt}".encode(), hashlib.sha256).hexdigest()
 
 
 def _key_for(mode: str, taker_key: str | None, user_id: str) -> str | None:
@@ -864,6 +894,13 @@ def _forget_takers(db: Database) -> None:
         " FROM check_follow_ups f JOIN checks c ON c.briefing_id = f.briefing_id"
         " AND c.version = f.version WHERE c.closed_at IS NOT NULL)"
     )
+    # The takers' hashes, likewise (attributed checks keep theirs: their ids are their rows).
+    closed_anonymous = (
+        "(SELECT briefing_id, version FROM checks WHERE mode = 'anonymous'"
+        " AND closed_at IS NOT NULL)"
+    )
+    for table in ("check_taken", "check_retakes"):
+        db.execute(f"DELETE FROM {table} WHERE (briefing_id, version) IN {closed_anonymous}")
 
 
 def _first_all_correct(db: Database, check: Check, key: str) -> bool:

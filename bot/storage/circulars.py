@@ -35,7 +35,6 @@ class PublishedBriefing:
     version: int
     title: str
     reached: int
-    acknowledged: int
     acknowledge: bool
 
 
@@ -83,7 +82,8 @@ class Circulars:
         )
 
     async def news(self, since: datetime, until: datetime) -> News:
-        """Briefings sent, and questions answered, after `since` and up to `until`."""
+        """Briefings sent, and questions answered, after `since` and up to `until` (how many
+        acknowledged is the disclosure layer's to say)."""
         start, end = utc_iso(since), utc_iso(until)
 
         def query(db: Database) -> News:
@@ -92,8 +92,6 @@ class Circulars:
                 " (SELECT COUNT(DISTINCT r.user_id) FROM recipients r JOIN publications p"
                 "   ON p.id = r.publication_id WHERE p.briefing_id = b.briefing_id"
                 "   AND p.version = b.version AND p.status = 'posted'),"
-                " (SELECT COUNT(*) FROM acknowledgements a WHERE a.briefing_id = b.briefing_id"
-                "   AND a.version = b.version),"
                 " COALESCE((SELECT MAX(p.acknowledge) FROM publications p"
                 "   WHERE p.briefing_id = b.briefing_id AND p.version = b.version), 0)"
                 " FROM broadcasts b WHERE b.purpose = 'briefing' AND b.briefing_id NOT LIKE ?"
@@ -106,7 +104,7 @@ class Circulars:
                 [start, end],
             ).fetchall()
             return News(
-                [PublishedBriefing(r[0], r[1], r[2], r[3], r[4], bool(r[5])) for r in rows],
+                [PublishedBriefing(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows],
                 [AnsweredQuestion(*a) for a in answered],
             )
 

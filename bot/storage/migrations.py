@@ -440,3 +440,81 @@ def m011_circular_runs(db: Database) -> None:
         pk=("circular_id", "period"),
         not_null={"number", "status", "at"},
     )
+
+
+@migrations()
+def m012_disclosure(db: Database) -> None:
+    """The disclosure layer's state, and anonymous answers that say nothing of where from.
+
+    `disclosure_subjects` keeps, per subject (an acknowledgement round, a check, a follow-up),
+    the groups chosen for release and the cells they made; `disclosure_cells` the figures last
+    released per family and cell (bot/disclosure.py). Anonymous checks count answers in
+    `check_counts`, per cell of MIN_GROUP_SIZE or more, instead of keeping the entries that
+    named each answer's author (`check_submissions.teams`, now NULL for them): those entries'
+    combination could be unique. Their one-attempt key is no longer in the database: `checks.
+    taker_salt` is mixed with a secret kept outside it (`taker_key` stays only for checks
+    opened before, until they close). Comments are shown in batches (`comment_released`).
+    """
+    db.execute(
+        "CREATE TABLE disclosure_subjects (subject TEXT PRIMARY KEY, groups TEXT NOT NULL,"
+        " cells TEXT NOT NULL, chosen_at TEXT NOT NULL) WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TABLE disclosure_cells (subject TEXT, family TEXT, cell TEXT,"
+        " events INTEGER NOT NULL, counts TEXT NOT NULL, released_at TEXT,"
+        " PRIMARY KEY (subject, family, cell)) WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TABLE check_counts (briefing_id TEXT, version INTEGER, cell TEXT,"
+        " measure TEXT, n INTEGER NOT NULL, PRIMARY KEY (briefing_id, version, cell, measure))"
+        " WITHOUT ROWID"
+    )
+    db.table("checks").add_column("taker_salt", str)
+    db.table("check_submissions").add_column("comment_released", int)
+    db.execute(
+        "CREATE INDEX idx_check_submissions_taker ON check_submissions"
+        " (briefing_id, version, taker, attempt)"
+    )
+    # Anonymous checks answered before: their counters as one cell (the total), their groups
+    # none, and the entries kept on each answer gone.
+    anonymous = "(SELECT briefing_id, version FROM checks WHERE mode = 'anonymous')"
+    db.execute(  # one cell, everyone the check's versions named: counted if big enough
+        "INSERT INTO disclosure_subjects (subject, groups, cells, chosen_at)"
+        " SELECT 'check:' || c.briefing_id || ':' || c.version, '[]', json_object('',"
+        " (SELECT COUNT(DISTINCT m.user_id) FROM audience_members m JOIN publications p"
+        "  ON p.id = m.publication_id WHERE p.briefing_id = c.briefing_id"
+        "  AND p.version >= c.version AND p.version < COALESCE((SELECT MIN(n.version)"
+        "  FROM checks n WHERE n.briefing_id = c.briefing_id AND n.version > c.version),"
+        "  1000000000))), c.opened_at FROM checks c WHERE c.mode = 'anonymous'"
+    )
+    first = (
+        " FROM check_submissions WHERE (briefing_id, version) IN " + anonymous + " AND outside = 0"
+    )
+    for measure, select in (
+        ("took", "COUNT(*)" + first + " AND attempt = 1"),
+        ("first_time", "SUM(all_correct)" + first + " AND attempt = 1"),
+        ("rated", "COUNT(clarity)" + first + " AND attempt = 1"),
+        ("retook", "COUNT(*)" + first + " AND attempt = 2"),
+        ("after_retake", "SUM(all_correct)" + first + " AND attempt = 2"),
+    ):
+        db.execute(
+            "INSERT INTO check_counts (briefing_id, version, cell, measure, n)"
+            f" SELECT briefing_id, version, '', '{measure}', {select}"
+            " GROUP BY briefing_id, version",
+        )
+    db.execute(
+        "INSERT INTO check_counts (briefing_id, version, cell, measure, n)"
+        " SELECT briefing_id, version, '', 'clarity:' || clarity, COUNT(*)"
+        + first
+        + " AND attempt = 1 AND clarity IS NOT NULL GROUP BY briefing_id, version, clarity"
+    )
+    db.execute(
+        "INSERT INTO check_counts (briefing_id, version, cell, measure, n)"
+        " SELECT s.briefing_id, s.version, '', 'q:' || a.question || ':' || a.option, COUNT(*)"
+        " FROM check_submissions s JOIN check_answers a ON a.submission_id = s.id"
+        " WHERE (s.briefing_id, s.version) IN " + anonymous + " AND s.outside = 0"
+        " AND s.attempt = 1 GROUP BY s.briefing_id, s.version, a.question, a.option"
+    )
+    db.execute(
+        "UPDATE check_submissions SET teams = NULL WHERE (briefing_id, version) IN " + anonymous
+    )

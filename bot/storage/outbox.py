@@ -779,7 +779,7 @@ def open_check(db: Database, plan: Plan, now: datetime) -> None:
     anonymous = check.get("mode") == "anonymous"
     db.execute(
         "INSERT OR IGNORE INTO checks (briefing_id, version, title, questions, clarity, mode,"
-        " published_by, opened_at, closes_at, taker_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " published_by, opened_at, closes_at, taker_salt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             plan.briefing_id,
             plan.version,
@@ -790,6 +790,8 @@ def open_check(db: Database, plan: Plan, now: datetime) -> None:
             plan.published_by,
             utc_iso(now),
             utc_iso(closes),
-            secrets.token_hex(32) if anonymous else None,
+            # The salt of its one-attempt key; the key also needs a secret kept outside
+            # the database (bot/storage/checks.py).
+            secrets.token_hex(16) if anonymous else None,
         ],
     )

@@ -19,6 +19,7 @@ from bot.briefing_message import (
     ack_value,
 )
 from bot.config import Config
+from bot.disclosure import Figures
 from bot.slack.mrkdwn import escape
 from bot.storage import AckResult
 from bot.storage.confirmations import Outcome
@@ -129,15 +130,16 @@ def _where(publication: dict[str, Any]) -> str:
 
 def build_status(
     posts: list[dict[str, Any]],
-    summary: dict[str, int],
+    figures: Figures,
     tz: ZoneInfo,
-    min_group: int,
     entries: list[dict[str, Any]] | None = None,
 ) -> str:
-    """A briefing's reach and acknowledgements; small groups' figures are never shown."""
+    """A briefing's reach and acknowledgements, as the disclosure layer released them: small
+    groups' figures, and any that subtraction or a second look would give away, never shown."""
     first = posts[0]
     where = ", ".join(_where(p) for p in posts)
-    reached = summary["reached"]
+    reached = figures.population
+    min_group = figures.min_group
     lines = [
         f"*{escape(first['title'])}* (version {first['version']})",
         f"• {'Posted to' if first.get('channel_id') else 'Sent as'} {where}, first on "
@@ -153,27 +155,36 @@ def build_status(
             return "\n".join([*lines[:2], "• Reach unknown: no channel's members could be listed."])
     if reached == 0:
         lines.append("• It reached nobody: there was no one but bots in its channels.")
-    elif reached < min_group:
+    elif not figures.shown:
         lines.append(
             f"• Reached {reached} {'person' if reached == 1 else 'people'}. Acknowledgement "
             f"figures are only shown for groups of {min_group} or more, to protect individuals."
         )
     else:
-        acked = summary["acknowledged_of_reached"]
+        acked = figures.total("acknowledged")
         verb = "has" if acked == 1 else "have"
         lines.append(
-            f"• Reached {reached} people; {acked} of them {verb} acknowledged "
+            f"• Reached {reached:,} people; {acked} of the {reached:,} {verb} acknowledged "
             f"({round(100 * acked / reached)}%)."
+        )
+        at = figures.as_of()
+        steps = f"in steps of at least {min_group} people in each group"
+        lines.append(
+            f"• As of {format_local(at, tz)}: acknowledgements move {steps}, so the newest "
+            "few may not show yet."
+            if at
+            else f"• None shown yet: acknowledgements appear, and move, {steps}."
         )
     if entries and (len(entries) > 1 or any(e["queued"] for e in entries)):
         lines.append("*By audience entry*")
-        lines += [_entry_line(e, min_group) for e in entries]
+        lines += [_entry_line(e, figures) for e in entries]
     return "\n".join(lines)
 
 
-def _entry_line(entry: dict[str, Any], min_group: int) -> str:
-    """One audience entry's figures: reach, acknowledgements, and its DMs' progress."""
-    reached, acked = entry["reached"], entry["acknowledged"]
+def _entry_line(entry: dict[str, Any], figures: Figures) -> str:
+    """One audience entry: its reach and its DMs' progress (deliveries, not anyone's act), and
+    its acknowledgements where the disclosure layer released its group."""
+    reached = entry["reached"]
     parts = []
     if entry["queued"]:
         parts.append(f"delivered to {reached} of {entry['queued']}")
@@ -183,10 +194,16 @@ def _entry_line(entry: dict[str, Any], min_group: int) -> str:
             parts.append(f"{entry['to_send']} still to send")
     else:
         parts.append(f"reached {reached}")
-    if reached >= min_group:
-        parts.append(f"{acked} acknowledged ({round(100 * acked / reached)}%)")
+    group = str(entry.get("audience", "")).removeprefix(DM_PREFIX)
+    if figures.shown and group in figures.groups:
+        acked, size = figures.group(group, "acknowledged"), figures.group_reach[group]
+        parts.append(f"{acked} of the {size} it named acknowledged ({round(100 * acked / size)}%)")
+    elif figures.shown and len(figures.groups) + len(figures.hidden) <= 1:
+        pass  # one entry: its figures are the total's, above
+    elif reached and figures.group_reach.get(group, 0) < figures.min_group:
+        parts.append(f"figures hidden for groups under {figures.min_group}")
     elif reached:
-        parts.append(f"figures hidden for groups under {min_group}")
+        parts.append("figures hidden, so that a smaller group's stay private")
     return f"• {_where(entry)}: " + ", ".join(parts)
 
 

@@ -30,6 +30,7 @@ from bot.content import Circular, PracticeNote
 from bot.content.audiences import load_named_audiences
 from bot.content.circulars import CIRCULARS
 from bot.content.documents import Context, scan
+from bot.disclosure import Figures
 from bot.slack.mrkdwn import escape, escape_within, markdown_to_mrkdwn, split_mrkdwn
 from bot.storage.circulars import News
 
@@ -64,7 +65,7 @@ def build_circular_message(
     added: list[PracticeNote],
     reviewed: list[PracticeNote],
     since: str,
-    min_group: int,
+    acks: dict[tuple[str, int], Figures],
 ) -> dict[str, Any]:
     """The circular as staff get it: its intro, then each part that has something new."""
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=circular.title[:150]))]
@@ -76,11 +77,13 @@ def build_circular_message(
         lines = []
         for b in news.briefings[:MAX_ITEMS]:
             line = f"• *{escape_within(b.title, 150)}*"
-            if b.reached >= min_group and b.acknowledge:
-                share = round(100 * b.acknowledged / b.reached) if b.reached else 0
-                line += f" — {b.acknowledged} of {b.reached} have acknowledged ({share}%)"
-            elif b.reached >= min_group:
-                line += f" — reached {b.reached} people"
+            figures = acks.get((b.briefing_id, b.version))
+            if figures is not None and figures.shown and b.acknowledge:
+                acked, reached = figures.total("acknowledged"), figures.population
+                share = round(100 * acked / reached)
+                line += f" — {acked} of the {reached:,} it reached have acknowledged ({share}%)"
+            elif figures is not None and figures.shown:
+                line += f" — reached {figures.population:,} people"
             lines.append(line)
         blocks.append(_part("Briefings since the last circular", lines))
     if news.answered:
@@ -155,13 +158,12 @@ async def gather(deps: Deps, circular: Circular, period: datetime) -> dict[str, 
         first: date = since.astimezone(tz).date()
         added = []
         reviewed = [n for n in notes if first < n.reviewed <= until.astimezone(tz).date()]
+    # The same released figures as `/brief status` and the results: never a fresh count.
+    acks = await deps.storage.disclosure.many_acknowledgements(
+        [(b.briefing_id, b.version) for b in news.briefings], deps.clock()
+    )
     message = build_circular_message(
-        circular,
-        news,
-        added=added,
-        reviewed=reviewed,
-        since=_day(since, deps),
-        min_group=deps.config.min_group_size,
+        circular, news, added=added, reviewed=reviewed, since=_day(since, deps), acks=acks
     )
     return {
         "message": message,

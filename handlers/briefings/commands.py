@@ -234,9 +234,9 @@ async def _status(deps: Deps, user_id: str, briefing_id: str) -> str:
             return f"*{escape(library[briefing_id].title)}* has not been published yet."
         return _unknown(briefing_id, library)
     posts = await deps.storage.publications.publications_of(briefing_id, version)
-    summary = await deps.storage.acknowledgements.ack_summary(briefing_id, version)
+    figures = await deps.storage.disclosure.acknowledgements(briefing_id, version, deps.clock())
     entries = await deps.storage.acknowledgements.by_entry(briefing_id, version)
-    return build_status(posts, summary, deps.config.timezone, deps.config.min_group_size, entries)
+    return build_status(posts, figures, deps.config.timezone, entries)
 
 
 async def _is_manager_or_lead(deps: Deps, user_id: str) -> bool:

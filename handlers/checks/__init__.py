@@ -147,7 +147,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 clarity=clarity,
                 comment=comment,
                 now=deps.clock(),
-                min_team=deps.config.min_group_size,
                 retake_token=parse_retake_token(view.get("private_metadata")),
             )
         except WriteTimeout:
@@ -247,7 +246,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
             message=build_follow_up_message(check, note.strip(), question),
             published_by=user_id,
             now=deps.clock(),
-            min_takers=deps.config.min_group_size,
         )
         context["follow_up_sent"] = bool(sent and sent > 0)
         if sent == -1:
@@ -261,13 +259,18 @@ def register(app: AsyncApp, deps: Deps) -> None:
             text = "That clarification was sent already: each goes once. Results show how it went."
         elif sent == 0:
             text = "There was nobody to send it to: nobody is left in that group."
-        else:
-            everyone = " (everyone it reached: the check is anonymous)"
+        elif check.mode == "anonymous":
             text = (
-                f"Sent to {sent} {'person' if sent == 1 else 'people'}"
-                f"{everyone if check.mode == 'anonymous' else ''} by direct message, paced "
-                "within Slack's limits. They are not named to you. `/engage results` shows how "
-                "it went, before and after."
+                f"Sent to everyone it reached ({sent}) by direct message, paced within Slack's "
+                "limits: the check is anonymous, so nobody can be singled out. `/engage "
+                "results` shows how it went, before and after."
+            )
+        else:
+            # How many it went to is not said: set against the released figures, it would
+            # count who got the question wrong (or has not taken it) since their last release.
+            text = (
+                "Sent by direct message, paced within Slack's limits. Who it went to is not "
+                "named or counted to you. `/engage results` shows how it went, before and after."
             )
         await ack(response_action="update", view=build_notice_view("Follow-up", text))
 

@@ -2,18 +2,16 @@
 
 Results read at a glance on a phone: the funnel from reached to understood, each question's
 share correct and its most-chosen wrong answer (the misconception), clarity and comments, and
-a breakdown by team (audience entry). Figures for a team smaller than `MIN_GROUP_SIZE` are
-shown as "fewer than N", and more teams are hidden where needed so that a hidden team's figures
-cannot be worked out by subtracting shown ones from each other or from the total.
+a breakdown by team (audience entry). Every figure is one the disclosure layer released
+(`deps.storage.disclosure`): no group under `MIN_GROUP_SIZE` can be worked out from them, by
+subtraction, overlaps or two views a minute apart, and each says its base.
 """
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import logging
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -28,10 +26,12 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.checks import FOLLOW_UP_ACTION, check_value
+from bot.disclosure import Figures
 from bot.slack.mrkdwn import escape
 from bot.slack.roles import RoleCheckUnavailable
 from bot.slack.sections import sections
-from bot.storage.checks import Results
+from bot.storage.checks import Check
+from bot.storage.disclosure import CheckFigures, FollowUpFigures
 from bot.timefmt import format_local
 
 logger = logging.getLogger(__name__)
@@ -64,68 +64,55 @@ def percent(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "–"
 
 
-def suppressed(teams: list[frozenset[str]], everyone: frozenset[str], min_group: int) -> set[int]:
-    """Which teams (by index) to hide: every one smaller than `min_group`, and then as few
-    more as it takes (the smallest first) so that no hidden team's figures can be worked out
-    by adding and subtracting shown ones and the total.
-
-    A team's figure (how many took the check, say) is the sum, over its members, of each
-    person's 0 or 1. It can be worked out exactly when the team's membership vector is a
-    linear combination of the shown teams' and everyone's: that is subtraction, however
-    teams overlap. Teams are few (audience entries), so this is cheap.
-    """
-    hidden = {i for i, team in enumerate(teams) if len(team) < min_group}
-    while hidden and len(hidden) < len(teams):
-        shown = [i for i in range(len(teams)) if i not in hidden]
-        basis = [teams[i] for i in shown] + [everyone]
-        if not any(_in_span(teams[i], basis) for i in hidden):
-            break
-        hidden.add(min(shown, key=lambda i: (len(teams[i]), i)))
-    return hidden
-
-
-def _in_span(target: frozenset[str], basis: list[frozenset[str]]) -> bool:
-    """Is `target`'s membership vector a rational combination of `basis`'s vectors?"""
-    people = sorted(set(target).union(*basis))
-    # Group people who belong to exactly the same sets: the vectors live on those regions.
-    regions: dict[tuple[bool, ...], None] = {}
-    for person in people:
-        regions[tuple(person in s for s in [target, *basis])] = None
-    keys = list(regions)
-
-    def vector(n: int) -> list[Fraction]:
-        return [Fraction(int(k[n])) for k in keys]
-
-    rows = [vector(n + 1) for n in range(len(basis))]
-    return _rank([*rows, vector(0)]) == _rank(rows)
-
-
-def _rank(rows: list[list[Fraction]]) -> int:
-    """Gaussian elimination over the rationals (exact: no rounding decides privacy)."""
-    rows = [list(r) for r in rows]
-    rank, columns = 0, len(rows[0]) if rows else 0
-    for col in range(columns):
-        pivot = next((r for r in range(rank, len(rows)) if rows[r][col] != 0), None)
-        if pivot is None:
-            continue
-        rows[rank], rows[pivot] = rows[pivot], rows[rank]
-        for r in range(len(rows)):
-            if r != rank and rows[r][col] != 0:
-                factor = rows[r][col] / rows[rank][col]
-                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[rank], strict=True)]
-        rank += 1
-    return rank
-
-
 def quoted(comment: str, limit: int = 600) -> str:
     """A person's comment as a quote, every line of it, so it cannot pass for a result line."""
     text = comment if len(comment) <= limit else comment[: limit - 1] + "…"
     return "\n".join("> " + escape(line) for line in text.splitlines() or [""])
 
 
-def build_results(results: Results, min_group: int, tz: ZoneInfo) -> list[Block]:
-    """The results a lead reads: funnel, questions, clarity, teams."""
-    check = results.check
+def of(n: int, base: int, whom: str) -> str:
+    """A figure with its base, so nobody misreads it: `*7* of the 13 who took it (54%)`."""
+    return f"*{n}* of the {base:,} {whom} ({percent(n, base)})" if base else f"*{n}*"
+
+
+def release_note(figures: Figures, tz: ZoneInfo) -> str:
+    """When the figures were released, and why the newest acts may not show yet."""
+    steps = (
+        f"Figures move in steps of at least {figures.min_group} people in each group, so "
+        "the newest few answers and acknowledgements may not show yet, and none can be told "
+        "apart by looking twice."
+    )
+    at = figures.as_of()
+    if at is None:
+        return f"No answers or acknowledgements to show yet. {steps}"
+    return f"As of {format_local(at, tz)}. {steps}"
+
+
+def question_figures(check: Check, answers: Figures) -> list[dict[str, Any]]:
+    """Each question's released figures: answered, correct, the most-chosen wrong answer."""
+    found = []
+    for n, question in enumerate(check.questions):
+        counts = [answers.total(f"q:{n}:{o}") for o in range(len(question["options"]))]
+        right = question["options"].index(question["answer"])
+        wrong = [(c, o) for o, c in enumerate(counts) if o != right and c]
+        top = max(wrong, default=None)
+        found.append(
+            {
+                "ask": question["ask"],
+                "answered": sum(counts),
+                "correct": counts[right],
+                "misconception": question["options"][top[1]] if top else None,
+                "misconception_count": top[0] if top else 0,
+            }
+        )
+    return found
+
+
+def build_results(check: Check, figures: CheckFigures, tz: ZoneInfo) -> list[Block]:
+    """The results a lead reads: funnel, questions, clarity, teams, follow-ups — every figure
+    as the disclosure layer released it, each with its base."""
+    answers, acks = figures.answers, figures.acks
+    min_group = answers.min_group
     state = (
         f"closed {format_local(check.closed_at, tz)}"
         if check.closed_at
@@ -139,8 +126,8 @@ def build_results(results: Results, min_group: int, tz: ZoneInfo) -> list[Block]
             )
         )
     ]
-    reached = results.reached
-    if reached < min_group:
+    reached = answers.population
+    if not answers.shown:
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(
@@ -151,20 +138,27 @@ def build_results(results: Results, min_group: int, tz: ZoneInfo) -> list[Block]
             )
         )
         return blocks
-    funnel = [
-        ("Reached", reached),
-        ("Acknowledged", results.acknowledged),
-        ("Took the check", results.took),
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=release_note(answers, tz))]))
+    took, retook = answers.total("took"), answers.total("retook")
+    lines = [
+        f"`{bar(reached, reached)}` Reached: *{reached:,}* people",
+        f"`{bar(acks.total('acknowledged'), acks.population)}` Acknowledged: "
+        + of(acks.total("acknowledged"), acks.population, "reached"),
+        f"`{bar(took, reached)}` Took the check: " + of(took, reached, "reached"),
     ]
-    if results.took == 0 or results.took >= min_group:  # how a handful did would be theirs
-        funnel += [
-            ("Understood first time", results.first_time),
-            ("Understood after the retake", results.after_retake),
-        ]
-    lines = [f"`{bar(n, reached)}` {label}: *{n}* ({percent(n, reached)})" for label, n in funnel]
+    if took:
+        lines.append(
+            f"`{bar(answers.total('first_time'), took)}` Understood first time: "
+            + of(answers.total("first_time"), took, "who took it")
+        )
+    if retook:
+        lines.append(
+            f"`{bar(answers.total('after_retake'), retook)}` Understood after the retake: "
+            + of(answers.total("after_retake"), retook, "who retook it")
+        )
     blocks.append(SectionBlock(block_id="funnel", text=MarkdownTextObject(text="\n".join(lines))))
-    if 0 < results.took < min_group:
-        # Per-question figures over a handful of takers would say what each of them answered.
+    questions = question_figures(check, answers)
+    if not took:
         blocks.append(
             SectionBlock(
                 block_id="questions",
@@ -175,88 +169,85 @@ def build_results(results: Results, min_group: int, tz: ZoneInfo) -> list[Block]
                 ),
             )
         )
-        return blocks + _follow_ups(results, min_group, tz, questions=False)
-    if results.took:
-        question_lines = []
-        for n, q in enumerate(results.per_question, 1):
-            line = (
-                f"*{n}. {escape(q['ask'])}*\n`{bar(q['correct'], q['answered'])}` "
-                f"{percent(q['correct'], q['answered'])} correct"
+        return blocks + _follow_ups(check, figures, questions, tz)
+    question_lines = []
+    for n, q in enumerate(questions, 1):
+        line = (
+            f"*{n}. {escape(q['ask'])}*\n`{bar(q['correct'], q['answered'])}` "
+            f"{percent(q['correct'], q['answered'])} correct ({q['correct']} of the "
+            f"{q['answered']} who answered)"
+        )
+        if q["misconception"]:
+            line += (
+                f"; most chosen wrong answer: “{escape(q['misconception'])}” "
+                f"({q['misconception_count']} of {q['answered']}, "
+                f"{percent(q['misconception_count'], q['answered'])})"
             )
-            if q["misconception"]:
-                line += (
-                    f"; most chosen wrong answer: “{escape(q['misconception'])}” "
-                    f"({q['misconception_count']} of {q['answered']}, "
-                    f"{percent(q['misconception_count'], q['answered'])})"
-                )
-            question_lines.append(line)
-        blocks += sections("questions", question_lines)
-    if results.clarity:
-        average = sum(results.clarity) / len(results.clarity)
+        question_lines.append(line)
+    blocks += sections("questions", question_lines)
+    rated = answers.total("rated")
+    if rated:
+        average = sum(k * answers.total(f"clarity:{k}") for k in range(1, 6)) / rated
         blocks.append(
             SectionBlock(
                 block_id="clarity",
                 text=MarkdownTextObject(
-                    text=f"*Clarity* {average:.1f} out of 5, from {len(results.clarity)} ratings"
+                    text=f"*Clarity* {average:.1f} out of 5, from {rated} ratings"
                 ),
             )
         )
-    if results.comments:
-        more = len(results.comments) - 10
-        lines = ["*What was unclear* (without names)"]
-        lines += [quoted(c) for c in results.comments[:10]]
+    if figures.comments:
+        more = figures.comments_shown - min(10, len(figures.comments))
+        lines = ["*What was unclear* (without names, shown in batches)"]
+        lines += [quoted(c) for c in figures.comments[:10]]
         if more > 0:
             lines.append(f"…and {more} more")
         blocks += sections("comments", lines)
-    if len(results.teams) > 1:
-        everyone = frozenset().union(*(t["members"] for t in results.teams))
-        hidden = suppressed([t["members"] for t in results.teams], everyone, min_group)
-        team_lines = []
-        for i, team in enumerate(results.teams):
-            name = escape(team["team"])
-            if i in hidden:
-                team_lines.append(
-                    f"• {name}: fewer than {min_group}"
-                    if team["reached"] < min_group
-                    else f"• {name}: hidden, so a smaller team's figures stay private"
-                )
-                continue
-            understood = (
-                f", understood first time {team['first_time']} "
-                f"({percent(team['first_time'], team['reached'])})"
-                if team["took"] == 0 or team["took"] >= min_group
-                else ""  # how a team's handful of takers did would be theirs
-            )
-            team_lines.append(
-                f"• {name}: reached {team['reached']}, took the check {team['took']} "
-                f"({percent(team['took'], team['reached'])}){understood}"
-            )
+    team_lines = _team_lines(figures)
+    if team_lines:
         blocks += sections("teams", ["*By team*", *team_lines[:40]])
-    blocks += _follow_ups(results, min_group, tz, questions=True)
-    if results.outside:
-        blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text=f"{results.outside} answer(s) from outside the audience are left out."
-                    )
-                ]
-            )
+    return blocks + _follow_ups(check, figures, questions, tz)
+
+
+def _team_lines(figures: CheckFigures) -> list[str]:
+    """Each released group's figures, and the groups hidden so that no smaller one's can be
+    worked out."""
+    answers, acks = figures.answers, figures.acks
+    min_group = answers.min_group
+    lines = []
+    for name in answers.groups:
+        reach = answers.group_reach[name]
+        took = answers.group(name, "took")
+        line = f"• {escape(name)}: reached {reach:,}"
+        if name in acks.groups:
+            acked = acks.group(name, "acknowledged")
+            line += f", acknowledged {acked} ({percent(acked, acks.group_reach[name])})"
+        line += f", took the check {took} ({percent(took, reach)})"
+        if took:
+            first = answers.group(name, "first_time")
+            line += f", understood first time {first} of the {took} who took it"
+            line += f" ({percent(first, took)})"
+        lines.append(line)
+    for name in answers.hidden:
+        lines.append(
+            f"• {escape(name)}: fewer than {min_group}"
+            if answers.group_reach[name] < min_group
+            else f"• {escape(name)}: hidden, so that a smaller group's figures stay private"
         )
-    return blocks
+    return lines
 
 
-def _follow_ups(results: Results, min_group: int, tz: ZoneInfo, *, questions: bool) -> list[Block]:
+def _follow_ups(
+    check: Check, figures: CheckFigures, questions: list[dict[str, Any]], tz: ZoneInfo
+) -> list[Block]:
     """The follow-ups sent and what followed, then the buttons to send more while the check is
     open: a nudge to those yet to take it always (it says nothing of anyone's answers), and a
     clarification per misunderstood question once the questions' figures are shown."""
-    check = results.check
     blocks: list[Block] = []
-    if results.follow_ups:
+    took_now = figures.answers.total("took")
+    if figures.follow_ups:
         lines = ["*Follow-ups*, before and after"]
-        lines += [
-            follow_up_line(f, check.mode, results.took, min_group, tz) for f in results.follow_ups
-        ]
+        lines += [follow_up_line(f, took_now, tz) for f in figures.follow_ups]
         blocks += sections("follow-ups", lines)
     if check.closed_at is None:
         buttons = [
@@ -265,8 +256,8 @@ def _follow_ups(results: Results, min_group: int, tz: ZoneInfo, *, questions: bo
                 action_id=f"{FOLLOW_UP_ACTION}_{n}",  # unique in the block, as Slack requires
                 value=f"{check_value(check.briefing_id, check.version)}:{n}",
             )
-            for n, q in enumerate(results.per_question, 1)
-            if questions and q["misconception"]
+            for n, q in enumerate(questions, 1)
+            if took_now and q["misconception"]
         ]
         buttons.append(
             ButtonElement(
@@ -283,50 +274,42 @@ def _of_them(n: int) -> str:
     return f"{n} of them {'has' if n == 1 else 'have'}"
 
 
-def follow_up_line(
-    f: dict[str, Any], mode: str, took_now: int, min_group: int, tz: ZoneInfo
-) -> str:
-    """One clarification: when, to how many, and what followed, against how things stood."""
-    when = format_local(f["at"], tz)
-    if f["about"] == "none":
-        if mode == "anonymous":
-            line = f"• {when}: a nudge to everyone reached ({f['to']})"
-        else:
-            line = (
-                f"• {when}: a nudge to the {f['to']} yet to take it; {_of_them(f['since'])} "
-                "taken it since"
+def follow_up_line(f: FollowUpFigures, took_now: int, tz: ZoneInfo) -> str:
+    """One follow-up: when, to whom, and what followed, in released figures only. An
+    attributed follow-up's cohort is never counted to the lead (it would be a figure about
+    who got a question wrong just then); what followed is shown only for a cohort of
+    `min_group` or more, in released steps."""
+    when = format_local(f.at, tz)
+    since = f.since
+    what = "a nudge" if f.about == "none" else f"a clarification on question {f.about}"
+    if f.everyone is not None:  # anonymous: to everyone reached
+        line = f"• {when}: {what} to everyone reached ({f.everyone})"
+        if f.about == "none":
+            if f.before is not None:
+                line += f"; took the check: {f.before['took']} then, {took_now} now"
+            return line
+        if f.before is not None and f.before["answered"]:
+            line += (
+                f"; at first {percent(f.before['correct'], f.before['answered'])} correct "
+                f"({f.before['correct']} of {f.before['answered']})"
             )
-        if f["took_before"] is not None:
-            then_now = f"took the check: {f['took_before']} then, {took_now} now"
-            line += f"; {then_now}" if mode == "anonymous" else f" ({then_now})"
+        again = since.total("again")
+        if again:
+            right = since.total("again_correct")
+            line += f"; answered again since by {again}: {percent(right, again)} correct ({right})"
+        else:
+            line += f"; answers given again show once {since.min_group} or more have answered again"
         return line
-    n = f["about"]
-    # Figures about a question are shown only while they cover enough people (MIN_GROUP_SIZE
-    # may have been raised since the clarification went).
-    enough = (f["answered_before"] or 0) >= min_group
-    if mode != "anonymous":
-        if not enough:
-            return f"• {when}: a clarification on question {n} to those who got it wrong"
-        return (
-            f"• {when}: a clarification on question {n} to the {f['to']} who got it wrong; "
-            f"{_of_them(f['since'])} got everything right since"
-        )
-    line = f"• {when}: a clarification on question {n} to everyone reached ({f['to']})"
-    if enough:
-        line += (
-            f"; at first {percent(f['correct_before'], f['answered_before'])} correct "
-            f"({f['correct_before']} of {f['answered_before']})"
-        )
-    again = f["reanswered"]
-    if again >= min_group:
-        line += (
-            f"; answered again since by {again}: "
-            f"{percent(f['reanswered_correct'], again)} correct ({f['reanswered_correct']})"
-        )
-    elif again:
-        line += f"; answered again by fewer than {min_group} so far (shown from {min_group})"
+    whom = "those yet to take it" if f.about == "none" else "those who got it wrong"
+    line = f"• {when}: {what} to {whom}"
+    if not since.shown:
+        line += f" (fewer than {since.min_group}: what followed is not shown)"
     else:
-        line += "; nobody has answered it again yet"
+        done = since.total("since")
+        did = "taken it" if f.about == "none" else "got everything right"
+        line += f"; {_of_them(done)} {did} since (shown in steps of {since.min_group})"
+    if f.about == "none" and f.before is not None:  # both released figures
+        line += f"; took the check: {f.before['took']} then, {took_now} now"
     return line
 
 
@@ -361,117 +344,109 @@ async def answer(deps: Deps, user_id: str, text: str) -> tuple[str, list[dict[st
             f"results are final. `/engage results {briefing_id}` shows them.",
             None,
         )
-    results = await deps.storage.checks.results_for(check.briefing_id, check.version)
-    assert results is not None
+    figures = await deps.storage.disclosure.check(check.briefing_id, check.version, deps.clock())
+    assert figures is not None
     await deps.storage.checks.record_access(check, user_id=user_id, action=sub, now=deps.clock())
     if sub == "export":
-        return await _export(deps, user_id, results), None
-    # Off the event loop: the suppression's exact arithmetic grows with teams and people.
-    blocks = await asyncio.to_thread(
-        build_results, results, deps.config.min_group_size, deps.config.timezone
-    )
+        return await _export(deps, user_id, check, figures), None
+    blocks = build_results(check, figures, deps.config.timezone)
     return f"Results of the check on {escape(check.title)}", [b.to_dict() for b in blocks]
 
 
-def build_export(results: Results, min_group: int, tz: ZoneInfo) -> str:
-    """The results as CSV for an Improvement Board paper, with the same suppression as on
-    screen: nothing for a small audience, no per-question figures for few takers, small (and
-    complementary) teams hidden."""
-    check = results.check
+def cell(value: object) -> object:
+    """A CSV cell that a spreadsheet will not run: text starting with `=`, `+`, `-`, `@`, a tab
+    or a carriage return is a formula to Excel and others (OWASP's CSV injection), so it gets
+    a leading apostrophe, which they show as text. Numbers stay numbers."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def build_export(check: Check, figures: CheckFigures, tz: ZoneInfo) -> str:
+    """The results as CSV for an Improvement Board paper: the same released figures as on
+    screen, each with its base, nothing for a small audience, hidden groups named as such."""
+    answers, acks = figures.answers, figures.acks
+    min_group = answers.min_group
     out = io.StringIO()
-    rows = csv.writer(out)
+    writer = csv.writer(out)
+
+    def row(*values: object) -> None:
+        writer.writerow([cell(v) for v in values])
+
     state = (
         f"closed {format_local(check.closed_at, tz)}"
         if check.closed_at
         else f"open until {format_local(check.closes_at, tz)}"
     )
-    rows.writerows(
-        [
-            ["Line of Sight: comprehension check results"],
-            ["briefing", check.briefing_id],
-            ["title", check.title],
-            ["version", check.version],
-            ["mode", check.mode],
-            ["check", state],
-            [],
-        ]
-    )
-    reached = results.reached
-    if reached < min_group:
-        rows.writerow([f"figures hidden: it reached fewer than {min_group} people"])
+    for pair in (
+        ["Line of Sight: comprehension check results"],
+        ["briefing", check.briefing_id],
+        ["title", check.title],
+        ["version", check.version],
+        ["mode", check.mode],
+        ["check", state],
+    ):
+        row(*pair)
+    reached = answers.population
+    if not answers.shown:
+        row()
+        row(f"figures hidden: it reached fewer than {min_group} people")
         return out.getvalue()
-    rows.writerow(["measure", "people", "percent of reached"])
-    funnel = [
-        ("reached", reached),
-        ("acknowledged", results.acknowledged),
-        ("took the check", results.took),
-    ]
-    if results.took == 0 or results.took >= min_group:
-        funnel += [
-            ("understood first time", results.first_time),
-            ("understood after the retake", results.after_retake),
-        ]
-    for label, n in funnel:
-        rows.writerow([label, n, round(100 * n / reached)])
-    rows.writerow([])
-    if results.took < min_group:
-        rows.writerow([f"question figures hidden until {min_group} or more have taken it"])
+    row("figures", release_note(answers, tz))
+    row()
+    took, retook = answers.total("took"), answers.total("retook")
+    row("measure", "people", "of", "base", "percent")
+    row("reached", reached, "", "", "")
+    acked = acks.total("acknowledged")
+    row("acknowledged", acked, acks.population, "reached", percent(acked, acks.population))
+    row("took the check", took, reached, "reached", percent(took, reached))
+    first, after = answers.total("first_time"), answers.total("after_retake")
+    if took:
+        row("understood first time", first, took, "took the check", percent(first, took))
+    if retook:
+        row("understood after the retake", after, retook, "retook it", percent(after, retook))
+    row()
+    if not took:
+        row(f"question figures hidden until {min_group} or more have taken it")
         return out.getvalue()
-    rows.writerow(
-        [
-            "question",
-            "answered",
-            "correct",
-            "percent correct",
-            "most chosen wrong answer",
-            "chosen by",
-        ]
+    row(
+        "question",
+        "answered",
+        "correct",
+        "percent correct",
+        "most chosen wrong answer",
+        "chosen by",
     )
-    for q in results.per_question:
-        rows.writerow(
-            [
-                q["ask"],
-                q["answered"],
-                q["correct"],
-                round(100 * q["correct"] / q["answered"]) if q["answered"] else "",
-                q["misconception"] or "",
-                q["misconception_count"] or "",
-            ]
+    for q in question_figures(check, answers):
+        row(
+            q["ask"],
+            q["answered"],
+            q["correct"],
+            percent(q["correct"], q["answered"]),
+            q["misconception"] or "",
+            q["misconception_count"] or "",
         )
-    if len(results.teams) > 1:
-        everyone = frozenset().union(*(t["members"] for t in results.teams))
-        hidden = suppressed([t["members"] for t in results.teams], everyone, min_group)
-        rows.writerow([])
-        rows.writerow(["team", "reached", "took the check", "understood first time"])
-        for i, team in enumerate(results.teams):
-            if i in hidden:
-                rows.writerow(
-                    [
-                        team["team"],
-                        f"fewer than {min_group}" if team["reached"] < min_group else "hidden",
-                        "",
-                        "",
-                    ]
-                )
-            else:
-                few = 0 < team["took"] < min_group
-                rows.writerow(
-                    [
-                        team["team"],
-                        team["reached"],
-                        team["took"],
-                        f"hidden: fewer than {min_group} took it" if few else team["first_time"],
-                    ]
-                )
+    if answers.groups or answers.hidden:
+        row()
+        row("team", "reached", "acknowledged", "took the check", "understood first time")
+        for name in answers.groups:
+            team_took = answers.group(name, "took")
+            row(
+                name,
+                answers.group_reach[name],
+                acks.group(name, "acknowledged") if name in acks.groups else "hidden",
+                team_took,
+                answers.group(name, "first_time") if team_took else "",
+            )
+        for name in answers.hidden:
+            small = answers.group_reach[name] < min_group
+            row(name, f"fewer than {min_group}" if small else "hidden", "", "", "")
     return out.getvalue()
 
 
-async def _export(deps: Deps, user_id: str, results: Results) -> str:
+async def _export(deps: Deps, user_id: str, check: Check, figures: CheckFigures) -> str:
     """Upload the CSV to the requester's DM with the bot (files_upload_v2)."""
-    check = results.check
-    content = await asyncio.to_thread(
-        build_export, results, deps.config.min_group_size, deps.config.timezone
-    )
+    content = build_export(check, figures, deps.config.timezone)
     try:
         opened = await deps.client.conversations_open(users=user_id)
         await deps.client.files_upload_v2(

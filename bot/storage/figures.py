@@ -1,0 +1,319 @@
+"""The truth behind figures about staff: counts as they stand, by pattern of groups.
+
+Only the disclosure layer (`bot/storage/disclosure.py`) calls these: what they return is never
+shown as it is. Each runs on the writer thread inside the layer's transaction. A person's
+*pattern* is the set of audience entries that named them (their teams, for a breakdown),
+whichever copy reached them; measures are named as `bot/disclosure.py`'s families expect:
+`acknowledged`; `took`, `first_time`, `q:<question>:<option>`; `retook`, `after_retake`;
+`rated`, `clarity:<1-5>`; a follow-up's `since`; a clarification's `again`, `again_correct`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.disclosure import SEPARATOR, Live, Pattern, cell_groups
+
+# The versions a check covers: its own, and later ones (corrections that kept it) up to the
+# next version with a check of its own. `:b`, `:v` name the check; `{p}` the publications.
+COVERED = (
+    "{p}.version >= :v AND {p}.version < COALESCE((SELECT MIN(n.version) FROM checks n"
+    " WHERE n.briefing_id = :b AND n.version > :v), 1000000000)"
+)
+# The versions of an acknowledgement round: those whose acknowledgements count together.
+ROUND = (
+    "{p}.version IN (SELECT version FROM broadcasts WHERE briefing_id = :b"
+    " AND purpose = 'briefing' AND COALESCE(ack_round, version) = :r UNION SELECT :r)"
+)
+
+
+def ack_round(db: Database, briefing_id: str, version: int) -> int:
+    """The round a version's acknowledgements count in: its own, or the version a correction
+    that did not ask again carried them from."""
+    row = db.execute(
+        "SELECT COALESCE(ack_round, version) FROM broadcasts WHERE briefing_id = ?"
+        " AND version = ? AND purpose = 'briefing'",
+        [briefing_id, version],
+    ).fetchone()
+    return int(row[0]) if row else version
+
+
+def _people(db: Database, versions: str, params: dict[str, Any]) -> None:
+    """Fill the temporary `_people` with everyone the versions reached and their pattern
+    (entries joined by the unit separator, in any order), for the GROUP BYs that follow.
+
+    Set-based, and kept between calls on the writer's connection while nothing it was made
+    from has changed (who was reached and who each entry named only ever grow, so their row
+    counts say whether they changed): a results view and its acknowledgement round, or two
+    views in a row, build it once."""
+    db.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS _people (user_id TEXT PRIMARY KEY,"
+        " pattern TEXT NOT NULL) WITHOUT ROWID"
+    )
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS _people_made (made TEXT)")
+    pubs = (
+        "SELECT id FROM publications p WHERE p.briefing_id = :b"
+        f" AND {versions.format(p='p')} AND p.status = 'posted'"
+    )
+    made = json.dumps(
+        [
+            params["b"],
+            [r[0] for r in db.execute(pubs, params)],
+            db.execute(
+                f"SELECT (SELECT COUNT(*) FROM recipients WHERE publication_id IN ({pubs})),"
+                f" (SELECT COUNT(*) FROM audience_members WHERE publication_id IN ({pubs}))",
+                params,
+            ).fetchone(),
+        ]
+    )
+    if db.execute("SELECT 1 FROM _people_made WHERE made = ?", [made]).fetchone():
+        return
+    db.execute("DELETE FROM _people")
+    db.execute("DELETE FROM _people_made")
+    db.execute(
+        "INSERT INTO _people SELECT u.user_id, COALESCE(g.pattern, '')"
+        " FROM (SELECT DISTINCT r.user_id FROM recipients r JOIN publications p"
+        "   ON p.id = r.publication_id WHERE p.briefing_id = :b"
+        f"   AND {versions.format(p='p')} AND p.status = 'posted') u"
+        " LEFT JOIN (SELECT user_id, group_concat(entry, :sep) AS pattern FROM"
+        "   (SELECT DISTINCT m.user_id, REPLACE(q.audience, 'dm:', '') AS entry"
+        "    FROM audience_members m JOIN publications q ON q.id = m.publication_id"
+        f"    WHERE q.briefing_id = :b AND {versions.format(p='q')})"
+        "   GROUP BY user_id) g ON g.user_id = u.user_id",
+        {**params, "sep": SEPARATOR},
+    )
+    db.execute("INSERT INTO _people_made (made) VALUES (?)", [made])
+
+
+def _pattern(text: str) -> Pattern:
+    return frozenset(text.split(SEPARATOR)) if text else frozenset()
+
+
+def _reach(db: Database) -> dict[Pattern, int]:
+    """How many each pattern reached (patterns written in another order add up)."""
+    reach: dict[Pattern, int] = {}
+    for text, n in db.execute("SELECT pattern, COUNT(*) FROM _people GROUP BY pattern"):
+        pattern = _pattern(text)
+        reach[pattern] = reach.get(pattern, 0) + int(n)
+    return reach
+
+
+def _add(counts: dict[Pattern, dict[str, int]], pattern: Pattern, measure: str, n: int) -> None:
+    if n:
+        into = counts.setdefault(pattern, {})
+        into[measure] = into.get(measure, 0) + int(n)
+
+
+def acknowledgements(db: Database, briefing_id: str, round_: int) -> Live:
+    """Who a round reached, by pattern, and how many of them acknowledged any of its versions."""
+    params = {"b": briefing_id, "r": round_}
+    _people(db, ROUND, params)
+    counts: dict[Pattern, dict[str, int]] = {}
+    for pattern, n in db.execute(
+        "SELECT pe.pattern, COUNT(*) FROM _people pe WHERE EXISTS (SELECT 1 FROM"
+        f" acknowledgements a WHERE a.briefing_id = :b AND {ROUND.format(p='a')}"
+        " AND a.user_id = pe.user_id) GROUP BY pe.pattern",
+        params,
+    ):
+        _add(counts, _pattern(pattern), "acknowledged", n)
+    return Live(_reach(db), counts)
+
+
+def check_mode(db: Database, briefing_id: str, version: int) -> str | None:
+    row = db.execute(
+        "SELECT mode FROM checks WHERE briefing_id = ? AND version = ?", [briefing_id, version]
+    ).fetchone()
+    return None if row is None else str(row[0])
+
+
+def check_reach(db: Database, briefing_id: str, version: int) -> dict[Pattern, int]:
+    """Who a check reached, by pattern."""
+    _people(db, COVERED, {"b": briefing_id, "v": version})
+    return _reach(db)
+
+
+def named(db: Database, versions: str, params: dict[str, Any]) -> dict[Pattern, int]:
+    """Who the versions' entries named, by pattern, whether or not their copy has arrived yet:
+    the groups to release are chosen from this, the audience as sent, so an early view (or an
+    early answer) while direct messages are still going out chooses as a late one would."""
+    found: dict[Pattern, int] = {}
+    for text, n in db.execute(
+        "SELECT pattern, COUNT(*) FROM (SELECT user_id, group_concat(entry, :sep) AS pattern"
+        "  FROM (SELECT DISTINCT m.user_id, REPLACE(q.audience, 'dm:', '') AS entry"
+        "   FROM audience_members m JOIN publications q ON q.id = m.publication_id"
+        f"   WHERE q.briefing_id = :b AND {versions.format(p='q')}) GROUP BY user_id)"
+        " GROUP BY pattern",
+        {**params, "sep": SEPARATOR},
+    ):
+        pattern = _pattern(text)
+        found[pattern] = found.get(pattern, 0) + int(n)
+    return found
+
+
+def attributed_answers(db: Database, briefing_id: str, version: int) -> Live:
+    """An attributed check's answers by the taker's pattern: first attempts (how many all
+    right, each question's options, clarity) and retakes. Answers from outside the audience
+    are never counted."""
+    params = {"b": briefing_id, "v": version}
+    _people(db, COVERED, params)
+    counts: dict[Pattern, dict[str, int]] = {}
+    taken = (
+        " FROM check_submissions s JOIN _people pe ON pe.user_id = s.taker"
+        " WHERE s.briefing_id = :b AND s.version = :v AND s.outside = 0"
+    )
+    # One pass for the funnel, retakes and clarity: by pattern, attempt and rating.
+    for pattern, attempt, clarity, n, right in db.execute(
+        "SELECT pe.pattern, s.attempt, s.clarity, COUNT(*), SUM(s.all_correct)"
+        + taken
+        + " GROUP BY 1, 2, 3",
+        params,
+    ):
+        key = _pattern(pattern)
+        if attempt == 1:
+            _add(counts, key, "took", n)
+            _add(counts, key, "first_time", right)
+            if clarity is not None:
+                _add(counts, key, "rated", n)
+                _add(counts, key, f"clarity:{clarity}", n)
+        else:
+            _add(counts, key, "retook", n)
+            _add(counts, key, "after_retake", right)
+    for pattern, question, option, n in db.execute(
+        "SELECT pe.pattern, a.question, a.option, COUNT(*)"
+        + taken.replace(" WHERE", " JOIN check_answers a ON a.submission_id = s.id WHERE")
+        + " AND s.attempt = 1 GROUP BY 1, 2, 3",
+        params,
+    ):
+        _add(counts, _pattern(pattern), f"q:{question}:{option}", n)
+    return Live(_reach(db), counts)
+
+
+def anonymous_answers(db: Database, briefing_id: str, version: int) -> Live:
+    """An anonymous check's answers: its counters, kept per cell of `min_group` or more
+    (an answer itself says nothing of where it came from)."""
+    reach = check_reach(db, briefing_id, version)
+    counts: dict[Pattern, dict[str, int]] = {}
+    for cell, measure, n in db.execute(
+        "SELECT cell, measure, n FROM check_counts WHERE briefing_id = ? AND version = ?",
+        [briefing_id, version],
+    ):
+        _add(counts, cell_groups(cell), measure, n)
+    return Live(reach, counts)
+
+
+def person_pattern(db: Database, briefing_id: str, version: int, user_id: str) -> Pattern:
+    """The entries that named one person, for counting their anonymous answer in its cell."""
+    rows = db.execute(
+        "SELECT DISTINCT REPLACE(q.audience, 'dm:', '') FROM audience_members m"
+        " JOIN publications q ON q.id = m.publication_id WHERE m.user_id = :u"
+        f" AND q.briefing_id = :b AND {COVERED.format(p='q')}",
+        {"b": briefing_id, "v": version, "u": user_id},
+    )
+    return frozenset(r[0] for r in rows)
+
+
+def count_anonymous(
+    db: Database, briefing_id: str, version: int, cell: str, measures: dict[str, int]
+) -> None:
+    """Add one anonymous attempt to its cell's counters."""
+    db.conn.executemany(
+        "INSERT INTO check_counts (briefing_id, version, cell, measure, n) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (briefing_id, version, cell, measure) DO UPDATE SET n = n + excluded.n",
+        [(briefing_id, version, cell, m, n) for m, n in measures.items() if n],
+    )
+
+
+def follow_ups(db: Database, briefing_id: str, version: int) -> list[dict[str, Any]]:
+    """Each follow-up sent from a check: what it was about, when, the released figures kept
+    from when it went (`before`), and the truth of what followed (`live`): for an attributed
+    check, how many of those it went to have done what it asked since; for an anonymous
+    clarification, the question answered again."""
+    mode = check_mode(db, briefing_id, version)
+    found = []
+    for row in db.execute(
+        "SELECT b.id, b.purpose, b.created_at, f.took_before, f.first_time_before,"
+        " f.answered_before, f.correct_before,"
+        " (SELECT COUNT(*) FROM deliveries d WHERE d.broadcast_id = b.id),"
+        " (SELECT COUNT(DISTINCT s.taker) FROM check_submissions s"
+        "   WHERE s.briefing_id = :b AND s.version = :v AND s.submitted_at >= b.created_at"
+        "   AND (s.all_correct = 1 OR b.purpose = 'followup:none') AND s.taker IN"
+        "   (SELECT target FROM deliveries WHERE broadcast_id = b.id)),"
+        " (SELECT COUNT(*) FROM check_reanswers x WHERE x.broadcast_id = b.id),"
+        " (SELECT COALESCE(SUM(x.correct), 0) FROM check_reanswers x"
+        "   WHERE x.broadcast_id = b.id)"
+        " FROM broadcasts b LEFT JOIN check_follow_ups f ON f.broadcast_id = b.id"
+        " WHERE b.briefing_id = :b AND b.version = :v AND b.purpose LIKE 'followup:%'"
+        " ORDER BY b.id",
+        {"b": briefing_id, "v": version},
+    ).fetchall():
+        id_, purpose, at, took, first, answered, correct, to, since, again, again_right = row
+        about = purpose.split(":", 1)[1]
+        everyone = int(to) if mode == "anonymous" else None
+        if mode == "anonymous":
+            measures = {"again": again, "again_correct": again_right} if about != "none" else {}
+        else:
+            measures = {"since": since}
+        before = (
+            None
+            if took is None
+            else {
+                "took": took,
+                "first_time": first,
+                "answered": answered or 0,
+                "correct": correct or 0,
+            }
+        )
+        everyone_reach: dict[Pattern, int] = {frozenset(): int(to)}
+        found.append(
+            {
+                "id": id_,
+                "about": about,
+                "at": at,
+                "everyone": everyone,
+                "before": before,
+                "live": Live(everyone_reach, {frozenset(): measures}),
+            }
+        )
+    return found
+
+
+_COMMENTED = (
+    " FROM check_submissions WHERE briefing_id = ? AND version = ? AND attempt = 1"
+    " AND outside = 0 AND comment IS NOT NULL"
+)
+
+
+def unreleased_comments(db: Database, briefing_id: str, version: int) -> int:
+    return int(
+        db.execute(
+            "SELECT COUNT(*)" + _COMMENTED + " AND comment_released IS NULL",
+            [briefing_id, version],
+        ).fetchone()[0]
+    )
+
+
+def release_comments(db: Database, briefing_id: str, version: int) -> None:
+    db.execute(
+        "UPDATE check_submissions SET comment_released = 1 WHERE id IN (SELECT id"
+        + _COMMENTED
+        + " AND comment_released IS NULL)",
+        [briefing_id, version],
+    )
+
+
+def released_comments(db: Database, briefing_id: str, version: int) -> tuple[list[str], int]:
+    """Up to 50 released comments, in no order people answered in, and how many there are."""
+    rows = [
+        str(r[0])
+        for r in db.execute(
+            "SELECT comment" + _COMMENTED + " AND comment_released = 1 ORDER BY RANDOM() LIMIT 50",
+            [briefing_id, version],
+        )
+    ]
+    total = db.execute(
+        "SELECT COUNT(*)" + _COMMENTED + " AND comment_released = 1", [briefing_id, version]
+    ).fetchone()[0]
+    return rows, int(total)
