@@ -109,8 +109,6 @@ ACKS = Family("acks", "acknowledged", ("acknowledged",))
 ANSWERS = Family("answers", "took", ("took", "first_time", "q:"))
 RETAKES = Family("retakes", "retook", ("retook", "after_retake"))
 CLARITY = Family("clarity", "rated", ("rated", "clarity:"))
-# A follow-up's cohort: how many of those it went to have done what it asked since.
-SINCE = Family("since", "since", ("since",))
 # An anonymous check's clarification: the question answered again, and how many right.
 AGAIN = Family("again", "again", ("again", "again_correct"))
 

@@ -19,10 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import logging
 from pathlib import Path
-
-logger = logging.getLogger(__name__)
 
 KEY_BYTES = 32
 
@@ -86,8 +83,8 @@ def key_path(database_path: Path) -> Path:
 
 
 def refuse_key_file(configured: bytes | None, database_path: Path) -> None:
-    """A key file left beside the database by an earlier release must move out of the data
-    folder before the bot starts: its questions' askers are only anonymous once it has."""
+    """A key file left beside the database by an earlier release must leave the data folder
+    before the bot starts: while it is there, every copy of the folder carries the key."""
     path = key_path(database_path)
     if not path.exists():
         return
@@ -98,4 +95,8 @@ def refuse_key_file(configured: bytes | None, database_path: Path) -> None:
             "in it (in .env or your secrets store, outside the data folder), then delete the "
             "file and start again. Nothing is lost."
         )
-    logger.warning("%s is no longer used (ASKER_KEY is set): delete it", path)
+    raise ValueError(
+        f"{path} is left from an earlier release, beside the database, where every copy of "
+        "the data folder takes it along. ASKER_KEY is set, so it is no longer needed: check "
+        "that ASKER_KEY holds the same 64 characters, then delete the file and start again."
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.checks import TAKE_ACTION
@@ -249,13 +251,12 @@ async def test_a_clarification_reaches_only_those_who_got_it_wrong_and_shows_wha
     seen = await results_seen(driver, bot, ENGAGEMENT_LEAD)
     text = "\n".join(b["text"]["text"] for b in seen.blocks if b.get("text"))
     # One retake is not shown: the lead would see that person's result.
-    assert "clarification on question 1 to those who got it wrong; 0 of them have got" in text
-    assert "Understood after the retake" not in text
+    assert "clarification on question 1 to those who got it wrong (what followed shows in" in (text)
+    assert "Understood after the retake:" not in text
     for person in wrong[1:10]:
         await retake(person)
     seen = await results_seen(driver, bot, ENGAGEMENT_LEAD)
     text = "\n".join(b["text"]["text"] for b in seen.blocks if b.get("text"))
-    assert "to those who got it wrong; 10 of them have got everything right since" in text
     assert "Understood after the retake: *10* of the 10 who retook it (100%)" in text
 
 
@@ -288,3 +289,69 @@ async def test_an_export_is_a_csv_in_the_leads_dm_suppressed_and_its_access_reco
         lambda db: [(r["user_id"], r["action"]) for r in db.query("SELECT * FROM results_audit")]
     )
     assert audit == [(ENGAGEMENT_LEAD, "results"), (ENGAGEMENT_LEAD, "export")]
+
+
+@pytest.mark.parametrize("last_answer", [(1, 0), (0, 0)], ids=["right", "wrong"])
+async def test_a_clarification_says_nothing_of_whoever_answered_since_the_figures(
+    slack, bot, driver, last_answer
+):
+    """Twenty answers are released; one more person answers, right or wrong. Whichever it was,
+    the lead's clarification is answered in the same words and the results do not move: a
+    count, or "nobody to send it to", would say how that person did."""
+    from bot.checks import FOLLOW_UP_ACTION
+
+    await publish_confirmed(driver, bot, "publish duty-changes")
+    assert await bot.outbox.idle(30)
+    people = sorted(slack.workspace.usergroups["S0SWS"].users)
+    for n, person in enumerate(people[:20]):
+        await take(driver, bot, person, (1, 0) if n % 2 else (0, 0))
+    await results_seen(driver, bot, ENGAGEMENT_LEAD)  # released: 20 took, 10 got q1 wrong
+    await take(driver, bot, people[20], last_answer)
+    seen = await results_seen(driver, bot, ENGAGEMENT_LEAD)
+    assert "Took the check: *20* of the 30 reached" in str(seen.blocks)
+    await driver.click(ENGAGEMENT_LEAD, seen, f"{FOLLOW_UP_ACTION}_1")
+    await bot.work.idle()
+    [modal] = slack.views_for(ENGAGEMENT_LEAD)
+    note = {"note": {"note": {"type": "plain_text_input", "value": "Out of hours it is EDT."}}}
+    await driver.submit_view(ENGAGEMENT_LEAD, modal, note)
+    await bot.work.idle()
+    [reply] = slack.views_for(ENGAGEMENT_LEAD)
+    assert reply["blocks"][0]["text"]["text"] == (
+        "Sent by direct message to whoever it concerns, paced within Slack's limits. Who it "
+        "went to is not named or counted to you. `/engage results` shows how the check's "
+        "figures move."
+    )
+    await driver.close_view(ENGAGEMENT_LEAD, reply)
+    after = await results_seen(driver, bot, ENGAGEMENT_LEAD)
+    assert "Took the check: *20* of the 30 reached" in str(after.blocks)
+    assert "to those who got it wrong (what followed shows in" in str(after.blocks)
+
+
+async def test_a_clarification_of_a_question_nobody_got_wrong_is_refused(slack, bot, driver):
+    """Question 2 has no wrong answer in the released figures (and so no button): a forged
+    click asking for its clarification anyway is refused, and nothing is sent."""
+    from bot.checks import FOLLOW_UP_CALLBACK
+    from tests.test_check_edges import raw_submit
+
+    await publish_confirmed(driver, bot, "publish duty-changes")
+    assert await bot.outbox.idle(30)
+    people = sorted(slack.workspace.usergroups["S0SWS"].users)
+    for person in people[:12]:
+        await take(driver, bot, person, (0, 0))
+    seen = await results_seen(driver, bot, ENGAGEMENT_LEAD)
+    assert "Clarify question 2" not in str(seen.blocks)
+    view = {
+        "id": "V0FORGED",
+        "type": "modal",
+        "callback_id": FOLLOW_UP_CALLBACK,
+        "private_metadata": json.dumps({"b": "duty-changes", "v": 1, "q": 1}),
+    }
+    values = {"note": {"note": {"type": "plain_text_input", "value": "hi"}}}
+    response = await raw_submit(driver, slack, ENGAGEMENT_LEAD, view, values)
+    assert "once the released figures show" in response.body
+    sent = await bot.storage.call(
+        lambda db: db.execute(
+            "SELECT COUNT(*) FROM broadcasts WHERE purpose LIKE 'followup:%'"
+        ).fetchone()
+    )
+    assert sent == (0,)

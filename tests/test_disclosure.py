@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 
 from bot import disclosure
-from bot.disclosure import ACKS, ANSWERS, CLARITY, SINCE, Live, State
+from bot.disclosure import ACKS, ANSWERS, CLARITY, Live, State
 
 MIN = 10
 T0 = "2026-12-07T10:00:00+00:00"
@@ -142,15 +142,6 @@ def test_the_groups_chosen_first_are_kept_whatever_happens_later():
     subject.people = sorted(set().union(*subject.groups.values()))
     subject.acts |= {p: {} for p in subject.people if p not in subject.acts}
     assert subject.view().groups == ()
-
-
-def test_a_follow_up_to_one_person_reports_nothing_on_them():
-    """'To the 1 who got it wrong; 1 of them has got everything right since.'"""
-    subject = Subject({"cohort": {"U_ONE"}})
-    subject.act("U_ONE", since=1)
-    shown = subject.view(families=(SINCE,))
-    assert not shown.shown
-    assert shown.total("since") == 0
 
 
 def test_nothing_is_shown_of_a_subject_that_reached_fewer_than_min_group():

@@ -28,7 +28,7 @@ from bot import disclosure
 from bot.disclosure import ACKS, ANSWERS, Live, State
 
 PRIME = (1 << 61) - 1
-EXAMPLES = int(os.environ.get("ADVERSARY_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("ADVERSARY_EXAMPLES", "400"))
 
 
 class RowSpace:

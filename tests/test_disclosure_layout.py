@@ -22,6 +22,12 @@ ALLOWED = {
     ("bot/storage/migrations.py", "m012_disclosure"): "builds counters, shows nothing",
     ("bot/storage/checks.py", "results_for"): "the raw truth, for tests and the benchmark",
     ("bot/storage/acknowledgements.py", "ack_summary"): "the raw truth, for tests",
+    # Choosing whom to send something to (the count they return is never shown to anyone).
+    ("bot/storage/catchup.py", "add"): "who to catch up",
+    ("bot/storage/reminders.py", "queue"): "who to remind",
+    ("bot/storage/outbox.py", "queue_plan"): "who a broadcast goes to",
+    ("bot/storage/checks.py", "queue_follow_up"): "who a follow-up goes to; the reply has no count",
+    ("bot/storage/checks.py", "submit"): "one person's own attempt, marked",
 }
 # Raw counts a view must not call: the layer's `Disclosure` operations are the way out.
 RAW = ("results_for", "ack_summary", "attributed_answers", "anonymous_answers")
@@ -31,11 +37,26 @@ def sources() -> list[Path]:
     return sorted([*REPO.glob("bot/**/*.py"), *REPO.glob("handlers/**/*.py")])
 
 
+# Counting in Python what SQL selected: len(rows), sqlite-utils' count_where, a table's .count.
+PY_COUNTING = re.compile(r"\blen\(|\bcount_where\(|\.count\b|\bsum\(")
+
+
 def counting_functions(path: Path) -> set[str]:
     """Module functions and methods whose SQL (their nested closures' too, and queries built
-    from several strings) counts rows of staff's acts."""
+    from several strings) counts rows of staff's acts, in SQL or by counting what it selected
+    in Python; and `<module>` for module-level SQL that counts them."""
     found = set()
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    source = path.read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    module_sql = " ".join(
+        c.value
+        for node in tree.body
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        for c in ast.walk(node)
+        if isinstance(c, ast.Constant) and isinstance(c.value, str) and SQL.search(c.value)
+    )
+    if STAFF_ACTS.search(module_sql) and COUNTING.search(module_sql):
+        found.add("<module>")
     for node in tree.body:
         for top in [node, *(node.body if isinstance(node, ast.ClassDef) else [])]:
             if not isinstance(top, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -45,7 +66,10 @@ def counting_functions(path: Path) -> set[str]:
                 for c in ast.walk(top)
                 if isinstance(c, ast.Constant) and isinstance(c.value, str) and SQL.search(c.value)
             )
-            if STAFF_ACTS.search(text) and COUNTING.search(text):
+            code = ast.get_source_segment(source, top) or ""
+            if STAFF_ACTS.search(text) and (
+                COUNTING.search(text) or PY_COUNTING.search(code.replace(text, ""))
+            ):
                 found.add(top.name)
     return found
 
@@ -78,7 +102,8 @@ def test_no_view_reads_the_raw_counts():
 
 
 def test_the_check_catches_a_view_that_counts_for_itself(tmp_path):
-    """The guard itself can fail: a results-like view with its own COUNT is found."""
+    """The guard itself can fail: a results-like view with its own COUNT is found, and so is
+    one that counts in Python what it selected, or keeps its counting SQL at module level."""
     rogue = tmp_path / "rogue.py"
     rogue.write_text(
         "def team_view(db):\n"
@@ -88,3 +113,14 @@ def test_the_check_catches_a_view_that_counts_for_itself(tmp_path):
         encoding="utf-8",
     )
     assert counting_functions(rogue) == {"team_view"}
+    rogue.write_text(
+        "ACKED = 'SELECT user_id FROM acknowledgements WHERE briefing_id = ?'\n"
+        "SHOWN = 'SELECT COUNT(*) FROM check_answers'\n"
+        "def acked(db, b):\n"
+        "    return len(db.execute(ACKED, [b]).fetchall())\n"
+        "def acked_by_user(db, b):\n"
+        "    rows = db.execute('SELECT user_id FROM acknowledgements WHERE briefing_id = ?', [b])\n"
+        "    return len(rows.fetchall())\n",
+        encoding="utf-8",
+    )
+    assert counting_functions(rogue) == {"<module>", "acked_by_user"}

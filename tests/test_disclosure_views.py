@@ -263,6 +263,10 @@ def test_a_key_file_left_by_an_earlier_release_stops_the_bot_saying_what_to_do(t
     key_path(database).write_text("ab" * 32 + "\n")
     with pytest.raises(ValueError, match="Set ASKER_KEY to the 64 characters"):
         Pseudonyms.load(None, "xoxb-test-token", database)
+    # Set as ASKER_KEY, the file must still go: every copy of the folder would carry the key.
+    with pytest.raises(ValueError, match="delete the file and start again"):
+        Pseudonyms.load(bytes.fromhex("ab" * 32), "xoxb-test-token", database)
+    key_path(database).unlink()
     Pseudonyms.load(bytes.fromhex("ab" * 32), "xoxb-test-token", database)  # moved: it starts
 
 
@@ -291,9 +295,10 @@ async def test_a_follow_up_to_one_person_says_nothing_of_them(sent):
     )
     assert retake.status == "recorded"
     text = await results_text(storage, later + timedelta(minutes=2))
-    assert "to those who got it wrong (fewer than 10: what followed is not shown)" in text
+    assert "to those who got it wrong (what followed shows in" in text
     assert "1 of them" not in text
     assert "the 1 " not in text
+    assert "Understood after the retake:" not in text  # one retake: not released
 
 
 async def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(sent):
@@ -439,3 +444,64 @@ async def test_an_anonymous_check_open_across_the_upgrade_keeps_counting_and_los
         assert figures.answers.total("q:0:1") == 12
     finally:
         await storage.close()
+
+
+TEAM_C = tuple(f"U0C{n:03d}" for n in range(30))
+TEAM_D = tuple(f"U0D{n:03d}" for n in range(15))
+
+
+def two_channels() -> tuple[PlannedEntry, ...]:
+    return (
+        PlannedEntry(raw="#team-c", ref="C0C", post=True, members=TEAM_C),
+        PlannedEntry(raw="#team-d", ref="C0D", post=True, members=TEAM_D),
+    )
+
+
+async def test_people_named_again_later_never_move_a_cell_into_releasing(sent):
+    """Twenty of #team-c's answers are released; X answers wrong; then a correction's post to
+    #team-d names eleven of #team-c's takers too. Were patterns read afresh, those eleven would
+    leave #team-c's cell, move its count by eleven, and release X's answer with it."""
+    storage = await sent(entries=two_channels())
+    for person in TEAM_C[:20]:
+        await answer(storage, person, 1)
+    before = await results_text(storage)
+    await answer(storage, TEAM_C[20], 0)
+
+    def name_again(db):
+        db.execute(
+            "INSERT INTO publications (briefing_id, version, title, audience, acknowledge,"
+            " published_by, published_at, status) VALUES ('recruitment-funding', 2, 'T',"
+            " '#team-d', 1, 'U0SM01', '2026-11-30T11:00:00+00:00', 'posted')"
+        )
+        pub = db.execute("SELECT MAX(id) FROM publications").fetchone()[0]
+        for person in TEAM_C[:11]:
+            db.execute("INSERT INTO audience_members VALUES (?, ?)", [pub, person])
+            db.execute(
+                "INSERT INTO recipients (publication_id, user_id) VALUES (?, ?)", [pub, person]
+            )
+
+    await storage.call(name_again)
+    assert await results_text(storage, NOW + timedelta(minutes=5)) == before
+
+
+async def test_a_late_joiners_anonymous_answer_counts_in_the_cell_that_reached_them(sent):
+    """Catch-up reaches people the entries never named: they count in the cell of the entry
+    whose copy reached them, not nowhere."""
+    storage = await sent("anonymous", entries=two_channels())
+    joiners = [f"U0J{n:03d}" for n in range(12)]
+
+    def join(db):
+        pub = db.execute("SELECT id FROM publications WHERE audience = '#team-c'").fetchone()[0]
+        for person in joiners:
+            db.execute(
+                "INSERT INTO recipients (publication_id, user_id) VALUES (?, ?)", [pub, person]
+            )
+
+    await answer(storage, TEAM_C[0], 1)  # the groups are chosen before anyone joins
+    await storage.call(join)
+    for person in [*TEAM_C[1:], *TEAM_D, *joiners]:
+        await answer(storage, person, 1)
+    figures = await storage.disclosure.check("recruitment-funding", 1, NOW)
+    assert figures.answers.population == 57
+    assert figures.answers.total("took") == 57
+    assert figures.answers.group("#team-c", "took") == 42

@@ -29,7 +29,7 @@ from sqlite_utils import Database
 from bot.checks import Marked, mark
 from bot.disclosure import cell_key
 from bot.storage import figures
-from bot.storage.disclosure import check_subject, release_check, structure
+from bot.storage.disclosure import check_structure, release_check
 from bot.storage.figures import COVERED as _COVERED
 from bot.storage.outbox import queue_message
 from bot.storage.writer import Writer, utc_iso
@@ -39,6 +39,7 @@ _TEAM = "REPLACE(t.value, 'dm:', '')"
 # A person waits on the modal: past this the write is rolled back and they are asked again.
 SUBMIT_WRITE_TIMEOUT = 2.0
 MAX_COMMENT = 500
+NOT_YET = -1  # a follow-up refused: the released figures do not cover it yet
 
 
 @dataclass(frozen=True)
@@ -265,11 +266,7 @@ class Checks:
                 span,
             ).fetchone()
             # Attributed: the entries that named them (the raw breakdown, for `results_for`).
-            teams = (
-                None
-                if anonymous
-                else json.dumps(sorted(figures.person_pattern(db, briefing_id, version, user_id)))
-            )
+            teams = None  # the breakdown is the disclosure layer's, by pattern
             if anonymous and not outside:
                 self._count_anonymous(db, check, user_id, attempt, marked, clarity, now)
             # Anonymous: a random id (no order to line up with anything) and no time.
@@ -342,20 +339,12 @@ class Checks:
         """Count an anonymous attempt in its cell (the released groups the person is in), only
         where that cell held `min_group` people or more when the groups were chosen: a counter
         for fewer, moving between two copies of the database, would say who answered."""
-        subject = check_subject(check.briefing_id, check.version)
-        groups, cells = structure(
-            db,
-            subject,
-            lambda: figures.named(
-                db, figures.COVERED, {"b": check.briefing_id, "v": check.version}
-            ),
-            self.min_group,
-            now,
+        chosen = check_structure(db, check.briefing_id, check.version, self.min_group)
+        pattern = figures.person_pattern(
+            db, check.briefing_id, check.version, user_id, chosen.publications
         )
-        cell = cell_key(
-            figures.person_pattern(db, check.briefing_id, check.version, user_id), groups
-        )
-        if cells.get(cell, 0) < self.min_group:
+        cell = cell_key(pattern, chosen.groups)
+        if chosen.cells.get(cell, 0) < self.min_group:
             return
         if attempt == 1:
             measures = {"took": 1, "first_time": int(marked.all_correct)}
@@ -443,8 +432,10 @@ class Checks:
         when it goes are kept with it, for before and after: the raw ones, set against later
         released ones, would show the acts between.
 
-        Nothing is sent (-1) for an audience under `min_group`, whose figures are never shown,
-        nor a question's clarification until the released figures cover that many takers."""
+        Nothing is sent (`NOT_YET`) for an audience under `min_group`, whose figures are never
+        shown, nor a question's clarification until the released figures cover that many takers
+        and show a wrong answer to it: a clarification asked for anyway would say, by whether
+        anybody was sent it, how those who answered since the last release did."""
         purpose = f"followup:{'none' if question is None else question + 1}"
 
         def queue(db: Database) -> int | None:
@@ -453,8 +444,14 @@ class Checks:
             assert released is not None
             answers = released.answers
             took = answers.total("took")
-            if not answers.shown or (question is not None and took < self.min_group):
-                return -1
+            right = (
+                0
+                if question is None
+                else check.questions[question]["options"].index(check.questions[question]["answer"])
+            )
+            wrong = took - answers.total(f"q:{question}:{right}")
+            if not answers.shown or (question is not None and not (took and wrong)):
+                return NOT_YET
             reached = (
                 "SELECT DISTINCT r.user_id FROM recipients r"
                 " JOIN publications p ON p.id = r.publication_id"
@@ -497,11 +494,6 @@ class Checks:
             )
             if found is None:
                 return None
-            right = (
-                0
-                if question is None
-                else check.questions[question]["options"].index(check.questions[question]["answer"])
-            )
             db.execute(
                 "INSERT INTO check_follow_ups (broadcast_id, briefing_id, version, question,"
                 " took_before, first_time_before, answered_before, correct_before)"

@@ -11,9 +11,10 @@ released figures. A view cannot get an unreleased figure from here, and
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -24,11 +25,9 @@ from bot.disclosure import (
     ANSWERS,
     CLARITY,
     RETAKES,
-    SINCE,
     Family,
     Figures,
     Live,
-    Pattern,
 )
 from bot.storage import figures as truth
 from bot.storage.writer import Writer, utc_iso
@@ -40,13 +39,14 @@ CHECK_FAMILIES = (ANSWERS, RETAKES, CLARITY)
 class FollowUpFigures:
     """One follow-up, as may be shown: what it was about, when, who it went to (a size only
     for everyone reached, which is no secret), the released figures from when it was sent
-    (`before`), and since (`since`: its cohort's, or an anonymous re-answer's)."""
+    (`before`), and, for an anonymous check's clarification, the question answered again
+    since (`again`)."""
 
     about: str  # "none" (a nudge) or the question's number, from 1
     at: str
     everyone: int | None  # anonymous: it went to everyone reached, this many
     before: dict[str, int] | None
-    since: Figures
+    again: Figures | None
 
 
 @dataclass(frozen=True)
@@ -97,9 +97,11 @@ def release_acks(
     db: Database, briefing_id: str, version: int, now: datetime, min_group: int
 ) -> Figures:
     round_ = truth.ack_round(db, briefing_id, version)
-    live = truth.acknowledgements(db, briefing_id, round_)
-    sent = lambda: truth.named(db, truth.ROUND, {"b": briefing_id, "r": round_})  # noqa: E731
-    return release(db, f"acks:{briefing_id}:{round_}", live, (ACKS,), now, min_group, sent)
+    params = {"b": briefing_id, "r": round_}
+    subject = f"acks:{briefing_id}:{round_}"
+    chosen = structure(db, subject, truth.ROUND, params, min_group, utc_iso(now))
+    live = truth.acknowledgements(db, briefing_id, round_, chosen.publications)
+    return release(db, subject, chosen, live, (ACKS,), now, min_group)
 
 
 def release_check(
@@ -111,18 +113,21 @@ def release_check(
     if mode is None:
         return None
     subject = check_subject(briefing_id, version)
+    chosen = check_structure(db, briefing_id, version, min_group)
     if mode == "anonymous":
-        live = truth.anonymous_answers(db, briefing_id, version)
+        live = truth.anonymous_answers(db, briefing_id, version, chosen.publications)
     else:
-        live = truth.attributed_answers(db, briefing_id, version)
-    sent = lambda: truth.named(db, truth.COVERED, {"b": briefing_id, "v": version})  # noqa: E731
-    answers = release(db, subject, live, CHECK_FAMILIES, now, min_group, sent)
+        live = truth.attributed_answers(db, briefing_id, version, chosen.publications)
+    answers = release(db, subject, chosen, live, CHECK_FAMILIES, now, min_group)
     comments, shown = _release_comments(db, briefing_id, version, min_group)
     follow_ups = []
     for f in truth.follow_ups(db, briefing_id, version):
-        family: Family = AGAIN if f["everyone"] is not None else SINCE
-        since = release(db, f"followup:{f['id']}", f["live"], (family,), now, min_group)
-        follow_ups.append(FollowUpFigures(f["about"], f["at"], f["everyone"], f["before"], since))
+        again = None
+        if f["live"] is not None:
+            key = f"followup:{f['id']}"
+            everyone = Structure((), {"": f["live"].population}, [])
+            again = release(db, key, everyone, f["live"], (AGAIN,), now, min_group)
+        follow_ups.append(FollowUpFigures(f["about"], f["at"], f["everyone"], f["before"], again))
     acks = release_acks(db, briefing_id, version, now, min_group)
     return CheckFigures(acks, answers, comments, shown, follow_ups)
 
@@ -131,20 +136,31 @@ def check_subject(briefing_id: str, version: int) -> str:
     return f"check:{briefing_id}:{version}"
 
 
+def check_structure(db: Database, briefing_id: str, version: int, min_group: int) -> Structure:
+    """A check's groups and cells. Its time is the check's opening, never that of the answer
+    or view that happened to choose them."""
+    opened = db.execute(
+        "SELECT opened_at FROM checks WHERE briefing_id = ? AND version = ?",
+        [briefing_id, version],
+    ).fetchone()
+    params = {"b": briefing_id, "v": version}
+    subject = check_subject(briefing_id, version)
+    return structure(db, subject, truth.COVERED, params, min_group, opened[0] if opened else "")
+
+
 def release(
     db: Database,
     subject: str,
+    chosen: Structure,
     live: Live,
     families: Iterable[Family],
     now: datetime,
     min_group: int,
-    named: Callable[[], dict[Pattern, int]] | None = None,
 ) -> Figures:
     """Load what was released of `subject`, release afresh what may move, keep it, and return
-    the released view. Its groups are chosen from `named` (who the audience named, by
-    pattern), or from who it reached."""
+    the released view, under the groups `chosen`."""
     state = load_state(db, subject)
-    state.groups = structure(db, subject, named or (lambda: live.reach), min_group, now)[0]
+    state.groups = chosen.groups
     changed = disclosure.advance(state, live, families, min_group, utc_iso(now))
     for family, cell in changed:
         released = state.cells[(family, cell)]
@@ -168,31 +184,47 @@ def load_state(db: Database, subject: str) -> disclosure.State:
     return state
 
 
+@dataclass(frozen=True)
+class Structure:
+    """A subject's released groups, the cells they made (with how many each named), and the
+    publications whose members fix each person's pattern for good."""
+
+    groups: tuple[str, ...]
+    cells: dict[str, int]
+    publications: list[int]
+
+
 def structure(
     db: Database,
     subject: str,
-    reach: Callable[[], dict[Pattern, int]],
+    versions: str,
+    params: dict[str, Any],
     min_group: int,
-    now: datetime,
-) -> tuple[tuple[str, ...], dict[str, int]]:
-    """A subject's released groups and the cells they made, chosen the first time anyone
-    needs them (a view, or an anonymous check's first answer) and kept for good: figures
-    released under one choice can then never be set against figures under another."""
+    chosen_at: str,
+) -> Structure:
+    """A subject's groups, chosen the first time anyone needs them (a view, or an anonymous
+    check's first answer) from who its audience named, and kept for good: figures released
+    under one choice can never be set against figures under another, and nobody's pattern
+    moves afterwards. While fewer than `min_group` are named (nothing is shown), the choice is
+    made afresh each time and not kept."""
     row = db.execute(
-        "SELECT groups, cells FROM disclosure_subjects WHERE subject = ?", [subject]
+        "SELECT groups, cells, publications FROM disclosure_subjects WHERE subject = ?",
+        [subject],
     ).fetchone()
     if row is not None:
-        return tuple(json.loads(row[0])), json.loads(row[1])
-    live_reach = reach()
-    groups = disclosure.choose_groups(live_reach, min_group)
-    cells = disclosure.cell_reach(live_reach, groups)
-    if sum(live_reach.values()) < min_group:  # nothing is shown yet: choose when there is
-        return groups, cells
-    db.execute(
-        "INSERT INTO disclosure_subjects (subject, groups, cells, chosen_at) VALUES (?, ?, ?, ?)",
-        [subject, json.dumps(groups), json.dumps(cells), utc_iso(now)],
-    )
-    return groups, cells
+        return Structure(tuple(json.loads(row[0])), json.loads(row[1]), json.loads(row[2]))
+    pubs = truth.publications(db, versions, params)
+    named = truth.named(db, versions, params)
+    groups = disclosure.choose_groups(named, min_group)
+    cells = disclosure.cell_reach(named, groups)
+    chosen = Structure(groups, cells, pubs)
+    if sum(named.values()) >= min_group:
+        db.execute(
+            "INSERT INTO disclosure_subjects (subject, groups, cells, publications, chosen_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [subject, json.dumps(groups), json.dumps(cells), json.dumps(pubs), chosen_at],
+        )
+    return chosen
 
 
 def _release_comments(

@@ -41,31 +41,59 @@ def ack_round(db: Database, briefing_id: str, version: int) -> int:
     return int(row[0]) if row else version
 
 
-def _people(db: Database, versions: str, params: dict[str, Any]) -> None:
+def publications(db: Database, versions: str, params: dict[str, Any]) -> list[int]:
+    """The versions' publications, posted or not: whose members define people's patterns."""
+    return [
+        int(r[0])
+        for r in db.execute(
+            f"SELECT id FROM publications p WHERE p.briefing_id = :b AND {versions.format(p='p')}"
+            " ORDER BY id",
+            params,
+        )
+    ]
+
+
+# A person's pattern: the entries that named them in the publications the subject's groups were
+# chosen from (`frozen`), fixed from then on; for someone those never named (a late joiner,
+# caught up), the entry of the first publication that reached them, fixed too. A pattern that
+# could change would move people between cells, and a cell whose count moves for that reason
+# could release acts nobody was meant to see yet.
+_PATTERN = (
+    "COALESCE((SELECT group_concat(entry, :sep) FROM (SELECT DISTINCT"
+    " REPLACE(q.audience, 'dm:', '') AS entry FROM audience_members m JOIN publications q"
+    " ON q.id = m.publication_id WHERE m.user_id = {user}"
+    " AND q.id IN (SELECT value FROM json_each(:frozen)))),"
+    " (SELECT REPLACE(q.audience, 'dm:', '') FROM recipients r JOIN publications q"
+    " ON q.id = r.publication_id WHERE r.user_id = {user} AND q.briefing_id = :b"
+    " AND {versions} ORDER BY r.publication_id LIMIT 1), '')"
+)
+
+
+def _people(db: Database, versions: str, params: dict[str, Any], frozen: list[int]) -> None:
     """Fill the temporary `_people` with everyone the versions reached and their pattern
     (entries joined by the unit separator, in any order), for the GROUP BYs that follow.
 
-    Set-based, and kept between calls on the writer's connection while nothing it was made
-    from has changed (who was reached and who each entry named only ever grow, so their row
-    counts say whether they changed): a results view and its acknowledgement round, or two
-    views in a row, build it once."""
+    Kept between calls on the writer's connection while nothing it was made from has changed
+    (who was reached and who each entry named only ever grow, so their row counts say whether
+    they changed): a results view and its acknowledgement round, or two views in a row, build
+    it once."""
     db.execute(
         "CREATE TEMP TABLE IF NOT EXISTS _people (user_id TEXT PRIMARY KEY,"
         " pattern TEXT NOT NULL) WITHOUT ROWID"
     )
     db.execute("CREATE TEMP TABLE IF NOT EXISTS _people_made (made TEXT)")
-    pubs = (
-        "SELECT id FROM publications p WHERE p.briefing_id = :b"
-        f" AND {versions.format(p='p')} AND p.status = 'posted'"
-    )
+    pubs = publications(db, versions, params)
+    marks = ",".join("?" * len(pubs))
     made = json.dumps(
         [
             params["b"],
-            [r[0] for r in db.execute(pubs, params)],
+            pubs,
+            frozen,
             db.execute(
-                f"SELECT (SELECT COUNT(*) FROM recipients WHERE publication_id IN ({pubs})),"
-                f" (SELECT COUNT(*) FROM audience_members WHERE publication_id IN ({pubs}))",
-                params,
+                "SELECT (SELECT COUNT(*) FROM recipients r JOIN publications p"
+                f"  ON p.id = r.publication_id WHERE p.id IN ({marks}) AND p.status = 'posted'),"
+                f" (SELECT COUNT(*) FROM audience_members WHERE publication_id IN ({marks}))",
+                [*pubs, *pubs],
             ).fetchone(),
         ]
     )
@@ -74,16 +102,12 @@ def _people(db: Database, versions: str, params: dict[str, Any]) -> None:
     db.execute("DELETE FROM _people")
     db.execute("DELETE FROM _people_made")
     db.execute(
-        "INSERT INTO _people SELECT u.user_id, COALESCE(g.pattern, '')"
-        " FROM (SELECT DISTINCT r.user_id FROM recipients r JOIN publications p"
+        "INSERT INTO _people SELECT u.user_id, "
+        + _PATTERN.format(user="u.user_id", versions=versions.format(p="q"))
+        + " FROM (SELECT DISTINCT r.user_id FROM recipients r JOIN publications p"
         "   ON p.id = r.publication_id WHERE p.briefing_id = :b"
-        f"   AND {versions.format(p='p')} AND p.status = 'posted') u"
-        " LEFT JOIN (SELECT user_id, group_concat(entry, :sep) AS pattern FROM"
-        "   (SELECT DISTINCT m.user_id, REPLACE(q.audience, 'dm:', '') AS entry"
-        "    FROM audience_members m JOIN publications q ON q.id = m.publication_id"
-        f"    WHERE q.briefing_id = :b AND {versions.format(p='q')})"
-        "   GROUP BY user_id) g ON g.user_id = u.user_id",
-        {**params, "sep": SEPARATOR},
+        f"   AND {versions.format(p='p')} AND p.status = 'posted') u",
+        {**params, "sep": SEPARATOR, "frozen": json.dumps(frozen)},
     )
     db.execute("INSERT INTO _people_made (made) VALUES (?)", [made])
 
@@ -107,10 +131,10 @@ def _add(counts: dict[Pattern, dict[str, int]], pattern: Pattern, measure: str, 
         into[measure] = into.get(measure, 0) + int(n)
 
 
-def acknowledgements(db: Database, briefing_id: str, round_: int) -> Live:
+def acknowledgements(db: Database, briefing_id: str, round_: int, frozen: list[int]) -> Live:
     """Who a round reached, by pattern, and how many of them acknowledged any of its versions."""
     params = {"b": briefing_id, "r": round_}
-    _people(db, ROUND, params)
+    _people(db, ROUND, params, frozen)
     counts: dict[Pattern, dict[str, int]] = {}
     for pattern, n in db.execute(
         "SELECT pe.pattern, COUNT(*) FROM _people pe WHERE EXISTS (SELECT 1 FROM"
@@ -129,9 +153,11 @@ def check_mode(db: Database, briefing_id: str, version: int) -> str | None:
     return None if row is None else str(row[0])
 
 
-def check_reach(db: Database, briefing_id: str, version: int) -> dict[Pattern, int]:
+def check_reach(
+    db: Database, briefing_id: str, version: int, frozen: list[int]
+) -> dict[Pattern, int]:
     """Who a check reached, by pattern."""
-    _people(db, COVERED, {"b": briefing_id, "v": version})
+    _people(db, COVERED, {"b": briefing_id, "v": version}, frozen)
     return _reach(db)
 
 
@@ -153,12 +179,12 @@ def named(db: Database, versions: str, params: dict[str, Any]) -> dict[Pattern, 
     return found
 
 
-def attributed_answers(db: Database, briefing_id: str, version: int) -> Live:
+def attributed_answers(db: Database, briefing_id: str, version: int, frozen: list[int]) -> Live:
     """An attributed check's answers by the taker's pattern: first attempts (how many all
     right, each question's options, clarity) and retakes. Answers from outside the audience
     are never counted."""
     params = {"b": briefing_id, "v": version}
-    _people(db, COVERED, params)
+    _people(db, COVERED, params, frozen)
     counts: dict[Pattern, dict[str, int]] = {}
     taken = (
         " FROM check_submissions s JOIN _people pe ON pe.user_id = s.taker"
@@ -191,10 +217,10 @@ def attributed_answers(db: Database, briefing_id: str, version: int) -> Live:
     return Live(_reach(db), counts)
 
 
-def anonymous_answers(db: Database, briefing_id: str, version: int) -> Live:
+def anonymous_answers(db: Database, briefing_id: str, version: int, frozen: list[int]) -> Live:
     """An anonymous check's answers: its counters, kept per cell of `min_group` or more
     (an answer itself says nothing of where it came from)."""
-    reach = check_reach(db, briefing_id, version)
+    reach = check_reach(db, briefing_id, version, frozen)
     counts: dict[Pattern, dict[str, int]] = {}
     for cell, measure, n in db.execute(
         "SELECT cell, measure, n FROM check_counts WHERE briefing_id = ? AND version = ?",
@@ -204,15 +230,21 @@ def anonymous_answers(db: Database, briefing_id: str, version: int) -> Live:
     return Live(reach, counts)
 
 
-def person_pattern(db: Database, briefing_id: str, version: int, user_id: str) -> Pattern:
-    """The entries that named one person, for counting their anonymous answer in its cell."""
-    rows = db.execute(
-        "SELECT DISTINCT REPLACE(q.audience, 'dm:', '') FROM audience_members m"
-        " JOIN publications q ON q.id = m.publication_id WHERE m.user_id = :u"
-        f" AND q.briefing_id = :b AND {COVERED.format(p='q')}",
-        {"b": briefing_id, "v": version, "u": user_id},
-    )
-    return frozenset(r[0] for r in rows)
+def person_pattern(
+    db: Database, briefing_id: str, version: int, user_id: str, frozen: list[int]
+) -> Pattern:
+    """One person's pattern (as `_people` has it), for counting their anonymous answer."""
+    row = db.execute(
+        "SELECT " + _PATTERN.format(user=":u", versions=COVERED.format(p="q")),
+        {
+            "b": briefing_id,
+            "v": version,
+            "u": user_id,
+            "sep": SEPARATOR,
+            "frozen": json.dumps(frozen),
+        },
+    ).fetchone()
+    return _pattern(row[0] or "")
 
 
 def count_anonymous(
@@ -228,19 +260,15 @@ def count_anonymous(
 
 def follow_ups(db: Database, briefing_id: str, version: int) -> list[dict[str, Any]]:
     """Each follow-up sent from a check: what it was about, when, the released figures kept
-    from when it went (`before`), and the truth of what followed (`live`): for an attributed
-    check, how many of those it went to have done what it asked since; for an anonymous
-    clarification, the question answered again."""
-    mode = check_mode(db, briefing_id, version)
+    from when it went (`before`), and, for an anonymous check's clarification, the truth of
+    the question answered again since (`live`). An attributed follow-up's group, and what it
+    did since, are never counted: that group is set by acts not yet released when it went."""
+    anonymous = check_mode(db, briefing_id, version) == "anonymous"
     found = []
     for row in db.execute(
         "SELECT b.id, b.purpose, b.created_at, f.took_before, f.first_time_before,"
         " f.answered_before, f.correct_before,"
         " (SELECT COUNT(*) FROM deliveries d WHERE d.broadcast_id = b.id),"
-        " (SELECT COUNT(DISTINCT s.taker) FROM check_submissions s"
-        "   WHERE s.briefing_id = :b AND s.version = :v AND s.submitted_at >= b.created_at"
-        "   AND (s.all_correct = 1 OR b.purpose = 'followup:none') AND s.taker IN"
-        "   (SELECT target FROM deliveries WHERE broadcast_id = b.id)),"
         " (SELECT COUNT(*) FROM check_reanswers x WHERE x.broadcast_id = b.id),"
         " (SELECT COALESCE(SUM(x.correct), 0) FROM check_reanswers x"
         "   WHERE x.broadcast_id = b.id)"
@@ -249,13 +277,8 @@ def follow_ups(db: Database, briefing_id: str, version: int) -> list[dict[str, A
         " ORDER BY b.id",
         {"b": briefing_id, "v": version},
     ).fetchall():
-        id_, purpose, at, took, first, answered, correct, to, since, again, again_right = row
+        id_, purpose, at, took, first, answered, correct, to, again, again_right = row
         about = purpose.split(":", 1)[1]
-        everyone = int(to) if mode == "anonymous" else None
-        if mode == "anonymous":
-            measures = {"again": again, "again_correct": again_right} if about != "none" else {}
-        else:
-            measures = {"since": since}
         before = (
             None
             if took is None
@@ -266,15 +289,19 @@ def follow_ups(db: Database, briefing_id: str, version: int) -> list[dict[str, A
                 "correct": correct or 0,
             }
         )
-        everyone_reach: dict[Pattern, int] = {frozenset(): int(to)}
+        everyone: dict[Pattern, int] = {frozenset(): int(to)}
+        measures = {"again": again, "again_correct": again_right}
         found.append(
             {
                 "id": id_,
                 "about": about,
                 "at": at,
-                "everyone": everyone,
+                # Anonymous: it went to everyone reached, which is no secret.
+                "everyone": int(to) if anonymous else None,
                 "before": before,
-                "live": Live(everyone_reach, {frozenset(): measures}),
+                "live": Live(everyone, {frozenset(): measures})
+                if anonymous and about != "none"
+                else None,
             }
         )
     return found

@@ -457,7 +457,8 @@ def m012_disclosure(db: Database) -> None:
     """
     db.execute(
         "CREATE TABLE disclosure_subjects (subject TEXT PRIMARY KEY, groups TEXT NOT NULL,"
-        " cells TEXT NOT NULL, chosen_at TEXT NOT NULL) WITHOUT ROWID"
+        " cells TEXT NOT NULL, publications TEXT NOT NULL, chosen_at TEXT NOT NULL)"
+        " WITHOUT ROWID"
     )
     db.execute(
         "CREATE TABLE disclosure_cells (subject TEXT, family TEXT, cell TEXT,"
@@ -478,14 +479,18 @@ def m012_disclosure(db: Database) -> None:
     # Anonymous checks answered before: their counters as one cell (the total), their groups
     # none, and the entries kept on each answer gone.
     anonymous = "(SELECT briefing_id, version FROM checks WHERE mode = 'anonymous')"
+    covered = (  # the versions a check covers (bot/storage/figures.py COVERED)
+        "p.briefing_id = c.briefing_id AND p.version >= c.version AND p.version <"
+        " COALESCE((SELECT MIN(n.version) FROM checks n WHERE n.briefing_id = c.briefing_id"
+        " AND n.version > c.version), 1000000000)"
+    )
     db.execute(  # one cell, everyone the check's versions named: counted if big enough
-        "INSERT INTO disclosure_subjects (subject, groups, cells, chosen_at)"
+        "INSERT INTO disclosure_subjects (subject, groups, cells, publications, chosen_at)"
         " SELECT 'check:' || c.briefing_id || ':' || c.version, '[]', json_object('',"
         " (SELECT COUNT(DISTINCT m.user_id) FROM audience_members m JOIN publications p"
-        "  ON p.id = m.publication_id WHERE p.briefing_id = c.briefing_id"
-        "  AND p.version >= c.version AND p.version < COALESCE((SELECT MIN(n.version)"
-        "  FROM checks n WHERE n.briefing_id = c.briefing_id AND n.version > c.version),"
-        "  1000000000))), c.opened_at FROM checks c WHERE c.mode = 'anonymous'"
+        f"  ON p.id = m.publication_id WHERE {covered})),"
+        f" (SELECT json_group_array(p.id) FROM publications p WHERE {covered}),"
+        " c.opened_at FROM checks c WHERE c.mode = 'anonymous'"
     )
     first = (
         " FROM check_submissions WHERE (briefing_id, version) IN " + anonymous + " AND outside = 0"

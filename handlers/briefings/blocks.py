@@ -197,7 +197,7 @@ def _entry_line(entry: dict[str, Any], figures: Figures) -> str:
     group = str(entry.get("audience", "")).removeprefix(DM_PREFIX)
     if figures.shown and group in figures.groups:
         acked, size = figures.group(group, "acknowledged"), figures.group_reach[group]
-        parts.append(f"{acked} of the {size} it named acknowledged ({round(100 * acked / size)}%)")
+        parts.append(f"{acked} of its {size} acknowledged ({round(100 * acked / size)}%)")
     elif figures.shown and len(figures.groups) + len(figures.hidden) <= 1:
         pass  # one entry: its figures are the total's, above
     elif reached and figures.group_reach.get(group, 0) < figures.min_group:

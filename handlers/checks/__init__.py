@@ -29,6 +29,7 @@ from bot.checks import (
 from bot.slack.roles import RoleCheckUnavailable
 from bot.slack.views import build_notice_view
 from bot.storage import WriteTimeout
+from bot.storage.checks import NOT_YET
 from handlers.checks import results
 from handlers.checks.blocks import (
     NOTE_ACTION,
@@ -248,17 +249,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
             now=deps.clock(),
         )
         context["follow_up_sent"] = bool(sent and sent > 0)
-        if sent == -1:
+        if sent == NOT_YET:
             n = deps.config.min_group_size
             text = (
                 f"Follow-ups go only to audiences of {n} or more, and a question's clarification "
-                f"once {n} or more have taken the check: figures are shown from then, and who "
-                "a follow-up went to must not say more than they do."
+                f"once the released figures show {n} or more answers and a wrong one among "
+                "them: who a follow-up went to must not say more than the figures do."
             )
         elif sent is None:
             text = "That clarification was sent already: each goes once. Results show how it went."
-        elif sent == 0:
-            text = "There was nobody to send it to: nobody is left in that group."
         elif check.mode == "anonymous":
             text = (
                 f"Sent to everyone it reached ({sent}) by direct message, paced within Slack's "
@@ -266,11 +265,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
                 "results` shows how it went, before and after."
             )
         else:
-            # How many it went to is not said: set against the released figures, it would
-            # count who got the question wrong (or has not taken it) since their last release.
+            # The same words whoever (and however many, none included) it went to: set against
+            # the released figures, a count, or "nobody", would say how the people who
+            # answered since the last release did.
             text = (
-                "Sent by direct message, paced within Slack's limits. Who it went to is not "
-                "named or counted to you. `/engage results` shows how it went, before and after."
+                "Sent by direct message to whoever it concerns, paced within Slack's limits. "
+                "Who it went to is not named or counted to you. `/engage results` shows how "
+                "the check's figures move."
             )
         await ack(response_action="update", view=build_notice_view("Follow-up", text))
 

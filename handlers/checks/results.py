@@ -270,17 +270,9 @@ def _follow_ups(
     return blocks
 
 
-def _of_them(n: int) -> str:
-    return f"{n} of them {'has' if n == 1 else 'have'}"
-
-
 def follow_up_line(f: FollowUpFigures, took_now: int, tz: ZoneInfo) -> str:
-    """One follow-up: when, to whom, and what followed, in released figures only. An
-    attributed follow-up's cohort is never counted to the lead (it would be a figure about
-    who got a question wrong just then); what followed is shown only for a cohort of
-    `min_group` or more, in released steps."""
+    """One follow-up: when, to whom, and what followed, in released figures only."""
     when = format_local(f.at, tz)
-    since = f.since
     what = "a nudge" if f.about == "none" else f"a clarification on question {f.about}"
     if f.everyone is not None:  # anonymous: to everyone reached
         line = f"• {when}: {what} to everyone reached ({f.everyone})"
@@ -293,24 +285,28 @@ def follow_up_line(f: FollowUpFigures, took_now: int, tz: ZoneInfo) -> str:
                 f"; at first {percent(f.before['correct'], f.before['answered'])} correct "
                 f"({f.before['correct']} of {f.before['answered']})"
             )
-        again = since.total("again")
+        assert f.again is not None  # an anonymous clarification's answers again
+        again = f.again.total("again")
         if again:
-            right = since.total("again_correct")
+            right = f.again.total("again_correct")
             line += f"; answered again since by {again}: {percent(right, again)} correct ({right})"
         else:
-            line += f"; answers given again show once {since.min_group} or more have answered again"
+            line += (
+                f"; answers given again show once {f.again.min_group} or more have answered again"
+            )
         return line
-    whom = "those yet to take it" if f.about == "none" else "those who got it wrong"
-    line = f"• {when}: {what} to {whom}"
-    if not since.shown:
-        line += f" (fewer than {since.min_group}: what followed is not shown)"
-    else:
-        done = since.total("since")
-        did = "taken it" if f.about == "none" else "got everything right"
-        line += f"; {_of_them(done)} {did} since (shown in steps of {since.min_group})"
-    if f.about == "none" and f.before is not None:  # both released figures
-        line += f"; took the check: {f.before['took']} then, {took_now} now"
-    return line
+    # Attributed: who it went to, and what they did since, are never counted: that group is
+    # set by acts not yet released when it went, so its figures, beside the check's, could
+    # single people out. What followed shows in the check's own released figures.
+    if f.about == "none":
+        line = f"• {when}: a nudge to those yet to take it"
+        if f.before is not None:  # both released figures of the check
+            line += f"; took the check: {f.before['took']} then, {took_now} now"
+        return line
+    return (
+        f"• {when}: a clarification on question {f.about} to those who got it wrong (what "
+        "followed shows in “Understood after the retake”)"
+    )
 
 
 async def answer(deps: Deps, user_id: str, text: str) -> tuple[str, list[dict[str, Any]] | None]:
