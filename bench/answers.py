@@ -26,11 +26,11 @@ Then, in ten rounds that rotate which app goes first (a shared machine's speed d
 **2. Results over 100,000 answers.** An engagement lead runs `/engage results` on a briefing
 100,000 people answered (three questions, one attempt each: 300,000 answer rows), sent to
 `#everyone` and `#north` (a third of them, so people fall in two overlap patterns). This times
-the storage side as the bot runs it: `Storage.disclosure.check`, the disclosure layer's one
-transaction on the writer thread (the funnel, each question's options, clarity, retakes,
-follow-ups and the acknowledgement round, by pattern of groups; then what may be released,
-kept), as a lead's second and later views run it (the first also builds everyone's pattern,
-and is printed apart), against the least the database can do for the per-question figures: one
+the storage side as the bot runs it: `Storage.disclosure.check`, the disclosure layer's
+release (the funnel, each question's options, clarity, retakes, follow-ups and the
+acknowledgement round, by pattern of groups, read in one snapshot on the reader thread; then
+what may be released, kept, in a short write), as a lead's second and later views run it
+(the first also builds everyone's pattern, and is printed apart), against the least the database can do for the per-question figures: one
 bare `GROUP BY` over `check_answers`, on the same file, in the same run. Goal: <= 3x.
 """
 

@@ -161,7 +161,9 @@ def advance(
         for key, counts in current.items():
             last = state.cells.get((family.name, key)) or Released()
             events = counts.get(family.event, 0)
-            if abs(events - last.events) >= min_group:
+            # Forward only: acts are never undone, so fewer than released means an older
+            # snapshot than the release (a view that read before another's write).
+            if events - last.events >= min_group:
                 state.cells[(family.name, key)] = Released(
                     events, {m: n for m, n in counts.items() if family.owns(m)}, now
                 )

@@ -151,3 +151,18 @@ def test_nothing_is_shown_of_a_subject_that_reached_fewer_than_min_group():
     shown = subject.view()
     assert not shown.shown
     assert shown.total("acknowledged") == 0
+
+
+def test_a_view_that_read_an_older_snapshot_never_moves_figures_back():
+    """Views read the truth on their own thread, then release: one that read before another's
+    release is older than what is released, and changes nothing."""
+    subject = Subject({"#all": people("S", 40)})
+    everyone = sorted(subject.people)
+    for person in everyone[:10]:
+        subject.act(person, acknowledged=1)
+    stale = subject.live()
+    for person in everyone[10:25]:
+        subject.act(person, acknowledged=1)
+    assert subject.view(at=T1).total("acknowledged") == 25
+    disclosure.advance(subject.state, stale, (ACKS,), MIN, "2026-12-07T10:02:00+00:00")
+    assert disclosure.figures(subject.state, stale, MIN).total("acknowledged") == 25

@@ -151,17 +151,21 @@ def play(people, groups, min_group, steps):
     return views
 
 
+# Seeded (the same examples every run) and CI-sized unless ADVERSARY_EXAMPLES says more.
+def seeded(test):
+    return settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )(given(workspaces())(test))
+
+
 def column(person: int, view: int, people: int) -> int:
     return view * people + person
 
 
-@settings(
-    max_examples=EXAMPLES,
-    derandomize=True,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-@given(workspaces())
+@seeded
 def test_no_attacker_pins_a_small_cell_or_one_persons_act(workspace):
     people, groups, min_group, steps = workspace
     views = play(people, groups, min_group, steps)
@@ -201,13 +205,7 @@ def test_no_attacker_pins_a_small_cell_or_one_persons_act(workspace):
                     assert not space.determines({column(p, r, n): 1 for p in members})
 
 
-@settings(
-    max_examples=EXAMPLES,
-    derandomize=True,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-@given(workspaces())
+@seeded
 def test_every_change_between_two_views_is_made_of_min_group_peoples_acts(workspace):
     """Knowing who acted when, the attacker sets two views side by side: whatever changed is
     the acts of at least `min_group` people of the group (those since the figures they saw

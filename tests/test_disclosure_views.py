@@ -505,3 +505,31 @@ async def test_a_late_joiners_anonymous_answer_counts_in_the_cell_that_reached_t
     assert figures.answers.population == 57
     assert figures.answers.total("took") == 57
     assert figures.answers.group("#team-c", "took") == 42
+
+
+async def test_anonymous_answers_of_people_a_correction_names_anew_count_once_enough_are(sent):
+    """After the groups were chosen, a correction names twelve new people in #team-e: they
+    fall in a cell the choice never saw, which gets counters once it holds ten or more."""
+    storage = await sent("anonymous", entries=two_channels())
+    await answer(storage, TEAM_C[0], 1)  # the groups are chosen
+    newcomers = [f"U0E{n:03d}" for n in range(12)]
+
+    def correction(db):
+        db.execute(
+            "INSERT INTO publications (briefing_id, version, title, audience, acknowledge,"
+            " published_by, published_at, status) VALUES ('recruitment-funding', 2, 'T',"
+            " '#team-e', 1, 'U0SM01', '2026-11-30T11:00:00+00:00', 'posted')"
+        )
+        pub = db.execute("SELECT MAX(id) FROM publications").fetchone()[0]
+        for person in newcomers:
+            db.execute("INSERT INTO audience_members VALUES (?, ?)", [pub, person])
+            db.execute(
+                "INSERT INTO recipients (publication_id, user_id) VALUES (?, ?)", [pub, person]
+            )
+
+    await storage.call(correction)
+    for person in newcomers:
+        await answer(storage, person, 1)
+    figures = await storage.disclosure.check("recruitment-funding", 1, NOW)
+    assert figures.answers.population == 57
+    assert figures.answers.total("took") == 12  # theirs; #team-c's one answer waits for nine

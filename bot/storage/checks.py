@@ -29,13 +29,11 @@ from sqlite_utils import Database
 from bot.checks import Marked, mark
 from bot.disclosure import cell_key
 from bot.storage import figures
-from bot.storage.disclosure import check_structure, release_check
+from bot.storage.disclosure import check_structure, grow_cells, release_check
 from bot.storage.figures import COVERED as _COVERED
 from bot.storage.outbox import queue_message
 from bot.storage.writer import Writer, utc_iso
 
-# A team is an audience entry, whether its people saw a channel post or a DM.
-_TEAM = "REPLACE(t.value, 'dm:', '')"
 # A person waits on the modal: past this the write is rolled back and they are asked again.
 SUBMIT_WRITE_TIMEOUT = 2.0
 MAX_COMMENT = 500
@@ -85,7 +83,8 @@ class Submitted:
 
 @dataclass
 class Results:
-    """One check's figures (counts only; suppression is the caller's, by MIN_GROUP_SIZE)."""
+    """One check's raw figures, for tests and the layer's own checks: never shown. Views take
+    the disclosure layer's released figures (`Disclosure.check`)."""
 
     check: Check
     reached: int = 0
@@ -98,10 +97,6 @@ class Results:
     per_question: list[dict[str, Any]] = field(default_factory=list)
     clarity: list[int] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
-    # Per audience entry (a team): reached, took the check, understood first time.
-    teams: list[dict[str, Any]] = field(default_factory=list)
-    # Clarifications sent: to whom (how many), when, and how many have understood since.
-    follow_ups: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -265,8 +260,9 @@ class Checks:
                 " AND p.status = 'posted' LIMIT 1",
                 span,
             ).fetchone()
-            # Attributed: the entries that named them (the raw breakdown, for `results_for`).
-            teams = None  # the breakdown is the disclosure layer's, by pattern
+            # No group is kept on any answer: breakdowns are the disclosure layer's, by the
+            # pattern of groups each person was fixed in (anonymous: counters per cell).
+            teams = None
             if anonymous and not outside:
                 self._count_anonymous(db, check, user_id, attempt, marked, clarity, now)
             # Anonymous: a random id (no order to line up with anything) and no time.
@@ -345,7 +341,11 @@ class Checks:
         )
         cell = cell_key(pattern, chosen.groups)
         if chosen.cells.get(cell, 0) < self.min_group:
-            return
+            # A cell the choice did not see (people a correction named in a new entry) counts
+            # once it holds enough people; working that out is the rare, slower path.
+            cells = grow_cells(db, check.briefing_id, check.version, chosen, self.min_group)
+            if cells.get(cell, 0) < self.min_group:
+                return
         if attempt == 1:
             measures = {"took": 1, "first_time": int(marked.all_correct)}
             if clarity is not None:
@@ -509,7 +509,9 @@ class Checks:
                     answers.total(f"q:{question}:{right}") if question is not None else 0,
                 ],
             )
-            return len(people)
+            # Attributed: only that it was sent (how many would be a figure about acts not yet
+            # released); anonymous: everyone reached, which is no secret.
+            return len(people) if check.mode == "anonymous" else 1
 
         return await self._w.write(queue)
 
@@ -704,96 +706,6 @@ class Checks:
                         "misconception": question["options"][top[1]] if top else None,
                         "misconception_count": top[0] if top else 0,
                     }
-                )
-            took_by_team = dict(
-                db.execute(
-                    f"SELECT {_TEAM}, COUNT(DISTINCT s.id) FROM check_submissions s,"
-                    " json_each(s.teams) t WHERE s.briefing_id = :b AND s.version = :v"
-                    " AND s.outside = 0 AND s.attempt = 1 GROUP BY 1",
-                    key,
-                ).fetchall()
-            )
-            right_by_team = dict(
-                db.execute(
-                    f"SELECT {_TEAM}, COUNT(DISTINCT s.id) FROM check_submissions s,"
-                    " json_each(s.teams) t WHERE s.briefing_id = :b AND s.version = :v"
-                    " AND s.outside = 0 AND s.attempt = 1 AND s.all_correct = 1 GROUP BY 1",
-                    key,
-                ).fetchall()
-            )
-            members: dict[str, set[str]] = {}
-            entries = db.execute(
-                "SELECT COUNT(DISTINCT REPLACE(audience, 'dm:', '')) FROM publications"
-                f" p WHERE p.briefing_id = :b AND {_COVERED.format(p='p')}",
-                key,
-            ).fetchone()[0]
-            # One entry is the whole audience: no breakdown, so no need to list its people.
-            for audience, user_id in (
-                []
-                if entries < 2
-                else db.execute(
-                    # A team's reach: the people it named whom this version reached.
-                    "SELECT DISTINCT REPLACE(p.audience, 'dm:', ''), m.user_id"
-                    " FROM publications p JOIN audience_members m ON m.publication_id = p.id"
-                    f" WHERE p.briefing_id = :b AND {_COVERED.format(p='p')} AND EXISTS (SELECT 1"
-                    "   FROM recipients r JOIN publications q ON q.id = r.publication_id"
-                    f"   WHERE q.briefing_id = :b AND {_COVERED.format(p='q')}"
-                    "   AND q.status = 'posted' AND r.user_id = m.user_id)",
-                    key,
-                )
-            ):
-                members.setdefault(audience, set()).add(user_id)
-            for audience in sorted(members):
-                results.teams.append(
-                    {
-                        "team": audience,
-                        "reached": len(members[audience]),
-                        # Who is in it, only to decide what must be hidden: never shown.
-                        "members": frozenset(members[audience]),
-                        "took": took_by_team.get(audience, 0),
-                        "first_time": right_by_team.get(audience, 0),
-                    }
-                )
-            for row in db.execute(
-                "SELECT b.purpose, b.created_at, f.question, f.took_before,"
-                " f.first_time_before, f.answered_before, f.correct_before,"
-                " (SELECT COUNT(*) FROM deliveries d WHERE d.broadcast_id = b.id),"
-                # Attributed: of the people it went to, how many have since got everything right
-                # (a clarification) or taken the check (a nudge).
-                " (SELECT COUNT(DISTINCT s.taker) FROM check_submissions s"
-                "   WHERE s.briefing_id = :b AND s.version = :v AND s.submitted_at >= b.created_at"
-                "   AND (s.all_correct = 1 OR b.purpose = 'followup:none') AND s.taker IN"
-                "   (SELECT target FROM deliveries WHERE broadcast_id = b.id)),"
-                # Anonymous: the question answered again since, by how many, how many right.
-                " (SELECT COUNT(*) FROM check_reanswers x WHERE x.broadcast_id = b.id),"
-                " (SELECT COALESCE(SUM(x.correct), 0) FROM check_reanswers x"
-                "   WHERE x.broadcast_id = b.id)"
-                # LEFT: a clarification sent before its figures were kept has no "before".
-                " FROM broadcasts b LEFT JOIN check_follow_ups f ON f.broadcast_id = b.id"
-                " WHERE b.briefing_id = :b AND b.version = :v AND b.purpose LIKE 'followup:%'"
-                " ORDER BY b.id",
-                key,
-            ):
-                results.follow_ups.append(
-                    dict(
-                        zip(
-                            (
-                                "about",
-                                "at",
-                                "question",
-                                "took_before",
-                                "first_time_before",
-                                "answered_before",
-                                "correct_before",
-                                "to",
-                                "since",
-                                "reanswered",
-                                "reanswered_correct",
-                            ),
-                            (row[0].split(":", 1)[1], *row[1:]),
-                            strict=True,
-                        )
-                    )
                 )
             for clarity, n in db.execute(
                 f"SELECT clarity, COUNT(*) FROM check_submissions WHERE {counted}"

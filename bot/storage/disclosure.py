@@ -11,10 +11,10 @@ released figures. A view cannot get an unreleased figure from here, and
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
@@ -28,11 +28,13 @@ from bot.disclosure import (
     Family,
     Figures,
     Live,
+    Pattern,
 )
 from bot.storage import figures as truth
 from bot.storage.writer import Writer, utc_iso
 
 CHECK_FAMILIES = (ANSWERS, RETAKES, CLARITY)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,13 @@ class CheckFigures:
 
 class Disclosure:
     """Named operations that release figures. `min_group` is fixed for the process (from
-    `MIN_GROUP_SIZE`): no caller can ask for a smaller group."""
+    `MIN_GROUP_SIZE`): no caller can ask for a smaller group.
+
+    The truth is read on the reader thread, in one snapshot, and only the release (which
+    cells move, kept) is a write: a view over a hundred thousand answers never holds the
+    writer, and so never keeps a click waiting. Releases only move forward (a cell moves when
+    its acts have grown by `min_group`), so a view that read an older snapshot than another
+    view's release can never move figures back, nor by less than a step."""
 
     def __init__(self, writer: Writer, min_group: int):
         self._w = writer
@@ -71,34 +79,148 @@ class Disclosure:
     async def acknowledgements(self, briefing_id: str, version: int, now: datetime) -> Figures:
         """A version's acknowledgement figures: its round's (a correction that did not ask
         again shares them), the same in every view."""
-        return await self._w.write(
-            lambda db: release_acks(db, briefing_id, version, now, self.min_group)
-        )
+        return (await self.many_acknowledgements([(briefing_id, version)], now))[
+            (briefing_id, version)
+        ]
 
     async def many_acknowledgements(
         self, versions: Iterable[tuple[str, int]], now: datetime
     ) -> dict[tuple[str, int], Figures]:
-        """The same for several versions in one transaction (a circular's list)."""
+        """The same for several versions at once (a circular's list)."""
         wanted = list(versions)
+        rounds = await self._w.read(lambda db: {key: truth.ack_round(db, *key) for key in wanted})
+        chosen = {key: await self._ack_structure(key[0], rounds[key], now) for key in wanted}
 
-        def release(db: Database) -> dict[tuple[str, int], Figures]:
-            return {key: release_acks(db, *key, now, self.min_group) for key in wanted}
+        def read(db: Database) -> dict[tuple[str, int], Live]:
+            return {
+                key: truth.acknowledgements(db, key[0], rounds[key], chosen[key].publications)
+                for key in wanted
+            }
 
-        return await self._w.write(release)
+        lives = await self._w.read(lambda db: snapshot(db, lambda: read(db)))
+
+        def write(db: Database) -> dict[tuple[str, int], Figures]:
+            return {
+                key: release(
+                    db,
+                    ack_subject(key[0], rounds[key]),
+                    chosen[key],
+                    lives[key],
+                    (ACKS,),
+                    now,
+                    self.min_group,
+                )
+                for key in wanted
+            }
+
+        return await self._w.write(write)
 
     async def check(self, briefing_id: str, version: int, now: datetime) -> CheckFigures | None:
         """A check's figures, released as one: None if there is no such check."""
-        return await self._w.write(
-            lambda db: release_check(db, briefing_id, version, now, self.min_group)
+        mode = await self._w.read(lambda db: truth.check_mode(db, briefing_id, version))
+        if mode is None:
+            return None
+        subject = check_subject(briefing_id, version)
+        chosen = await self._w.read(lambda db: stored_structure(db, subject))
+        if chosen is None:
+            chosen = await self._w.write(
+                lambda db: check_structure(db, briefing_id, version, self.min_group)
+            )
+        round_ = await self._w.read(lambda db: truth.ack_round(db, briefing_id, version))
+        acks_chosen = await self._ack_structure(briefing_id, round_, now)
+        frozen = chosen.publications
+
+        def read(db: Database) -> tuple[Live, Live, list[dict[str, Any]]]:
+            answers = (
+                truth.anonymous_answers(db, briefing_id, version, frozen)
+                if mode == "anonymous"
+                else truth.attributed_answers(db, briefing_id, version, frozen)
+            )
+            acks = truth.acknowledgements(db, briefing_id, round_, acks_chosen.publications)
+            return answers, acks, truth.follow_ups(db, briefing_id, version)
+
+        answers_live, acks_live, follow_ups = await self._w.read(
+            lambda db: snapshot(db, lambda: read(db))
         )
+
+        def write(db: Database) -> CheckFigures:
+            if mode == "anonymous":
+                grow_cells(db, briefing_id, version, chosen, self.min_group, answers_live.reach)
+            answers = release(
+                db, subject, chosen, answers_live, CHECK_FAMILIES, now, self.min_group
+            )
+            acks = release(
+                db,
+                ack_subject(briefing_id, round_),
+                acks_chosen,
+                acks_live,
+                (ACKS,),
+                now,
+                self.min_group,
+            )
+            return _check_figures(
+                db, briefing_id, version, answers, acks, follow_ups, now, self.min_group
+            )
+
+        return await self._w.write(write)
+
+    async def _ack_structure(self, briefing_id: str, round_: int, now: datetime) -> Structure:
+        subject = ack_subject(briefing_id, round_)
+        found = await self._w.read(lambda db: stored_structure(db, subject))
+        if found is not None:
+            return found
+        params = {"b": briefing_id, "r": round_}
+        return await self._w.write(
+            lambda db: structure(db, subject, truth.ROUND, params, self.min_group, utc_iso(now))
+        )
+
+
+def snapshot(db: Database, read: Callable[[], T]) -> T:
+    """Run several reads in one read transaction: one snapshot of the database, whatever is
+    committed meanwhile (the temporary table they share is the connection's own)."""
+    db.execute("BEGIN")
+    try:
+        return read()
+    finally:
+        db.execute("COMMIT")
+
+
+def ack_subject(briefing_id: str, round_: int) -> str:
+    return f"acks:{briefing_id}:{round_}"
+
+
+def _check_figures(
+    db: Database,
+    briefing_id: str,
+    version: int,
+    answers: Figures,
+    acks: Figures,
+    follow_ups: list[dict[str, Any]],
+    now: datetime,
+    min_group: int,
+) -> CheckFigures:
+    """The rest of a check's figures, released with its answers: comments in batches, and
+    each anonymous clarification's answers again."""
+    comments, shown = _release_comments(db, briefing_id, version, min_group)
+    released = []
+    for f in follow_ups:
+        again = None
+        if f["live"] is not None:
+            everyone = Structure((), {"": f["live"].population}, [])
+            again = release(
+                db, f"followup:{f['id']}", everyone, f["live"], (AGAIN,), now, min_group
+            )
+        released.append(FollowUpFigures(f["about"], f["at"], f["everyone"], f["before"], again))
+    return CheckFigures(acks, answers, comments, shown, released)
 
 
 def release_acks(
     db: Database, briefing_id: str, version: int, now: datetime, min_group: int
 ) -> Figures:
+    """A version's acknowledgement figures, read and released in the caller's transaction."""
     round_ = truth.ack_round(db, briefing_id, version)
     params = {"b": briefing_id, "r": round_}
-    subject = f"acks:{briefing_id}:{round_}"
+    subject = ack_subject(briefing_id, round_)
     chosen = structure(db, subject, truth.ROUND, params, min_group, utc_iso(now))
     live = truth.acknowledgements(db, briefing_id, round_, chosen.publications)
     return release(db, subject, chosen, live, (ACKS,), now, min_group)
@@ -107,8 +229,8 @@ def release_acks(
 def release_check(
     db: Database, briefing_id: str, version: int, now: datetime, min_group: int
 ) -> CheckFigures | None:
-    """Everything a check's results show, released in one transaction (callable inside
-    another, such as queueing a follow-up, whose 'before' figures must be released ones)."""
+    """Everything a check's results show, read and released in the caller's transaction
+    (queueing a follow-up, whose 'before' figures must be released ones)."""
     mode = truth.check_mode(db, briefing_id, version)
     if mode is None:
         return None
@@ -116,20 +238,13 @@ def release_check(
     chosen = check_structure(db, briefing_id, version, min_group)
     if mode == "anonymous":
         live = truth.anonymous_answers(db, briefing_id, version, chosen.publications)
+        grow_cells(db, briefing_id, version, chosen, min_group, live.reach)
     else:
         live = truth.attributed_answers(db, briefing_id, version, chosen.publications)
     answers = release(db, subject, chosen, live, CHECK_FAMILIES, now, min_group)
-    comments, shown = _release_comments(db, briefing_id, version, min_group)
-    follow_ups = []
-    for f in truth.follow_ups(db, briefing_id, version):
-        again = None
-        if f["live"] is not None:
-            key = f"followup:{f['id']}"
-            everyone = Structure((), {"": f["live"].population}, [])
-            again = release(db, key, everyone, f["live"], (AGAIN,), now, min_group)
-        follow_ups.append(FollowUpFigures(f["about"], f["at"], f["everyone"], f["before"], again))
     acks = release_acks(db, briefing_id, version, now, min_group)
-    return CheckFigures(acks, answers, comments, shown, follow_ups)
+    follow_ups = truth.follow_ups(db, briefing_id, version)
+    return _check_figures(db, briefing_id, version, answers, acks, follow_ups, now, min_group)
 
 
 def check_subject(briefing_id: str, version: int) -> str:
@@ -194,6 +309,16 @@ class Structure:
     publications: list[int]
 
 
+def stored_structure(db: Database, subject: str) -> Structure | None:
+    row = db.execute(
+        "SELECT groups, cells, publications FROM disclosure_subjects WHERE subject = ?",
+        [subject],
+    ).fetchone()
+    if row is None:
+        return None
+    return Structure(tuple(json.loads(row[0])), json.loads(row[1]), json.loads(row[2]))
+
+
 def structure(
     db: Database,
     subject: str,
@@ -207,12 +332,9 @@ def structure(
     under one choice can never be set against figures under another, and nobody's pattern
     moves afterwards. While fewer than `min_group` are named (nothing is shown), the choice is
     made afresh each time and not kept."""
-    row = db.execute(
-        "SELECT groups, cells, publications FROM disclosure_subjects WHERE subject = ?",
-        [subject],
-    ).fetchone()
-    if row is not None:
-        return Structure(tuple(json.loads(row[0])), json.loads(row[1]), json.loads(row[2]))
+    found = stored_structure(db, subject)
+    if found is not None:
+        return found
     pubs = truth.publications(db, versions, params)
     named = truth.named(db, versions, params)
     groups = disclosure.choose_groups(named, min_group)
@@ -225,6 +347,32 @@ def structure(
             [subject, json.dumps(groups), json.dumps(cells), json.dumps(pubs), chosen_at],
         )
     return chosen
+
+
+def grow_cells(
+    db: Database,
+    briefing_id: str,
+    version: int,
+    chosen: Structure,
+    min_group: int,
+    reach: dict[Pattern, int] | None = None,
+) -> dict[str, int]:
+    """An anonymous check's cells as they stand: a cell the choice did not see (people a
+    correction named in a new entry, or caught up outside every group) is kept once it holds
+    `min_group` people, so their answers count from then; a smaller one never has a counter.
+    Kept cells only grow: nobody's cell changes."""
+    if reach is None:
+        reach = truth.check_reach(db, briefing_id, version, chosen.publications)
+    cells = dict(chosen.cells)
+    for key, n in disclosure.cell_reach(reach, chosen.groups).items():
+        if n >= min_group and n > cells.get(key, 0):
+            cells[key] = n
+    if cells != chosen.cells:
+        db.execute(
+            "UPDATE disclosure_subjects SET cells = ? WHERE subject = ?",
+            [json.dumps(cells), check_subject(briefing_id, version)],
+        )
+    return cells
 
 
 def _release_comments(

@@ -2,10 +2,11 @@
 
 Only the disclosure layer (`bot/storage/disclosure.py`) calls these: what they return is never
 shown as it is. Each runs on the writer thread inside the layer's transaction. A person's
-*pattern* is the set of audience entries that named them (their teams, for a breakdown),
-whichever copy reached them; measures are named as `bot/disclosure.py`'s families expect:
-`acknowledged`; `took`, `first_time`, `q:<question>:<option>`; `retook`, `after_retake`;
-`rated`, `clarity:<1-5>`; a follow-up's `since`; a clarification's `again`, `again_correct`.
+*pattern* is the set of audience entries that named them (their teams, for a breakdown) in the
+publications the subject's groups were chosen from, fixed from then on; measures are named
+as `bot/disclosure.py`'s families expect: `acknowledged`; `took`, `first_time`,
+`q:<question>:<option>`; `retook`, `after_retake`; `rated`, `clarity:<1-5>`; an anonymous
+clarification's `again`, `again_correct`.
 """
 
 from __future__ import annotations

@@ -489,7 +489,8 @@ def m012_disclosure(db: Database) -> None:
         " SELECT 'check:' || c.briefing_id || ':' || c.version, '[]', json_object('',"
         " (SELECT COUNT(DISTINCT m.user_id) FROM audience_members m JOIN publications p"
         f"  ON p.id = m.publication_id WHERE {covered})),"
-        f" (SELECT json_group_array(p.id) FROM publications p WHERE {covered}),"
+        f" (SELECT json_group_array(id) FROM (SELECT p.id FROM publications p WHERE {covered}"
+        "  ORDER BY p.id)),"
         " c.opened_at FROM checks c WHERE c.mode = 'anonymous'"
     )
     first = (
