@@ -30,8 +30,9 @@ the storage side as the bot runs it: `Storage.disclosure.check`, the disclosure 
 release (the funnel, each question's options, clarity, retakes, follow-ups and the
 acknowledgement round, by pattern of groups, read in one snapshot on the reader thread; then
 what may be released, kept, in a short write), as a lead's second and later views run it
-(the first also builds everyone's pattern, and is printed apart), against the least the database can do for the per-question figures: one
-bare `GROUP BY` over `check_answers`, on the same file, in the same run. Goal: <= 3x.
+(the first also builds everyone's pattern, and is printed apart), against the least the
+database can do for the per-question figures: one bare `GROUP BY` over `check_answers`, on
+the same file, in the same run. Goal: <= 3x.
 """
 
 from __future__ import annotations

@@ -83,6 +83,7 @@ def _people(db: Database, versions: str, params: dict[str, Any], frozen: list[in
         " pattern TEXT NOT NULL) WITHOUT ROWID"
     )
     db.execute("CREATE TEMP TABLE IF NOT EXISTS _people_made (made TEXT)")
+    db.execute("CREATE TEMP TABLE IF NOT EXISTS _people_reach (pattern TEXT, n INTEGER)")
     pubs = publications(db, versions, params)
     marks = ",".join("?" * len(pubs))
     made = json.dumps(
@@ -111,6 +112,9 @@ def _people(db: Database, versions: str, params: dict[str, Any], frozen: list[in
         {**params, "sep": SEPARATOR, "frozen": json.dumps(frozen)},
     )
     db.execute("INSERT INTO _people_made (made) VALUES (?)", [made])
+    # How many each pattern reached, counted once with the table: every figure needs it.
+    db.execute("DELETE FROM _people_reach")
+    db.execute("INSERT INTO _people_reach SELECT pattern, COUNT(*) FROM _people GROUP BY pattern")
 
 
 def _pattern(text: str) -> Pattern:
@@ -120,7 +124,7 @@ def _pattern(text: str) -> Pattern:
 def _reach(db: Database) -> dict[Pattern, int]:
     """How many each pattern reached (patterns written in another order add up)."""
     reach: dict[Pattern, int] = {}
-    for text, n in db.execute("SELECT pattern, COUNT(*) FROM _people GROUP BY pattern"):
+    for text, n in db.execute("SELECT pattern, n FROM _people_reach"):
         pattern = _pattern(text)
         reach[pattern] = reach.get(pattern, 0) + int(n)
     return reach

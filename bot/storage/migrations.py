@@ -472,9 +472,11 @@ def m012_disclosure(db: Database) -> None:
     )
     db.table("checks").add_column("taker_salt", str)
     db.table("check_submissions").add_column("comment_released", int)
+    # Covering the disclosure layer's reads of a check's attempts (by whom, how they went),
+    # so they never visit the table's rows.
     db.execute(
-        "CREATE INDEX idx_check_submissions_taker ON check_submissions"
-        " (briefing_id, version, taker, attempt)"
+        "CREATE INDEX idx_check_submissions_figures ON check_submissions"
+        " (briefing_id, version, attempt, outside, taker, all_correct, clarity)"
     )
     # Anonymous checks answered before: their counters as one cell (the total), their groups
     # none, and the entries kept on each answer gone.
