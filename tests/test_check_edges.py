@@ -143,6 +143,29 @@ async def raw_submit(driver, slack, person, view, values, metadata=None):
     )
 
 
+async def forged_follow_up(driver, slack, person, briefing_id, question):
+    """A follow-up's note modal submitted without ever being opened: the metadata is ours to
+    choose (another briefing, a question without a button, a tiny audience)."""
+    from bot.checks import FOLLOW_UP_CALLBACK
+
+    view = {
+        "id": "V0FORGED",
+        "type": "modal",
+        "callback_id": FOLLOW_UP_CALLBACK,
+        "private_metadata": json.dumps({"b": briefing_id, "v": 1, "q": question}),
+    }
+    values = {"note": {"note": {"type": "plain_text_input", "value": "hi"}}}
+    return await raw_submit(driver, slack, person, view, values)
+
+
+async def follow_ups_queued(bot) -> int:
+    return await bot.storage.call(
+        lambda db: db.execute(
+            "SELECT COUNT(*) FROM broadcasts WHERE purpose LIKE 'followup:%'"
+        ).fetchone()[0]
+    )
+
+
 # 4. Anonymous: a person named directly in the audience has their user id written into the
 #    anonymous submission's `teams` JSON (and any tiny group narrows it to a few people).
 async def test_anonymous_submission_teams_hold_no_user_id(slack, bot, driver):

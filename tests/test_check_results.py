@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from bot.checks import TAKE_ACTION
@@ -330,8 +328,7 @@ async def test_a_clarification_says_nothing_of_whoever_answered_since_the_figure
 async def test_a_clarification_of_a_question_nobody_got_wrong_is_refused(slack, bot, driver):
     """Question 2 has no wrong answer in the released figures (and so no button): a forged
     click asking for its clarification anyway is refused, and nothing is sent."""
-    from bot.checks import FOLLOW_UP_CALLBACK
-    from tests.test_check_edges import raw_submit
+    from tests.test_check_edges import follow_ups_queued, forged_follow_up
 
     await publish_confirmed(driver, bot, "publish duty-changes")
     assert await bot.outbox.idle(30)
@@ -340,18 +337,6 @@ async def test_a_clarification_of_a_question_nobody_got_wrong_is_refused(slack, 
         await take(driver, bot, person, (0, 0))
     seen = await results_seen(driver, bot, ENGAGEMENT_LEAD)
     assert "Clarify question 2" not in str(seen.blocks)
-    view = {
-        "id": "V0FORGED",
-        "type": "modal",
-        "callback_id": FOLLOW_UP_CALLBACK,
-        "private_metadata": json.dumps({"b": "duty-changes", "v": 1, "q": 1}),
-    }
-    values = {"note": {"note": {"type": "plain_text_input", "value": "hi"}}}
-    response = await raw_submit(driver, slack, ENGAGEMENT_LEAD, view, values)
+    response = await forged_follow_up(driver, slack, ENGAGEMENT_LEAD, "duty-changes", 1)
     assert "once the released figures show" in response.body
-    sent = await bot.storage.call(
-        lambda db: db.execute(
-            "SELECT COUNT(*) FROM broadcasts WHERE purpose LIKE 'followup:%'"
-        ).fetchone()
-    )
-    assert sent == (0,)
+    assert await follow_ups_queued(bot) == 0

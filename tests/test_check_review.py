@@ -11,7 +11,7 @@ import struct
 from bot.checks import RETAKE_ACTION, TAKE_ACTION
 from slack_standin.harness import posts
 from tests.conftest import SOCIAL_WORK_ALL, publish_confirmed
-from tests.test_check_edges import raw_submit
+from tests.test_check_edges import follow_ups_queued, forged_follow_up, raw_submit
 
 # The anonymous staff-survey briefing, to thirty staff: the follow-up tests' own set-up.
 from tests.test_check_follow_up_anonymous import (  # noqa: F401
@@ -134,7 +134,6 @@ async def test_a_retake_pass_is_good_only_for_the_person_it_was_given_to(slack, 
 async def test_a_forged_follow_up_on_a_tiny_audience_says_nothing(slack, bot, driver):
     """Results say nothing for an audience under MIN_GROUP_SIZE (no buttons either); a follow-up
     submitted anyway (a forged modal) is still queued and answered with "Sent to N"."""
-    from bot.checks import FOLLOW_UP_CALLBACK
 
     await publish_confirmed(driver, bot, "publish staff-survey")
     assert await bot.outbox.idle(30)
@@ -147,14 +146,7 @@ async def test_a_forged_follow_up_on_a_tiny_audience_says_nothing(slack, bot, dr
     )
     from tests.conftest import ENGAGEMENT_LEAD
 
-    view = {
-        "id": "V0FORGED",
-        "type": "modal",
-        "callback_id": FOLLOW_UP_CALLBACK,
-        "private_metadata": json.dumps({"b": "staff-survey", "v": 1, "q": None}),
-    }
-    values = {"note": {"note": {"type": "plain_text_input", "value": "hi"}}}
-    response = await raw_submit(driver, slack, ENGAGEMENT_LEAD, view, values)
+    response = await forged_follow_up(driver, slack, ENGAGEMENT_LEAD, "staff-survey", None)
     assert "Sent to" not in response.body, response.body
 
 
@@ -223,24 +215,11 @@ async def test_answering_the_same_attempt_again_gives_its_feedback_but_no_second
 async def test_a_forged_follow_up_for_another_publishers_briefing_is_refused(slack, bot, driver):
     """A senior manager sees, and follows up on, only the briefings they published: a modal
     forged with another briefing's id is refused and queues nothing."""
-    from bot.checks import FOLLOW_UP_CALLBACK
     from tests.conftest import DIRECTOR
 
     await publish_confirmed(driver, bot, "publish staff-survey")  # published by U0SM01
     assert await bot.outbox.idle(30)
-    view = {
-        "id": "V0FORGED",
-        "type": "modal",
-        "callback_id": FOLLOW_UP_CALLBACK,
-        "private_metadata": json.dumps({"b": "staff-survey", "v": 1, "q": None}),
-    }
-    values = {"note": {"note": {"type": "plain_text_input", "value": "hi"}}}
-    response = await raw_submit(driver, slack, DIRECTOR, view, values)
+    response = await forged_follow_up(driver, slack, DIRECTOR, "staff-survey", None)
     assert response.status == 200
     assert "Only engagement leads, and senior managers for their own briefings" in response.body
-    followed = await bot.storage.call(
-        lambda db: db.execute(
-            "SELECT COUNT(*) FROM broadcasts WHERE purpose LIKE 'followup:%'"
-        ).fetchone()
-    )
-    assert followed == (0,)
+    assert await follow_ups_queued(bot) == 0

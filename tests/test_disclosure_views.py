@@ -68,11 +68,21 @@ async def sent(storage):
     return send
 
 
-async def answer(storage, person: str, choice: int, at=NOW, clarity=None, comment=None):
+async def answer(
+    storage,
+    person: str,
+    choice: int,
+    at=NOW,
+    clarity=None,
+    comment=None,
+    *,
+    attempt: int = 1,
+    briefing_id: str = "recruitment-funding",
+):
     done = await storage.checks.submit(
-        briefing_id="recruitment-funding",
+        briefing_id=briefing_id,
         version=1,
-        attempt=1,
+        attempt=attempt,
         user_id=person,
         choices=(choice,),
         clarity=clarity,
@@ -283,17 +293,7 @@ async def test_a_follow_up_to_one_person_says_nothing_of_them(sent):
         check, question=0, message={"text": "n", "blocks": []}, published_by="U0EL01", now=later
     )
     assert sent_to == 1
-    retake = await storage.checks.submit(
-        briefing_id="recruitment-funding",
-        version=1,
-        attempt=2,
-        user_id=people[22],
-        choices=(1,),
-        clarity=None,
-        comment=None,
-        now=later + timedelta(minutes=1),
-    )
-    assert retake.status == "recorded"
+    await answer(storage, people[22], 1, later + timedelta(minutes=1), attempt=2)
     text = await results_text(storage, later + timedelta(minutes=2))
     assert "to those who got it wrong (what followed shows in" in text
     assert "1 of them" not in text
@@ -428,17 +428,7 @@ async def test_an_anonymous_check_open_across_the_upgrade_keeps_counting_and_los
             lambda db: {r[0] for r in db.execute("SELECT teams FROM check_submissions")}
         )
         assert teams == {None}
-        done = await storage.checks.submit(
-            briefing_id="b",
-            version=1,
-            attempt=1,
-            user_id=people[11],
-            choices=(1,),
-            clarity=None,
-            comment=None,
-            now=NOW,
-        )
-        assert done.status == "recorded"
+        await answer(storage, people[11], 1, briefing_id="b")
         figures = await storage.disclosure.check("b", 1, NOW)
         assert figures.answers.total("took") == 12
         assert figures.answers.total("q:0:1") == 12
@@ -457,6 +447,21 @@ def two_channels() -> tuple[PlannedEntry, ...]:
     )
 
 
+def correction_naming(db, entry: str, people) -> None:
+    """As a correction (version 2, keeping the check) posted to `entry` leaves it: a
+    publication whose members and reach are `people`."""
+    db.execute(
+        "INSERT INTO publications (briefing_id, version, title, audience, acknowledge,"
+        " published_by, published_at, status) VALUES ('recruitment-funding', 2, 'T', ?, 1,"
+        " 'U0SM01', '2026-11-30T11:00:00+00:00', 'posted')",
+        [entry],
+    )
+    pub = db.execute("SELECT MAX(id) FROM publications").fetchone()[0]
+    for person in people:
+        db.execute("INSERT INTO audience_members VALUES (?, ?)", [pub, person])
+        db.execute("INSERT INTO recipients (publication_id, user_id) VALUES (?, ?)", [pub, person])
+
+
 async def test_people_named_again_later_never_move_a_cell_into_releasing(sent):
     """Twenty of #team-c's answers are released; X answers wrong; then a correction's post to
     #team-d names eleven of #team-c's takers too. Were patterns read afresh, those eleven would
@@ -467,20 +472,7 @@ async def test_people_named_again_later_never_move_a_cell_into_releasing(sent):
     before = await results_text(storage)
     await answer(storage, TEAM_C[20], 0)
 
-    def name_again(db):
-        db.execute(
-            "INSERT INTO publications (briefing_id, version, title, audience, acknowledge,"
-            " published_by, published_at, status) VALUES ('recruitment-funding', 2, 'T',"
-            " '#team-d', 1, 'U0SM01', '2026-11-30T11:00:00+00:00', 'posted')"
-        )
-        pub = db.execute("SELECT MAX(id) FROM publications").fetchone()[0]
-        for person in TEAM_C[:11]:
-            db.execute("INSERT INTO audience_members VALUES (?, ?)", [pub, person])
-            db.execute(
-                "INSERT INTO recipients (publication_id, user_id) VALUES (?, ?)", [pub, person]
-            )
-
-    await storage.call(name_again)
+    await storage.call(lambda db: correction_naming(db, "#team-d", TEAM_C[:11]))
     assert await results_text(storage, NOW + timedelta(minutes=5)) == before
 
 
@@ -514,20 +506,7 @@ async def test_anonymous_answers_of_people_a_correction_names_anew_count_once_en
     await answer(storage, TEAM_C[0], 1)  # the groups are chosen
     newcomers = [f"U0E{n:03d}" for n in range(12)]
 
-    def correction(db):
-        db.execute(
-            "INSERT INTO publications (briefing_id, version, title, audience, acknowledge,"
-            " published_by, published_at, status) VALUES ('recruitment-funding', 2, 'T',"
-            " '#team-e', 1, 'U0SM01', '2026-11-30T11:00:00+00:00', 'posted')"
-        )
-        pub = db.execute("SELECT MAX(id) FROM publications").fetchone()[0]
-        for person in newcomers:
-            db.execute("INSERT INTO audience_members VALUES (?, ?)", [pub, person])
-            db.execute(
-                "INSERT INTO recipients (publication_id, user_id) VALUES (?, ?)", [pub, person]
-            )
-
-    await storage.call(correction)
+    await storage.call(lambda db: correction_naming(db, "#team-e", newcomers))
     for person in newcomers:
         await answer(storage, person, 1)
     figures = await storage.disclosure.check("recruitment-funding", 1, NOW)
