@@ -40,14 +40,8 @@ class RowSpace:
     def _reduce(self, vector: dict[int, int]) -> dict[int, int]:
         v = {k: x % PRIME for k, x in vector.items() if x % PRIME}
         for pivot, row in self.rows:
-            factor = v.get(pivot)
-            if factor:
-                for k, x in row.items():
-                    value = (v.get(k, 0) - factor * x) % PRIME
-                    if value:
-                        v[k] = value
-                    else:
-                        v.pop(k, None)
+            if v.get(pivot):
+                v = _minus(v, v[pivot], row)
         return v
 
     def add(self, vector: dict[int, int]) -> None:
@@ -69,6 +63,7 @@ class RowSpace:
 
 
 def _minus(row: dict[int, int], factor: int, v: dict[int, int]) -> dict[int, int]:
+    """`row - factor * v`, sparse, over GF(PRIME)."""
     out = dict(row)
     for k, x in v.items():
         value = (out.get(k, 0) - factor * x) % PRIME

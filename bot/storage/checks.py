@@ -260,11 +260,11 @@ class Checks:
                 " AND p.status = 'posted' LIMIT 1",
                 span,
             ).fetchone()
-            # No group is kept on any answer: breakdowns are the disclosure layer's, by the
-            # pattern of groups each person was fixed in (anonymous: counters per cell).
-            teams = None
+            # No group is kept on any answer (`teams` stays empty): breakdowns are the
+            # disclosure layer's, by the pattern each person was fixed in; anonymous answers
+            # add to their cell's counters instead.
             if anonymous and not outside:
-                self._count_anonymous(db, check, user_id, attempt, marked, clarity, now)
+                self._count_anonymous(db, check, user_id, attempt, marked, clarity)
             # Anonymous: a random id (no order to line up with anything) and no time.
             submission_id = secrets.randbits(62) if anonymous else None
             cursor = db.execute(
@@ -278,7 +278,7 @@ class Checks:
                     attempt,
                     None if anonymous else user_id,
                     int(outside),
-                    teams,
+                    None,
                     marked.correct,
                     int(marked.all_correct),
                     clarity if attempt == 1 else None,
@@ -330,11 +330,10 @@ class Checks:
         attempt: int,
         marked: Marked,
         clarity: int | None,
-        now: datetime,
     ) -> None:
         """Count an anonymous attempt in its cell (the released groups the person is in), only
-        where that cell held `min_group` people or more when the groups were chosen: a counter
-        for fewer, moving between two copies of the database, would say who answered."""
+        where that cell holds `min_group` people or more: a counter for fewer, moving between
+        two copies of the database, would say who answered."""
         chosen = check_structure(db, check.briefing_id, check.version, self.min_group)
         pattern = figures.person_pattern(
             db, check.briefing_id, check.version, user_id, chosen.publications
@@ -421,8 +420,9 @@ class Checks:
         now: datetime,
     ) -> int | None:
         """Queue a clarification, through the outbox. Once per question per check: None if it
-        was sent already; otherwise how many it goes to (for the caller to decide what may be
-        said of it). The people are chosen here, in the transaction, and never shown to anyone.
+        was sent already; otherwise, for an anonymous check, how many it goes to (everyone
+        reached), and for an attributed one 1 (how many would be a figure about acts not yet
+        released). The people are chosen here, in the transaction, and never shown to anyone.
 
         Attributed: to those who got `question` wrong at first and have not got everything
         right since (or, with None, to those it reached who have not taken the check).
@@ -444,13 +444,11 @@ class Checks:
             assert released is not None
             answers = released.answers
             took = answers.total("took")
-            right = (
-                0
-                if question is None
-                else check.questions[question]["options"].index(check.questions[question]["answer"])
-            )
-            wrong = took - answers.total(f"q:{question}:{right}")
-            if not answers.shown or (question is not None and not (took and wrong)):
+            correct = 0
+            if question is not None:
+                asked = check.questions[question]
+                correct = answers.total(f"q:{question}:{asked['options'].index(asked['answer'])}")
+            if not answers.shown or (question is not None and not (took and took - correct)):
                 return NOT_YET
             reached = (
                 "SELECT DISTINCT r.user_id FROM recipients r"
@@ -506,11 +504,9 @@ class Checks:
                     took,
                     answers.total("first_time"),
                     took if question is not None else 0,
-                    answers.total(f"q:{question}:{right}") if question is not None else 0,
+                    correct,
                 ],
             )
-            # Attributed: only that it was sent (how many would be a figure about acts not yet
-            # released); anonymous: everyone reached, which is no secret.
             return len(people) if check.mode == "anonymous" else 1
 
         return await self._w.write(queue)

@@ -1,11 +1,12 @@
 """The disclosure layer's storage: the only way figures about staff leave the database.
 
 Each view (results, the CSV, `/brief status`, circulars, follow-up lines, and every view to
-come) asks here for a subject's figures. One transaction reads the truth (`bot/storage/
-figures.py`), releases afresh what may move (`bot/disclosure.py`), keeps what was released
-(`disclosure_subjects`, `disclosure_cells`, so the state survives a restart), and returns only
-released figures. A view cannot get an unreleased figure from here, and
-`tests/test_disclosure_layout.py` fails if a module outside this layer counts staff's acts.
+come) asks here for a subject's figures. The truth (`bot/storage/figures.py`) is read in one
+snapshot on the reader thread; one short write releases afresh what may move
+(`bot/disclosure.py`) and keeps what was released (`disclosure_subjects`, `disclosure_cells`,
+so the state survives a restart); only released figures come back. A view cannot get an
+unreleased figure from here, and `tests/test_disclosure_layout.py` fails if a module outside
+this layer counts staff's acts.
 """
 
 from __future__ import annotations
@@ -131,11 +132,7 @@ class Disclosure:
         frozen = chosen.publications
 
         def read(db: Database) -> tuple[Live, Live, list[dict[str, Any]]]:
-            answers = (
-                truth.anonymous_answers(db, briefing_id, version, frozen)
-                if mode == "anonymous"
-                else truth.attributed_answers(db, briefing_id, version, frozen)
-            )
+            answers = _answers(db, briefing_id, version, mode, frozen)
             acks = truth.acknowledgements(db, briefing_id, round_, acks_chosen.publications)
             return answers, acks, truth.follow_ups(db, briefing_id, version)
 
@@ -236,15 +233,21 @@ def release_check(
         return None
     subject = check_subject(briefing_id, version)
     chosen = check_structure(db, briefing_id, version, min_group)
+    live = _answers(db, briefing_id, version, mode, chosen.publications)
     if mode == "anonymous":
-        live = truth.anonymous_answers(db, briefing_id, version, chosen.publications)
         grow_cells(db, briefing_id, version, chosen, min_group, live.reach)
-    else:
-        live = truth.attributed_answers(db, briefing_id, version, chosen.publications)
     answers = release(db, subject, chosen, live, CHECK_FAMILIES, now, min_group)
     acks = release_acks(db, briefing_id, version, now, min_group)
     follow_ups = truth.follow_ups(db, briefing_id, version)
     return _check_figures(db, briefing_id, version, answers, acks, follow_ups, now, min_group)
+
+
+def _answers(db: Database, briefing_id: str, version: int, mode: str, frozen: list[int]) -> Live:
+    """A check's answers as they stand: an anonymous check's from its counters (nothing on
+    an answer says where it came from), an attributed one's by each taker's pattern."""
+    if mode == "anonymous":
+        return truth.anonymous_answers(db, briefing_id, version, frozen)
+    return truth.attributed_answers(db, briefing_id, version, frozen)
 
 
 def check_subject(briefing_id: str, version: int) -> str:
@@ -363,11 +366,14 @@ def grow_cells(
     Kept cells only grow: nobody's cell changes."""
     if reach is None:
         reach = truth.check_reach(db, briefing_id, version, chosen.publications)
-    cells = dict(chosen.cells)
+    # From the cells kept now: another write may have grown one since `chosen` was read.
+    stored = stored_structure(db, check_subject(briefing_id, version))
+    known = stored.cells if stored is not None else chosen.cells
+    cells = dict(known)
     for key, n in disclosure.cell_reach(reach, chosen.groups).items():
         if n >= min_group and n > cells.get(key, 0):
             cells[key] = n
-    if cells != chosen.cells:
+    if stored is not None and cells != known:
         db.execute(
             "UPDATE disclosure_subjects SET cells = ? WHERE subject = ?",
             [json.dumps(cells), check_subject(briefing_id, version)],

@@ -1,7 +1,8 @@
 """The truth behind figures about staff: counts as they stand, by pattern of groups.
 
 Only the disclosure layer (`bot/storage/disclosure.py`) calls these: what they return is never
-shown as it is. Each runs on the writer thread inside the layer's transaction. A person's
+shown as it is. Each runs inside the layer's snapshot on the reader thread (or, for a
+follow-up's "before" figures, inside the writer's transaction). A person's
 *pattern* is the set of audience entries that named them (their teams, for a breakdown) in the
 publications the subject's groups were chosen from, fixed from then on; measures are named
 as `bot/disclosure.py`'s families expect: `acknowledged`; `took`, `first_time`,
@@ -74,7 +75,7 @@ def _people(db: Database, versions: str, params: dict[str, Any], frozen: list[in
     """Fill the temporary `_people` with everyone the versions reached and their pattern
     (entries joined by the unit separator, in any order), for the GROUP BYs that follow.
 
-    Kept between calls on the writer's connection while nothing it was made from has changed
+    Kept between calls on the connection while nothing it was made from has changed
     (who was reached and who each entry named only ever grow, so their row counts say whether
     they changed): a results view and its acknowledgement round, or two views in a row, build
     it once."""
