@@ -3,7 +3,7 @@
     python bench/broadcast.py [--people 5000] [--quick]
 
 Journey: a senior manager publishes a briefing that goes to everyone by direct message. Every
-copy goes through the outbox (`bot/outbox.py`): paced, 429-aware, exactly once. This measures how
+copy goes through the outbox (`bot/sender.py`): paced, 429-aware, exactly once. This measures how
 close to the rate limit such a broadcast runs, and that it ends with one copy each.
 
 - **The bot** runs as its own process (`python -m bot serve`, via

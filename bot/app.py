@@ -28,12 +28,12 @@ from bot.config import Config
 from bot.deps import Deps, Work, listener_outcome
 from bot.home import Home
 from bot.lock import InstanceLock
-from bot.outbox import OutboxSender
 from bot.practice.library import Library
 from bot.pseudonyms import Pseudonyms, anonymity_key, checks_key
 from bot.scheduler import Scheduler
+from bot.sender import OutboxSender
 from bot.slack.client import make_client
-from bot.slack.directory import Directory
+from bot.slack.people import People
 from bot.slack.replies import Replies
 from bot.slack.roles import Roles
 from bot.storage import Storage
@@ -125,7 +125,7 @@ class LineOfSight:
             home = Home(client, contact=self.config.access_contact)
             replies = Replies(self.session, home)
             self.work.tell = replies.tell
-            directory = Directory(client)
+            people = People(client)
             self.outbox = OutboxSender(
                 self.storage,
                 make_client(self.config, self.session, retries=False),
@@ -147,12 +147,12 @@ class LineOfSight:
                 storage=self.storage,
                 client=client,
                 roles=roles,
-                directory=directory,
+                people=people,
                 scheduler=self.scheduler,
                 work=self.work,
                 home=home,
                 replies=replies,
-                audiences=Audiences(client, directory, bot_user_id=str(auth.get("user_id"))),
+                audiences=Audiences(client, people, bot_user_id=str(auth.get("user_id"))),
                 outbox=self.outbox,
                 bot_user_id=str(auth.get("user_id")),
                 clock=self.clock,

@@ -22,8 +22,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.content import Audience
-from bot.slack.directory import Directory
 from bot.slack.mrkdwn import escape
+from bot.slack.people import People
 
 logger = logging.getLogger(__name__)
 
@@ -68,9 +68,9 @@ class Resolution:
 class Audiences:
     """Resolves audience entries to people through Slack."""
 
-    def __init__(self, client: AsyncWebClient, directory: Directory, *, bot_user_id: str):
+    def __init__(self, client: AsyncWebClient, people: People, *, bot_user_id: str):
         self._client = client
-        self._directory = directory
+        self._people = people
         self._bot_user_id = bot_user_id
         self._shown: dict[str, _Shown] = {}
 
@@ -102,7 +102,7 @@ class Audiences:
         if problems:
             raise AudienceUnavailable("\n".join(problems))
         everyone = [m for _, _, found in members for m in found]
-        people = await self._directory.people(expected=everyone)
+        people = await self._people.people(expected=everyone)
         if people is None:
             raise AudienceUnavailable(
                 "I couldn't list the workspace's people to leave out bots and deactivated "

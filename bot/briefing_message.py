@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.checks import CHECK_BUTTON, TAKE_ACTION, check_value
+from bot.comprehension import CHECK_BUTTON, TAKE_ACTION, check_value
 from bot.content import Briefing
 from bot.content.values import ID_PATTERN, VERSION_PATTERN
 from bot.slack.mrkdwn import escape, markdown_to_mrkdwn, split_mrkdwn

@@ -42,11 +42,11 @@ if TYPE_CHECKING:
     from bot.audiences import Audiences
     from bot.config import Config
     from bot.home import Home
-    from bot.outbox import OutboxSender
     from bot.practice.library import Library
     from bot.pseudonyms import Pseudonyms
     from bot.scheduler import Scheduler
-    from bot.slack.directory import Directory
+    from bot.sender import OutboxSender
+    from bot.slack.people import People
     from bot.slack.replies import Replies
     from bot.slack.roles import Roles
     from bot.storage import Storage
@@ -285,7 +285,7 @@ class Deps:
     storage: Storage
     client: AsyncWebClient
     roles: Roles
-    directory: Directory
+    people: People
     scheduler: Scheduler
     work: Work
     home: Home

@@ -198,7 +198,7 @@ async def test_a_channel_post_in_flight_at_a_stop_is_looked_for_before_posting_a
     from slack_sdk.web.async_client import AsyncWebClient
 
     from bot.app import LineOfSight
-    from bot.outbox import METADATA_TYPE
+    from bot.sender import METADATA_TYPE
     from bot.storage import Storage
     from bot.storage.outbox import Plan, PlannedEntry
 

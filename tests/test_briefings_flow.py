@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.checks import TAKE_ACTION
+from bot.comprehension import TAKE_ACTION
 from handlers.briefings import ACK_ACTION
 from slack_standin.harness import eventually, posts
 from tests.conftest import (

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.checks import TAKE_ACTION, mark
+from bot.comprehension import TAKE_ACTION, mark
 from bot.storage.checks import Check
 from handlers.checks.blocks import build_feedback_view
 from handlers.checks.results import build_results
@@ -146,7 +146,7 @@ async def raw_submit(driver, slack, person, view, values, metadata=None):
 async def forged_follow_up(driver, slack, person, briefing_id, question):
     """A follow-up's note modal submitted without ever being opened: the metadata is ours to
     choose (another briefing, a question without a button, a tiny audience)."""
-    from bot.checks import FOLLOW_UP_CALLBACK
+    from bot.comprehension import FOLLOW_UP_CALLBACK
 
     view = {
         "id": "V0FORGED",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.checks import FOLLOW_UP_ACTION, REANSWER_ACTION, TAKE_ACTION
+from bot.comprehension import FOLLOW_UP_ACTION, REANSWER_ACTION, TAKE_ACTION
 from slack_standin import Workspace
 from slack_standin.harness import posts
 from tests.conftest import ENGAGEMENT_LEAD, SOCIAL_WORK_ALL, publish_confirmed

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from bot.checks import TAKE_ACTION
+from bot.comprehension import TAKE_ACTION
 from slack_standin.harness import posts
 from tests.conftest import SOCIAL_WORK_ALL, SOCIAL_WORKERS, publish_confirmed
 
@@ -148,7 +148,7 @@ async def test_an_answer_from_outside_the_audience_is_kept_apart_and_never_count
 async def test_an_anonymous_retake_is_allowed_by_a_pass_only_slack_holds(slack, bot, driver):
     """Nothing stored says who got it wrong: the retake's pass lives in the feedback modal,
     is good once, and cannot be made up."""
-    from bot.checks import RETAKE_ACTION
+    from bot.comprehension import RETAKE_ACTION
     from tests.test_check_edges import raw_submit
 
     await publish_confirmed(driver, bot, "publish staff-survey")

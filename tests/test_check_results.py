@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.checks import TAKE_ACTION
+from bot.comprehension import TAKE_ACTION
 from handlers.briefings import ACK_ACTION
 from slack_standin import Workspace
 from tests.conftest import ENGAGEMENT_LEAD, SENIOR_MANAGER, publish_confirmed
@@ -206,7 +206,7 @@ async def test_a_correction_that_does_not_matter_keeps_the_check_and_its_answers
 async def test_a_clarification_reaches_only_those_who_got_it_wrong_and_shows_what_followed(
     slack, bot, driver
 ):
-    from bot.checks import FOLLOW_UP_ACTION
+    from bot.comprehension import FOLLOW_UP_ACTION
 
     await publish_confirmed(driver, bot, "publish duty-changes")
     assert await bot.outbox.idle(30)
@@ -296,7 +296,7 @@ async def test_a_clarification_says_nothing_of_whoever_answered_since_the_figure
     """Twenty answers are released; one more person answers, right or wrong. Whichever it was,
     the lead's clarification is answered in the same words and the results do not move: a
     count, or "nobody to send it to", would say how that person did."""
-    from bot.checks import FOLLOW_UP_ACTION
+    from bot.comprehension import FOLLOW_UP_ACTION
 
     await publish_confirmed(driver, bot, "publish duty-changes")
     assert await bot.outbox.idle(30)

@@ -8,7 +8,7 @@ import shutil
 import sqlite3
 import struct
 
-from bot.checks import RETAKE_ACTION, TAKE_ACTION
+from bot.comprehension import RETAKE_ACTION, TAKE_ACTION
 from slack_standin.harness import posts
 from tests.conftest import SOCIAL_WORK_ALL, publish_confirmed
 from tests.test_check_edges import follow_ups_queued, forged_follow_up, raw_submit
@@ -153,7 +153,7 @@ async def test_a_forged_follow_up_on_a_tiny_audience_says_nothing(slack, bot, dr
 def test_the_feedback_cache_is_per_database_not_per_process():
     """Two bots in one process (tests, demo, bench) with the same briefing id and version but
     different questions: the second is shown the first one's feedback."""
-    from bot.checks import mark
+    from bot.comprehension import mark
     from bot.storage.checks import Check
     from handlers.checks import feedback
 

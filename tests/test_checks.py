@@ -9,7 +9,7 @@ import json
 from datetime import timedelta
 from urllib.parse import quote_plus
 
-from bot.checks import RETAKE_ACTION, SUBMIT_CALLBACK, TAKE_ACTION
+from bot.comprehension import RETAKE_ACTION, SUBMIT_CALLBACK, TAKE_ACTION
 from slack_standin.harness import posts
 from tests.conftest import SOCIAL_WORK_ALL, SOCIAL_WORKERS, publish_confirmed
 

@@ -153,7 +153,7 @@ def test_the_demo_and_the_benchmarks_know_the_bots_buttons_by_their_real_action_
     assert demo.PRACTICE_RAISE_ACTION == practice.RAISE_ACTION
     assert demo.CONFIRM_ACTION == blocks.CONFIRM_ACTION
     from bench import answers_requests
-    from bot import checks
+    from bot import comprehension as checks
 
     assert demo.TAKE_ACTION == checks.TAKE_ACTION == answers_requests.TAKE_ACTION
     assert demo.RETAKE_ACTION == checks.RETAKE_ACTION

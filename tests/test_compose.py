@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from bot.briefing_message import ACK_ACTION
-from bot.checks import TAKE_ACTION
+from bot.comprehension import TAKE_ACTION
 from handlers.briefings.blocks import CONFIRM_ACTION
 from handlers.briefings.compose import EDIT_ACTION, OPEN_ACTION, START_ACTION
 from slack_standin.harness import posts

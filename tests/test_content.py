@@ -737,7 +737,7 @@ def test_the_shipped_practice_notes_load():
     from zoneinfo import ZoneInfo
 
     from bot.content.documents import Context, scan
-    from bot.content.practice import PRACTICE
+    from bot.content.notes import PRACTICE
 
     repo = Path(__file__).resolve().parents[1]
     found = scan(repo / "content", PRACTICE, Context(ZoneInfo("Europe/London")))

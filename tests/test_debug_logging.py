@@ -15,8 +15,8 @@ import logging
 import pytest
 
 from bot.app import LineOfSight
-from bot.checks import SUBMIT_CALLBACK, TAKE_ACTION
 from bot.cli import QUIET_LIBRARIES, setup_logging
+from bot.comprehension import SUBMIT_CALLBACK, TAKE_ACTION
 from handlers.briefings import ACK_ACTION
 from slack_standin import SlackDriver
 from slack_standin.harness import posts

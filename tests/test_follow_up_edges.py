@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.outbox import MAX_ATTEMPTS
+from bot.sender import MAX_ATTEMPTS
 from tests.test_outbox_edge_cases import NOW, dm_plan, rows, send_all
 
 SINCE = NOW - timedelta(days=30)

@@ -264,7 +264,7 @@ async def test_a_retry_after_outlives_a_restart(slack, config, driver, bot):
 
 
 async def test_a_rate_under_one_a_second_is_paced_not_refused(storage):
-    from bot.outbox import OutboxSender
+    from bot.sender import OutboxSender
 
     sender = OutboxSender(storage, None, per_minute=30, clock=lambda: None)  # type: ignore[arg-type]
     started = time.monotonic()
@@ -274,7 +274,7 @@ async def test_a_rate_under_one_a_second_is_paced_not_refused(storage):
 
 
 def test_progress_says_sent_of_total_failures_and_time_left():
-    from bot.outbox import build_broadcast_progress
+    from bot.sender import build_broadcast_progress
 
     summary = {
         "title": "Pay & you",

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, time
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import LineOfSight
-from bot.outbox import METADATA_TYPE
+from bot.sender import METADATA_TYPE
 from bot.storage import Storage
 from handlers.briefings.blocks import CONFIRM_ACTION
 from slack_standin import RateLimits, SlackDriver, SlackStandIn, Workspace

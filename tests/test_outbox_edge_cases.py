@@ -12,7 +12,7 @@ import aiohttp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import LineOfSight
-from bot.outbox import METADATA_TYPE
+from bot.sender import METADATA_TYPE
 from bot.storage import Storage
 from bot.storage.outbox import Plan, PlannedEntry
 from handlers.briefings.blocks import build_status

@@ -484,7 +484,7 @@ def test_a_passage_is_at_most_600_characters_and_its_bold_is_closed():
 
 
 def test_a_note_longer_than_a_modal_says_where_the_rest_is():
-    from bot.content.practice import PracticeNote
+    from bot.content.notes import PracticeNote
 
     body = "\n\n".join(f"Paragraph {n}: " + "word " * 500 for n in range(150))
     note = PracticeNote(

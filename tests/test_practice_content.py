@@ -13,7 +13,7 @@ import pytest
 
 from bot.content import check_content, load_directory, review_warnings, run_content_check
 from bot.content.documents import Context, scan
-from bot.content.practice import PRACTICE, due_for_review
+from bot.content.notes import PRACTICE, due_for_review
 from bot.practice.library import build_shelf
 from bot.practice.search import GlossaryError, load_glossary
 from tests.conftest import billion_laughs

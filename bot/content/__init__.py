@@ -21,7 +21,7 @@ from bot.content.briefings import BRIEFINGS, Briefing, Check, Question, load_bri
 from bot.content.circulars import CIRCULARS, Circular
 from bot.content.directory import DirectoryEntry, load_directory
 from bot.content.documents import ContentError, Context, Kind, Problem, scan
-from bot.content.practice import PRACTICE, PracticeNote, due_for_review
+from bot.content.notes import PRACTICE, PracticeNote, due_for_review
 from bot.content.values import Audience, parse_audience, parse_duration, parse_local_time
 from bot.practice.search import GlossaryError, load_glossary
 

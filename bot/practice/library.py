@@ -22,7 +22,7 @@ from bot.content import content_glossary
 from bot.content.audiences import load_named_audiences
 from bot.content.directory import DirectoryEntry, load_directory
 from bot.content.documents import Context, Problem, scan
-from bot.content.practice import PRACTICE, PracticeNote, due_for_review
+from bot.content.notes import PRACTICE, PracticeNote, due_for_review
 from bot.practice.search import MAX_QUERY, Document, Hit, Index, build_query
 from bot.slack.mrkdwn import plain_text
 

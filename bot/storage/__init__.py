@@ -28,11 +28,11 @@ from bot.storage.disclosure import Disclosure
 from bot.storage.drafts import Drafts
 from bot.storage.events import Events
 from bot.storage.outbox import Outbox
-from bot.storage.practice import PracticeGaps
 from bot.storage.publications import Publications
 from bot.storage.questions import Questions
 from bot.storage.reminders import Reminders
 from bot.storage.schedules import Schedules
+from bot.storage.search_gaps import PracticeGaps
 from bot.storage.writer import Writer, WriteTimeout, utc_iso
 
 __all__ = ["AckResult", "Storage", "WriteTimeout", "utc_iso"]

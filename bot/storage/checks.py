@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from sqlite_utils import Database
 
-from bot.checks import Marked, mark
+from bot.comprehension import Marked, mark
 from bot.disclosure import cell_key
 from bot.storage import figures
 from bot.storage.disclosure import check_structure, grow_cells, release_check

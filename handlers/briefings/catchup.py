@@ -40,7 +40,7 @@ async def joined_channel(deps: Deps, user_id: str, channel_id: str) -> CaughtUp:
     entries = [e for e in await _current(deps) if e.ref == channel_id]
     if not entries or user_id == deps.bot_user_id:
         return CaughtUp()
-    if await deps.directory.is_person(user_id) is not True:
+    if await deps.people.is_person(user_id) is not True:
         return CaughtUp()  # a bot, a deactivated account, or unknown: the daily run decides
     return await _add(deps, entries, {channel_id: [user_id]})
 
@@ -63,7 +63,7 @@ async def reconcile(deps: Deps) -> CaughtUp:
         listed = await _members(deps, ref)
         if listed is None:
             continue  # tried again tomorrow; nothing is lost meanwhile
-        people = await deps.directory.people(expected=listed)
+        people = await deps.people.people(expected=listed)
         if people is not None:
             members[ref] = [m for m in listed if m in people and m != deps.bot_user_id]
     caught = await _add(deps, entries, members)

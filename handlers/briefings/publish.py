@@ -4,7 +4,7 @@ Everything a broadcast needs is resolved first (`plan_briefing`): each channel i
 take a post, each user group is listed, bots and deactivated accounts are left out. Only a plan
 with no problems is shown to the publisher for confirmation, so an unknown channel or a group
 Slack cannot list stops the publish before anything is sent. Channel posts and DMs alike then go
-through the outbox (`bot/outbox.py`): paced, and exactly once across crashes.
+through the outbox (`bot/sender.py`): paced, and exactly once across crashes.
 """
 
 from __future__ import annotations

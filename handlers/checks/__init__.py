@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt.app.async_app import AsyncApp
 
-from bot.checks import (
+from bot.comprehension import (
     FOLLOW_UP_ACTION,
     FOLLOW_UP_CALLBACK,
     REANSWER_ACTION,

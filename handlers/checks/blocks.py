@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.checks import (
+from bot.comprehension import (
     CHECK_BUTTON,
     FOLLOW_UP_CALLBACK,
     REANSWER_ACTION,

@@ -25,7 +25,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.checks import FOLLOW_UP_ACTION, check_value
+from bot.comprehension import FOLLOW_UP_ACTION, check_value
 from bot.disclosure import Figures
 from bot.slack.mrkdwn import escape
 from bot.slack.roles import RoleCheckUnavailable

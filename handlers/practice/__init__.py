@@ -3,7 +3,7 @@ and for engagement leads the gaps (`/engage gaps`) and a rebuild of the index (`
 
 Search answers from `deps.practice` (bot/practice/library.py), built at start and swapped
 whole on reload. What staff looked for and did not find is kept as its words and the day only
-(bot/storage/practice.py), and never when it looks like case detail (bot/guardrail.py).
+(bot/storage/search_gaps.py), and never when it looks like case detail (bot/guardrail.py).
 
 Every listener is a store half and a follow-up (see `bot/deps.py`).
 """

@@ -2,7 +2,7 @@
 modal, the gaps list for engagement leads, Home's section.
 
 Pure functions over `bot.practice.library.Found`, `PracticeNote`, `DirectoryEntry` and
-`bot.storage.practice.Gap`, called by tests. Every piece of text from content or from a
+`bot.storage.search_gaps.Gap`, called by tests. Every piece of text from content or from a
 person is escaped for mrkdwn where it is shown.
 """
 
@@ -29,11 +29,11 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.content.directory import DirectoryEntry
-from bot.content.practice import PracticeNote
+from bot.content.notes import PracticeNote
 from bot.practice.library import Found
 from bot.practice.search import MAX_QUERY
 from bot.slack.mrkdwn import escape, escape_within, markdown_to_mrkdwn, split_mrkdwn
-from bot.storage.practice import Gap
+from bot.storage.search_gaps import Gap
 
 SEARCH_CALLBACK = "practice_search"
 NOTE_CALLBACK = "practice_note"

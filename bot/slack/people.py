@@ -33,7 +33,7 @@ class _Snapshot:
     known: frozenset[str]  # everyone users.list returned, bots included
 
 
-class Directory:
+class People:
     """The set of people in the workspace, refreshed at most every `ttl_seconds`."""
 
     def __init__(
