@@ -9,11 +9,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime, timedelta
+from datetime import time as clock_time
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.storage import Storage
@@ -55,17 +59,54 @@ class Scheduler:
 
     def rebuild(self) -> None:
         """(Re)create the jobs; stable ids make this idempotent."""
+        self.every(PRUNE_EVENTS_JOB, self.prune_events, seconds=3600, run_at_start=False)
+
+    def every(
+        self,
+        job_id: str,
+        func: Callable[[], Awaitable[object]],
+        *,
+        seconds: float,
+        run_at_start: bool = True,
+    ) -> None:
+        """Run `func` every `seconds`, and (by default) once at start: a poll over our own
+        tables, which is how work due while the bot was down is caught up."""
         self.add_job(
-            PRUNE_EVENTS_JOB,
-            self.prune_events,
-            IntervalTrigger(hours=1, timezone=self.timezone),
+            job_id,
+            func,
+            IntervalTrigger(seconds=seconds, timezone=self.timezone),
+            run_at_start=run_at_start,
         )
+
+    def daily(
+        self,
+        job_id: str,
+        func: Callable[[], Awaitable[object]],
+        *,
+        at: clock_time,
+        days: Collection[int] = range(7),
+        run_at_start: bool = False,
+    ) -> None:
+        """Run `func` at `at` (in the service's time zone) on `days` (0 = Monday)."""
+        names = ",".join(("mon", "tue", "wed", "thu", "fri", "sat", "sun")[d] for d in sorted(days))
+        trigger = CronTrigger(
+            day_of_week=names or "mon-fri",
+            hour=at.hour,
+            minute=at.minute,
+            timezone=self.timezone,
+        )
+        self.add_job(job_id, func, trigger, run_at_start=run_at_start)
+
+    def at(self, job_id: str, func: Callable[[], Awaitable[object]], when: datetime) -> None:
+        """Run `func` once at `when` (aware). A time kept in our tables is the truth: this only
+        wakes the bot for it."""
+        self.add_job(job_id, func, DateTrigger(run_date=when, timezone=self.timezone))
 
     def add_job(
         self,
         job_id: str,
         func: Callable[[], Awaitable[object]],
-        trigger: object,
+        trigger: BaseTrigger,
         *,
         run_at_start: bool = False,
     ) -> None:

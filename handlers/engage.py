@@ -36,4 +36,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
             reply, blocks = await found(body["user_id"], text)
         await deps.replies.respond(body["response_url"], reply, blocks=blocks)
 
-    app.command(command)(deps.work.listener(accept, follow_up=answer, busy=BUSY))
+    app.command(command)(deps.work.legacy_listener(accept, follow_up=answer, busy=BUSY))

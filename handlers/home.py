@@ -46,4 +46,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
             return
         await deps.home.publish(event["user"])
 
-    app.event("app_home_opened")(deps.work.listener(note_home_opened, follow_up=show_home))
+    app.event("app_home_opened")(deps.work.legacy_listener(note_home_opened, follow_up=show_home))

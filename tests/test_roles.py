@@ -9,7 +9,14 @@ import pytest
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.roles import FRESH_SECONDS, RoleCheckUnavailable, Roles
+from bot.slack.roles import (
+    ENGAGEMENT_LEAD,
+    FRESH_SECONDS,
+    Access,
+    RoleCheckUnavailable,
+    Roles,
+)
+from bot.slack.roles import SENIOR_MANAGER as SENIOR_MANAGER_ROLE
 from tests.conftest import BOT_TOKEN, DIRECTOR, SENIOR_MANAGER, SOCIAL_WORKERS, TEAM_MANAGER
 
 
@@ -142,3 +149,33 @@ async def test_a_fresh_check_gives_up_in_time_when_slack_asks_it_to_wait(slack):
     with pytest.raises(RoleCheckUnavailable):
         await roles.is_senior_manager(SENIOR_MANAGER, fresh=True)
     assert time.monotonic() - started < 1.0  # not the 30 s Slack asked for
+
+
+async def test_allows_answers_allowed_refused_or_unknown_and_which_roles_are_held(slack, client):
+    roles = Roles(client, senior_managers=("@senior-managers",), engagement_leads=(TEAM_MANAGER,))
+    both = {SENIOR_MANAGER_ROLE, ENGAGEMENT_LEAD}
+    manager = await roles.allows(DIRECTOR, both)
+    assert manager.allowed
+    assert manager.holds(SENIOR_MANAGER_ROLE)
+    assert not manager.holds(ENGAGEMENT_LEAD)
+    lead = await roles.allows(TEAM_MANAGER, both)
+    assert lead.held == {ENGAGEMENT_LEAD}
+    refused = await roles.allows(SOCIAL_WORKERS[0], both)
+    assert refused.access is Access.REFUSED
+    assert not refused.allowed
+    assert not refused.unknown
+    assert not (await roles.allows(TEAM_MANAGER, {SENIOR_MANAGER_ROLE})).allowed
+
+    revoked = Roles(
+        AsyncWebClient(token="xoxb-revoked", base_url=slack.api_url),
+        senior_managers=("@senior-managers",),
+        engagement_leads=(TEAM_MANAGER,),
+    )
+    unknown = await revoked.allows(DIRECTOR, {SENIOR_MANAGER_ROLE})
+    assert unknown.unknown
+    assert not unknown.allowed
+    # A role that Slack need not be asked about still grants access when the other is unknown.
+    assert (await revoked.allows(TEAM_MANAGER, both)).held == {ENGAGEMENT_LEAD}
+    with pytest.raises(RoleCheckUnavailable):
+        await revoked.is_senior_manager(DIRECTOR, fresh=True)
+    assert (await revoked.allows(DIRECTOR, {SENIOR_MANAGER_ROLE}, fresh=True)).unknown

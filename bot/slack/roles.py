@@ -8,14 +8,19 @@ A click that sends something to many people (a publish confirmation's Send or Sc
 with `fresh=True`: a list at most `FRESH_SECONDS` old, else Slack now, within
 `FRESH_TIMEOUT_SECONDS`; if Slack cannot answer, the check fails rather than trust a list that
 may still hold someone taken off it minutes ago.
+
+Every route asks through one method, `allows(user_id, {roles})`, which answers allowed, refused
+or unknown (Slack could not say), so no listener writes its own try/except around a role check.
 """
 
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -33,6 +38,40 @@ FRESH_TIMEOUT_SECONDS = 1.0
 
 class RoleCheckUnavailable(Exception):
     """Slack could not tell us who is in a user group, and there is no earlier answer to use."""
+
+
+class Role(enum.StrEnum):
+    SENIOR_MANAGER = "senior_manager"
+    ENGAGEMENT_LEAD = "engagement_lead"
+
+
+SENIOR_MANAGER = Role.SENIOR_MANAGER
+ENGAGEMENT_LEAD = Role.ENGAGEMENT_LEAD
+
+
+class Access(enum.Enum):
+    ALLOWED = "allowed"
+    REFUSED = "refused"
+    UNKNOWN = "unknown"  # Slack could not say, and no earlier list may stand in
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What `Roles.allows` found: the access, and which of the asked-for roles the person holds."""
+
+    access: Access
+    held: frozenset[Role] = frozenset()
+
+    @property
+    def allowed(self) -> bool:
+        return self.access is Access.ALLOWED
+
+    @property
+    def unknown(self) -> bool:
+        return self.access is Access.UNKNOWN
+
+    def holds(self, role: Role) -> bool:
+        return role in self.held
 
 
 class Roles:
@@ -57,6 +96,26 @@ class Roles:
         self._clock = clock
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
         self._lock = asyncio.Lock()
+
+    async def allows(
+        self, user_id: str, roles: Collection[Role], *, fresh: bool = False
+    ) -> Verdict:
+        """Allowed if the person holds any of `roles`; unknown if Slack could not say for a
+        role they might hold; else refused. With `fresh` (a click that sends something), as
+        Slack lists the groups now (see the module doc)."""
+        held: set[Role] = set()
+        unknown = False
+        for role in sorted(roles):
+            try:
+                members = await (self._fresh(role) if fresh else self._resolve(role))
+            except RoleCheckUnavailable:
+                unknown = True
+                continue
+            if user_id in members:
+                held.add(role)
+        if held:
+            return Verdict(Access.ALLOWED, frozenset(held))
+        return Verdict(Access.UNKNOWN if unknown else Access.REFUSED)
 
     async def is_senior_manager(self, user_id: str, *, fresh: bool = False) -> bool:
         """With `fresh`, as Slack lists the group now (see the module doc); raises

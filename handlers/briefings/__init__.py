@@ -210,10 +210,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     # Bolt tries listeners in the order they were added, at a cost for each: the hot path first.
     app.action(ACK_ACTION)(
-        deps.work.listener(store_acknowledgement, follow_up=thank_for_acknowledgement)
+        deps.work.legacy_listener(store_acknowledgement, follow_up=thank_for_acknowledgement)
     )
-    app.command(COMMAND)(deps.work.listener(accept_brief, follow_up=answer_brief, busy=BUSY))
-    confirming = deps.work.listener(store_confirmation, follow_up=after_confirmation)
+    app.command(COMMAND)(deps.work.legacy_listener(accept_brief, follow_up=answer_brief, busy=BUSY))
+    confirming = deps.work.legacy_listener(store_confirmation, follow_up=after_confirmation)
     for action_id in (CONFIRM_ACTION, CONFIRM_LARGE_ACTION, CANCEL_ACTION):
         app.action(action_id)(confirming)
     deps.home.add_section(HOME_SECTION, waiting_section, order=10)
@@ -272,7 +272,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             if user.get("id") and not (user.get("is_bot") or user.get("deleted")):
                 await catchup.joined_workspace(deps, str(user["id"]))
 
-    joiners = deps.work.listener(note_joiner, follow_up=catch_up_joiner)
+    joiners = deps.work.legacy_listener(note_joiner, follow_up=catch_up_joiner)
     app.event("member_joined_channel")(joiners)
     app.event("team_join")(joiners)
 

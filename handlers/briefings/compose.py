@@ -758,10 +758,10 @@ def register(app: AsyncApp, deps: Deps, *, plan_and_confirm: Any) -> Any:
             return
         await _update(view, build_preview_view(delivered, confirmation, findings, draft))
 
-    app.view(COMPOSE_CALLBACK)(deps.work.listener(store_draft, follow_up=show_preview))
-    app.action(OPEN_ACTION)(deps.work.listener(accept, follow_up=from_home))
-    app.action(START_ACTION)(deps.work.listener(accept, follow_up=start_from))
-    app.action(EDIT_ACTION)(deps.work.listener(accept, follow_up=edit))
+    app.view(COMPOSE_CALLBACK)(deps.work.legacy_listener(store_draft, follow_up=show_preview))
+    app.action(OPEN_ACTION)(deps.work.legacy_listener(accept, follow_up=from_home))
+    app.action(START_ACTION)(deps.work.legacy_listener(accept, follow_up=start_from))
+    app.action(EDIT_ACTION)(deps.work.legacy_listener(accept, follow_up=edit))
 
     return open_composer
 

@@ -348,15 +348,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
             deps.outbox.wake()
 
     # Bolt tries listeners in the order they were added, at a cost for each: the hot path first.
-    app.view(SUBMIT_CALLBACK)(deps.work.listener(store_answers))
+    app.view(SUBMIT_CALLBACK)(deps.work.legacy_listener(store_answers))
     app.action(re.compile(rf"^{FOLLOW_UP_ACTION}_(\d|none)$"))(
-        deps.work.listener(accept, follow_up=open_follow_up)
+        deps.work.legacy_listener(accept, follow_up=open_follow_up)
     )
-    app.view(FOLLOW_UP_CALLBACK)(deps.work.listener(store_follow_up, follow_up=send_follow_up))
-    app.action(REANSWER_ACTION)(deps.work.listener(accept, follow_up=open_reanswer))
-    app.view(REANSWER_CALLBACK)(deps.work.listener(store_reanswer))
-    app.action(TAKE_ACTION)(deps.work.listener(accept, follow_up=open_questions))
-    app.action(RETAKE_ACTION)(deps.work.listener(accept, follow_up=open_retake))
+    app.view(FOLLOW_UP_CALLBACK)(deps.work.legacy_listener(store_follow_up, follow_up=send_follow_up))
+    app.action(REANSWER_ACTION)(deps.work.legacy_listener(accept, follow_up=open_reanswer))
+    app.view(REANSWER_CALLBACK)(deps.work.legacy_listener(store_reanswer))
+    app.action(TAKE_ACTION)(deps.work.legacy_listener(accept, follow_up=open_questions))
+    app.action(RETAKE_ACTION)(deps.work.legacy_listener(accept, follow_up=open_retake))
 
     async def home_section(user_id: str) -> list[Any]:
         waiting = await deps.storage.checks.waiting_for(user_id, deps.clock())

@@ -329,11 +329,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
     deps.engage.add(
         "reload", engage_reload, "`/engage reload` — read the practice notes and directory again"
     )
-    app.command(COMMAND)(deps.work.listener(accept, follow_up=answer_command, busy=BUSY))
-    app.view(SEARCH_CALLBACK)(deps.work.listener(store_search))
-    app.action(OPEN_SEARCH_ACTION)(deps.work.listener(accept, follow_up=open_search))
-    app.action(OPEN_NOTE_ACTION)(deps.work.listener(accept, follow_up=open_note))
+    app.command(COMMAND)(deps.work.legacy_listener(accept, follow_up=answer_command, busy=BUSY))
+    app.view(SEARCH_CALLBACK)(deps.work.legacy_listener(store_search))
+    app.action(OPEN_SEARCH_ACTION)(deps.work.legacy_listener(accept, follow_up=open_search))
+    app.action(OPEN_NOTE_ACTION)(deps.work.legacy_listener(accept, follow_up=open_note))
     for action_id in (HELPED_ACTION, NOT_HELPED_ACTION):
-        app.action(action_id)(deps.work.listener(store_feedback, follow_up=after_feedback))
-    app.action(RAISE_ACTION)(deps.work.listener(store_raise, follow_up=after_raise))
+        app.action(action_id)(deps.work.legacy_listener(store_feedback, follow_up=after_feedback))
+    app.action(RAISE_ACTION)(deps.work.legacy_listener(store_raise, follow_up=after_raise))
     deps.home.add_section(HOME_SECTION, home_section, order=40)
