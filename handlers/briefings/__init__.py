@@ -7,6 +7,7 @@ the person did and answers Slack; the follow-up does what needs Slack (replies, 
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -20,19 +21,16 @@ from bot.deps import BUSY
 from bot.slack.mrkdwn import escape
 from bot.slack.roles import RoleCheckUnavailable
 from bot.storage import WriteTimeout
-from bot.timefmt import format_local
-from handlers.briefings import catchup, circulars, compose, reminders, schedule
+from handlers.briefings import catchup, circulars, compose, confirm, reminders, schedule
 from handlers.briefings.blocks import (
     CANCEL_ACTION,
     CONFIRM_ACTION,
     CONFIRM_LARGE_ACTION,
     ack_reply,
-    build_confirmation,
     build_waiting_section,
     confirmation_reply,
 )
 from handlers.briefings.commands import Reply, answer
-from handlers.briefings.publish import AudienceUnavailable, NobodyToReach, plan_briefing
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -174,39 +172,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except RoleCheckUnavailable:
             return False
 
-    async def plan_and_confirm(briefing: Any, user_id: str) -> tuple[list[Any], list[Any]]:
-        """The composer's preview: the plan's own message (the delivered copy) and the
-        confirmation a content briefing gets, with each entry's size and Send / Cancel."""
-        try:
-            plan = await plan_briefing(deps, briefing, user_id)
-        except AudienceUnavailable as error:
-            problems = "\n".join(f"• {line}" for line in str(error).splitlines())
-            raise ValueError(
-                f"I can't reach everyone in the audience, so nothing can be sent yet:\n{problems}"
-                "\nEdit the audience (or fix it in Slack), then preview again."
-            ) from None
-        except NobodyToReach:
-            raise ValueError(
-                "The audience has nobody in it (only bots or deactivated accounts, or empty "
-                "groups). Edit the audience, then preview again."
-            ) from None
-        at = (
-            briefing.publish_at
-            if briefing.publish_at and briefing.publish_at > deps.clock()
-            else None
-        )
-        earlier = await deps.storage.outbox.earlier_copies(briefing.id, briefing.version)
-        token = await deps.storage.confirmations.ask(plan, at=at, now=deps.clock())
-        blocks = build_confirmation(
-            plan,
-            token,
-            at_text=format_local(at, deps.config.timezone) if at else None,
-            earlier=earlier,
-            twice_above=deps.config.confirm_twice_above,
-        )
-        return list(plan.message["blocks"]), [b.to_dict() for b in blocks]
-
-    open_composer = compose.register(app, deps, plan_and_confirm=plan_and_confirm)
+    open_composer = compose.register(
+        app, deps, plan_and_confirm=functools.partial(confirm.plan_and_confirm, deps)
+    )
 
     # Bolt tries listeners in the order they were added, at a cost for each: the hot path first.
     app.action(ACK_ACTION)(

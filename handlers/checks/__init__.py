@@ -352,7 +352,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(re.compile(rf"^{FOLLOW_UP_ACTION}_(\d|none)$"))(
         deps.work.legacy_listener(accept, follow_up=open_follow_up)
     )
-    app.view(FOLLOW_UP_CALLBACK)(deps.work.legacy_listener(store_follow_up, follow_up=send_follow_up))
+    app.view(FOLLOW_UP_CALLBACK)(
+        deps.work.legacy_listener(store_follow_up, follow_up=send_follow_up)
+    )
     app.action(REANSWER_ACTION)(deps.work.legacy_listener(accept, follow_up=open_reanswer))
     app.view(REANSWER_CALLBACK)(deps.work.legacy_listener(store_reanswer))
     app.action(TAKE_ACTION)(deps.work.legacy_listener(accept, follow_up=open_questions))

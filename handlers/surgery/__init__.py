@@ -642,7 +642,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.shortcut(ASK_SHORTCUT)(deps.work.legacy_listener(accept, follow_up=from_shortcut))
     app.shortcut(MESSAGE_SHORTCUT)(deps.work.legacy_listener(accept, follow_up=from_message))
     app.action(OPEN_ASK_ACTION)(deps.work.legacy_listener(accept, follow_up=open_from_home))
-    app.action(ACCEPT_ACTION)(deps.work.legacy_listener(store_acceptance, follow_up=after_moderation))
+    app.action(ACCEPT_ACTION)(
+        deps.work.legacy_listener(store_acceptance, follow_up=after_moderation)
+    )
     app.action(DECLINE_ACTION)(deps.work.legacy_listener(accept, follow_up=open_decline))
     app.view(DECLINE_CALLBACK)(deps.work.legacy_listener(store_decline))
     app.action(MORE_ACTION)(deps.work.legacy_listener(accept, follow_up=open_more))
