@@ -52,7 +52,8 @@ def states_by_commit(db_path, tmp_path, sql):
 async def test_a_copy_of_the_database_cannot_say_who_answered_again_what(
     slack, bot, driver, config, tmp_path
 ):
-    """README: re-answers are anonymous, "nothing stored can be linked back to the person"."""
+    """docs/COMMANDS.md, Follow-ups on an anonymous check: "Answering again is anonymous like
+    the check" (no user, no time); nothing stored can be linked back to the person."""
     await publish_confirmed(driver, bot, "publish staff-survey")
     assert await bot.outbox.idle(30)
     reached = await reached_by(bot)
@@ -88,7 +89,8 @@ async def test_a_copy_of_the_database_cannot_say_who_answered_again_what(
 async def test_closing_an_anonymous_check_leaves_no_copy_of_its_key_on_disk(
     slack, bot, driver, config
 ):
-    """README: "closing the check deletes its salt" (the key's half kept in the database)."""
+    """docs/COMMANDS.md, How it behaves: the check's salt "is deleted, with the hashes, when the
+    check closes" (the key's half kept in the database)."""
     await publish_confirmed(driver, bot, "publish staff-survey")
     assert await bot.outbox.idle(30)
     key = await bot.storage.call(
