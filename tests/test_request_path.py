@@ -156,7 +156,7 @@ async def test_a_failing_follow_up_is_logged_and_the_person_is_told(
     async def broken(*args, **kwargs):
         raise RuntimeError("reply bug")
 
-    monkeypatch.setattr("handlers.briefings.answer", broken)
+    monkeypatch.setattr("handlers.briefings.commands.answer", broken)
     with caplog.at_level(logging.ERROR):
         response = await driver.slash_command(SENIOR_MANAGER, "/brief", "help")
         await bot.work.idle()

@@ -24,16 +24,18 @@ from handlers.surgery.blocks import (
     build_agenda_message,
     build_answer_dm,
     build_answer_public,
-    build_answer_view,
     build_answered,
     build_board,
+    build_my_questions,
+    build_receipt_view,
+)
+from handlers.surgery.review_blocks import (
+    build_answer_view,
     build_change_view,
     build_decline_view,
     build_merge_view,
     build_moderated_board,
-    build_my_questions,
     build_queue,
-    build_receipt_view,
     build_to_answer,
 )
 from slack_standin.harness import posts

@@ -4,6 +4,10 @@ Exactly once rests on three rules kept here. A broadcast's deliveries are writte
 transaction with the broadcast itself, so a publish is queued whole or not at all. A delivery is
 marked in flight, committed, before its send, so a crash leaves a trace of every send that may
 have happened. And a delivery is marked sent in the same transaction that records who it reached.
+
+Kept whole because those three rules are kept by the SQL here together (queueing, claiming,
+marking sent, settling a correction): one module to read to check that every write keeps them.
+The sender that calls it is bot/sender.py.
 """
 
 from __future__ import annotations
@@ -521,16 +525,70 @@ def queue_plan(db: Database, plan: Plan, now: datetime, *, purpose: str = "brief
 
     A correction (a note, and an earlier version already out) updates every earlier copy in
     place instead of sending a second one: people who hold a copy get an update, a channel
-    with a post gets its post updated, and only those with no copy yet are sent one.
+    with a post gets its post updated, and only those with no copy yet are sent one. Each step
+    below runs in the caller's one transaction, in this order: queued whole or not at all.
     """
     at = utc_iso(now)
-    newer = db.execute(  # a confirmation left open while a later version went out
+    newer = _newer_version(db, plan)
+    if newer is not None and purpose == "briefing":
+        return Prepared(broadcast_id=0, queued=0, already=True, newer=newer)
+    base = _what_it_corrects(db, plan, at)
+    broadcast_id = _insert_broadcast(db, plan, purpose, at, base)
+    if broadcast_id is None:
+        row = db.execute(
+            "SELECT id FROM broadcasts WHERE briefing_id = ? AND version = ? AND purpose = ?",
+            [plan.briefing_id, plan.version, purpose],
+        ).fetchone()
+        return Prepared(broadcast_id=row[0], queued=0, already=True)
+    queue = _Queue(db, plan, broadcast_id, at)
+    if plan.check:
+        open_check(db, plan, now)
+    holders: set[str] = set()
+    posted_in: set[str] = set()
+    if base.corrects is not None:
+        _supersede_earlier(db, plan, at, base.corrects)
+        holders, posted_in = _update_earlier_copies(db, plan, queue)
+    _queue_entries(plan, queue, holders=holders, posted_in=posted_in)
+    if queue.count == 0:
+        db.execute(
+            "UPDATE broadcasts SET status = 'done', finished_at = ? WHERE id = ?",
+            [at, broadcast_id],
+        )
+    return Prepared(
+        broadcast_id=broadcast_id,
+        queued=queue.count,
+        already=False,
+        posts=queue.kinds.get("channel", 0),
+        dms=queue.kinds.get("dm", 0),
+        updates=queue.kinds.get("update", 0),
+        corrects=base.corrects,
+    )
+
+
+@dataclass(frozen=True)
+class _Base:
+    """What a new version builds on: the version it corrects (None: not a correction), and
+    the acknowledgement round and first-sent time it keeps."""
+
+    corrects: int | None
+    ack_round: int
+    sent_from: str
+
+
+def _newer_version(db: Database, plan: Plan) -> int | None:
+    """A later version of the briefing already queued: a confirmation left open while a later
+    version went out must not send the older one after it."""
+    newer = db.execute(
         "SELECT MAX(version) FROM broadcasts WHERE briefing_id = ? AND version > ?"
         " AND purpose = 'briefing'",
         [plan.briefing_id, plan.version],
     ).fetchone()[0]
-    if newer is not None and purpose == "briefing":
-        return Prepared(broadcast_id=0, queued=0, already=True, newer=int(newer))
+    return None if newer is None else int(newer)
+
+
+def _what_it_corrects(db: Database, plan: Plan, at: str) -> _Base:
+    """The earlier version a correction updates in place, and whether its acknowledgements
+    (and reminders' clock) carry over: they do unless it asks everyone to acknowledge again."""
     previous = db.execute(
         "SELECT version, COALESCE(ack_round, version), sent_from FROM broadcasts"
         " WHERE briefing_id = ? AND version < ? AND purpose = 'briefing'"
@@ -545,10 +603,13 @@ def queue_plan(db: Database, plan: Plan, now: datetime, *, purpose: str = "brief
     corrects = None
     if plan.correction and (previous or legacy):
         corrects = max(previous[0] if previous else 0, legacy or 0)
-    ack_round = plan.version
-    sent_from = at
     if corrects is not None and not plan.reacknowledge and previous:
-        ack_round, sent_from = previous[1], previous[2] or at
+        return _Base(corrects, previous[1], previous[2] or at)
+    return _Base(corrects, plan.version, at)
+
+
+def _insert_broadcast(db: Database, plan: Plan, purpose: str, at: str, base: _Base) -> int | None:
+    """The broadcast's row; None if this version was queued before (a double confirm)."""
     cursor = db.execute(
         "INSERT OR IGNORE INTO broadcasts (briefing_id, version, title, published_by,"
         " created_at, message, status, purpose, correction, ack_round, remind_after_s,"
@@ -561,79 +622,85 @@ def queue_plan(db: Database, plan: Plan, now: datetime, *, purpose: str = "brief
             at,
             json.dumps(plan.message),
             purpose,
-            plan.correction if corrects is not None else None,
-            ack_round,
+            plan.correction if base.corrects is not None else None,
+            base.ack_round,
             plan.remind_after_s,
-            sent_from,
+            base.sent_from,
         ],
     )
     if cursor.rowcount == 0:
-        row = db.execute(
-            "SELECT id FROM broadcasts WHERE briefing_id = ? AND version = ? AND purpose = ?",
-            [plan.briefing_id, plan.version, purpose],
-        ).fetchone()
-        return Prepared(broadcast_id=row[0], queued=0, already=True)
-    broadcast_id = int(cursor.lastrowid or 0)
-    queue = _Queue(db, plan, broadcast_id, at)
-    if plan.check:
-        open_check(db, plan, now)
+        return None
+    return int(cursor.lastrowid or 0)
 
+
+def _supersede_earlier(db: Database, plan: Plan, at: str, corrects: int) -> None:
+    """What is left of the earlier versions' sending is not sent: this version replaces it.
+
+    A send whose answer was lost is still looked for (and then updated, see
+    `settle_correction`); the publisher is told each was stopped.
+    """
+    stopped = [
+        row[0]
+        for row in db.execute(
+            "SELECT id FROM broadcasts WHERE briefing_id = ? AND version < ?"
+            " AND status = 'sending' AND purpose IN ('briefing', 'catchup')",
+            [plan.briefing_id, plan.version],
+        )
+    ]
+    for old_id in stopped:
+        db.execute(
+            "UPDATE broadcasts SET status = 'cancelled', finished_at = ?, superseded_by = ?"
+            " WHERE id = ?",
+            [at, plan.version, old_id],
+        )
+        db.execute(
+            "UPDATE deliveries SET status = 'cancelled' WHERE broadcast_id = ?"
+            " AND status = 'pending'"
+            " AND (error IS NULL OR error NOT IN ('lost', 'unresolved'))",
+            [old_id],
+        )
+    if plan.reacknowledge:  # the old round's reminders would ask for the old version
+        db.execute(
+            "UPDATE deliveries SET status = 'cancelled' WHERE status = 'pending'"
+            " AND broadcast_id IN (SELECT id FROM broadcasts WHERE briefing_id = ?"
+            " AND version < ? AND purpose = 'reminder')",
+            [plan.briefing_id, plan.version],
+        )
+    if not plan.reacknowledge:  # the change does not matter: acknowledgements carry over
+        db.execute(
+            "INSERT OR IGNORE INTO acknowledgements (briefing_id, version, user_id,"
+            " acknowledged_at) SELECT briefing_id, ?, user_id, acknowledged_at"
+            " FROM acknowledgements WHERE briefing_id = ? AND version = ?",
+            [plan.version, plan.briefing_id, corrects],
+        )
+
+
+def _update_earlier_copies(db: Database, plan: Plan, queue: _Queue) -> tuple[set[str], set[str]]:
+    """Each earlier copy (a DM, a channel post) is queued to be updated in place; returns who
+    holds a copy already and which channels have a post, so neither is sent a second one."""
     holders: set[str] = set()
     posted_in: set[str] = set()
-    if corrects is not None:
-        # What is left of the earlier versions' sending is not sent: this version replaces it.
-        # A send whose answer was lost is still looked for (and then updated, see
-        # `settle_correction`); the publisher is told each was stopped.
-        stopped = [
-            row[0]
-            for row in db.execute(
-                "SELECT id FROM broadcasts WHERE briefing_id = ? AND version < ?"
-                " AND status = 'sending' AND purpose IN ('briefing', 'catchup')",
-                [plan.briefing_id, plan.version],
-            )
-        ]
-        for old_id in stopped:
-            db.execute(
-                "UPDATE broadcasts SET status = 'cancelled', finished_at = ?, superseded_by = ?"
-                " WHERE id = ?",
-                [at, plan.version, old_id],
-            )
-            db.execute(
-                "UPDATE deliveries SET status = 'cancelled' WHERE broadcast_id = ?"
-                " AND status = 'pending'"
-                " AND (error IS NULL OR error NOT IN ('lost', 'unresolved'))",
-                [old_id],
-            )
-        if plan.reacknowledge:  # the old round's reminders would ask for the old version
-            db.execute(
-                "UPDATE deliveries SET status = 'cancelled' WHERE status = 'pending'"
-                " AND broadcast_id IN (SELECT id FROM broadcasts WHERE briefing_id = ?"
-                " AND version < ? AND purpose = 'reminder')",
-                [plan.briefing_id, plan.version],
-            )
-        if not plan.reacknowledge:  # the change does not matter: acknowledgements carry over
-            db.execute(
-                "INSERT OR IGNORE INTO acknowledgements (briefing_id, version, user_id,"
-                " acknowledged_at) SELECT briefing_id, ?, user_id, acknowledged_at"
-                " FROM acknowledgements WHERE briefing_id = ? AND version = ?",
-                [plan.version, plan.briefing_id, corrects],
-            )
-        refs = {DM_PREFIX + e.raw: e.ref for e in plan.entries}  # only entries still named
-        for person, channel_id, ts, audience in _dm_copies(db, plan):
-            holders.add(person)
-            publication = queue.publication(audience, ref=refs.get(audience), posted=True)
-            # They hold it already (in its earlier words): reached, as the figures should say.
-            queue.recipients(publication, (person,))
-            queue.delivery(publication, "update", person, channel_id=channel_id, ts=ts)
-        for channel_id, ts, audience, old in _channel_copies(db, plan):
-            posted_in.add(channel_id)
-            publication = queue.publication(audience, ref=channel_id, posted=False)
-            db.execute(
-                "INSERT OR IGNORE INTO recipients (publication_id, user_id, reached_at)"
-                " SELECT ?, user_id, reached_at FROM recipients WHERE publication_id = ?",
-                [publication, old],
-            )
-            queue.delivery(publication, "update", channel_id, channel_id=channel_id, ts=ts)
+    refs = {DM_PREFIX + e.raw: e.ref for e in plan.entries}  # only entries still named
+    for person, channel_id, ts, audience in _dm_copies(db, plan):
+        holders.add(person)
+        publication = queue.publication(audience, ref=refs.get(audience), posted=True)
+        # They hold it already (in its earlier words): reached, as the figures should say.
+        queue.recipients(publication, (person,))
+        queue.delivery(publication, "update", person, channel_id=channel_id, ts=ts)
+    for channel_id, ts, audience, old in _channel_copies(db, plan):
+        posted_in.add(channel_id)
+        publication = queue.publication(audience, ref=channel_id, posted=False)
+        db.execute(
+            "INSERT OR IGNORE INTO recipients (publication_id, user_id, reached_at)"
+            " SELECT ?, user_id, reached_at FROM recipients WHERE publication_id = ?",
+            [publication, old],
+        )
+        queue.delivery(publication, "update", channel_id, channel_id=channel_id, ts=ts)
+    return holders, posted_in
+
+
+def _queue_entries(plan: Plan, queue: _Queue, *, holders: set[str], posted_in: set[str]) -> None:
+    """Each audience entry's channel post and DMs, but for those an update already reaches."""
     for entry in plan.entries:
         if entry.post:
             publication = queue.publication(entry.raw, ref=entry.ref, posted=False)
@@ -647,20 +714,6 @@ def queue_plan(db: Database, plan: Plan, now: datetime, *, purpose: str = "brief
             queue.members(publication, entry.people)
             for person in people:
                 queue.delivery(publication, "dm", person)
-    if queue.count == 0:
-        db.execute(
-            "UPDATE broadcasts SET status = 'done', finished_at = ? WHERE id = ?",
-            [at, broadcast_id],
-        )
-    return Prepared(
-        broadcast_id=broadcast_id,
-        queued=queue.count,
-        already=False,
-        posts=queue.kinds.get("channel", 0),
-        dms=queue.kinds.get("dm", 0),
-        updates=queue.kinds.get("update", 0),
-        corrects=corrects,
-    )
 
 
 @dataclass(frozen=True)

@@ -6,99 +6,69 @@ the caller for that one question), a random id, and its time to the hour. The da
 counted under a pseudonym per person and day; votes under one per voter (so a person who voted
 for two duplicates counts once when they are merged). None can be matched with a person, or
 with each other, without the key kept outside the database.
+
+This module only stores: what may happen to a question (the daily limit, votes on the board
+only, which step a lead may take when) is decided by the pure rules in `question_rules.py`,
+applied here inside the write that acts on it, and which questions make an agenda by the
+caller's `choose`.
 """
 
 from __future__ import annotations
 
 import hmac
-import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlite_utils import Database
 
 from bot.storage.outbox import queue_message
+from bot.storage.question_rows import (
+    COLUMNS,
+    MAX_QUESTION,
+    Asked,
+    Moderated,
+    Question,
+    State,
+    Voted,
+    insert_question,
+    log_moderation,
+    merge_into,
+    move_question,
+    one_question,
+    question_from_row,
+    queue_answer_to_askers,
+    set_state,
+)
+from bot.storage.question_rules import (
+    Action,
+    answer_refusal,
+    kept_answer,
+    kept_reason,
+    may_ask,
+    moderation_refusal,
+    vote_refusal,
+)
 from bot.storage.writer import Writer, utc_iso
 
-MAX_QUESTION = 3000
+# What other modules import from here, where a question's types and row writes used to live.
+__all__ = [
+    "MAX_QUESTION",
+    "PERSON_WRITE_TIMEOUT",
+    "Asked",
+    "Moderated",
+    "Question",
+    "Questions",
+    "State",
+    "Voted",
+    "insert_question",
+    "log_moderation",
+]
+
 # A person waits on a modal or a click: past this the write is rolled back and they are told.
 PERSON_WRITE_TIMEOUT = 2.0
-_REF_LETTERS = "ACDEFGHJKMNPQRTUVWXY3479"  # no 0/O, 1/I/L, 5/S, 8/B, 2/Z: read aloud safely
-
-State = Literal["pending", "accepted", "agenda", "declined", "merged", "answered"]
-
-
-@dataclass(frozen=True)
-class Question:
-    id: int
-    ref: str
-    text: str
-    topic: str
-    forum: str
-    anonymous: bool
-    asked_at: str
-    state: str
-    votes: int = 0
-    quoted: str | None = None
-    reason: str | None = None
-    merged_into: str | None = None  # the ref it was merged into
-    voted: bool = False  # by the person asking for the list
-    meeting_at: str | None = None
-    carried: int = 0
-    answer: str | None = None
-    action: str | None = None
-    answered_at: str | None = None
-
-
-@dataclass(frozen=True)
-class Asked:
-    status: Literal["recorded", "too_many"]
-    question: Question | None = None
-
-
-@dataclass(frozen=True)
-class Voted:
-    status: Literal["recorded", "repeat", "closed", "unknown"]
-
-
-@dataclass(frozen=True)
-class Moderated:
-    status: Literal["done", "unknown", "not_pending", "invalid"]
-    question: Question | None = None
-    reason: str = ""
-
-
-_COLUMNS = (
-    "q.id, q.ref, q.text, q.topic, q.forum, q.anonymous, q.asked_at, q.state,"
-    " (SELECT COUNT(*) FROM question_votes v WHERE v.question_id = q.id), q.quoted, q.reason,"
-    " (SELECT m.ref FROM questions m WHERE m.id = q.merged_into), q.meeting_at,"
-    " COALESCE(q.carried, 0), q.answer, q.action, q.answered_at"
-)
-
-
-def _question(row: Any, voted: bool = False) -> Question:
-    return Question(
-        int(row[0]),
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        bool(row[5]),
-        row[6],
-        row[7],
-        int(row[8]),
-        row[9],
-        row[10],
-        row[11],
-        voted,
-        row[12],
-        int(row[13]),
-        row[14],
-        row[15],
-        row[16],
-    )
+QUOTA_KEEP_DAYS = 2  # a day's asking counts, kept past the day for a submit across midnight
 
 
 class Questions:
@@ -138,12 +108,14 @@ class Questions:
         """
         at = now.replace(minute=0, second=0, microsecond=0) if anonymous else now
 
-        def ask(db: Database) -> Asked:
-            db.execute("DELETE FROM question_quota WHERE day < ?", [_days_before(day, 2)])
+        def count_and_record(db: Database) -> Asked:
+            db.execute(
+                "DELETE FROM question_quota WHERE day < ?", [_days_before(day, QUOTA_KEEP_DAYS)]
+            )
             row = db.execute(
                 "SELECT asked FROM question_quota WHERE day = ? AND tag = ?", [day, quota_tag]
             ).fetchone()
-            if row is not None and row[0] >= per_day:
+            if not may_ask(0 if row is None else int(row[0]), per_day):
                 return Asked("too_many")
             db.execute(
                 "INSERT INTO question_quota (day, tag, asked) VALUES (?, ?, 1)"
@@ -163,7 +135,7 @@ class Questions:
             )
             return Asked("recorded", question)
 
-        asked = await self._w.write(ask, timeout=PERSON_WRITE_TIMEOUT)
+        asked = await self._w.write(count_and_record, timeout=PERSON_WRITE_TIMEOUT)
         # The question and its asker's daily count went in one commit: empty the WAL now, so
         # no copy of it can say which count (which person) it came with.
         if anonymous and asked.status == "recorded" and not await self._w.scrub():
@@ -184,7 +156,7 @@ class Questions:
         duplicate carries the answer of the question it joined."""
         since = utc_iso((now or datetime.now(UTC)) - timedelta(days=730))
 
-        def query(db: Database) -> list[Question]:
+        def find_own(db: Database) -> list[Question]:
             ids = [
                 int(r[0])
                 for r in db.execute("SELECT id FROM questions WHERE asked_by = ?", [user_id])
@@ -198,7 +170,7 @@ class Questions:
                 if hmac.compare_digest(str(r[2] or ""), own_tag(str(r[1])))
             ]
             found = []
-            for question in (_one(db, i) for i in ids):
+            for question in (one_question(db, i) for i in ids):
                 if question is None:
                     continue
                 if question.state == "merged":
@@ -213,7 +185,7 @@ class Questions:
             found.sort(key=lambda q: (q.asked_at, q.id), reverse=True)
             return found[:limit]
 
-        return await self._w.read(query)
+        return await self._w.read(find_own)
 
     async def board(
         self, *, order: Literal["votes", "recent"], voter: str, limit: int = 20
@@ -221,15 +193,15 @@ class Questions:
         """Accepted questions open for votes, by votes or newest first, each saying whether
         `voter` (the reader's pseudonym) voted for it."""
 
-        def query(db: Database) -> list[Question]:
+        def read_board(db: Database) -> list[Question]:
             sort = "9 DESC, q.asked_at DESC" if order == "votes" else "q.asked_at DESC, 9 DESC"
             rows = db.execute(
-                f"SELECT {_COLUMNS} FROM questions q WHERE q.state = 'accepted'"
+                f"SELECT {COLUMNS} FROM questions q WHERE q.state = 'accepted'"
                 f" ORDER BY {sort}, q.id DESC LIMIT ?",
                 [limit],
             ).fetchall()
             return [
-                _question(
+                question_from_row(
                     row,
                     voted=bool(
                         db.execute(
@@ -241,24 +213,23 @@ class Questions:
                 for row in rows
             ]
 
-        return await self._w.read(query)
+        return await self._w.read(read_board)
 
     async def vote(self, question_id: int, voter: str) -> Voted:
-        """One vote per person per question, on an accepted question only."""
+        """One vote per person per question, where the rules allow a vote."""
 
-        def vote(db: Database) -> Voted:
+        def record_vote(db: Database) -> Voted:
             row = db.execute("SELECT state FROM questions WHERE id = ?", [question_id]).fetchone()
-            if row is None:
-                return Voted("unknown")
-            if row[0] != "accepted":
-                return Voted("closed")
+            refused = vote_refusal(None if row is None else str(row[0]))
+            if refused is not None:
+                return Voted(refused)
             added = db.execute(
                 "INSERT OR IGNORE INTO question_votes (question_id, voter) VALUES (?, ?)",
                 [question_id, voter],
             ).rowcount
             return Voted("recorded" if added else "repeat")
 
-        return await self._w.write(vote, timeout=PERSON_WRITE_TIMEOUT)
+        return await self._w.write(record_vote, timeout=PERSON_WRITE_TIMEOUT)
 
     async def pending(self, limit: int = 20) -> list[Question]:
         """The moderation queue, oldest first."""
@@ -273,25 +244,25 @@ class Questions:
     async def _listed(self, where: str, order: str, params: list[Any]) -> list[Question]:
         """Questions matching `where` (our own SQL, never a person's text), in `order`."""
 
-        def query(db: Database) -> list[Question]:
+        def read_listed(db: Database) -> list[Question]:
             return [
-                _question(row)
+                question_from_row(row)
                 for row in db.execute(
-                    f"SELECT {_COLUMNS} FROM questions q WHERE {where} ORDER BY {order} LIMIT ?",
+                    f"SELECT {COLUMNS} FROM questions q WHERE {where} ORDER BY {order} LIMIT ?",
                     params,
                 )
             ]
 
-        return await self._w.read(query)
+        return await self._w.read(read_listed)
 
     async def get(self, question_id: int) -> Question | None:
-        return await self._w.read(lambda db: _one(db, question_id))
+        return await self._w.read(lambda db: one_question(db, question_id))
 
     async def moderate(
         self,
         question_id: int,
         *,
-        action: Literal["accept", "decline", "merge", "change"],
+        action: Action,
         by: str,
         now: datetime,
         reason: str = "",
@@ -299,86 +270,61 @@ class Questions:
         topic: str | None = None,
         forum: str | None = None,
     ) -> Moderated:
-        """One moderation step, recorded with who and when. Accept, decline (with the reason
-        the asker sees) act on a pending question; merge on a pending or accepted one (into
-        another, pending or accepted, whose votes it joins); change moves a question's topic
-        or forum."""
+        """One moderation step, recorded with who and when, if the rules allow it
+        (`question_rules.moderation_refusal`): accept, decline (with the reason the asker
+        sees), merge into another question (whose votes it joins), or change a question's
+        topic or forum."""
 
-        def moderate(db: Database) -> Moderated:
-            question = _one(db, question_id)
+        def apply_moderation(db: Database) -> Moderated:
+            question = one_question(db, question_id)
             if question is None:
                 return Moderated("unknown")
+            target = one_question(db, into) if action == "merge" and into is not None else None
+            if target is not None and target.id == question_id:
+                target = None  # a question is not merged into itself
+            refused = moderation_refusal(
+                action,
+                question.state,
+                reason=reason,
+                target_state=None if target is None else target.state,
+            )
+            if refused is not None:
+                status, why = refused
+                return Moderated(status, question, why)
             at = utc_iso(now)
             if action == "change":
-                if question.state not in ("pending", "accepted"):
-                    return Moderated("not_pending", question)
-                db.execute(
-                    "UPDATE questions SET topic = COALESCE(?, topic), forum = COALESCE(?, forum)"
-                    " WHERE id = ?",
-                    [topic, forum, question_id],
-                )
-                detail = f"topic={topic or question.topic}; forum={forum or question.forum}"
-            elif question.state != "pending" and not (
-                action == "merge" and question.state == "accepted"
-            ):
-                return Moderated("not_pending", question)
+                detail = move_question(db, question, topic=topic, forum=forum)
             elif action == "accept":
-                db.execute(
-                    "UPDATE questions SET state = 'accepted', moderated_at = ? WHERE id = ?",
-                    [at, question_id],
-                )
-                detail = ""
+                detail = set_state(db, question_id, "accepted", at=at)
             elif action == "decline":
-                if not reason.strip():
-                    return Moderated("invalid", question, "say why, for the asker")
-                db.execute(
-                    "UPDATE questions SET state = 'declined', reason = ?, moderated_at = ?"
-                    " WHERE id = ?",
-                    [reason.strip()[:500], at, question_id],
-                )
-                detail = reason.strip()[:500]
+                detail = set_state(db, question_id, "declined", at=at, reason=kept_reason(reason))
             else:
-                target = _one(db, into) if into is not None else None
-                if target is None or target.id == question_id:
-                    return Moderated("invalid", question, "that question to merge into")
-                if target.state not in ("pending", "accepted"):
-                    return Moderated("invalid", question, "it has been answered or closed")
-                # Its votes join the other's; a person who voted for both counts once there.
-                db.execute(
-                    "INSERT OR IGNORE INTO question_votes (question_id, voter)"
-                    " SELECT ?, voter FROM question_votes WHERE question_id = ?",
-                    [target.id, question_id],
-                )
-                db.execute(
-                    "UPDATE questions SET state = 'merged', merged_into = ?, moderated_at = ?"
-                    " WHERE id = ?",
-                    [target.id, at, question_id],
-                )
-                detail = f"into {target.ref}"
+                assert target is not None  # the rules refuse a merge without one
+                detail = merge_into(db, question_id, target, at=at)
             log_moderation(db, at=at, by=by, question_id=question_id, action=action, detail=detail)
-            return Moderated("done", _one(db, question_id))
+            return Moderated("done", one_question(db, question_id))
 
-        return await self._w.write(moderate, timeout=PERSON_WRITE_TIMEOUT)
+        return await self._w.write(apply_moderation, timeout=PERSON_WRITE_TIMEOUT)
 
     async def draw_agenda(
         self,
         *,
         forum: str,
         meeting_at: datetime,
-        size: int,
         channel: str,
+        choose: Callable[[list[Question]], tuple[list[Question], list[Question]]],
         render: Callable[[list[Question], int], dict[str, Any]],
         now: datetime,
     ) -> tuple[list[Question], int] | None:
-        """At a meeting's cut-off: its agenda, once. The top `size` accepted questions for the
-        forum by votes (the longest-waiting first among equals) go on it; the rest stay on
-        the board, carried forward to the next meeting. The agenda message (`render(agenda,
-        carried)`) is queued to `channel` through the outbox in the same transaction. (The
-        agenda, how many were carried forward), or None if this meeting's agenda was drawn up
-        already (a restart, a second run)."""
+        """At a meeting's cut-off: its agenda, once. `choose(on_board)` says which of the
+        forum's questions on the board go on it (the rest stay, carried forward to the next
+        meeting). The agenda message (`render(agenda, carried)`) is queued to `channel`
+        through the outbox in the same transaction. (The agenda, how many were carried
+        forward), or None if this meeting's agenda was drawn up already (a restart, a second
+        run)."""
         meeting = utc_iso(meeting_at)
 
-        def draw(db: Database) -> tuple[list[Question], int] | None:
+        def draw_up_and_queue(db: Database) -> tuple[list[Question], int] | None:
             taken = db.execute(
                 "INSERT OR IGNORE INTO agendas (forum, meeting_at, drawn_at) VALUES (?, ?, ?)",
                 [forum, meeting, utc_iso(now)],
@@ -393,25 +339,27 @@ class Questions:
                 " WHERE state = 'agenda' AND forum = ? AND meeting_at < ?",
                 [forum, meeting],
             )
-            rows = db.execute(
-                f"SELECT {_COLUMNS} FROM questions q WHERE q.state = 'accepted' AND q.forum = ?"
-                " ORDER BY 9 DESC, q.asked_at, q.id",
-                [forum],
-            ).fetchall()
-            chosen, rest = rows[:size], rows[size:]
+            on_board = [
+                question_from_row(row)
+                for row in db.execute(
+                    f"SELECT {COLUMNS} FROM questions q WHERE q.state = 'accepted'"
+                    " AND q.forum = ? ORDER BY q.id",
+                    [forum],
+                )
+            ]
+            agenda, rest = choose(on_board)
             db.conn.executemany(
                 "UPDATE questions SET state = 'agenda', meeting_at = ? WHERE id = ?",
-                [(meeting, row[0]) for row in chosen],
+                [(meeting, q.id) for q in agenda],
             )
             db.conn.executemany(
                 "UPDATE questions SET carried = COALESCE(carried, 0) + 1 WHERE id = ?",
-                [(row[0],) for row in rest],
+                [(q.id,) for q in rest],
             )
             db.execute(
                 "UPDATE agendas SET questions = ?, carried = ? WHERE forum = ? AND meeting_at = ?",
-                [len(chosen), len(rest), forum, meeting],
+                [len(agenda), len(rest), forum, meeting],
             )
-            agenda = [_question(row) for row in chosen]
             queue_message(
                 db,
                 key=(f"agenda:{forum}", int(meeting_at.timestamp()), "agenda"),
@@ -423,7 +371,7 @@ class Questions:
             )
             return agenda, len(rest)
 
-        return await self._w.write(draw)
+        return await self._w.write(draw_up_and_queue)
 
     async def agenda_drawn(self, forum: str, meeting_at: datetime) -> bool:
         return await self._w.read(
@@ -469,21 +417,22 @@ class Questions:
         My questions (their pseudonym), by the reference they were given."""
         at = utc_iso(now)
 
-        def record(db: Database) -> Moderated:
-            question = _one(db, question_id)
+        def record_and_queue_answer(db: Database) -> Moderated:
+            question = one_question(db, question_id)
             if question is None:
                 return Moderated("unknown")
-            if question.state not in ("accepted", "agenda"):
-                return Moderated("not_pending", question)
-            if not answer.strip():
-                return Moderated("invalid", question, "write the answer")
+            refused = answer_refusal(question.state, answer)
+            if refused is not None:
+                status, why = refused
+                return Moderated(status, question, why)
+            kept, done_action = kept_answer(answer, action)
             db.execute(
                 "UPDATE questions SET state = 'answered', answer = ?, action = ?,"
                 " answered_at = ?, answered_by = ? WHERE id = ?",
-                [answer.strip()[:3000], action.strip()[:1000] or None, at, by, question_id],
+                [kept, done_action, at, by, question_id],
             )
             log_moderation(db, at=at, by=by, question_id=question_id, action="answer")
-            done = _one(db, question_id)
+            done = one_question(db, question_id)
             assert done is not None
             queue_message(
                 db,
@@ -494,104 +443,15 @@ class Questions:
                 published_by=by,
                 now=now,
             )
-            asked_by = db.execute(
-                "SELECT asked_by FROM questions WHERE id = ?", [question_id]
-            ).fetchone()[0]
-            if asked_by:  # a named asker hears by DM; an anonymous one was never stored
-                queue_message(
-                    db,
-                    key=("you-said-we-did", question_id, "answer-dm"),
-                    title=f"Your question {done.ref} is answered",
-                    message=render_asker(done),
-                    targets=[("dm", asked_by)],
-                    published_by=by,
-                    now=now,
-                )
-            # So do the named askers of duplicates merged into it, each under their own ref.
-            for merged_id, merged_by in db.execute(
-                "SELECT id, asked_by FROM questions WHERE merged_into = ? AND asked_by IS NOT NULL",
-                [question_id],
-            ).fetchall():
-                duplicate = _one(db, int(merged_id))
-                assert duplicate is not None
-                queue_message(
-                    db,
-                    key=("you-said-we-did", int(merged_id), "answer-dm"),
-                    title=f"Your question {duplicate.ref} is answered",
-                    message=render_asker(
-                        replace(duplicate, answer=done.answer, action=done.action)
-                    ),
-                    targets=[("dm", merged_by)],
-                    published_by=by,
-                    now=now,
-                )
+            queue_answer_to_askers(db, done, render_asker, by=by, now=now)
             return Moderated("done", done)
 
-        return await self._w.write(record, timeout=PERSON_WRITE_TIMEOUT)
+        return await self._w.write(record_and_queue_answer, timeout=PERSON_WRITE_TIMEOUT)
 
     async def answered(self, limit: int = 10) -> list[Question]:
         """Answered questions, newest answer first: "You said, we did"."""
         return await self._listed("q.state = 'answered'", "q.answered_at DESC, q.id DESC", [limit])
 
 
-def log_moderation(
-    db: Database, *, at: str, by: str, question_id: int, action: str, detail: str = ""
-) -> None:
-    """Who did what to a question, when (in the caller's transaction): the audit trail."""
-    db.execute(
-        "INSERT INTO moderation_log (at, user_id, question_id, action, detail)"
-        " VALUES (?, ?, ?, ?, ?)",
-        [at, by, question_id, action, detail],
-    )
-
-
-def insert_question(
-    db: Database,
-    *,
-    text: str,
-    topic: str,
-    forum: str,
-    asked_by: str | None,
-    asker: Callable[[str], str] | None,
-    at: datetime,
-    quoted: str | None,
-    state: State,
-) -> Question:
-    """Write a new question under a fresh random id and reference (on the writer thread, in the
-    caller's transaction). With neither `asked_by` nor `asker` it is anonymous; `asker(ref)`
-    gives an anonymous asker's pseudonym for it."""
-    for _ in range(20):  # a clash of random references is rare; try another
-        ref = "Q-" + "".join(secrets.choice(_REF_LETTERS) for _ in range(4))
-        if not db.execute("SELECT 1 FROM questions WHERE ref = ?", [ref]).fetchone():
-            break
-    question_id = secrets.randbits(48)
-    db.execute(
-        "INSERT INTO questions (id, ref, text, topic, forum, anonymous, asked_by, asker,"
-        " asked_at, quoted, state, moderated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            question_id,
-            ref,
-            text,
-            topic,
-            forum,
-            int(asked_by is None),
-            asked_by,
-            asker(ref) if asker is not None else None,
-            utc_iso(at),
-            quoted,
-            state,
-            None if state == "pending" else utc_iso(at),
-        ],
-    )
-    question = _one(db, question_id)
-    assert question is not None
-    return question
-
-
 def _days_before(day: str, days: int) -> str:
     return (date.fromisoformat(day) - timedelta(days=days)).isoformat()
-
-
-def _one(db: Database, question_id: int) -> Question | None:
-    row = db.execute(f"SELECT {_COLUMNS} FROM questions q WHERE q.id = ?", [question_id]).fetchone()
-    return None if row is None else _question(row)

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import aiohttp
-from apscheduler.triggers.cron import CronTrigger
 from slack_sdk.errors import SlackApiError
 
 from bot.storage.catchup import CaughtUp, Current
@@ -116,21 +115,6 @@ def next_working_time(deps: Deps) -> datetime:
         if day.weekday() in config.working_days and start > local:
             return start
     return now  # no working days configured: send at once
-
-
-def daily_trigger(deps: Deps) -> CronTrigger:
-    """The daily run, at the start of working hours on working days."""
-    config = deps.config
-    names = ",".join(
-        ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[d] for d in sorted(config.working_days)
-    )
-    start = config.working_hours[0]
-    return CronTrigger(
-        day_of_week=names or "mon-fri",
-        hour=start.hour,
-        minute=start.minute,
-        timezone=config.timezone,
-    )
 
 
 async def _members(deps: Deps, ref: str) -> list[str] | None:

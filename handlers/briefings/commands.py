@@ -1,4 +1,9 @@
-"""`/brief` for senior managers and engagement leads: list, publish and status, as private text."""
+"""`/brief` for senior managers and engagement leads: list, publish and status, as private text;
+`/brief` alone opens the composer (compose.py) for a senior manager.
+
+The listener is a store half that records nothing (`accept`: Slack is answered at once) and a
+follow-up (`answer_brief`) that works out the answer and says it privately.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 from bot.content import Briefing, ContentError, parse_local_time
 from bot.content.composed import SOURCE_PREFIX
 from bot.slack.mrkdwn import escape
-from bot.slack.roles import RoleCheckUnavailable
+from bot.slack.roles import ENGAGEMENT_LEAD, SENIOR_MANAGER
 from bot.timefmt import format_local
-from handlers.briefings import circulars
+from handlers.briefings import circulars, compose
 from handlers.briefings.blocks import HELP, build_confirmation, build_status
 from handlers.briefings.publish import (
     AudienceUnavailable,
@@ -21,7 +26,31 @@ from handlers.briefings.publish import (
 )
 
 if TYPE_CHECKING:
+    from slack_bolt.async_app import AsyncAck
+
     from bot.deps import Deps
+
+COMMAND = "/brief"
+
+
+async def accept(deps: Deps, ack: AsyncAck) -> None:
+    """`/brief …` records nothing itself: answer Slack at once, work afterwards."""
+    await ack()
+
+
+async def answer_brief(deps: Deps, said: None, body: dict[str, Any]) -> None:
+    """`/brief …`: help, list, publish or status, answered privately; `/brief` alone opens
+    the composer for a senior manager (anyone else, or a failed role check, gets the help)."""
+    user_id = body["user_id"]
+    alone = not (body.get("text") or "").strip()
+    if alone and (await deps.roles.allows(user_id, {SENIOR_MANAGER})).allowed:
+        await compose.open_composer(deps, body["trigger_id"], user_id)
+        return
+    reply = await answer(deps, user_id, body.get("text") or "")
+    if isinstance(reply, Reply):
+        await deps.replies.respond(body["response_url"], reply.text, blocks=reply.blocks)
+    else:
+        await deps.replies.respond(body["response_url"], reply)
 
 
 async def answer(deps: Deps, user_id: str, text: str) -> str | Reply:
@@ -48,13 +77,11 @@ async def answer(deps: Deps, user_id: str, text: str) -> str | Reply:
 
 async def _list(deps: Deps, user_id: str) -> str:
     # Titles of briefings not yet published can be sensitive (a restructure, say).
-    try:
-        if not await _is_manager_or_lead(deps, user_id):
-            return (
-                "Only senior managers and engagement leads can see the briefings ready to publish."
-            )
-    except RoleCheckUnavailable:
+    verdict = await deps.roles.allows(user_id, {SENIOR_MANAGER, ENGAGEMENT_LEAD})
+    if verdict.unknown:
         return "I couldn't check your role just now. Try again soon."
+    if not verdict.allowed:
+        return "Only senior managers and engagement leads can see the briefings ready to publish."
     try:
         library = await load_library(deps)
     except ContentError as error:
@@ -78,11 +105,10 @@ class Reply:
 
 
 async def _publish(deps: Deps, user_id: str, args: str) -> str | Reply:
-    try:
-        allowed = await deps.roles.is_senior_manager(user_id)
-    except RoleCheckUnavailable:
+    verdict = await deps.roles.allows(user_id, {SENIOR_MANAGER})
+    if verdict.unknown:
         return "I couldn't check who can publish just now, so nothing was posted. Try again soon."
-    if not allowed:
+    if not verdict.allowed:
         return (
             "Only senior managers can publish briefings, so nothing was posted. If you should "
             f"be able to, ask {escape(deps.config.access_contact)} to add you to the senior "
@@ -154,11 +180,10 @@ async def _publish(deps: Deps, user_id: str, args: str) -> str | Reply:
 
 async def _circular(deps: Deps, user_id: str, args: str) -> str | Reply:
     """`/brief circular preview <id>`: the next issue as it stands (managers and leads)."""
-    try:
-        allowed = await _is_manager_or_lead(deps, user_id)
-    except RoleCheckUnavailable:
+    verdict = await deps.roles.allows(user_id, {SENIOR_MANAGER, ENGAGEMENT_LEAD})
+    if verdict.unknown:
         return "I couldn't check who can see circulars just now. Try again soon."
-    if not allowed:
+    if not verdict.allowed:
         return "Only senior managers and engagement leads can preview circulars."
     word, _, circular_id = args.partition(" ")
     if word.lower() != "preview" or not circular_id.strip():
@@ -174,11 +199,10 @@ async def _circular(deps: Deps, user_id: str, args: str) -> str | Reply:
 
 
 async def _scheduled(deps: Deps, user_id: str) -> str:
-    try:
-        allowed = await _is_manager_or_lead(deps, user_id)
-    except RoleCheckUnavailable:
+    verdict = await deps.roles.allows(user_id, {SENIOR_MANAGER, ENGAGEMENT_LEAD})
+    if verdict.unknown:
         return "I couldn't check your role just now. Try again soon."
-    if not allowed:
+    if not verdict.allowed:
         return "Only senior managers and engagement leads can see what is scheduled."
     waiting = await deps.storage.schedules.waiting()
     if not waiting:
@@ -192,11 +216,10 @@ async def _scheduled(deps: Deps, user_id: str) -> str:
 
 
 async def _cancel(deps: Deps, user_id: str, briefing_id: str) -> str:
-    try:
-        allowed = await deps.roles.is_senior_manager(user_id)
-    except RoleCheckUnavailable:
+    verdict = await deps.roles.allows(user_id, {SENIOR_MANAGER})
+    if verdict.unknown:
         return "I couldn't check your role just now, so nothing was cancelled. Try again soon."
-    if not allowed:
+    if not verdict.allowed:
         return "Only senior managers can cancel a briefing."
     briefing_id = briefing_id.strip().lower()
     if not briefing_id:
@@ -214,11 +237,10 @@ async def _cancel(deps: Deps, user_id: str, briefing_id: str) -> str:
 
 
 async def _status(deps: Deps, user_id: str, briefing_id: str) -> str:
-    try:
-        allowed = await _is_manager_or_lead(deps, user_id)
-    except RoleCheckUnavailable:
+    verdict = await deps.roles.allows(user_id, {SENIOR_MANAGER, ENGAGEMENT_LEAD})
+    if verdict.unknown:
         return "I couldn't check your role just now. Try again soon."
-    if not allowed:
+    if not verdict.allowed:
         return "Only senior managers and engagement leads can see a briefing's figures."
     briefing_id = briefing_id.lower()
     if not briefing_id:
@@ -237,12 +259,6 @@ async def _status(deps: Deps, user_id: str, briefing_id: str) -> str:
     figures = await deps.storage.disclosure.acknowledgements(briefing_id, version, deps.clock())
     entries = await deps.storage.acknowledgements.by_entry(briefing_id, version)
     return build_status(posts, figures, deps.config.timezone, entries)
-
-
-async def _is_manager_or_lead(deps: Deps, user_id: str) -> bool:
-    return await deps.roles.is_senior_manager(user_id) or await deps.roles.is_engagement_lead(
-        user_id
-    )
 
 
 def _unknown(briefing_id: str, library: dict[str, Briefing]) -> str:

@@ -1,0 +1,67 @@
+"""Where the surgery posts: a forum's agenda channel and "You said, we did", checked first.
+
+A channel's id is looked up once per app (a name needs a channel list from Slack, and the
+agenda job asks every minute), and a channel the bot cannot post in is logged once, not every
+minute, until it can again. The app's listeners are module-level functions given only `deps`,
+so that memory is kept per app beside them, keyed on the app's `Audiences`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from typing import TYPE_CHECKING
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+
+if TYPE_CHECKING:
+    from bot.audiences import Audiences
+    from bot.deps import Deps
+
+logger = logging.getLogger(__name__)
+
+# Bounded: an answer's submit waits on these before Slack hears back.
+LOOKUP_SECONDS = 1.5
+
+
+class Channels:
+    """One app's channel ids by name, and the channels it has reported it cannot post in."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, str] = {}  # channel name -> id, looked up once
+        self.reported: set[str] = set()
+
+
+_BY_APP: weakref.WeakKeyDictionary[Audiences, Channels] = weakref.WeakKeyDictionary()
+
+
+def channels_of(deps: Deps) -> Channels:
+    """This app's memory of its channels (made on first use)."""
+    known = _BY_APP.get(deps.audiences)
+    if known is None:
+        known = _BY_APP[deps.audiences] = Channels()
+    return known
+
+
+async def postable(deps: Deps, where: str) -> str | None:
+    """The channel's id if the bot can post there; else None, logged once a problem."""
+    known = channels_of(deps)
+    try:
+        if where not in known.ids:
+            known.ids[where] = await asyncio.wait_for(
+                deps.audiences.channel_id(where), LOOKUP_SECONDS
+            )
+        why = await asyncio.wait_for(
+            deps.audiences.cannot_post(known.ids[where], where), LOOKUP_SECONDS
+        )
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+        why = f"{where} cannot be found ({type(error).__name__})"
+    if why is None:
+        known.reported.discard(where)
+        return known.ids[where]
+    if where not in known.reported:  # once, not every minute
+        known.reported.add(where)
+        logger.error("cannot post in %s: %s", where, why)
+    return None
