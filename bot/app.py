@@ -92,15 +92,7 @@ class LineOfSight:
             )
         try:
             await self.storage.open()
-            try:
-                pseudonyms = await asyncio.to_thread(
-                    Pseudonyms.load,
-                    self.config.asker_key,
-                    self.config.bot_token,
-                    self.config.database_path,
-                )
-            except (OSError, ValueError) as error:
-                raise StartupError(f"The asker key could not be read: {error}") from None
+            pseudonyms = await self._load_pseudonyms()
             # Slack's API and response_urls set no cookies we need; skipping the jar saves
             # its bookkeeping on every call and reply.
             self.session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
@@ -117,59 +109,84 @@ class LineOfSight:
             authorized = AuthorizeResult.from_auth_test_response(
                 bot_token=self.config.bot_token, auth_test_response=auth
             )
-            roles = Roles(
-                client,
-                senior_managers=self.config.senior_managers,
-                engagement_leads=self.config.engagement_leads,
-            )
-            home = Home(client, contact=self.config.access_contact)
-            replies = Replies(self.session, home)
-            self.work.tell = replies.tell
-            people = People(client)
-            self.outbox = OutboxSender(
-                self.storage,
-                make_client(self.config, self.session, retries=False),
-                per_minute=self.config.outbox_per_minute,
-                clock=self.clock,
-            )
-            library = Library(
-                self.config.content_dir,
-                self.config.timezone,
-                review_months=self.config.review_months,
-                clock=self.clock,
-            )
-            try:
-                await library.load()  # on a worker thread; a broken file is left out, not fatal
-            except Exception:
-                logger.exception("practice search could not be built; it will answer 'not ready'")
-            self.deps = Deps(
-                config=self.config,
-                storage=self.storage,
-                client=client,
-                roles=roles,
-                people=people,
-                scheduler=self.scheduler,
-                work=self.work,
-                home=home,
-                replies=replies,
-                audiences=Audiences(client, people, bot_user_id=str(auth.get("user_id"))),
-                outbox=self.outbox,
-                bot_user_id=str(auth.get("user_id")),
-                clock=self.clock,
-                pseudonyms=pseudonyms,
-                engage=Subcommands("/engage", ENGAGE_TITLE),
-                practice=library,
+            self.deps = await self._build_deps(
+                client, str(auth.get("user_id")), pseudonyms, self.session
             )
             self.bolt = build_bolt_app(
                 self.deps, authorized, make_client(self.config, None, with_token=False)
             )
             self.scheduler.start()
             # What a stop left in the outbox is resolved and sent without anyone asking.
-            await self.outbox.start()
+            await self.deps.outbox.start()
             logger.info("started as %s in team %s", auth.get("user_id"), auth.get("team_id"))
         except BaseException:
             await self._close_resources()
             raise
+
+    async def _load_pseudonyms(self) -> Pseudonyms:
+        """The asker key, read off the event loop; a start-up stops here if it can't be read."""
+        try:
+            return await asyncio.to_thread(
+                Pseudonyms.load,
+                self.config.asker_key,
+                self.config.bot_token,
+                self.config.database_path,
+            )
+        except (OSError, ValueError) as error:
+            raise StartupError(f"The asker key could not be read: {error}") from None
+
+    async def _build_deps(
+        self,
+        client: AsyncWebClient,
+        bot_user_id: str,
+        pseudonyms: Pseudonyms,
+        session: aiohttp.ClientSession,
+    ) -> Deps:
+        """The services every feature is handed, the outbox's sender and practice search's
+        first index among them."""
+        roles = Roles(
+            client,
+            senior_managers=self.config.senior_managers,
+            engagement_leads=self.config.engagement_leads,
+        )
+        home = Home(client, contact=self.config.access_contact)
+        replies = Replies(session, home)
+        self.work.tell = replies.tell
+        people = People(client)
+        self.outbox = OutboxSender(
+            self.storage,
+            make_client(self.config, session, retries=False),
+            per_minute=self.config.outbox_per_minute,
+            clock=self.clock,
+        )
+        library = Library(
+            self.config.content_dir,
+            self.config.timezone,
+            review_months=self.config.review_months,
+            clock=self.clock,
+        )
+        try:
+            await library.load()  # on a worker thread; a broken file is left out, not fatal
+        except Exception:
+            logger.exception("practice search could not be built; it will answer 'not ready'")
+        return Deps(
+            config=self.config,
+            storage=self.storage,
+            client=client,
+            roles=roles,
+            people=people,
+            scheduler=self.scheduler,
+            work=self.work,
+            home=home,
+            replies=replies,
+            audiences=Audiences(client, people, bot_user_id=bot_user_id),
+            outbox=self.outbox,
+            bot_user_id=bot_user_id,
+            clock=self.clock,
+            pseudonyms=pseudonyms,
+            engage=Subcommands("/engage", ENGAGE_TITLE),
+            practice=library,
+        )
 
     async def open_socket_url(self) -> str:
         """Socket Mode: ask Slack for a connection URL once, so a bad app token stops start-up.

@@ -155,19 +155,37 @@ def check_clarity(
     """Every clarity finding for a briefing: its title, its Markdown body, and its check's
     questions as (question, right answer). Empty when it reads clearly."""
     rules = rules or ClarityRules()
-    findings: list[Finding] = []
-    if len(title) > rules.max_title_chars:
-        findings.append(
-            Finding(
-                "long_title",
-                "the title",
-                f"{len(title)} characters: keep it to {rules.max_title_chars} so it shows whole "
-                "in a notification; put the detail in the body",
-                title[:40],
-            )
-        )
     paragraphs = paragraphs_of(body_md)
     text = "\n".join(paragraphs)
+    sentences = [s for p in paragraphs for s in sentences_of(p)]
+    findings = _title(title, rules)
+    findings += _length_and_ease(text, sentences, rules)
+    findings += _long_sentences(sentences, rules)
+    for paragraph in paragraphs:
+        findings += _paragraph(paragraph, rules)
+    findings += _abbreviations(text, glossary or {})
+    findings += _answers(text, questions)
+    return findings
+
+
+def _title(title: str, rules: ClarityRules) -> list[Finding]:
+    """A title longer than a notification shows."""
+    if len(title) <= rules.max_title_chars:
+        return []
+    return [
+        Finding(
+            "long_title",
+            "the title",
+            f"{len(title)} characters: keep it to {rules.max_title_chars} so it shows whole "
+            "in a notification; put the detail in the body",
+            title[:40],
+        )
+    ]
+
+
+def _length_and_ease(text: str, sentences: list[str], rules: ClarityRules) -> list[Finding]:
+    """The body as a whole: too long to read in a minute, or too hard to read."""
+    findings: list[Finding] = []
     total = len(words_of(text))
     if total > rules.max_body_words:
         minutes = total / 238
@@ -179,7 +197,6 @@ def check_clarity(
                 f"{rules.max_body_words} (a minute); link to the detail instead",
             )
         )
-    sentences = [s for p in paragraphs for s in sentences_of(p)]
     if total >= 20:  # reading ease means little for a line or two
         ease = textstat.flesch_reading_ease(text)
         if ease < rules.min_reading_ease:
@@ -195,6 +212,12 @@ def check_clarity(
                     hardest,
                 )
             )
+    return findings
+
+
+def _long_sentences(sentences: list[str], rules: ClarityRules) -> list[Finding]:
+    """Each sentence with more words than a reader holds at once."""
+    findings: list[Finding] = []
     for sentence in sentences:
         count = len(words_of(sentence))
         if count > rules.max_sentence_words:
@@ -207,33 +230,36 @@ def check_clarity(
                     sentence,
                 )
             )
-    for paragraph in paragraphs:
-        count = len(words_of(paragraph))
-        if count > rules.max_paragraph_words:
-            findings.append(
-                Finding(
-                    "long_paragraph",
-                    f"the paragraph starting {quote(paragraph, 40)}",
-                    f"{count} words: break it up (one idea to a paragraph, "
-                    f"{rules.max_paragraph_words} words at most)",
-                    paragraph,
-                )
+    return findings
+
+
+def _paragraph(paragraph: str, rules: ClarityRules) -> list[Finding]:
+    """One paragraph: too long, or mostly passive (nobody said to do anything)."""
+    findings: list[Finding] = []
+    count = len(words_of(paragraph))
+    if count > rules.max_paragraph_words:
+        findings.append(
+            Finding(
+                "long_paragraph",
+                f"the paragraph starting {quote(paragraph, 40)}",
+                f"{count} words: break it up (one idea to a paragraph, "
+                f"{rules.max_paragraph_words} words at most)",
+                paragraph,
             )
-        inside = sentences_of(paragraph)
-        passive = [s for s in inside if _PASSIVE.search(s)]
-        if len(passive) >= 2 and len(passive) / len(inside) > rules.max_passive_share:
-            findings.append(
-                Finding(
-                    "passive",
-                    f"the paragraph starting {quote(paragraph, 40)}",
-                    f"{len(passive)} of its {len(inside)} sentences are passive, such as "
-                    f'{quote(passive[0], 60)}: say who does what ("we will send", not "will '
-                    'be sent")',
-                    passive[0],
-                )
+        )
+    inside = sentences_of(paragraph)
+    passive = [s for s in inside if _PASSIVE.search(s)]
+    if len(passive) >= 2 and len(passive) / len(inside) > rules.max_passive_share:
+        findings.append(
+            Finding(
+                "passive",
+                f"the paragraph starting {quote(paragraph, 40)}",
+                f"{len(passive)} of its {len(inside)} sentences are passive, such as "
+                f'{quote(passive[0], 60)}: say who does what ("we will send", not "will '
+                'be sent")',
+                passive[0],
             )
-    findings += _abbreviations(text, glossary or {})
-    findings += _answers(text, questions)
+        )
     return findings
 
 

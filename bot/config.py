@@ -7,7 +7,7 @@ and hands it to everything that needs it, so tests can build one from a plain di
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
@@ -172,106 +172,31 @@ class Config:
         def get(name: str, default: str = "") -> str:
             return values.get(name, default).strip()
 
-        bot_token = get("SLACK_BOT_TOKEN")
-        if not bot_token:
-            problems.append(
-                "SLACK_BOT_TOKEN is missing: copy the Bot User OAuth Token (xoxb-…) "
-                "from your app's OAuth & Permissions page."
-            )
-        elif not bot_token.startswith("xoxb-"):
-            problems.append("SLACK_BOT_TOKEN should be a bot token starting xoxb-.")
+        def number(name: str, default: str, low: int, high: int) -> int:
+            return _int(get(name, default), name, low, high, problems)
 
-        signing_secret = get("SLACK_SIGNING_SECRET") or None
-        if mode == "serve" and not signing_secret:
-            problems.append(
-                "SLACK_SIGNING_SECRET is missing: copy the Signing Secret from your app's "
-                "Basic Information page (needed to check that requests come from Slack)."
-            )
-        app_token = get("SLACK_APP_TOKEN") or None
-        if mode == "socket" and not app_token:
-            problems.append(
-                "SLACK_APP_TOKEN is missing: create an app-level token (xapp-…) with "
-                "connections:write under Basic Information, and turn on Socket Mode."
-            )
-        elif app_token and not app_token.startswith("xapp-"):
-            problems.append("SLACK_APP_TOKEN should be an app-level token starting xapp-.")
-
-        api_url = get("SLACK_API_URL", DEFAULT_API_URL)
-        if not re.match(r"^https?://[^/\s]+", api_url):
-            problems.append(
-                f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_API_URL} (got {api_url!r})."
-            )
-        elif not api_url.endswith("/"):
-            api_url += "/"
-
-        port = _int(get("PORT", "3000"), "PORT", 1, 65535, problems)
-        min_group = _int(get("MIN_GROUP_SIZE", "10"), "MIN_GROUP_SIZE", 1, 10_000, problems)
-        background = _int(
-            get("MAX_BACKGROUND_WORK", "64"), "MAX_BACKGROUND_WORK", 1, 10_000, problems
-        )
-        outbox_rate = _int(
-            get("OUTBOX_PER_MINUTE", "300"), "OUTBOX_PER_MINUTE", 1, 100_000, problems
-        )
-        confirm_twice = _int(
-            get("CONFIRM_TWICE_ABOVE", "5000"), "CONFIRM_TWICE_ABOVE", 1, 10_000_000, problems
-        )
-        catch_up = _int(get("CATCH_UP_DAYS", "30"), "CATCH_UP_DAYS", 0, 3650, problems)
+        bot_token, signing_secret, app_token = _slack_tokens(get, mode, problems)
+        api_url = _api_url(get("SLACK_API_URL", DEFAULT_API_URL), problems)
+        port = number("PORT", "3000", 1, 65535)
+        min_group = number("MIN_GROUP_SIZE", "10", 1, 10_000)
+        background = number("MAX_BACKGROUND_WORK", "64", 1, 10_000)
+        outbox_rate = number("OUTBOX_PER_MINUTE", "300", 1, 100_000)
+        confirm_twice = number("CONFIRM_TWICE_ABOVE", "5000", 1, 10_000_000)
+        catch_up = number("CATCH_UP_DAYS", "30", 0, 3650)
         hours = _working_hours(get("WORKING_HOURS", "08:00-18:00"), problems)
         days = _working_days(get("WORKING_DAYS", "Mon-Fri"), problems)
-
-        tz_name = get("TIMEZONE", "Europe/London")
-        try:
-            tz = ZoneInfo(tz_name)
-        except (ZoneInfoNotFoundError, ValueError):
-            problems.append(f"TIMEZONE {tz_name!r} is not a time zone name such as Europe/London.")
-            tz = ZoneInfo("Europe/London")
-
+        tz = _timezone(get("TIMEZONE", "Europe/London"), problems)
         managers = _roles(get("SENIOR_MANAGERS"), "SENIOR_MANAGERS", problems)
         leads = _roles(get("ENGAGEMENT_LEADS"), "ENGAGEMENT_LEADS", problems)
-
-        asker_key = None
-        if get("ASKER_KEY"):
-            try:
-                asker_key = bytes.fromhex(get("ASKER_KEY"))
-            except ValueError:
-                asker_key = b""
-            if len(asker_key) != 32:
-                problems.append(
-                    "ASKER_KEY must be 64 hex characters (make one with "
-                    "`python -c 'import secrets; print(secrets.token_hex(32))'`), or left "
-                    "unset to derive one from the bot's token."
-                )
-        topics = tuple(t.strip() for t in get("SURGERY_TOPICS").split(",") if t.strip())
-        if any(len(t) > 75 for t in topics) or len(set(topics)) != len(topics):
-            problems.append("SURGERY_TOPICS must be different names, each up to 75 characters.")
-        per_day = _int(get("QUESTIONS_PER_DAY", "5"), "QUESTIONS_PER_DAY", 1, 1000, problems)
-
-        forums: dict[str, tuple[MeetingRule, str]] = {}
-        for forum, meets, where, default_meets, default_where in (
-            (
-                "surgery",
-                "SURGERY_MEETS",
-                "SURGERY_CHANNEL",
-                "first Tuesday 14:00",
-                "#staff-surgery",
-            ),
-            ("pag", "PAG_MEETS", "PAG_CHANNEL", "third Thursday 10:00", "#practice-advisory-group"),
-        ):
-            rule_text = values.get(meets, default_meets).strip()
-            if not rule_text:
-                continue  # not running
-            try:
-                forums[forum] = (MeetingRule.parse(rule_text), get(where) or default_where)
-            except ValueError as error:
-                problems.append(f"{meets}: {error}.")
-        cutoff_days = _int(get("AGENDA_CUTOFF_DAYS", "3"), "AGENDA_CUTOFF_DAYS", 1, 27, problems)
-        agenda_size = _int(get("AGENDA_SIZE", "10"), "AGENDA_SIZE", 1, 40, problems)
-        review_months = _int(get("REVIEW_MONTHS", "12"), "REVIEW_MONTHS", 1, 120, problems)
+        asker_key = _asker_key(get("ASKER_KEY"), problems)
+        topics = _surgery_topics(get("SURGERY_TOPICS"), problems)
+        per_day = number("QUESTIONS_PER_DAY", "5", 1, 1000)
+        forums = _forums(values, get, problems)
+        cutoff_days = number("AGENDA_CUTOFF_DAYS", "3", 1, 27)
+        agenda_size = number("AGENDA_SIZE", "10", 1, 40)
+        review_months = number("REVIEW_MONTHS", "12", 1, 120)
         clarity = clarity_rules(values, problems)
-
-        log_level = get("LOG_LEVEL", "INFO").upper()
-        if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-            problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got {log_level!r}).")
+        log_level = _log_level(get("LOG_LEVEL", "INFO"), problems)
 
         if problems:
             raise ConfigError(problems)
@@ -307,6 +232,112 @@ class Config:
             review_months=review_months,
             clarity=clarity,
         )
+
+
+Get = Callable[..., str]  # a setting's value by name (with a default), stripped
+
+
+def _slack_tokens(get: Get, mode: Mode, problems: list[str]) -> tuple[str, str | None, str | None]:
+    """The bot token always; the signing secret to serve HTTP; the app token for Socket Mode."""
+    bot_token = get("SLACK_BOT_TOKEN")
+    if not bot_token:
+        problems.append(
+            "SLACK_BOT_TOKEN is missing: copy the Bot User OAuth Token (xoxb-…) "
+            "from your app's OAuth & Permissions page."
+        )
+    elif not bot_token.startswith("xoxb-"):
+        problems.append("SLACK_BOT_TOKEN should be a bot token starting xoxb-.")
+
+    signing_secret = get("SLACK_SIGNING_SECRET") or None
+    if mode == "serve" and not signing_secret:
+        problems.append(
+            "SLACK_SIGNING_SECRET is missing: copy the Signing Secret from your app's "
+            "Basic Information page (needed to check that requests come from Slack)."
+        )
+    app_token = get("SLACK_APP_TOKEN") or None
+    if mode == "socket" and not app_token:
+        problems.append(
+            "SLACK_APP_TOKEN is missing: create an app-level token (xapp-…) with "
+            "connections:write under Basic Information, and turn on Socket Mode."
+        )
+    elif app_token and not app_token.startswith("xapp-"):
+        problems.append("SLACK_APP_TOKEN should be an app-level token starting xapp-.")
+    return bot_token, signing_secret, app_token
+
+
+def _api_url(api_url: str, problems: list[str]) -> str:
+    """Slack's Web API base (the stand-in's in tests), always ending in a slash."""
+    if not re.match(r"^https?://[^/\s]+", api_url):
+        problems.append(
+            f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_API_URL} (got {api_url!r})."
+        )
+    elif not api_url.endswith("/"):
+        api_url += "/"
+    return api_url
+
+
+def _timezone(tz_name: str, problems: list[str]) -> ZoneInfo:
+    """The service's time zone; London while a bad name is reported."""
+    try:
+        return ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"TIMEZONE {tz_name!r} is not a time zone name such as Europe/London.")
+        return ZoneInfo("Europe/London")
+
+
+def _asker_key(raw: str, problems: list[str]) -> bytes | None:
+    """ASKER_KEY: 32 bytes as hex, or None to derive one from the bot's token."""
+    if not raw:
+        return None
+    try:
+        asker_key = bytes.fromhex(raw)
+    except ValueError:
+        asker_key = b""
+    if len(asker_key) != 32:
+        problems.append(
+            "ASKER_KEY must be 64 hex characters (make one with "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`), or left "
+            "unset to derive one from the bot's token."
+        )
+    return asker_key
+
+
+def _surgery_topics(raw: str, problems: list[str]) -> tuple[str, ...]:
+    """SURGERY_TOPICS: different names, each short enough for a select option."""
+    topics = tuple(t.strip() for t in raw.split(",") if t.strip())
+    if any(len(t) > 75 for t in topics) or len(set(topics)) != len(topics):
+        problems.append("SURGERY_TOPICS must be different names, each up to 75 characters.")
+    return topics
+
+
+_FORUMS = (
+    ("surgery", "SURGERY_MEETS", "SURGERY_CHANNEL", "first Tuesday 14:00", "#staff-surgery"),
+    ("pag", "PAG_MEETS", "PAG_CHANNEL", "third Thursday 10:00", "#practice-advisory-group"),
+)
+
+
+def _forums(
+    values: Mapping[str, str], get: Get, problems: list[str]
+) -> dict[str, tuple[MeetingRule, str]]:
+    """The running forums (surgery, Practice Advisory Group): when each meets and where.
+    An empty *_MEETS turns a forum off."""
+    forums: dict[str, tuple[MeetingRule, str]] = {}
+    for forum, meets, where, default_meets, default_where in _FORUMS:
+        rule_text = values.get(meets, default_meets).strip()
+        if not rule_text:
+            continue  # not running
+        try:
+            forums[forum] = (MeetingRule.parse(rule_text), get(where) or default_where)
+        except ValueError as error:
+            problems.append(f"{meets}: {error}.")
+    return forums
+
+
+def _log_level(raw: str, problems: list[str]) -> str:
+    log_level = raw.upper()
+    if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        problems.append(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR (got {log_level!r}).")
+    return log_level
 
 
 _CLARITY = (

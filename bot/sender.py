@@ -1,5 +1,10 @@
 """The outbox sender: every copy sent to many people goes through here, once each.
 
+Kept whole because it is one task's state machine: the pacing, the pause a 429 set, the
+in-flight mark, the look before a resend and the progress message all read and change the same
+sender's state, and exactly-once holds only if they are read together. Its tables are already
+apart (bot/storage/outbox.py); what is left is that one loop and the words it reports with.
+
 One sender task works through `deliveries` (see `bot/storage/outbox.py`):
 
 - **Paced** under the workspace cap for chat.postMessage (`OUTBOX_PER_MINUTE`) with aiolimiter's

@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import billion_laughs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -82,6 +84,7 @@ def test_an_unknown_command_is_a_usage_error_not_a_traceback():
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # over a minute: it waits out a real one-minute reminder
 def test_the_offline_demo_plays_the_slice_and_shows_what_each_person_saw(tmp_path):
     result = run("demo", "--staff", "6", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -117,83 +117,26 @@ _QUESTION_KEYS = ("ask", "options", "answer", "explain")
 
 
 def _parse_briefing(doc: Document, ctx: Context, problems: list[Problem]) -> Briefing | None:
-    """Validate one briefing's fields; return it only if this file has no problems."""
-    tz = ctx.tz
+    """Validate one briefing's fields; return it only if this file has no problems.
+
+    Each field is checked in the file's own order, so problems are listed as a writer reads."""
     start = len(problems)
     f = Fields(doc, doc.node, doc.data, problems)
     f.unknown(_BRIEFING_KEYS)
 
-    briefing_id = f.text("id", required=True)
-    if briefing_id is not None:
-        problem = id_problem(briefing_id)
-        if problem is not None:
-            f.problem(f.line_of("id"), problem)
+    briefing_id = _briefing_id(f)
     title = f.text("title", required=True, limit=MAX_TITLE)
     audience = parse_audience_field(f, ctx)
-
-    deliver = doc.data.get("deliver", "channel")
-    if deliver not in get_args(Deliver):
-        f.problem(
-            f.line_of("deliver"),
-            f"deliver is {deliver!r}: use channel (post in the channels), dm (message each "
-            "person) or both",
-        )
-    elif (
-        deliver in ("channel", "both")
-        and audience
-        and not any(a.kind == "channel" for a in audience)
-    ):
-        f.problem(
-            f.line_of("deliver"),
-            f"deliver: {deliver} needs a channel in the audience: add one (e.g. "
-            "'#social-work-all') or use deliver: dm",
-        )
-
+    deliver = _deliver(f, audience)
     acknowledge = doc.data.get("acknowledge", False)
     if not isinstance(acknowledge, bool):
         f.problem(f.line_of("acknowledge"), f"acknowledge is {acknowledge!r}: use true or false")
-
-    version = doc.data.get("version", 1)
-    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_VERSION:
-        f.problem(
-            f.line_of("version"),
-            f"version is {version!r}: use a whole number from 1 to {MAX_VERSION:,}",
-        )
-
-    publish_at = None
-    raw_publish = doc.data.get("publish_at")
-    if raw_publish is not None:
-        if isinstance(raw_publish, str | datetime):
-            try:
-                publish_at = parse_local_time(raw_publish, tz)
-            except ValueError as e:
-                f.problem(f.line_of("publish_at"), f"publish_at {e}")
-        else:
-            what = "only a date" if isinstance(raw_publish, date) else repr(raw_publish)
-            f.problem(
-                f.line_of("publish_at"),
-                f"publish_at is {what}: write a date and time, e.g. 2026-12-01 09:00",
-            )
-
+    version = _version(f)
+    publish_at = _publish_at(f, ctx.tz)
     summary = f.text("summary")
     check = _check(doc, f)
-
     correction = f.text("correction", limit=MAX_CORRECTION)
-    reacknowledge = doc.data.get("reacknowledge", False)
-    if not isinstance(reacknowledge, bool):
-        f.problem(
-            f.line_of("reacknowledge"), f"reacknowledge is {reacknowledge!r}: use true or false"
-        )
-    elif reacknowledge and "correction" not in doc.data:
-        f.problem(
-            f.line_of("reacknowledge"),
-            "reacknowledge: true needs a correction: note saying what changed (or remove it)",
-        )
-    elif reacknowledge and acknowledge is False:
-        f.problem(
-            f.line_of("reacknowledge"),
-            "reacknowledge: true needs acknowledge: true (nobody is asked to acknowledge)",
-        )
+    reacknowledge = _reacknowledge(f, acknowledge)
     if correction is not None and version == 1:
         f.problem(
             f.line_of("correction"),
@@ -231,6 +174,89 @@ def _parse_briefing(doc: Document, ctx: Context, problems: list[Problem]) -> Bri
         reacknowledge=reacknowledge is True,
         remind_after=remind_after,
     )
+
+
+def _briefing_id(f: Fields) -> str | None:
+    """The briefing's id: required, and a shape that is safe in a button and a file name."""
+    briefing_id = f.text("id", required=True)
+    if briefing_id is not None:
+        problem = id_problem(briefing_id)
+        if problem is not None:
+            f.problem(f.line_of("id"), problem)
+    return briefing_id
+
+
+def _deliver(f: Fields, audience: tuple[Audience, ...] | None) -> Any:
+    """How it goes out (channel, dm, both): a channel post needs a channel in the audience."""
+    deliver = f.data.get("deliver", "channel")
+    if deliver not in get_args(Deliver):
+        f.problem(
+            f.line_of("deliver"),
+            f"deliver is {deliver!r}: use channel (post in the channels), dm (message each "
+            "person) or both",
+        )
+    elif (
+        deliver in ("channel", "both")
+        and audience
+        and not any(a.kind == "channel" for a in audience)
+    ):
+        f.problem(
+            f.line_of("deliver"),
+            f"deliver: {deliver} needs a channel in the audience: add one (e.g. "
+            "'#social-work-all') or use deliver: dm",
+        )
+    return deliver
+
+
+def _version(f: Fields) -> Any:
+    """The version: a whole number; raising it updates the copies already sent."""
+    version = f.data.get("version", 1)
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_VERSION:
+        f.problem(
+            f.line_of("version"),
+            f"version is {version!r}: use a whole number from 1 to {MAX_VERSION:,}",
+        )
+    return version
+
+
+def _publish_at(f: Fields, tz: ZoneInfo) -> datetime | None:
+    """When to publish, as local time: a date alone is not enough."""
+    raw_publish = f.data.get("publish_at")
+    if raw_publish is None:
+        return None
+    if not isinstance(raw_publish, str | datetime):
+        what = "only a date" if isinstance(raw_publish, date) else repr(raw_publish)
+        f.problem(
+            f.line_of("publish_at"),
+            f"publish_at is {what}: write a date and time, e.g. 2026-12-01 09:00",
+        )
+        return None
+    try:
+        return parse_local_time(raw_publish, tz)
+    except ValueError as e:
+        f.problem(f.line_of("publish_at"), f"publish_at {e}")
+        return None
+
+
+def _reacknowledge(f: Fields, acknowledge: object) -> Any:
+    """Asking again for acknowledgement needs a correction saying what changed, and an
+    acknowledgement to ask for."""
+    reacknowledge = f.data.get("reacknowledge", False)
+    if not isinstance(reacknowledge, bool):
+        f.problem(
+            f.line_of("reacknowledge"), f"reacknowledge is {reacknowledge!r}: use true or false"
+        )
+    elif reacknowledge and "correction" not in f.data:
+        f.problem(
+            f.line_of("reacknowledge"),
+            "reacknowledge: true needs a correction: note saying what changed (or remove it)",
+        )
+    elif reacknowledge and acknowledge is False:
+        f.problem(
+            f.line_of("reacknowledge"),
+            "reacknowledge: true needs acknowledge: true (nobody is asked to acknowledge)",
+        )
+    return reacknowledge
 
 
 def parse_audience_field(f: Fields, ctx: Context) -> tuple[Audience, ...] | None:

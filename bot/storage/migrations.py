@@ -1,6 +1,9 @@
 """The database schema, as an ordered list of migrations applied at start-up.
 
 Never edit a migration that has shipped: add a new one. Times are UTC ISO-8601 text.
+
+Kept whole because it is the schema's ordered history: migrations are applied in the order
+listed here, and one that has shipped is never edited, only followed by the next.
 """
 
 from __future__ import annotations
@@ -445,6 +448,10 @@ def m011_circular_runs(db: Database) -> None:
 @migrations()
 def m012_disclosure(db: Database) -> None:
     """The disclosure layer's state, and anonymous answers that say nothing of where from.
+
+    Kept whole because a migration is one transaction's DDL and back-fill, read top to bottom
+    as it ran, and a migration that has shipped is never edited (the module doc): split into
+    steps it would no longer be the text that changed the databases already out there.
 
     `disclosure_subjects` keeps, per subject (an acknowledgement round, a check, a follow-up),
     the groups chosen for release and the cells they made; `disclosure_cells` the figures last
