@@ -20,14 +20,16 @@ SQL = re.compile(r"\b(SELECT|FROM)\b")
 ALLOWED = {
     ("bot/storage/figures.py", "*"): "the truth the layer releases from",
     ("bot/storage/migrations.py", "m012_disclosure"): "builds counters, shows nothing",
-    ("bot/storage/checks.py", "results_for"): "the raw truth, for tests and the benchmark",
+    ("bot/storage/check_results.py", "results_for"): "the raw truth, for tests and the benchmark",
     ("bot/storage/acknowledgements.py", "ack_summary"): "the raw truth, for tests",
     # Choosing whom to send something to (the count they return is never shown to anyone).
     ("bot/storage/catchup.py", "add"): "who to catch up",
     ("bot/storage/reminders.py", "queue"): "who to remind",
     ("bot/storage/outbox.py", "queue_plan"): "who a broadcast goes to",
-    ("bot/storage/checks.py", "queue_follow_up"): "who a follow-up goes to; the reply has no count",
-    ("bot/storage/checks.py", "submit"): "one person's own attempt, marked",
+    (
+        "bot/storage/follow_ups.py",
+        "queue_follow_up",
+    ): "who a follow-up goes to; the reply has no count",
 }
 # Raw counts a view must not call: the layer's `Disclosure` operations are the way out.
 RAW = ("results_for", "ack_summary", "attributed_answers", "anonymous_answers")

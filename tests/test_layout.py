@@ -4,6 +4,16 @@
   `bot/app.py`: what features share is a service in `bot/`, handed over through `Deps`.
 - Nothing in `bot/` but `bot/app.py` imports a feature: the app is the one place they are wired.
 - The Slack stand-in never imports the bot: it encodes Slack's behaviour, not the bot's wishes.
+
+And the rooms stay easy to live in (docs/ARCHITECTURE.md):
+
+- No listener is defined inside another function: listeners are module-level functions a test
+  can import, and a feature's `register(app, deps)` only wires them.
+- The two halves of a listener hand over a typed value, not keys in Bolt's `context`; Bolt's
+  own types (`AsyncAck`, `AsyncRespond`…) are named, not `Any`.
+- Role checks go through `deps.roles.allows`; timed jobs through the scheduler's `every`,
+  `daily` and `at`.
+- A function over 80 lines, or a module over 500, says why at its top ("Kept whole because").
 """
 
 from __future__ import annotations
@@ -90,3 +100,100 @@ def test_the_checks_see_the_imports_they_guard():
     assert "bot.deps.Deps" in imports_of(REPO / "handlers/home.py")  # under TYPE_CHECKING
     assert "slack_standin.server.SlackStandIn" in imports_of(REPO / "slack_standin/harness.py")
     assert feature_of("handlers.briefings.blocks") == "briefings"
+
+
+LONG_FUNCTION = 80
+LONG_MODULE = 500
+WHY_LONG = "Kept whole because"
+BOLT_TYPED = {"ack", "respond", "say", "client", "context"}
+
+
+def trees(*folders: str) -> list[tuple[Path, ast.Module]]:
+    return [
+        (path, ast.parse(path.read_text(encoding="utf-8")))
+        for folder in folders
+        for path in sources(folder)
+    ]
+
+
+def functions(tree: ast.AST) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
+    return [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+
+
+def test_no_listener_is_defined_inside_another_function():
+    nested = []
+    for path, tree in trees("handlers"):
+        for outer in functions(tree):
+            for inner in ast.walk(outer):
+                if inner is outer:
+                    continue
+                # A listener is async; `register` holds no function of any kind: it only wires.
+                if isinstance(inner, ast.AsyncFunctionDef) or (
+                    outer.name == "register" and isinstance(inner, ast.FunctionDef | ast.Lambda)
+                ):
+                    name = getattr(inner, "name", "lambda")
+                    nested.append(f"{module_name(path)}: {outer.name}.<locals>.{name}")
+    assert nested == [], "define these at module level and wire them in register():\n" + (
+        "\n".join(sorted(set(nested)))
+    )
+
+
+def test_listeners_name_bolts_types_and_hand_over_no_context_keys():
+    found = []
+    for path, tree in trees("handlers"):
+        for fn in functions(tree):
+            for arg in [*fn.args.args, *fn.args.kwonlyargs]:
+                annotation = ast.unparse(arg.annotation) if arg.annotation else "Any"
+                if arg.arg in BOLT_TYPED and annotation == "Any":
+                    found.append(f"{module_name(path)}.{fn.name}({arg.arg}: {annotation})")
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Subscript)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "context"
+            ):
+                found.append(f"{module_name(path)}: context[...] at line {node.lineno}")
+    assert found == []
+
+
+def test_roles_and_timed_jobs_go_through_their_one_place():
+    found = []
+    for path in sources("handlers"):
+        text = path.read_text(encoding="utf-8")
+        for forbidden in (
+            "is_senior_manager",
+            "is_engagement_lead",
+            "RoleCheckUnavailable",
+            "add_job(",
+            "apscheduler",
+            "legacy_listener",
+        ):
+            if forbidden in text:
+                found.append(f"{module_name(path)} uses {forbidden}")
+    assert found == []
+
+
+def test_long_functions_and_modules_say_why():
+    long = []
+    for path, tree in trees("bot", "handlers"):
+        lines = path.read_text(encoding="utf-8").count("\n")
+        if lines > LONG_MODULE and WHY_LONG not in (ast.get_docstring(tree) or ""):
+            long.append(f"{module_name(path)}: {lines} lines")
+        for fn in functions(tree):
+            size = (fn.end_lineno or fn.lineno) - fn.lineno + 1
+            if size > LONG_FUNCTION and WHY_LONG not in (ast.get_docstring(fn) or ""):
+                long.append(f"{module_name(path)}.{fn.name}: {size} lines")
+    assert long == [], f"split these, or say at their top why not ({WHY_LONG} …)"
+
+
+def test_the_shape_checks_see_what_they_guard():
+    """The checks above would pass vacuously if they missed what they look for; they do not."""
+    sample = ast.parse(
+        "def register(app, deps):\n"
+        "    async def store(ack: Any, context):\n"
+        "        context['said'] = 1\n"
+    )
+    outer = functions(sample)[0]
+    assert any(isinstance(n, ast.AsyncFunctionDef) for n in ast.walk(outer) if n is not outer)
+    assert any(isinstance(n, ast.Subscript) for n in ast.walk(sample))
+    assert len(sources("handlers")) > 10

@@ -3,7 +3,8 @@
 `Storage` is what the app holds and hands to features through `Deps`: the writer thread and its
 plumbing (`writer.py`), and one object of named operations per area (`publications.py`,
 `acknowledgements.py`, `events.py`, `outbox.py`, `schedules.py`, `confirmations.py`,
-`reminders.py`, `catchup.py`, `checks.py`, `questions.py`, `practice.py`, `drafts.py`,
+`reminders.py`, `catchup.py`, `checks.py` (over `check_keys.py`, `check_results.py` and
+`follow_ups.py`), `questions.py`, `practice.py`, `drafts.py`,
 `circulars.py`), all on that same thread; `disclosure.py` is the one way out for figures
 about staff (over `figures.py`). A new feature adds a module here with its
 operations, and a migration to `migrations.py`.

@@ -844,7 +844,7 @@ def open_check(db: Database, plan: Plan, now: datetime) -> None:
             utc_iso(now),
             utc_iso(closes),
             # The salt of its one-attempt key; the key also needs a secret kept outside
-            # the database (bot/storage/checks.py).
+            # the database (bot/storage/check_keys.py).
             secrets.token_hex(16) if anonymous else None,
         ],
     )

@@ -26,6 +26,7 @@ from slack_sdk.models.views import View
 from bot.comprehension import (
     CHECK_BUTTON,
     FOLLOW_UP_CALLBACK,
+    MAX_COMMENT,
     REANSWER_ACTION,
     REANSWER_CALLBACK,
     RETAKE_ACTION,
@@ -36,7 +37,7 @@ from bot.comprehension import (
     parse_check_value,
 )
 from bot.slack.mrkdwn import escape, escape_within
-from bot.storage.checks import MAX_COMMENT, Check
+from bot.storage.checks import Check
 from bot.timefmt import format_local
 
 ANSWER_ACTION = "answer"

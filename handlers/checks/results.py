@@ -1,21 +1,19 @@
-"""`/engage` for engagement leads: a check's results, and closing a check early.
+"""A check's results as a lead reads them, on screen and as CSV: pure builders over the
+figures the disclosure layer released (`deps.storage.disclosure`), called by `/engage results`
+and `/engage export` (commands.py) and by tests.
 
 Results read at a glance on a phone: the funnel from reached to understood, each question's
 share correct and its most-chosen wrong answer (the misconception), clarity and comments, and
-a breakdown by team (audience entry). Every figure is one the disclosure layer released
-(`deps.storage.disclosure`): no group under `MIN_GROUP_SIZE` can be worked out from them, by
-subtraction, overlaps or two views a minute apart, and each says its base.
+a breakdown by team (audience entry). No group under `MIN_GROUP_SIZE` can be worked out from
+the figures, by subtraction, overlaps or two views a minute apart, and each says its base.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import logging
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
-from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
@@ -28,30 +26,15 @@ from slack_sdk.models.blocks import (
 from bot.comprehension import FOLLOW_UP_ACTION, check_value
 from bot.disclosure import Figures
 from bot.slack.mrkdwn import escape
-from bot.slack.roles import RoleCheckUnavailable
 from bot.slack.sections import sections
 from bot.storage.checks import Check
 from bot.storage.disclosure import CheckFigures, FollowUpFigures
 from bot.timefmt import format_local
 
-logger = logging.getLogger(__name__)
-
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
-    from bot.deps import Deps
-
-HELP_LINES = {
-    "results": "`/engage results &lt;briefing id&gt;` — who took its check, who understood, the "
-    "misconceptions, by team (engagement leads; senior managers for their own briefings)",
-    "export": "`/engage export &lt;briefing id&gt;` — the same figures as a CSV file, in your DM "
-    "with me",
-    "close": "`/engage close &lt;briefing id&gt;` — close its check early (the same people)",
-}
 BAR = 12
-NOT_ALLOWED = (
-    "Only engagement leads, and senior managers for their own briefings, can see a check's results."
-)
 
 
 def bar(part: int, whole: int) -> str:
@@ -108,37 +91,68 @@ def question_figures(check: Check, answers: Figures) -> list[dict[str, Any]]:
     return found
 
 
+def check_state(check: Check, tz: ZoneInfo) -> str:
+    """Whether the check is open, and until when, or when it closed."""
+    if check.closed_at:
+        return f"closed {format_local(check.closed_at, tz)}"
+    return f"open until {format_local(check.closes_at, tz)}"
+
+
 def build_results(check: Check, figures: CheckFigures, tz: ZoneInfo) -> list[Block]:
     """The results a lead reads: funnel, questions, clarity, teams, follow-ups — every figure
     as the disclosure layer released it, each with its base."""
-    answers, acks = figures.answers, figures.acks
-    min_group = answers.min_group
-    state = (
-        f"closed {format_local(check.closed_at, tz)}"
-        if check.closed_at
-        else f"open until {format_local(check.closes_at, tz)}"
-    )
+    answers = figures.answers
     mode = " · anonymous" if check.mode == "anonymous" else ""
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(
-                text=f"*{escape(check.title)}* (version {check.version}) — check {state}{mode}"
+                text=f"*{escape(check.title)}* (version {check.version}) — check "
+                f"{check_state(check, tz)}{mode}"
             )
         )
     ]
-    reached = answers.population
     if not answers.shown:
+        return [*blocks, _too_few(answers)]
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=release_note(answers, tz))]))
+    blocks.append(_funnel(figures))
+    questions = question_figures(check, answers)
+    if not answers.total("took"):
         blocks.append(
             SectionBlock(
+                block_id="questions",
                 text=MarkdownTextObject(
-                    text=f"It reached {'fewer than ' + str(min_group) if reached else 'nobody'}"
-                    f" people. Figures are only shown for groups of {min_group} or more, to "
-                    "protect individuals."
-                )
+                    text=f"How many understood, each question's figures, the misconceptions and "
+                    f"the clarity ratings appear once {answers.min_group} or more people have "
+                    "taken the check."
+                ),
             )
         )
-        return blocks
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=release_note(answers, tz))]))
+        return blocks + _follow_ups(check, figures, questions, tz)
+    blocks += sections("questions", [_question_line(n, q) for n, q in enumerate(questions, 1)])
+    blocks += _clarity(answers)
+    blocks += _comments(figures)
+    team_lines = _team_lines(figures)
+    if team_lines:
+        blocks += sections("teams", ["*By team*", *team_lines[:40]])
+    return blocks + _follow_ups(check, figures, questions, tz)
+
+
+def _too_few(answers: Figures) -> SectionBlock:
+    """Nothing shown for an audience under the smallest group, and why."""
+    min_group, reached = answers.min_group, answers.population
+    return SectionBlock(
+        text=MarkdownTextObject(
+            text=f"It reached {'fewer than ' + str(min_group) if reached else 'nobody'}"
+            f" people. Figures are only shown for groups of {min_group} or more, to "
+            "protect individuals."
+        )
+    )
+
+
+def _funnel(figures: CheckFigures) -> SectionBlock:
+    """From reached to understood, each step with its base."""
+    answers, acks = figures.answers, figures.acks
+    reached = answers.population
     took, retook = answers.total("took"), answers.total("retook")
     lines = [
         f"`{bar(reached, reached)}` Reached: *{reached:,}* people",
@@ -156,57 +170,49 @@ def build_results(check: Check, figures: CheckFigures, tz: ZoneInfo) -> list[Blo
             f"`{bar(answers.total('after_retake'), retook)}` Understood after the retake: "
             + of(answers.total("after_retake"), retook, "who retook it")
         )
-    blocks.append(SectionBlock(block_id="funnel", text=MarkdownTextObject(text="\n".join(lines))))
-    questions = question_figures(check, answers)
-    if not took:
-        blocks.append(
-            SectionBlock(
-                block_id="questions",
-                text=MarkdownTextObject(
-                    text=f"How many understood, each question's figures, the misconceptions and "
-                    f"the clarity ratings appear once {min_group} or more people have taken "
-                    "the check."
-                ),
-            )
+    return SectionBlock(block_id="funnel", text=MarkdownTextObject(text="\n".join(lines)))
+
+
+def _question_line(n: int, q: dict[str, Any]) -> str:
+    """One question's share correct, and its most chosen wrong answer."""
+    line = (
+        f"*{n}. {escape(q['ask'])}*\n`{bar(q['correct'], q['answered'])}` "
+        f"{percent(q['correct'], q['answered'])} correct ({q['correct']} of the "
+        f"{q['answered']} who answered)"
+    )
+    if q["misconception"]:
+        line += (
+            f"; most chosen wrong answer: “{escape(q['misconception'])}” "
+            f"({q['misconception_count']} of {q['answered']}, "
+            f"{percent(q['misconception_count'], q['answered'])})"
         )
-        return blocks + _follow_ups(check, figures, questions, tz)
-    question_lines = []
-    for n, q in enumerate(questions, 1):
-        line = (
-            f"*{n}. {escape(q['ask'])}*\n`{bar(q['correct'], q['answered'])}` "
-            f"{percent(q['correct'], q['answered'])} correct ({q['correct']} of the "
-            f"{q['answered']} who answered)"
-        )
-        if q["misconception"]:
-            line += (
-                f"; most chosen wrong answer: “{escape(q['misconception'])}” "
-                f"({q['misconception_count']} of {q['answered']}, "
-                f"{percent(q['misconception_count'], q['answered'])})"
-            )
-        question_lines.append(line)
-    blocks += sections("questions", question_lines)
+    return line
+
+
+def _clarity(answers: Figures) -> list[Block]:
+    """The average clarity rating, from how many ratings; nothing when none were given."""
     rated = answers.total("rated")
-    if rated:
-        average = sum(k * answers.total(f"clarity:{k}") for k in range(1, 6)) / rated
-        blocks.append(
-            SectionBlock(
-                block_id="clarity",
-                text=MarkdownTextObject(
-                    text=f"*Clarity* {average:.1f} out of 5, from {rated} ratings"
-                ),
-            )
+    if not rated:
+        return []
+    average = sum(k * answers.total(f"clarity:{k}") for k in range(1, 6)) / rated
+    return [
+        SectionBlock(
+            block_id="clarity",
+            text=MarkdownTextObject(text=f"*Clarity* {average:.1f} out of 5, from {rated} ratings"),
         )
-    if figures.comments:
-        more = figures.comments_shown - min(10, len(figures.comments))
-        lines = ["*What was unclear* (without names, shown in batches)"]
-        lines += [quoted(c) for c in figures.comments[:10]]
-        if more > 0:
-            lines.append(f"…and {more} more")
-        blocks += sections("comments", lines)
-    team_lines = _team_lines(figures)
-    if team_lines:
-        blocks += sections("teams", ["*By team*", *team_lines[:40]])
-    return blocks + _follow_ups(check, figures, questions, tz)
+    ]
+
+
+def _comments(figures: CheckFigures) -> list[Block]:
+    """The released comments, ten at most, quoted so none can pass for a result line."""
+    if not figures.comments:
+        return []
+    more = figures.comments_shown - min(10, len(figures.comments))
+    lines = ["*What was unclear* (without names, shown in batches)"]
+    lines += [quoted(c) for c in figures.comments[:10]]
+    if more > 0:
+        lines.append(f"…and {more} more")
+    return sections("comments", lines)
 
 
 def _team_lines(figures: CheckFigures) -> list[str]:
@@ -309,46 +315,6 @@ def follow_up_line(f: FollowUpFigures, took_now: int, tz: ZoneInfo) -> str:
     )
 
 
-async def answer(deps: Deps, user_id: str, text: str) -> tuple[str, list[dict[str, Any]] | None]:
-    """The private answer to `/engage <text>`: (text, blocks)."""
-    sub, _, rest = " ".join(text.split()).partition(" ")
-    sub = sub.lower()
-    briefing_id, _, version_text = rest.strip().lower().partition(" ")
-    version = int(version_text) if version_text.isdigit() and len(version_text) < 7 else None
-    if sub not in HELP_LINES:  # /engage routes only these words here
-        return f"I don't know `/engage {escape(sub[:40])}`. Try `/engage help`.", None
-    if not briefing_id:
-        return f"Which briefing? For example `/engage {sub} recruitment-funding`.", None
-    check = await deps.storage.checks.latest(briefing_id, version)
-    try:
-        lead = await deps.roles.is_engagement_lead(user_id)
-        manager = not lead and await deps.roles.is_senior_manager(user_id)
-    except RoleCheckUnavailable:
-        return "I couldn't check your role just now. Try again soon.", None
-    if not (lead or manager):
-        return NOT_ALLOWED, None
-    if check is None:
-        which = f" (version {version})" if version else ""
-        return f"`{escape(briefing_id[:64])}`{which} has no check that has been sent.", None
-    if manager and await deps.storage.checks.published_by(check) != user_id:
-        return "Senior managers can see the results of the briefings they published.", None
-    if sub == "close":
-        if not await deps.storage.checks.close(check, deps.clock()):
-            return f"The check on *{escape(check.title)}* has closed already.", None
-        return (
-            f"Closed the check on *{escape(check.title)}*: no more answers are taken, and its "
-            f"results are final. `/engage results {briefing_id}` shows them.",
-            None,
-        )
-    figures = await deps.storage.disclosure.check(check.briefing_id, check.version, deps.clock())
-    assert figures is not None
-    await deps.storage.checks.record_access(check, user_id=user_id, action=sub, now=deps.clock())
-    if sub == "export":
-        return await _export(deps, user_id, check, figures), None
-    blocks = build_results(check, figures, deps.config.timezone)
-    return f"Results of the check on {escape(check.title)}", [b.to_dict() for b in blocks]
-
-
 def cell(value: object) -> object:
     """A CSV cell that a spreadsheet will not run: text starting with `=`, `+`, `-`, `@`, a tab
     or a carriage return is a formula to Excel and others (OWASP's CSV injection), so it gets
@@ -358,101 +324,107 @@ def cell(value: object) -> object:
     return value
 
 
+Row = tuple[object, ...]
+
+
 def build_export(check: Check, figures: CheckFigures, tz: ZoneInfo) -> str:
     """The results as CSV for an Improvement Board paper: the same released figures as on
     screen, each with its base, nothing for a small audience, hidden groups named as such."""
-    answers, acks = figures.answers, figures.acks
-    min_group = answers.min_group
     out = io.StringIO()
     writer = csv.writer(out)
-
-    def row(*values: object) -> None:
+    for values in export_rows(check, figures, tz):
         writer.writerow([cell(v) for v in values])
+    return out.getvalue()
 
-    state = (
-        f"closed {format_local(check.closed_at, tz)}"
-        if check.closed_at
-        else f"open until {format_local(check.closes_at, tz)}"
-    )
-    for pair in (
-        ["Line of Sight: comprehension check results"],
-        ["briefing", check.briefing_id],
-        ["title", check.title],
-        ["version", check.version],
-        ["mode", check.mode],
-        ["check", state],
-    ):
-        row(*pair)
-    reached = answers.population
+
+def export_rows(check: Check, figures: CheckFigures, tz: ZoneInfo) -> list[Row]:
+    """The CSV's rows, before each cell is made safe for a spreadsheet."""
+    answers = figures.answers
+    min_group = answers.min_group
+    rows: list[Row] = [
+        ("Line of Sight: comprehension check results",),
+        ("briefing", check.briefing_id),
+        ("title", check.title),
+        ("version", check.version),
+        ("mode", check.mode),
+        ("check", check_state(check, tz)),
+    ]
     if not answers.shown:
-        row()
-        row(f"figures hidden: it reached fewer than {min_group} people")
-        return out.getvalue()
-    row("figures", release_note(answers, tz))
-    row()
-    took, retook = answers.total("took"), answers.total("retook")
-    row("measure", "people", "of", "base", "percent")
-    row("reached", reached, "", "", "")
-    acked = acks.total("acknowledged")
-    row("acknowledged", acked, acks.population, "reached", percent(acked, acks.population))
-    row("took the check", took, reached, "reached", percent(took, reached))
-    first, after = answers.total("first_time"), answers.total("after_retake")
-    if took:
-        row("understood first time", first, took, "took the check", percent(first, took))
-    if retook:
-        row("understood after the retake", after, retook, "retook it", percent(after, retook))
-    row()
-    if not took:
-        row(f"question figures hidden until {min_group} or more have taken it")
-        return out.getvalue()
-    row(
-        "question",
-        "answered",
-        "correct",
-        "percent correct",
-        "most chosen wrong answer",
-        "chosen by",
+        return [*rows, (), (f"figures hidden: it reached fewer than {min_group} people",)]
+    rows += [("figures", release_note(answers, tz)), ()]
+    rows += _export_funnel(figures)
+    rows.append(())
+    if not answers.total("took"):
+        rows.append((f"question figures hidden until {min_group} or more have taken it",))
+        return rows
+    rows.append(
+        (
+            "question",
+            "answered",
+            "correct",
+            "percent correct",
+            "most chosen wrong answer",
+            "chosen by",
+        )
     )
     for q in question_figures(check, answers):
-        row(
-            q["ask"],
-            q["answered"],
-            q["correct"],
-            percent(q["correct"], q["answered"]),
-            q["misconception"] or "",
-            q["misconception_count"] or "",
+        rows.append(
+            (
+                q["ask"],
+                q["answered"],
+                q["correct"],
+                percent(q["correct"], q["answered"]),
+                q["misconception"] or "",
+                q["misconception_count"] or "",
+            )
         )
-    if answers.groups or answers.hidden:
-        row()
-        row("team", "reached", "acknowledged", "took the check", "understood first time")
-        for name in answers.groups:
-            team_took = answers.group(name, "took")
-            row(
+    return rows + _export_teams(figures)
+
+
+def _export_funnel(figures: CheckFigures) -> list[Row]:
+    """From reached to understood, one measure a row, each with its base."""
+    answers, acks = figures.answers, figures.acks
+    reached = answers.population
+    took, retook = answers.total("took"), answers.total("retook")
+    acked = acks.total("acknowledged")
+    rows: list[Row] = [
+        ("measure", "people", "of", "base", "percent"),
+        ("reached", reached, "", "", ""),
+        ("acknowledged", acked, acks.population, "reached", percent(acked, acks.population)),
+        ("took the check", took, reached, "reached", percent(took, reached)),
+    ]
+    first, after = answers.total("first_time"), answers.total("after_retake")
+    if took:
+        rows.append(("understood first time", first, took, "took the check", percent(first, took)))
+    if retook:
+        rows.append(
+            ("understood after the retake", after, retook, "retook it", percent(after, retook))
+        )
+    return rows
+
+
+def _export_teams(figures: CheckFigures) -> list[Row]:
+    """Each released group's figures, and the hidden groups named as such."""
+    answers, acks = figures.answers, figures.acks
+    min_group = answers.min_group
+    if not (answers.groups or answers.hidden):
+        return []
+    rows: list[Row] = [
+        (),
+        ("team", "reached", "acknowledged", "took the check", "understood first time"),
+    ]
+    for name in answers.groups:
+        team_took = answers.group(name, "took")
+        rows.append(
+            (
                 name,
                 answers.group_reach[name],
                 acks.group(name, "acknowledged") if name in acks.groups else "hidden",
                 team_took,
                 answers.group(name, "first_time") if team_took else "",
             )
-        for name in answers.hidden:
-            small = answers.group_reach[name] < min_group
-            row(name, f"fewer than {min_group}" if small else "hidden", "", "", "")
-    return out.getvalue()
-
-
-async def _export(deps: Deps, user_id: str, check: Check, figures: CheckFigures) -> str:
-    """Upload the CSV to the requester's DM with the bot (files_upload_v2)."""
-    content = build_export(check, figures, deps.config.timezone)
-    try:
-        opened = await deps.client.conversations_open(users=user_id)
-        await deps.client.files_upload_v2(
-            channel=opened["channel"]["id"],
-            filename=f"{check.briefing_id}-v{check.version}-check.csv",
-            title=f"Check results: {check.title}"[:250],
-            content=content,
-            initial_comment="The check's results, with small groups hidden as on screen.",
         )
-    except (SlackApiError, SlackRequestError, aiohttp.ClientError, TimeoutError) as error:
-        logger.warning("could not upload an export (%s)", type(error).__name__)
-        return "I couldn't upload the file just now. Try again in a minute."
-    return f"The results of the check on *{escape(check.title)}* are in your DM with me, as CSV."
+    for name in answers.hidden:
+        small = answers.group_reach[name] < min_group
+        rows.append((name, f"fewer than {min_group}" if small else "hidden", "", "", ""))
+    return rows
