@@ -1,18 +1,23 @@
 """What every feature is handed (`Deps`), and the tracker for work that runs after Slack's answer.
 
 The request path: Bolt runs with `process_before_response=True`, so a listener's function runs to
-the end before Slack gets its answer. `Work.listener(store, follow_up=…)` builds that function
-from two halves:
+the end before Slack gets its answer. `Work.listener(deps, store, follow_up=…)` builds that
+function from two module-level halves:
 
-- `store` records what the person did (an acknowledgement, an answer, a vote) and calls `ack()`;
-  it is done before Slack hears back, so a 200 always means "stored";
-- `follow_up` does everything that needs Slack (private replies, views, Home) as a task of
-  ours, started by the transport (`bot/web.py`, `bot/socket_mode.py`) once the answer has gone.
+- `store(deps, ack, …) -> T` records what the person did (an acknowledgement, an answer, a
+  vote), calls `ack()` and returns what the follow-up needs; it is done before Slack hears
+  back, so a 200 always means "stored";
+- `follow_up(deps, said: T, …)` gets that value, typed (mypy checks the halves agree), and does
+  everything that needs Slack (private replies, views, Home) as a task of ours, started by the
+  transport (`bot/web.py`, `bot/socket_mode.py`) once the answer has gone.
+
+Both name the Bolt arguments they want after `deps` (and `said`), as a Bolt listener would; a
+listener that records nothing is wired with `bind(deps, fn)`.
 
 Why not Bolt's own `lazy=` listeners: Bolt deep-copies and re-parses the whole request for each
 lazy function. Measured on a burst of Acknowledge clicks (whose payload carries the whole
 briefing), that copy was 28% of the bot's CPU and capped it at 0.4x the clicks a bare Bolt app
-takes. The follow-up here gets the same `body` and `context` objects, uncopied.
+takes. The follow-up here gets the same `body` and Bolt objects, uncopied.
 
 Around the two halves `Work` makes sure that:
 
@@ -203,68 +208,6 @@ class Work:
         listener.__doc__ = store.__doc__
         return listener
 
-    def legacy_listener(
-        self,
-        store: Callable[..., Awaitable[None]],
-        *,
-        follow_up: Callable[..., Awaitable[None]] | None = None,
-        busy: str | None = None,
-    ) -> Callable[..., Awaitable[None]]:
-        """One Bolt listener from a `store` half and a `follow_up` half (see the module doc).
-
-        `store` must take `ack` and `context`: it stores what the person recorded, puts what
-        the follow-up needs in `context`, and calls `ack()`. `follow_up` must take `context`
-        and `body`. `busy` is the private answer when no slot comes free in time; without it
-        (a click whose write matters more than its reply) the write still happens and only the
-        follow-up is skipped.
-        """
-        _require_args(store, "ack", "context")
-        if follow_up is not None:
-            _require_args(follow_up, "context", "body")
-        store_args = _arg_names(store)
-        follow_args = _arg_names(follow_up) if follow_up is not None else []
-        wanted = list(dict.fromkeys([*store_args, "body", *follow_args]))
-
-        async def listener(**kwargs: Any) -> None:
-            context, ack, body = kwargs["context"], kwargs["ack"], kwargs["body"]
-            slot = await self._reserve()
-            if not slot:
-                self.shed += 1
-                logger.warning("background work is full (%d running)", self.limit)
-                if busy is not None:
-                    await ack(text=busy, response_type="ephemeral")
-                    return
-            args = {k: kwargs[k] for k in follow_args}
-            outcome: str | None = None
-            try:
-                await store(**{k: kwargs[k] for k in store_args})
-            except WriteTimeout:
-                logger.warning("a write did not commit in time; the person was asked to retry")
-                outcome = "not_stored"
-                if ack.response is None:
-                    await ack()
-            except Exception:
-                context[_OUTCOME] = outcome = "failed"
-                raise  # Bolt hands it to the app's error handler, which logs the traceback
-            except BaseException:  # cancelled: nothing to follow up
-                if slot:
-                    self._release()
-                    slot = False
-                raise
-            finally:
-                if slot or outcome is not None:
-                    # Without a slot only a failure is followed up (the person must hear of
-                    # it): a short task counted as work in flight, outside the limit.
-                    self._defer(context, follow_up, outcome, args, body, slot=slot)
-
-        # Bolt passes a listener only the arguments it names: name both halves' arguments.
-        listener.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-            [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in wanted]
-        )
-        listener.__name__ = store.__name__
-        listener.__doc__ = store.__doc__
-        return listener
-
     def _defer(
         self,
         context: dict[str, Any],
@@ -362,20 +305,6 @@ def bind(
     listener.__qualname__ = fn.__qualname__
     listener.__doc__ = fn.__doc__
     return listener
-
-
-def _arg_names(fn: Callable[..., Any]) -> list[str]:
-    return list(inspect.getfullargspec(inspect.unwrap(fn)).args)
-
-
-def _require_args(fn: Callable[..., Any], *names: str) -> None:
-    declared = _arg_names(fn)
-    missing = [n for n in names if n not in declared]
-    if missing:
-        raise TypeError(
-            f"{fn.__name__} must take {', '.join(missing)}: Bolt passes only the arguments a "
-            "listener names"
-        )
 
 
 def listener_outcome(context: dict[str, Any]) -> str | None:
