@@ -169,6 +169,25 @@ def test_the_feedback_cache_is_per_database_not_per_process():
     assert "Second question?" in json.dumps(shown)
 
 
+def test_the_feedback_cache_tells_an_anonymous_check_from_an_attributed_one():
+    """Two bots in one process with the same check, one anonymous and one attributed: the
+    attributed one's first attempt, not all right, still offers its retake (an anonymous
+    check's cached feedback, without a pass, offers none)."""
+    from bot.comprehension import RETAKE_ACTION, mark
+    from bot.storage.checks import Check
+    from handlers.checks import feedback
+
+    q = {"ask": "Which form?", "options": ["a", "b"], "answer": "a", "explain": "because"}
+
+    def check(mode):
+        return Check("same-mode", 1, "T", [q], False, mode, "2999-01-01T00:00:00+00:00", None)
+
+    anonymous, attributed = check("anonymous"), check("attributed")
+    assert RETAKE_ACTION not in json.dumps(feedback(anonymous, 1, mark([q], (1,))))
+    assert RETAKE_ACTION in json.dumps(feedback(attributed, 1, mark([q], (1,))))
+    assert RETAKE_ACTION not in json.dumps(feedback(anonymous, 1, mark([q], (1,))))
+
+
 def test_how_a_handful_of_takers_did_is_not_shown():
     from zoneinfo import ZoneInfo
 

@@ -52,14 +52,17 @@ REANSWER_NOTICES = {
     "invalid": ("Not recorded", "Sorry, that answer is not one of this question's."),
 }
 
-_FEEDBACK: dict[tuple[str, int, str, int, tuple[bool, ...]], dict[str, Any]] = {}
+_FEEDBACK: dict[tuple[str, int, str, str, int, tuple[bool, ...]], dict[str, Any]] = {}
 
 
 def feedback(check: Check, attempt: int, marked: Marked) -> dict[str, Any]:
     """The feedback modal, as Slack's JSON. Everyone with the same right and wrong answers
     sees the same one, so it is built once per pattern (at most 2 x 2^5 per check): building
-    Block Kit through slack_sdk's models is the costliest step of answering otherwise."""
-    key = (check.briefing_id, check.version, check.fingerprint, attempt, marked.right)
+    Block Kit through slack_sdk's models is the costliest step of answering otherwise.
+    The key holds everything the modal is built from: the mode too, since an anonymous
+    check's feedback offers no retake without a pass, and two databases in one process
+    (tests, the demo) may hold the same check under both modes."""
+    key = (check.briefing_id, check.version, check.fingerprint, check.mode, attempt, marked.right)
     built = _FEEDBACK.get(key)
     if built is None:
         if len(_FEEDBACK) >= 4096:
