@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,3 +190,27 @@ def reanswer_fits(question: dict[str, Any], choice: int) -> bool:
 def reanswer_right(question: dict[str, Any], choice: int) -> bool:
     """Is the question answered again rightly?"""
     return bool(question["options"][choice] == question["answer"])
+
+
+def per_question(
+    questions: list[dict[str, Any]], count: Callable[[int, int], int]
+) -> list[dict[str, Any]]:
+    """Each question's figures from `count(question, option)`: answered, correct, and the
+    most-chosen wrong answer. One shape for the raw figures (storage) and the released ones
+    (results), so the two can never describe a question differently."""
+    found = []
+    for n, question in enumerate(questions):
+        counts = [count(n, o) for o in range(len(question["options"]))]
+        right = correct_option(question)
+        wrong = [(c, o) for o, c in enumerate(counts) if o != right and c]
+        top = max(wrong, default=None)
+        found.append(
+            {
+                "ask": question["ask"],
+                "answered": sum(counts),
+                "correct": counts[right],
+                "misconception": question["options"][top[1]] if top else None,
+                "misconception_count": top[0] if top else 0,
+            }
+        )
+    return found

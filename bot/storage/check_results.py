@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from bot.comprehension import correct_option
+from bot.comprehension import per_question
 from bot.storage.check_keys import Check, CheckArea, read_check
 from bot.storage.figures import COVERED as _COVERED
 from bot.storage.writer import utc_iso
@@ -97,7 +97,7 @@ class CheckResults(CheckArea):
                     key,
                 )
             }
-            results.per_question = _per_question(check, chosen)
+            results.per_question = per_question(check.questions, lambda n, o: chosen.get((n, o), 0))
             for clarity, n in db.execute(
                 f"SELECT clarity, COUNT(*) FROM check_submissions WHERE {counted}"
                 " AND attempt = 1 AND clarity IS NOT NULL GROUP BY clarity",
@@ -116,23 +116,3 @@ class CheckResults(CheckArea):
             return results
 
         return await self._w.read(count_results)
-
-
-def _per_question(check: Check, chosen: dict[tuple[int, int], int]) -> list[dict[str, Any]]:
-    """Each question's raw figures from how often each option was chosen at first."""
-    found = []
-    for n, question in enumerate(check.questions):
-        counts = [chosen.get((n, o), 0) for o in range(len(question["options"]))]
-        right = correct_option(question)
-        wrong = [(c, o) for o, c in enumerate(counts) if o != right and c]
-        top = max(wrong, default=None)
-        found.append(
-            {
-                "ask": question["ask"],
-                "answered": sum(counts),
-                "correct": counts[right],
-                "misconception": question["options"][top[1]] if top else None,
-                "misconception_count": top[0] if top else 0,
-            }
-        )
-    return found

@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.comprehension import FOLLOW_UP_ACTION, check_value
+from bot.comprehension import FOLLOW_UP_ACTION, check_value, per_question
 from bot.disclosure import Figures
 from bot.slack.mrkdwn import escape
 from bot.slack.sections import sections
@@ -73,22 +73,7 @@ def release_note(figures: Figures, tz: ZoneInfo) -> str:
 
 def question_figures(check: Check, answers: Figures) -> list[dict[str, Any]]:
     """Each question's released figures: answered, correct, the most-chosen wrong answer."""
-    found = []
-    for n, question in enumerate(check.questions):
-        counts = [answers.total(f"q:{n}:{o}") for o in range(len(question["options"]))]
-        right = question["options"].index(question["answer"])
-        wrong = [(c, o) for o, c in enumerate(counts) if o != right and c]
-        top = max(wrong, default=None)
-        found.append(
-            {
-                "ask": question["ask"],
-                "answered": sum(counts),
-                "correct": counts[right],
-                "misconception": question["options"][top[1]] if top else None,
-                "misconception_count": top[0] if top else 0,
-            }
-        )
-    return found
+    return per_question(check.questions, lambda n, o: answers.total(f"q:{n}:{o}"))
 
 
 def check_state(check: Check, tz: ZoneInfo) -> str:
