@@ -22,6 +22,16 @@ BOT_TOKEN = "xoxb-test-token"
 APP_TOKEN = "xapp-test-token"
 SIGNING_SECRET = "test-signing-secret"
 
+# The shared stand-in is a workspace whose chat.postMessage cap is 6,000 a minute (a second's
+# worth as its burst), and the bot is set 5% under it, as an operator sets OUTBOX_PER_MINUTE under
+# their workspace's cap. Every other limit is Slack's. At Slack's usual few hundred a minute a
+# test publishing to 36 people would wait seven seconds for the pace alone; the pacing itself, at
+# a cap the bot must keep under, is what tests/test_outbox.py checks (and bench/broadcast.py
+# measures at Slack's own pace).
+POST_PER_MINUTE = 6000
+POST_BURST = 100
+BOT_PER_MINUTE = 5700
+
 # Ids from Workspace.sample(): see slack_standin/workspace.py.
 DIRECTOR = "U0DIR01"
 SENIOR_MANAGER = "U0SM01"
@@ -51,7 +61,9 @@ async def slack(workspace):
         bot_token=BOT_TOKEN,
         app_token=APP_TOKEN,
         signing_secret=SIGNING_SECRET,
-        rate_limits=RateLimits(),
+        rate_limits=RateLimits(
+            post_workspace_per_minute=POST_PER_MINUTE, post_workspace_burst=POST_BURST
+        ),
     )
     await standin.start(host="127.0.0.1", port=0)
     yield standin
@@ -76,6 +88,7 @@ def config(tmp_path, slack, content_dir):
             "CONTENT_DIR": str(content_dir),
             "SENIOR_MANAGERS": "@senior-managers",
             "ENGAGEMENT_LEADS": "@engagement-leads",
+            "OUTBOX_PER_MINUTE": str(BOT_PER_MINUTE),
         },
         dotenv=None,
     )

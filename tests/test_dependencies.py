@@ -83,3 +83,43 @@ def test_what_is_installed_is_within_every_range():
         assert requirement.specifier.contains(version(name), prereleases=True), (
             f"{name} {version(name)} is installed; pyproject.toml asks for {requirement}"
         )
+
+
+CONSTRAINTS = PYPROJECT.parent / "constraints.txt"
+
+
+def pins() -> dict[str, Version]:
+    pinned = {}
+    for line in CONSTRAINTS.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        requirement = Requirement(line)
+        (spec,) = requirement.specifier
+        assert spec.operator == "==", f"constraints.txt: {line} is not an exact pin"
+        pinned[requirement.name.lower().replace("_", "-")] = Version(spec.version)
+    return pinned
+
+
+def test_the_constraints_pin_every_dependency_inside_pyprojects_ranges():
+    project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]
+    wanted = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    wanted += project["optional-dependencies"]["dev"]
+    pinned = pins()
+    for line in wanted:
+        requirement = Requirement(line)
+        if requirement.marker is not None and not requirement.marker.evaluate():
+            continue
+        name = requirement.name.lower().replace("_", "-")
+        assert name in pinned, f"constraints.txt pins no version of {requirement.name}"
+        assert requirement.specifier.contains(pinned[name], prereleases=True), (
+            f"constraints.txt pins {name} {pinned[name]}, outside pyproject's {requirement}"
+        )
+    for name, (floor, _) in FLOORS.items():
+        assert pinned[name.lower()] >= Version(floor)
+
+
+def test_the_readme_and_ci_install_from_the_constraints():
+    readme = (PYPROJECT.parent / "README.md").read_text(encoding="utf-8")
+    ci = (PYPROJECT.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert "-c constraints.txt" in readme
+    assert "-c constraints.txt" in ci
