@@ -197,3 +197,18 @@ def test_the_shape_checks_see_what_they_guard():
     assert any(isinstance(n, ast.AsyncFunctionDef) for n in ast.walk(outer) if n is not outer)
     assert any(isinstance(n, ast.Subscript) for n in ast.walk(sample))
     assert len(sources("handlers")) > 10
+
+
+def test_storage_closures_are_named_for_what_they_do_not_after_their_method():
+    """`async def save(...)` running `def save(db)` reads as recursion in a traceback; the
+    closure says what it does to the database (`write_draft`, `settle_confirmation`)."""
+    same = []
+    for path, tree in trees("bot/storage"):
+        for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+            for method in (n for n in cls.body if isinstance(n, ast.AsyncFunctionDef)):
+                same += [
+                    f"{module_name(path)}: {cls.name}.{method.name}"
+                    for inner in functions(method)
+                    if inner is not method and inner.name == method.name
+                ]
+    assert same == []

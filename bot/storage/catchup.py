@@ -84,7 +84,7 @@ class CatchUps:
         """
         at = utc_iso(now)
 
-        def add(db: Database) -> CaughtUp:
+        def record_catch_up(db: Database) -> CaughtUp:
             still = db.execute(
                 "SELECT 1 FROM broadcasts b WHERE b.briefing_id = ? AND b.version = ?"
                 f" AND b.purpose = 'briefing' AND {_STILL_CURRENT}",
@@ -145,4 +145,4 @@ class CatchUps:
                 ).rowcount
             return CaughtUp(messaged=queued)
 
-        return await self._w.write(add)
+        return await self._w.write(record_catch_up)

@@ -57,7 +57,7 @@ class Confirmations:
         """Keep a plan for its publisher to confirm; the token goes in the buttons."""
         token = secrets.token_urlsafe(16)
 
-        def ask(db: Database) -> str:
+        def record_question(db: Database) -> str:
             db.execute(
                 "INSERT INTO confirmations (token, briefing_id, version, title, published_by,"
                 " plan, people, at, status, created_at)"
@@ -76,14 +76,14 @@ class Confirmations:
             )
             return token
 
-        return await self._w.write(ask)
+        return await self._w.write(record_question)
 
     async def awaits(self, token: str, *, user_id: str) -> bool:
         """Whether this person's Send could still send or schedule something: it is theirs and
         neither confirmed nor cancelled. Only such a click is worth a fresh role check (a call
         to Slack); any other is answered by `confirm`, which sends nothing for it."""
 
-        def awaits(db: Database) -> bool:
+        def is_awaiting(db: Database) -> bool:
             row = db.execute(
                 "SELECT 1 FROM confirmations WHERE token = ? AND published_by = ?"
                 " AND status IN ('asked', 'large')",
@@ -91,7 +91,7 @@ class Confirmations:
             ).fetchone()
             return row is not None
 
-        return await self._w.read(awaits)
+        return await self._w.read(is_awaiting)
 
     async def confirm(
         self, token: str, *, user_id: str, now: datetime, twice_above: int, second: bool
@@ -101,7 +101,7 @@ class Confirmations:
         `second` is the explicit second confirmation a big audience needs.
         """
 
-        def confirm(db: Database) -> Outcome:
+        def settle_confirmation(db: Database) -> Outcome:
             row = db.execute(
                 "SELECT id, published_by, plan, people, at, status, created_at"
                 " FROM confirmations WHERE token = ?",
@@ -139,12 +139,12 @@ class Confirmations:
             status_now: Status = "gone_out" if prepared.already else "queued"
             return Outcome(status_now, plan, people, None, publisher, prepared)
 
-        return await self._w.write(confirm)
+        return await self._w.write(settle_confirmation)
 
     async def cancel(self, token: str, *, user_id: str) -> Outcome:
         """The publisher changed their mind before confirming: nothing is sent."""
 
-        def cancel(db: Database) -> Outcome:
+        def cancel_unconfirmed(db: Database) -> Outcome:
             row = db.execute(
                 "SELECT id, published_by, status FROM confirmations WHERE token = ?", [token]
             ).fetchone()
@@ -157,4 +157,4 @@ class Confirmations:
             db.execute("UPDATE confirmations SET status = 'cancelled' WHERE id = ?", [row[0]])
             return Outcome("cancelled")
 
-        return await self._w.write(cancel)
+        return await self._w.write(cancel_unconfirmed)

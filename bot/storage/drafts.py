@@ -76,7 +76,7 @@ class Drafts:
         at = utc_iso(now)
         text = json.dumps(fields, ensure_ascii=False, sort_keys=True)
 
-        def save(db: Database) -> Draft:
+        def write_draft(db: Database) -> Draft:
             row = (
                 db.execute(
                     "SELECT id, version, fields FROM composed_briefings WHERE id = ?", [draft_id]
@@ -112,7 +112,7 @@ class Drafts:
             ).fetchone()
             return _draft(got)
 
-        return await self._w.write(save, timeout=PERSON_WRITE_TIMEOUT)
+        return await self._w.write(write_draft, timeout=PERSON_WRITE_TIMEOUT)
 
     async def get(self, draft_id: str) -> Draft | None:
         def query(db: Database) -> Draft | None:

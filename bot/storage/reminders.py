@@ -73,7 +73,7 @@ class Reminders:
         # Someone reached later (a catch-up, a long broadcast) has their own remind_after.
         cutoff = utc_iso(now - timedelta(seconds=due.remind_after_s))
 
-        def queue(db: Database) -> int:
+        def queue_round(db: Database) -> int:
             people = [
                 row[0]
                 for row in db.execute(
@@ -123,7 +123,7 @@ class Reminders:
                 )
             return len(people)
 
-        return await self._w.write(queue)
+        return await self._w.write(queue_round)
 
     async def carry_over(self, now: datetime, *, send_by: datetime) -> int:
         """Reminders a working day ended on (a long queue, a pause) go the next working day."""

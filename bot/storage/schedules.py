@@ -71,7 +71,7 @@ class Schedules:
     async def mark(self, schedule_id: int, status: str, *, only_from: tuple[str, ...]) -> bool:
         """Move a schedule on (firing, fired) if it is still in one of `only_from`."""
 
-        def mark(db: Database) -> bool:
+        def set_status(db: Database) -> bool:
             marks = ", ".join("?" for _ in only_from)
             cursor = db.execute(
                 f"UPDATE schedules SET status = ? WHERE id = ? AND status IN ({marks})",
@@ -79,7 +79,7 @@ class Schedules:
             )
             return cursor.rowcount == 1
 
-        return await self._w.write(mark)
+        return await self._w.write(set_status)
 
     async def status_of(self, schedule_id: int) -> str | None:
         def query(db: Database) -> str | None:
@@ -96,14 +96,14 @@ class Schedules:
     async def reschedule(self, schedule_id: int, at: datetime) -> None:
         """The file now says later: the schedule moves with it."""
 
-        def mark(db: Database) -> None:
+        def move_time(db: Database) -> None:
             db.execute(
                 "UPDATE schedules SET at = ?, status = 'scheduled' WHERE id = ?"
                 " AND status = 'firing'",
                 [utc_iso(at), schedule_id],
             )
 
-        await self._w.write(mark)
+        await self._w.write(move_time)
 
     async def waiting(self) -> list[dict[str, Any]]:
         """What is scheduled and not yet sent, soonest first."""
@@ -126,7 +126,7 @@ class Schedules:
         stays.
         """
 
-        def cancel(db: Database) -> int:
+        def cancel_waiting(db: Database) -> int:
             # A schedule going out right now is cancelled too: whatever it has not yet queued
             # (see handlers/briefings/schedule.py) is not sent.
             scheduled = db.execute(
@@ -158,7 +158,7 @@ class Schedules:
             ).rowcount
             return scheduled + len(running) + follow_ups
 
-        return await self._w.write(cancel)
+        return await self._w.write(cancel_waiting)
 
 
 def schedule_version(
