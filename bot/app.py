@@ -23,7 +23,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.audiences import Audiences
+from bot.audiences import Audiences, AudienceUnavailable
 from bot.config import Config
 from bot.deps import Deps, Work, listener_outcome
 from bot.home import Home
@@ -119,9 +119,28 @@ class LineOfSight:
             # What a stop left in the outbox is resolved and sent without anyone asking.
             await self.deps.outbox.start()
             logger.info("started as %s in team %s", auth.get("user_id"), auth.get("team_id"))
+            await self._name_unknown_teams()
         except BaseException:
             await self._close_resources()
             raise
+
+    async def _name_unknown_teams(self) -> None:
+        """Name at start any `TEAMS` handle that is not a user group Slack knows (a typo): the
+        rest still break figures down. Slack failing to answer now is not a reason to stop."""
+        if not self.config.teams or self.deps is None:
+            return
+        try:
+            known = await self.deps.audiences.teams(self.config.teams)
+        except AudienceUnavailable:
+            logger.warning("the teams in TEAMS could not be checked with Slack just now")
+            return
+        for handle in self.config.teams:
+            if handle not in known:
+                logger.warning(
+                    "TEAMS names %s, which is not a user group in this workspace: its figures "
+                    "will not be broken down. Check the handle in TEAMS.",
+                    handle,
+                )
 
     async def _load_pseudonyms(self) -> Pseudonyms:
         """The asker key, read off the event loop; a start-up stops here if it can't be read."""

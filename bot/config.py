@@ -46,6 +46,8 @@ VARIABLES: dict[str, str] = {
     "TIMEZONE": "Time zone for showing and scheduling times. Default Europe/London",
     "SENIOR_MANAGERS": "Who may publish: comma-separated user ids (U…) and/or @user-group handles.",
     "ENGAGEMENT_LEADS": "Who may see results: comma-separated user ids and/or @user-group handles.",
+    "TEAMS": "The service's teams, as @user-group handles, comma-separated: results break "
+    "down by them. Default: by audience entry",
     "MIN_GROUP_SIZE": "Smallest group whose figures are ever shown; 1 shows every figure "
     "(a pilot). Default 10",
     "ACCESS_CONTACT": "Who people should ask to be given a role, named in refusals. "
@@ -124,6 +126,7 @@ class Config:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
     senior_managers: tuple[str, ...] = ()
     engagement_leads: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
     min_group_size: int = 10
     access_contact: str = "your engagement lead"
     log_level: str = "INFO"
@@ -162,6 +165,8 @@ class Config:
         """Read and check every setting; raise `ConfigError` naming every problem.
 
         Values in `environ` win over the `.env` file, as with every twelve-factor tool.
+        Kept whole because it reads as the list of settings, one line each, in the order their
+        problems are reported.
         """
         values: dict[str, str] = {}
         problems: list[str] = []
@@ -188,6 +193,7 @@ class Config:
         tz = _timezone(get("TIMEZONE", "Europe/London"), problems)
         managers = _roles(get("SENIOR_MANAGERS"), "SENIOR_MANAGERS", problems)
         leads = _roles(get("ENGAGEMENT_LEADS"), "ENGAGEMENT_LEADS", problems)
+        teams = _teams(get("TEAMS"), problems)
         asker_key = _asker_key(get("ASKER_KEY"), problems)
         topics = _surgery_topics(get("SURGERY_TOPICS"), problems)
         per_day = number("QUESTIONS_PER_DAY", "5", 1, 1000)
@@ -212,6 +218,7 @@ class Config:
             timezone=tz,
             senior_managers=managers,
             engagement_leads=leads,
+            teams=teams,
             min_group_size=min_group,
             access_contact=get("ACCESS_CONTACT") or "your engagement lead",
             log_level=log_level,
@@ -455,6 +462,18 @@ def _roles(raw: str, name: str, problems: list[str]) -> tuple[str, ...]:
             "or user-group handles (@team-managers), separated by commas."
         )
     return entries
+
+
+def _teams(raw: str, problems: list[str]) -> tuple[str, ...]:
+    """The service's teams: user groups, so Slack keeps who is in each."""
+    teams = tuple(dict.fromkeys(e.strip() for e in raw.split(",") if e.strip()))
+    bad = [t for t in teams if not re.fullmatch(r"@[a-z0-9][a-z0-9._-]{0,79}", t)]
+    if bad:
+        problems.append(
+            f"TEAMS has {', '.join(repr(b) for b in bad)}: name each team by its user-group "
+            "handle (@fostering-team), separated by commas."
+        )
+    return teams
 
 
 def read_dotenv(path: Path, problems: list[str]) -> dict[str, str]:

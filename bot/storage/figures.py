@@ -71,6 +71,38 @@ _PATTERN = (
 )
 
 
+# With the service's teams set (`TEAMS`), a person's pattern is instead the teams they were in
+# when the frozen publications' versions were planned (`broadcast_teams`), or `NO_TEAM`: the
+# same for everyone reached, whichever entry named them, and fixed as the entries are.
+NO_TEAM = "not in a listed team"
+_TEAM_PATTERN = (
+    "COALESCE((SELECT group_concat(team, :sep) FROM (SELECT DISTINCT t.team FROM broadcast_teams t"
+    " JOIN broadcasts b ON b.id = t.broadcast_id WHERE t.user_id = {user} AND b.briefing_id = :b"
+    " AND b.purpose = 'briefing' AND b.version IN (SELECT q.version FROM publications q"
+    " WHERE q.id IN (SELECT value FROM json_each(:frozen))))), :no_team)"
+)
+
+
+def by_team(db: Database, versions: str, params: dict[str, Any]) -> bool:
+    """Whether the versions' figures break down by the service's teams: they were set when
+    one of them was planned. Otherwise by audience entry, as before teams existed."""
+    return (
+        db.execute(
+            "SELECT 1 FROM broadcasts b WHERE b.briefing_id = :b AND b.purpose = 'briefing'"
+            f" AND b.teams IS NOT NULL AND {versions.format(p='b')} LIMIT 1",
+            params,
+        ).fetchone()
+        is not None
+    )
+
+
+def _pattern_sql(db: Database, versions: str, params: dict[str, Any], user: str) -> str:
+    """The SQL for one person's pattern: by team or by entry (see `by_team`)."""
+    if by_team(db, versions, params):
+        return _TEAM_PATTERN.format(user=user)
+    return _PATTERN.format(user=user, versions=versions.format(p="q"))
+
+
 def _people(db: Database, versions: str, params: dict[str, Any], frozen: list[int]) -> None:
     """Fill the temporary `_people` with everyone the versions reached and their pattern
     (entries joined by the unit separator, in any order), for the GROUP BYs that follow.
@@ -106,11 +138,11 @@ def _people(db: Database, versions: str, params: dict[str, Any], frozen: list[in
     db.execute("DELETE FROM _people_made")
     db.execute(
         "INSERT INTO _people SELECT u.user_id, "
-        + _PATTERN.format(user="u.user_id", versions=versions.format(p="q"))
+        + _pattern_sql(db, versions, params, "u.user_id")
         + " FROM (SELECT DISTINCT r.user_id FROM recipients r JOIN publications p"
         "   ON p.id = r.publication_id WHERE p.briefing_id = :b"
         f"   AND {versions.format(p='p')} AND p.status = 'posted') u",
-        {**params, "sep": SEPARATOR, "frozen": json.dumps(frozen)},
+        {**params, "sep": SEPARATOR, "frozen": json.dumps(frozen), "no_team": NO_TEAM},
     )
     db.execute("INSERT INTO _people_made (made) VALUES (?)", [made])
     # How many each pattern reached, counted once with the table: every figure needs it.
@@ -172,14 +204,27 @@ def named(db: Database, versions: str, params: dict[str, Any]) -> dict[Pattern, 
     the groups to release are chosen from this, the audience as sent, so an early view (or an
     early answer) while direct messages are still going out chooses as a late one would."""
     found: dict[Pattern, int] = {}
-    for text, n in db.execute(
-        "SELECT pattern, COUNT(*) FROM (SELECT user_id, group_concat(entry, :sep) AS pattern"
-        "  FROM (SELECT DISTINCT m.user_id, REPLACE(q.audience, 'dm:', '') AS entry"
-        "   FROM audience_members m JOIN publications q ON q.id = m.publication_id"
-        f"   WHERE q.briefing_id = :b AND {versions.format(p='q')}) GROUP BY user_id)"
-        " GROUP BY pattern",
-        {**params, "sep": SEPARATOR},
-    ):
+    if by_team(db, versions, params):
+        # By team: everyone named, with the teams they were in when the versions were planned.
+        frozen = json.dumps(publications(db, versions, params))
+        rows = db.execute(
+            "SELECT pattern, COUNT(*) FROM (SELECT u.user_id, "
+            + _TEAM_PATTERN.format(user="u.user_id")
+            + " AS pattern FROM (SELECT DISTINCT m.user_id FROM audience_members m"
+            "   JOIN publications q ON q.id = m.publication_id"
+            f"   WHERE q.briefing_id = :b AND {versions.format(p='q')}) u) GROUP BY pattern",
+            {**params, "sep": SEPARATOR, "frozen": frozen, "no_team": NO_TEAM},
+        )
+    else:
+        rows = db.execute(
+            "SELECT pattern, COUNT(*) FROM (SELECT user_id, group_concat(entry, :sep) AS pattern"
+            "  FROM (SELECT DISTINCT m.user_id, REPLACE(q.audience, 'dm:', '') AS entry"
+            "   FROM audience_members m JOIN publications q ON q.id = m.publication_id"
+            f"   WHERE q.briefing_id = :b AND {versions.format(p='q')}) GROUP BY user_id)"
+            " GROUP BY pattern",
+            {**params, "sep": SEPARATOR},
+        )
+    for text, n in rows:
         pattern = _pattern(text)
         found[pattern] = found.get(pattern, 0) + int(n)
     return found
@@ -240,15 +285,10 @@ def person_pattern(
     db: Database, briefing_id: str, version: int, user_id: str, frozen: list[int]
 ) -> Pattern:
     """One person's pattern (as `_people` has it), for counting their anonymous answer."""
+    key = {"b": briefing_id, "v": version}
     row = db.execute(
-        "SELECT " + _PATTERN.format(user=":u", versions=COVERED.format(p="q")),
-        {
-            "b": briefing_id,
-            "v": version,
-            "u": user_id,
-            "sep": SEPARATOR,
-            "frozen": json.dumps(frozen),
-        },
+        "SELECT " + _pattern_sql(db, COVERED, key, ":u"),
+        {**key, "u": user_id, "sep": SEPARATOR, "frozen": json.dumps(frozen), "no_team": NO_TEAM},
     ).fetchone()
     return _pattern(row[0] or "")
 

@@ -533,3 +533,19 @@ def m012_disclosure(db: Database) -> None:
     db.execute(
         "UPDATE check_submissions SET teams = NULL WHERE (briefing_id, version) IN " + anonymous
     )
+
+
+@migrations()
+def m013_teams(db: Database) -> None:
+    """The service's teams as they stood when each broadcast was planned (`TEAMS`).
+
+    `broadcasts.teams` lists the teams set then (NULL: none were, and figures break down by
+    audience entry); `broadcast_teams` who was in each. A person's team for a briefing's
+    figures is fixed by these, so someone who moves team later does not rewrite its history.
+    """
+    db.table("broadcasts").add_column("teams", str)
+    db.table("broadcast_teams").create(
+        {"broadcast_id": int, "user_id": str, "team": str},
+        pk=("broadcast_id", "user_id", "team"),
+        foreign_keys=[("broadcast_id", "broadcasts", "id")],
+    )

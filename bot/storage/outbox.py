@@ -55,6 +55,9 @@ class Plan:
     # The comprehension check as sent: {questions: [{ask, options, answer, explain}], clarity,
     # mode, closes_after_s}. It opens when the broadcast is queued.
     check: dict[str, Any] | None = None
+    # The service's teams (`TEAMS`) and who was in each when it was planned: its figures break
+    # down by them, as they stood then. None when no teams are set (by audience entry then).
+    teams: dict[str, tuple[str, ...]] | None = None
 
     @property
     def people(self) -> set[str]:
@@ -71,6 +74,8 @@ class Plan:
             PlannedEntry(**{**e, "members": tuple(e["members"]), "people": tuple(e["people"])})
             for e in data["entries"]
         )
+        if data.get("teams") is not None:
+            data["teams"] = {team: tuple(members) for team, members in data["teams"].items()}
         return cls(**data)
 
 
@@ -630,7 +635,24 @@ def _insert_broadcast(db: Database, plan: Plan, purpose: str, at: str, base: _Ba
     )
     if cursor.rowcount == 0:
         return None
-    return int(cursor.lastrowid or 0)
+    broadcast_id = int(cursor.lastrowid or 0)
+    _keep_teams(db, broadcast_id, plan)
+    return broadcast_id
+
+
+def _keep_teams(db: Database, broadcast_id: int, plan: Plan) -> None:
+    """Who was in each of the service's teams when this was planned: its figures break down
+    by these for good (bot/storage/figures.py)."""
+    if plan.teams is None:
+        return
+    db.execute(
+        "UPDATE broadcasts SET teams = ? WHERE id = ?",
+        [json.dumps(sorted(plan.teams)), broadcast_id],
+    )
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO broadcast_teams (broadcast_id, user_id, team) VALUES (?, ?, ?)",
+        [(broadcast_id, user, team) for team, members in plan.teams.items() for user in members],
+    )
 
 
 def _supersede_earlier(db: Database, plan: Plan, at: str, corrects: int) -> None:

@@ -47,6 +47,8 @@ HELP = (
     "Publishing a raised `version:` with a `correction:` updates the copies already sent\n"
     "• `/brief status &lt;briefing id&gt;` — who it reached and how many have acknowledged "
     "(senior managers and engagement leads)\n"
+    "• `/brief waiting &lt;briefing id&gt;` — who has not acknowledged it yet, by name, and its "
+    "one reminder sent now (its publisher and engagement leads)\n"
     "• `/brief list` — the briefings ready to publish (senior managers and engagement leads)\n"
     "• `/brief scheduled` — what is set to go out later; `/brief cancel &lt;briefing id&gt;` "
     "stops a scheduled briefing or the rest of one being sent (senior managers)\n"
@@ -178,7 +180,38 @@ def build_status(
     if entries and (len(entries) > 1 or any(e["queued"] for e in entries)):
         lines.append("*By audience entry*")
         lines += [_entry_line(e, figures) for e in entries]
+    teams = _team_lines(figures, {_group_of(e) for e in entries or []})
+    if teams:
+        lines += ["*By team*", *teams]
     return "\n".join(lines)
+
+
+def _group_of(entry: dict[str, Any]) -> str:
+    return str(entry.get("audience", "")).removeprefix(DM_PREFIX)
+
+
+def _team_lines(figures: Figures, entries: set[str]) -> list[str]:
+    """With the service's teams set (`TEAMS`), the figures' groups are teams, not audience
+    entries: each released team's acknowledgements, and the teams held back, named as such."""
+    if not figures.shown or not any(g not in entries for g in figures.group_reach):
+        return []
+    lines = []
+    for team in figures.groups:
+        acked, size = figures.group(team, "acknowledged"), figures.group_reach[team]
+        lines.append(
+            f"• {escape(team)}: reached {size}, {acked} acknowledged ({round(100 * acked / size)}%)"
+        )
+    for team in figures.hidden:
+        small = figures.group_reach.get(team, 0) < figures.min_group
+        lines.append(
+            f"• {escape(team)}: "
+            + (
+                f"fewer than {figures.min_group}"
+                if small
+                else "hidden, so that a smaller group's figures stay private"
+            )
+        )
+    return lines
 
 
 def _entry_line(entry: dict[str, Any], figures: Figures) -> str:
@@ -194,8 +227,10 @@ def _entry_line(entry: dict[str, Any], figures: Figures) -> str:
             parts.append(f"{entry['to_send']} still to send")
     else:
         parts.append(f"reached {reached}")
-    group = str(entry.get("audience", "")).removeprefix(DM_PREFIX)
-    if figures.shown and group in figures.groups:
+    group = _group_of(entry)
+    if group not in figures.group_reach:
+        pass  # the figures break down by team (`TEAMS`), shown apart
+    elif figures.shown and group in figures.groups:
         acked, size = figures.group(group, "acknowledged"), figures.group_reach[group]
         parts.append(f"{acked} of its {size} acknowledged ({round(100 * acked / size)}%)")
     elif figures.shown and len(figures.groups) + len(figures.hidden) <= 1:

@@ -85,6 +85,7 @@ async def plan_briefing(deps: Deps, briefing: Briefing, published_by: str) -> Pl
     if briefing.correction:
         dms, posts = await deps.storage.outbox.earlier_copies(briefing.id, briefing.version)
         corrects = now.isoformat() if dms or posts else None
+    teams = await deps.audiences.teams(deps.config.teams) if deps.config.teams else None
     check = _check_as_sent(briefing)
     check_version = briefing.version
     if check and corrects and not briefing.reacknowledge:
@@ -115,6 +116,7 @@ async def plan_briefing(deps: Deps, briefing: Briefing, published_by: str) -> Pl
             int(briefing.remind_after.total_seconds()) if briefing.remind_after else None
         ),
         check=check,
+        teams=teams,
     )
     if not plan.people and not (corrects and briefing.correction):
         raise NobodyToReach(briefing.title)

@@ -1,0 +1,172 @@
+"""The service's own teams (`TEAMS`): results break down by them, whatever the audience was.
+
+Forty social workers, sent one briefing as one audience entry (@social-workers): without teams
+it has no breakdown at all. With `TEAMS=@north-team,@south-team,@fostering-team` (north and
+south overlap by ten; fostering is four people) the figures break down by team, someone in two
+teams counts in both, the ten in no team are "not in a listed team", fostering is too small to
+show, and who was in each team is the team as it stood when the briefing was sent.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import Config
+from handlers.briefings import ACK_ACTION
+from slack_standin import Workspace
+from tests.conftest import (
+    APP_TOKEN,
+    BOT_PER_MINUTE,
+    BOT_TOKEN,
+    ENGAGEMENT_LEAD,
+    SIGNING_SECRET,
+    publish_confirmed,
+)
+from tests.test_check_results import BRIEFING as WITH_DUTY_TEAM
+from tests.test_check_results import copy_of, results_seen, take
+
+BRIEFING = WITH_DUTY_TEAM.replace(
+    'audience: ["@social-workers", "@duty-team"]', 'audience: ["@social-workers"]'
+)
+TEAMS = "@north-team,@south-team,@fostering-team"
+
+
+@pytest.fixture
+def workspace():
+    ws = Workspace.sample(n_staff=40 + 6)
+    social_workers = sorted(ws.usergroups["S0SWS"].users)
+    ws.add_usergroup("S0NTH", handle="north-team", name="North", users=social_workers[:20])
+    ws.add_usergroup("S0STH", handle="south-team", name="South", users=social_workers[10:30])
+    ws.add_usergroup("S0FOS", handle="fostering-team", name="Fostering", users=social_workers[:4])
+    return ws
+
+
+@pytest.fixture
+def content_dir(tmp_path):
+    folder = tmp_path / "content" / "briefings"
+    folder.mkdir(parents=True)
+    (folder / "duty-changes.md").write_text(BRIEFING, encoding="utf-8")
+    return tmp_path / "content"
+
+
+@pytest.fixture
+def config(tmp_path, slack, content_dir, request):
+    settings = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_APP_TOKEN": APP_TOKEN,
+        "SLACK_API_URL": slack.api_url,
+        "DATABASE_PATH": str(tmp_path / "los.db"),
+        "CONTENT_DIR": str(content_dir),
+        "SENIOR_MANAGERS": "@senior-managers",
+        "ENGAGEMENT_LEADS": "@engagement-leads",
+        "OUTBOX_PER_MINUTE": str(BOT_PER_MINUTE),
+    }
+    teams = getattr(request, "param", TEAMS)
+    if teams:
+        settings["TEAMS"] = teams
+    return Config.from_env(settings, dotenv=None)
+
+
+def result_lines(seen) -> list[str]:
+    text = "\n".join(b["text"]["text"] for b in seen.blocks if b.get("text"))
+    return [line for line in text.splitlines() if line.startswith("• ")]
+
+
+async def acknowledge(driver, bot, slack, people):
+    """Each acknowledges and takes the check, getting it all right."""
+    for person in people:
+        await driver.click(person, copy_of(slack, person), ACK_ACTION)
+        await take(driver, bot, person, (1, 0))
+    await bot.work.idle()
+
+
+async def test_results_break_down_by_the_services_teams_not_the_audience(slack, bot, driver):
+    await publish_confirmed(driver, bot, "publish duty-changes")
+    assert await bot.outbox.idle(30)
+    workers = sorted(slack.workspace.usergroups["S0SWS"].users)
+    await acknowledge(driver, bot, slack, workers[:10])  # the north team's own ten
+
+    seen = await results_seen(driver, bot, ENGAGEMENT_LEAD)
+    lines = result_lines(seen)
+    north = [line for line in lines if line.startswith("• @north-team: ")]
+    south = [line for line in lines if line.startswith("• @south-team: ")]
+    nobody = [line for line in lines if line.startswith("• not in a listed team: ")]
+    assert north == [
+        "• @north-team: reached 20, acknowledged 10 (50%), took the check 10 (50%), understood"
+        " first time 10 of the 10 who took it (100%)"
+    ]
+    assert south == ["• @south-team: reached 20, acknowledged 0 (0%), took the check 0 (0%)"]
+    assert nobody == [
+        "• not in a listed team: reached 10, acknowledged 0 (0%), took the check 0 (0%)"
+    ]
+    # Four people: their figures would single them out, so the team is not broken down.
+    assert "• @fostering-team: fewer than 10" in lines
+    assert not any(line.startswith("• @social-workers") for line in lines)
+
+
+async def test_a_team_is_taken_as_it_stood_when_the_briefing_was_sent(slack, bot, driver):
+    await publish_confirmed(driver, bot, "publish duty-changes")
+    assert await bot.outbox.idle(30)
+    workers = sorted(slack.workspace.usergroups["S0SWS"].users)
+    # Ten move from north to the no-team part of the service after it went out.
+    north = slack.workspace.usergroups["S0NTH"]
+    north.users[:] = [u for u in north.users if u not in workers[:10]]
+    await acknowledge(driver, bot, slack, workers[:10])
+    lines = result_lines(await results_seen(driver, bot, ENGAGEMENT_LEAD))
+    assert any(
+        line.startswith("• @north-team: reached 20, acknowledged 10 (50%)") for line in lines
+    )
+    assert any(
+        line.startswith("• not in a listed team: reached 10, acknowledged 0") for line in lines
+    )
+
+
+@pytest.mark.parametrize("config", [False], indirect=True)
+async def test_without_teams_one_audience_entry_has_no_breakdown(slack, bot, driver):
+    await publish_confirmed(driver, bot, "publish duty-changes")
+    assert await bot.outbox.idle(30)
+    workers = sorted(slack.workspace.usergroups["S0SWS"].users)
+    await acknowledge(driver, bot, slack, workers[:10])
+    seen = await results_seen(driver, bot, ENGAGEMENT_LEAD)
+    assert result_lines(seen) == []
+    assert "Acknowledged: *10* of the 40 reached (25%)" in str(seen.blocks)
+
+
+@pytest.mark.parametrize("config", [TEAMS + ",@no-such-team"], indirect=True)
+async def test_a_team_slack_does_not_know_is_named_at_start_and_the_rest_work(
+    slack, config, driver, bot, caplog
+):
+    # `bot` started before caplog could see it: start a second look the way start-up does.
+    caplog.clear()
+    await bot._name_unknown_teams()
+    named = [r.getMessage() for r in caplog.records if "TEAMS names" in r.getMessage()]
+    assert named == [
+        "TEAMS names @no-such-team, which is not a user group in this workspace: its figures "
+        "will not be broken down. Check the handle in TEAMS."
+    ]
+    await publish_confirmed(driver, bot, "publish duty-changes")
+    assert await bot.outbox.idle(30)
+    workers = sorted(slack.workspace.usergroups["S0SWS"].users)
+    await acknowledge(driver, bot, slack, workers[:10])
+    lines = result_lines(await results_seen(driver, bot, ENGAGEMENT_LEAD))
+    assert any(line.startswith("• @north-team: reached 20") for line in lines)
+
+
+async def test_status_shows_acknowledgements_by_team(slack, bot, driver):
+    await publish_confirmed(driver, bot, "publish duty-changes")
+    assert await bot.outbox.idle(30)
+    workers = sorted(slack.workspace.usergroups["S0SWS"].users)
+    await acknowledge(driver, bot, slack, workers[:10])
+    await driver.slash_command(ENGAGEMENT_LEAD, "/brief", "status duty-changes")
+    await bot.work.idle()
+    [reply] = [s.text for s in slack.seen_by(ENGAGEMENT_LEAD) if s.kind == "response"]
+    by_team = reply.split("*By team*\n")[1].splitlines()
+    assert by_team == [
+        "• @north-team: reached 20, 10 acknowledged (50%)",
+        "• @south-team: reached 20, 0 acknowledged (0%)",
+        "• not in a listed team: reached 10, 0 acknowledged (0%)",
+        "• @fostering-team: fewer than 10",
+    ]
+    assert "@social-workers: delivered to 40 of 40" in reply
+    assert "figures hidden" not in reply  # an entry is not a group here: teams are
