@@ -22,6 +22,7 @@ from bot.content.circulars import CIRCULARS, Circular
 from bot.content.directory import DirectoryEntry, load_directory
 from bot.content.documents import ContentError, Context, Kind, Problem, scan
 from bot.content.notes import PRACTICE, PracticeNote, due_for_review
+from bot.content.teams import load_teams
 from bot.content.values import Audience, parse_audience, parse_duration, parse_local_time
 from bot.practice.search import GlossaryError, load_glossary
 
@@ -60,6 +61,7 @@ def check_content(content_dir: Path, tz: ZoneInfo) -> list[Problem]:
     ctx = Context(tz, named)
     problems += [p for kind in KINDS for p in scan(content_dir, kind, ctx).problems]
     problems += load_directory(content_dir, datetime.now(tz).date())[1]
+    problems += load_teams(content_dir)[1]
     return problems + content_glossary(content_dir)[1]
 
 
