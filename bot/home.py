@@ -9,9 +9,11 @@ view within Slack's 100-block limit.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+import aiohttp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
@@ -101,3 +103,13 @@ class Home:
         """Build and publish one person's Home tab (views.publish)."""
         view = await self.view_for(user_id, notice=notice)
         await self._client.views_publish(user_id=user_id, view=view)
+
+    async def republish(self, user_ids: Iterable[str], *, but: str | None = None) -> None:
+        """Publish again the Home of everyone whose Home an action changed (a lead's queue
+        after another lead declined a question), one at a time: views.publish is Tier 4, and
+        a Home that could not be published now is rebuilt whenever it is next opened."""
+        for user_id in sorted(set(user_ids) - {but} if but else set(user_ids)):
+            try:
+                await self.publish(user_id)
+            except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+                logger.warning("a Home could not be republished (%s)", type(error).__name__)

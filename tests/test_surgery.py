@@ -262,6 +262,24 @@ async def test_a_declined_question_tells_its_asker_why_and_takes_no_votes(slack,
     assert voted.status == "closed"
 
 
+async def test_a_decline_republishes_the_leads_home_without_its_buttons(slack, bot, driver):
+    await ask(driver, bot, ASKER, "Why is the canteen shut on Fridays?")
+    await driver.app_home_opened(ENGAGEMENT_LEAD)
+    await bot.work.idle()
+    home = slack.home_view(ENGAGEMENT_LEAD)
+    assert DECLINE_ACTION in str(home["blocks"])
+    await driver.click(ENGAGEMENT_LEAD, home, DECLINE_ACTION)
+    await bot.work.idle()
+    [modal] = slack.views_for(ENGAGEMENT_LEAD)
+    reason = {"reason": {"reason": {"type": "plain_text_input", "value": "Facilities"}}}
+    await driver.submit_view(ENGAGEMENT_LEAD, modal, reason)
+    await bot.work.idle()
+    # Without opening Home again: it was published afresh, the question no longer to review.
+    home = slack.home_view(ENGAGEMENT_LEAD)
+    assert DECLINE_ACTION not in str(home["blocks"])
+    assert "canteen" not in str(home["blocks"])
+
+
 async def test_the_shortcuts_open_the_modal_and_one_links_its_message(slack, bot, driver):
     await driver.global_shortcut(ASKER, ASK_SHORTCUT)
     await bot.work.idle()

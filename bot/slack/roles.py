@@ -117,6 +117,14 @@ class Roles:
             return Verdict(Access.ALLOWED, frozenset(held))
         return Verdict(Access.UNKNOWN if unknown else Access.REFUSED)
 
+    async def members(self, role: Role) -> frozenset[str] | None:
+        """Everyone who holds `role` (cached as `allows` is), for showing each of them what
+        changed; None when Slack cannot say."""
+        try:
+            return await self._resolve(role)
+        except RoleCheckUnavailable:
+            return None
+
     async def is_senior_manager(self, user_id: str, *, fresh: bool = False) -> bool:
         """With `fresh`, as Slack lists the group now (see the module doc); raises
         `RoleCheckUnavailable` when it cannot say, whatever an older list holds."""

@@ -57,6 +57,7 @@ from handlers.surgery.common import (
     LEADS_ONLY,
     NOT_STORED,
     accept,
+    after_review,
 )
 from handlers.surgery.home import home_section
 from handlers.surgery.jobs import draw_agendas
@@ -108,10 +109,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(OPEN_ASK_ACTION)(work.listener(deps, accept, follow_up=open_from_home))
     app.action(ACCEPT_ACTION)(work.listener(deps, store_acceptance, follow_up=after_moderation))
     app.action(DECLINE_ACTION)(work.listener(deps, accept, follow_up=open_decline))
-    app.view(DECLINE_CALLBACK)(work.listener(deps, store_decline))
+    app.view(DECLINE_CALLBACK)(work.listener(deps, store_decline, follow_up=after_review))
     app.action(MORE_ACTION)(work.listener(deps, accept, follow_up=open_more))
-    app.view(MERGE_CALLBACK)(work.listener(deps, store_merge))
-    app.view(CHANGE_CALLBACK)(work.listener(deps, store_change))
+    app.view(MERGE_CALLBACK)(work.listener(deps, store_merge, follow_up=after_review))
+    app.view(CHANGE_CALLBACK)(work.listener(deps, store_change, follow_up=after_review))
     app.action(ANSWER_ACTION)(work.listener(deps, accept, follow_up=open_answer))
     app.view(ANSWER_CALLBACK)(work.listener(deps, store_answer, follow_up=send_answer))
     deps.home.add_section(HOME_SECTION, functools.partial(home_section, deps), order=30)

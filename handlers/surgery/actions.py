@@ -27,6 +27,7 @@ from handlers.surgery.common import (
     is_lead,
     moderated,
     open_ask,
+    refresh_leads,
     voter,
 )
 from handlers.surgery.review_blocks import (
@@ -108,10 +109,13 @@ async def store_acceptance(deps: Deps, ack: AsyncAck, body: dict[str, Any]) -> s
 
 async def after_moderation(deps: Deps, said: str, body: dict[str, Any]) -> None:
     """The lead hears how it went where they clicked: on Home (refreshed), or privately."""
+    user_id = body["user"]["id"]
     if (body.get("view") or {}).get("type") == "home":
-        await deps.home.publish(body["user"]["id"], notice=said)
+        await deps.home.publish(user_id, notice=said)
+        await refresh_leads(deps, body, but=user_id)
     else:
         await deps.replies.tell(body, said)
+        await refresh_leads(deps, body)
 
 
 async def open_decline(deps: Deps, said: None, body: dict[str, Any]) -> None:

@@ -105,3 +105,18 @@ def more(n: int, where: str) -> list[Block]:
     if n <= 0:
         return []
     return [SectionBlock(text=MarkdownTextObject(text=f"_…and {n} more {where}_"))]
+
+
+async def refresh_leads(deps: Deps, body: dict[str, Any], *, but: str | None = None) -> None:
+    """Every engagement lead's Home shows the review queue: after a question is accepted,
+    declined, merged, changed or answered, theirs is published again, so nobody is left with
+    Accept and Decline on a question already dealt with. `but` is the lead who acted, whose
+    Home the action's own reply has just refreshed."""
+    leads = await deps.roles.members(ENGAGEMENT_LEAD)
+    if leads is not None:  # else each lead's Home is rebuilt when they next open it
+        await deps.home.republish(leads, but=but)
+
+
+async def after_review(deps: Deps, said: object, body: dict[str, Any]) -> None:
+    """A moderation through a modal was stored: refresh the leads' Homes (see above)."""
+    await refresh_leads(deps, body)

@@ -33,7 +33,15 @@ from handlers.surgery.blocks import (
     safe_permalink,
 )
 from handlers.surgery.channels import postable
-from handlers.surgery.common import LEADS_ONLY, NOT_STORED, is_lead, moderated, own_tag, today
+from handlers.surgery.common import (
+    LEADS_ONLY,
+    NOT_STORED,
+    is_lead,
+    moderated,
+    own_tag,
+    refresh_leads,
+    today,
+)
 from handlers.surgery.rules import modal_question, placement_errors, question_errors, question_id
 
 if TYPE_CHECKING:
@@ -247,7 +255,9 @@ async def store_answer(
     return done.status == "done"
 
 
-async def send_answer(deps: Deps, said: bool) -> None:
-    """An answer was queued: wake the outbox to send it now, not at its next poll."""
+async def send_answer(deps: Deps, said: bool, body: dict[str, Any]) -> None:
+    """An answer was queued: wake the outbox to send it now, not at its next poll, and show
+    the leads their queue without it."""
     if said:
         deps.outbox.wake()
+        await refresh_leads(deps, body)
