@@ -21,6 +21,7 @@ from handlers.surgery.views import send_answer, store_question
 
 NOW = datetime(2026, 12, 1, 10, tzinfo=UTC)
 LEAD, PERSON = "U0EL01", "U0SW01"
+OTHER_LEAD = "U0EL02"
 outbox_woken: list[bool] = []  # what the fake outbox was asked to do
 
 
@@ -52,7 +53,9 @@ def fake_deps(*, lead: bool = True, **questions: Any) -> SimpleNamespace:
     access = Access.ALLOWED if lead else Access.REFUSED
     return SimpleNamespace(
         storage=SimpleNamespace(questions=SimpleNamespace(**questions)),
-        roles=SimpleNamespace(allows=Calls(Verdict(access))),
+        roles=SimpleNamespace(
+            allows=Calls(Verdict(access)), members=Calls(frozenset({LEAD, OTHER_LEAD}))
+        ),
         pseudonyms=SimpleNamespace(
             voter=lambda user: f"voter:{user}",
             own=lambda ref, user: f"own:{ref}:{user}",
@@ -65,7 +68,7 @@ def fake_deps(*, lead: bool = True, **questions: Any) -> SimpleNamespace:
             questions_per_day=5,
         ),
         clock=lambda: NOW,
-        home=SimpleNamespace(publish=Calls()),
+        home=SimpleNamespace(publish=Calls(), republish=Calls()),
         replies=SimpleNamespace(respond=Calls(), tell=Calls()),
         outbox=SimpleNamespace(wake=lambda: outbox_woken.append(True)),
     )
@@ -131,6 +134,8 @@ async def test_a_lead_on_home_hears_how_it_went_on_a_refreshed_home():
     await after_moderation(deps, "Q-1 is on the board now.", body)
     assert deps.home.publish.calls == [((LEAD,), {"notice": "Q-1 is on the board now."})]
     assert deps.replies.tell.calls == []
+    # Every other lead's Home shows the queue too: theirs is published again.
+    assert deps.home.republish.calls == [((frozenset({LEAD, OTHER_LEAD}),), {"but": LEAD})]
 
 
 def asking(text: str) -> dict[str, Any]:
@@ -177,10 +182,13 @@ async def test_the_daily_limit_is_told_in_the_modal():
 
 async def test_an_answer_wakes_the_outbox_only_when_it_was_queued():
     outbox_woken.clear()
-    await send_answer(fake_deps(), False)
+    deps = fake_deps()
+    await send_answer(deps, False, click("1"))
     assert outbox_woken == []
-    await send_answer(fake_deps(), True)
+    assert deps.home.republish.calls == []
+    await send_answer(deps, True, click("1"))
     assert outbox_woken == [True]
+    assert deps.home.republish.calls == [((frozenset({LEAD, OTHER_LEAD}),), {"but": None})]
 
 
 async def test_a_vote_through_the_real_storage_counts_once(storage):
