@@ -46,6 +46,11 @@ def content_dir(tmp_path):
     folder = tmp_path / "content" / "briefings"
     folder.mkdir(parents=True)
     (folder / "duty-changes.md").write_text(BRIEFING, encoding="utf-8")
+    # The north team has a name people know (content/teams.yaml); the others show by handle.
+    (tmp_path / "content" / "teams.yaml").write_text(
+        '"@north-team":\n  name: North locality\n  managers: ["@team-managers"]\n',
+        encoding="utf-8",
+    )
     return tmp_path / "content"
 
 
@@ -89,11 +94,11 @@ async def test_results_break_down_by_the_services_teams_not_the_audience(slack, 
 
     seen = await results_seen(driver, bot, ENGAGEMENT_LEAD)
     lines = result_lines(seen)
-    north = [line for line in lines if line.startswith("• @north-team: ")]
+    north = [line for line in lines if line.startswith("• North locality: ")]
     south = [line for line in lines if line.startswith("• @south-team: ")]
     nobody = [line for line in lines if line.startswith("• not in a listed team: ")]
     assert north == [
-        "• @north-team: reached 20, acknowledged 10 (50%), took the check 10 (50%), understood"
+        "• North locality: reached 20, acknowledged 10 (50%), took the check 10 (50%), understood"
         " first time 10 of the 10 who took it (100%)"
     ]
     assert south == ["• @south-team: reached 20, acknowledged 0 (0%), took the check 0 (0%)"]
@@ -115,7 +120,7 @@ async def test_a_team_is_taken_as_it_stood_when_the_briefing_was_sent(slack, bot
     await acknowledge(driver, bot, slack, workers[:10])
     lines = result_lines(await results_seen(driver, bot, ENGAGEMENT_LEAD))
     assert any(
-        line.startswith("• @north-team: reached 20, acknowledged 10 (50%)") for line in lines
+        line.startswith("• North locality: reached 20, acknowledged 10 (50%)") for line in lines
     )
     assert any(
         line.startswith("• not in a listed team: reached 10, acknowledged 0") for line in lines
@@ -150,7 +155,7 @@ async def test_a_team_slack_does_not_know_is_named_at_start_and_the_rest_work(
     workers = sorted(slack.workspace.usergroups["S0SWS"].users)
     await acknowledge(driver, bot, slack, workers[:10])
     lines = result_lines(await results_seen(driver, bot, ENGAGEMENT_LEAD))
-    assert any(line.startswith("• @north-team: reached 20") for line in lines)
+    assert any(line.startswith("• North locality: reached 20") for line in lines)
 
 
 async def test_status_shows_acknowledgements_by_team(slack, bot, driver):
@@ -170,3 +175,22 @@ async def test_status_shows_acknowledgements_by_team(slack, bot, driver):
     ]
     assert "@social-workers: delivered to 40 of 40" in reply
     assert "figures hidden" not in reply  # an entry is not a group here: teams are
+
+
+async def test_the_csv_breaks_down_by_team_with_their_names(slack, bot, driver):
+    import csv
+    import io
+
+    await publish_confirmed(driver, bot, "publish duty-changes")
+    assert await bot.outbox.idle(30)
+    workers = sorted(slack.workspace.usergroups["S0SWS"].users)
+    await acknowledge(driver, bot, slack, workers[:10])
+    await results_seen(driver, bot, ENGAGEMENT_LEAD)
+    await driver.slash_command(ENGAGEMENT_LEAD, "/engage", "export duty-changes")
+    await bot.work.idle()
+    [upload] = [f for f in slack.files.values() if f.completed]
+    rows = list(csv.reader(io.StringIO(upload.data.decode("utf-8"))))
+    assert ["North locality", "20", "10", "10", "10"] in rows
+    assert ["'@south-team", "20", "0", "0", ""] in rows  # a handle is kept as text, not a formula
+    assert ["not in a listed team", "10", "0", "0", ""] in rows
+    assert any(r[:2] == ["'@fostering-team", "fewer than 10"] for r in rows)

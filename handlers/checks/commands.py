@@ -8,12 +8,14 @@ they published. Every figure shown is one the disclosure layer released
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
+from bot.content.teams import team_names
 from bot.slack.mrkdwn import escape
 from bot.slack.roles import ENGAGEMENT_LEAD, SENIOR_MANAGER
 from bot.storage.checks import Check
@@ -66,7 +68,8 @@ async def answer(deps: Deps, user_id: str, text: str) -> Reply:
     await deps.storage.checks.record_access(check, user_id=user_id, action=sub, now=deps.clock())
     if sub == "export":
         return await _export(deps, user_id, check, figures), None
-    blocks = build_results(check, figures, deps.config.timezone)
+    names = await asyncio.to_thread(team_names, deps.config.content_dir)
+    blocks = build_results(check, figures, deps.config.timezone, names)
     return f"Results of the check on {escape(check.title)}", [b.to_dict() for b in blocks]
 
 
@@ -82,7 +85,8 @@ async def _close(deps: Deps, check: Check, briefing_id: str) -> str:
 
 async def _export(deps: Deps, user_id: str, check: Check, figures: CheckFigures) -> str:
     """Upload the CSV to the requester's DM with the bot (files_upload_v2)."""
-    content = build_export(check, figures, deps.config.timezone)
+    names = await asyncio.to_thread(team_names, deps.config.content_dir)
+    content = build_export(check, figures, deps.config.timezone, names)
     try:
         opened = await deps.client.conversations_open(users=user_id)
         await deps.client.files_upload_v2(

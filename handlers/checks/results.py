@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import (
@@ -83,7 +84,9 @@ def check_state(check: Check, tz: ZoneInfo) -> str:
     return f"open until {format_local(check.closes_at, tz)}"
 
 
-def build_results(check: Check, figures: CheckFigures, tz: ZoneInfo) -> list[Block]:
+def build_results(
+    check: Check, figures: CheckFigures, tz: ZoneInfo, names: Mapping[str, str] | None = None
+) -> list[Block]:
     """The results a lead reads: funnel, questions, clarity, teams, follow-ups — every figure
     as the disclosure layer released it, each with its base."""
     answers = figures.answers
@@ -116,7 +119,7 @@ def build_results(check: Check, figures: CheckFigures, tz: ZoneInfo) -> list[Blo
     blocks += sections("questions", [_question_line(n, q) for n, q in enumerate(questions, 1)])
     blocks += _clarity(answers)
     blocks += _comments(figures)
-    team_lines = _team_lines(figures)
+    team_lines = _team_lines(figures, names or {})
     if team_lines:
         blocks += sections("teams", ["*By team*", *team_lines[:40]])
     return blocks + _follow_ups(check, figures, questions, tz)
@@ -200,7 +203,7 @@ def _comments(figures: CheckFigures) -> list[Block]:
     return sections("comments", lines)
 
 
-def _team_lines(figures: CheckFigures) -> list[str]:
+def _team_lines(figures: CheckFigures, names: Mapping[str, str]) -> list[str]:
     """Each released group's figures, and the groups hidden so that no smaller one's can be
     worked out."""
     answers, acks = figures.answers, figures.acks
@@ -209,7 +212,7 @@ def _team_lines(figures: CheckFigures) -> list[str]:
     for name in answers.groups:
         reach = answers.group_reach[name]
         took = answers.group(name, "took")
-        line = f"• {escape(name)}: reached {reach:,}"
+        line = f"• {escape(names.get(name, name))}: reached {reach:,}"
         if name in acks.groups:
             acked = acks.group(name, "acknowledged")
             line += f", acknowledged {acked} ({percent(acked, acks.group_reach[name])})"
@@ -221,9 +224,10 @@ def _team_lines(figures: CheckFigures) -> list[str]:
         lines.append(line)
     for name in answers.hidden:
         lines.append(
-            f"• {escape(name)}: fewer than {min_group}"
+            f"• {escape(names.get(name, name))}: fewer than {min_group}"
             if answers.group_reach[name] < min_group
-            else f"• {escape(name)}: hidden, so that a smaller group's figures stay private"
+            else f"• {escape(names.get(name, name))}: hidden, so that a smaller group's figures "
+            "stay private"
         )
     return lines
 
@@ -312,17 +316,21 @@ def cell(value: object) -> object:
 Row = tuple[object, ...]
 
 
-def build_export(check: Check, figures: CheckFigures, tz: ZoneInfo) -> str:
+def build_export(
+    check: Check, figures: CheckFigures, tz: ZoneInfo, names: Mapping[str, str] | None = None
+) -> str:
     """The results as CSV for an Improvement Board paper: the same released figures as on
     screen, each with its base, nothing for a small audience, hidden groups named as such."""
     out = io.StringIO()
     writer = csv.writer(out)
-    for values in export_rows(check, figures, tz):
+    for values in export_rows(check, figures, tz, names or {}):
         writer.writerow([cell(v) for v in values])
     return out.getvalue()
 
 
-def export_rows(check: Check, figures: CheckFigures, tz: ZoneInfo) -> list[Row]:
+def export_rows(
+    check: Check, figures: CheckFigures, tz: ZoneInfo, names: Mapping[str, str] | None = None
+) -> list[Row]:
     """The CSV's rows, before each cell is made safe for a spreadsheet."""
     answers = figures.answers
     min_group = answers.min_group
@@ -363,7 +371,7 @@ def export_rows(check: Check, figures: CheckFigures, tz: ZoneInfo) -> list[Row]:
                 q["misconception_count"] or "",
             )
         )
-    return rows + _export_teams(figures)
+    return rows + _export_teams(figures, names or {})
 
 
 def _export_funnel(figures: CheckFigures) -> list[Row]:
@@ -388,7 +396,7 @@ def _export_funnel(figures: CheckFigures) -> list[Row]:
     return rows
 
 
-def _export_teams(figures: CheckFigures) -> list[Row]:
+def _export_teams(figures: CheckFigures, names: Mapping[str, str]) -> list[Row]:
     """Each released group's figures, and the hidden groups named as such."""
     answers, acks = figures.answers, figures.acks
     min_group = answers.min_group
@@ -402,7 +410,7 @@ def _export_teams(figures: CheckFigures) -> list[Row]:
         team_took = answers.group(name, "took")
         rows.append(
             (
-                name,
+                names.get(name, name),
                 answers.group_reach[name],
                 acks.group(name, "acknowledged") if name in acks.groups else "hidden",
                 team_took,
@@ -411,5 +419,6 @@ def _export_teams(figures: CheckFigures) -> list[Row]:
         )
     for name in answers.hidden:
         small = answers.group_reach[name] < min_group
-        rows.append((name, f"fewer than {min_group}" if small else "hidden", "", "", ""))
+        shown = names.get(name, name)
+        rows.append((shown, f"fewer than {min_group}" if small else "hidden", "", "", ""))
     return rows
