@@ -25,6 +25,10 @@ ALLOWED = {
     # Choosing whom to send something to (the count they return is never shown to anyone).
     ("bot/storage/catchup.py", "add"): "who to catch up",
     ("bot/storage/reminders.py", "queue"): "who to remind",
+    (
+        "bot/storage/reminders.py",
+        "remind_now",
+    ): "who to remind now; the count is of the list its sender was shown by name",
     ("bot/storage/outbox.py", "queue_plan"): "who a broadcast goes to",
     (
         "bot/storage/follow_ups.py",

@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
@@ -31,6 +31,7 @@ class _Snapshot:
     at: float
     people: frozenset[str]
     known: frozenset[str]  # everyone users.list returned, bots included
+    names: Mapping[str, str] = field(default_factory=dict)  # a person's name, as Slack shows it
 
 
 class People:
@@ -69,6 +70,15 @@ class People:
                 return snapshot.people if snapshot else None
             return self._snapshot.people
 
+    async def named(self, expected: Iterable[str] = ()) -> dict[str, str] | None:
+        """Every person's user id with their name as Slack shows it (for sorting a list of
+        mentions by name; "" where Slack gave none), or None when Slack could not say."""
+        people = await self.people(expected)
+        if people is None:
+            return None
+        names = self._snapshot.names if self._snapshot is not None else {}
+        return {user: names.get(user, "") for user in people}
+
     async def is_person(self, user_id: str) -> bool | None:
         """Is this one account a person? From the cache if it knows them, else users.info
         (Tier 4), so one newcomer costs one call, not a walk of the directory. None: unknown."""
@@ -85,6 +95,7 @@ class People:
     async def _fetch(self) -> _Snapshot:
         people: set[str] = set()
         known: set[str] = set()
+        names: dict[str, str] = {}
         cursor: str | None = None
         while True:
             page = await self._client.users_list(limit=200, cursor=cursor)
@@ -94,9 +105,13 @@ class People:
                 if member.get("is_bot") or member.get("deleted") or member["id"] == SLACKBOT:
                     continue
                 people.add(member["id"])
+                profile = member.get("profile") or {}
+                names[member["id"]] = str(
+                    member.get("real_name") or profile.get("real_name") or member.get("name") or ""
+                )
             cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
             if not cursor:
-                return _Snapshot(self._clock(), frozenset(people), frozenset(known))
+                return _Snapshot(self._clock(), frozenset(people), frozenset(known), names)
 
 
 def _reason(error: Exception) -> str:

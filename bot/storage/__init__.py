@@ -3,11 +3,11 @@
 `Storage` is what the app holds and hands to features through `Deps`: the writer thread and its
 plumbing (`writer.py`), and one object of named operations per area (`publications.py`,
 `acknowledgements.py`, `events.py`, `outbox.py`, `schedules.py`, `confirmations.py`,
-`reminders.py`, `catchup.py`, `checks.py` (over `check_keys.py`, `check_results.py` and
-`follow_ups.py`), `questions.py`, `practice.py`, `drafts.py`,
-`circulars.py`), all on that same thread; `disclosure.py` is the one way out for figures
-about staff (over `figures.py`). A new feature adds a module here with its
-operations, and a migration to `migrations.py`.
+`reminders.py`, `catchup.py`, `audit.py` (who looked at what about people), `checks.py`
+(over `check_keys.py`, `check_results.py` and `follow_ups.py`), `questions.py`,
+`practice.py`, `drafts.py`, `circulars.py`), all on that same thread; `disclosure.py` is the
+one way out for figures about staff (over `figures.py`). A new feature adds a module here with
+its operations, and a migration to `migrations.py`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import TypeVar
 from sqlite_utils import Database
 
 from bot.storage.acknowledgements import Acknowledgements, AckResult
+from bot.storage.audit import Audit
 from bot.storage.catchup import CatchUps
 from bot.storage.checks import Checks
 from bot.storage.circulars import Circulars
@@ -56,6 +57,7 @@ class Storage:
         self.confirmations = Confirmations(self.writer)
         self.reminders = Reminders(self.writer)
         self.catchups = CatchUps(self.writer)
+        self.audit = Audit(self.writer)
         self.disclosure = Disclosure(self.writer, min_group_size)
         self.checks = Checks(
             self.writer, secret=secret or secrets.token_bytes(32), min_group=min_group_size

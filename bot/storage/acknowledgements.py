@@ -171,3 +171,56 @@ class Acknowledgements:
             )
 
         return await self._w.read(query)
+
+    async def unacknowledged(self, briefing_id: str, version: int) -> Unacknowledged | None:
+        """Who a version reached and has not acknowledged it: a list of names for its
+        publisher and the engagement leads (acknowledging is an attestation), never a count
+        of those who did. None when the version was never posted.
+
+        A selection, not a figure: the disclosure layer's released counts stay the only
+        acknowledgement figures shown (`Disclosure.acknowledgements`).
+        """
+
+        def select_unacknowledged(db: Database) -> Unacknowledged | None:
+            head = db.execute(
+                "SELECT MIN(title), MIN(published_by), MAX(acknowledge) FROM publications"
+                " WHERE briefing_id = ? AND version = ? AND status = 'posted'",
+                [briefing_id, version],
+            ).fetchone()
+            if head is None or head[0] is None:
+                return None
+            people = tuple(
+                row[0]
+                for row in db.execute(
+                    "SELECT DISTINCT r.user_id FROM recipients r"
+                    " JOIN publications p ON p.id = r.publication_id"
+                    " WHERE p.briefing_id = ? AND p.version = ? AND p.status = 'posted'"
+                    " AND p.acknowledge = 1"
+                    " AND NOT EXISTS (SELECT 1 FROM acknowledgements a WHERE a.briefing_id ="
+                    "   p.briefing_id AND a.version = p.version AND a.user_id = r.user_id)"
+                    " ORDER BY r.user_id",
+                    [briefing_id, version],
+                )
+            )
+            return Unacknowledged(
+                briefing_id=briefing_id,
+                version=version,
+                title=str(head[0]),
+                published_by=head[1],
+                asks=bool(head[2]),
+                people=people,
+            )
+
+        return await self._w.read(select_unacknowledged)
+
+
+@dataclass(frozen=True)
+class Unacknowledged:
+    """A version's people still to acknowledge it (user ids), with what the list is of."""
+
+    briefing_id: str
+    version: int
+    title: str
+    published_by: str | None  # who published it: a senior manager may list their own
+    asks: bool  # the version asks for acknowledgement at all
+    people: tuple[str, ...]

@@ -32,6 +32,45 @@ class Round:
     remind_after_s: int = 0
 
 
+# A version's briefing broadcast, as a reminder round (see `Round`), and whether it was stopped.
+_ROUND = (
+    "SELECT b.briefing_id, b.version, COALESCE(b.ack_round, b.version), b.title,"
+    " COALESCE(b.sent_from, b.created_at),"
+    " (SELECT p.channel_id FROM publications p WHERE p.briefing_id = b.briefing_id"
+    "   AND p.version = b.version AND p.channel_id IS NOT NULL LIMIT 1),"
+    " COALESCE(b.remind_after_s, 0), b.follow_ups = 0 OR b.status = 'cancelled'"
+    " FROM broadcasts b WHERE b.briefing_id = ? AND b.version = ? AND b.purpose = 'briefing'"
+)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a version's reminder round stands."""
+
+    round: Round
+    reminded_at: str | None  # when the round's reminder was first queued; None: not yet
+    stopped: bool  # `/brief cancel` stopped its reminders and catch-up
+
+
+@dataclass(frozen=True)
+class Reminded:
+    """What "remind them now" did: how many it queued, or why none."""
+
+    sent: int
+    reminded_at: str | None  # the round's reminder had gone already, then
+    stopped: bool = False
+
+
+def _standing(db: Database, row: tuple[Any, ...]) -> Standing:
+    briefing_id, version, ack_round, title, sent_from, channel, after, stopped = row
+    reminded_at = db.execute(
+        "SELECT MIN(queued_at) FROM reminders WHERE briefing_id = ? AND ack_round = ?",
+        [briefing_id, ack_round],
+    ).fetchone()[0]
+    due = Round(briefing_id, version, ack_round, title, sent_from, channel, after)
+    return Standing(due, reminded_at, bool(stopped))
+
+
 class Reminders:
     """Named operations on `reminders` (and the reminder broadcasts in the outbox)."""
 
@@ -93,37 +132,69 @@ class Reminders:
             ]
             if not people:
                 return 0
-            db.execute(
-                "INSERT OR IGNORE INTO broadcasts (briefing_id, version, title, published_by,"
-                " created_at, message, status, purpose, reported)"
-                " SELECT briefing_id, version, title, published_by, ?, ?, 'sending',"
-                " 'reminder', 1 FROM broadcasts WHERE briefing_id = ? AND version = ?"
-                " AND purpose = 'briefing'",
-                [at, json.dumps(message), due.briefing_id, due.version],
-            )
-            broadcast_id = db.execute(
-                "SELECT id FROM broadcasts WHERE briefing_id = ? AND version = ?"
-                " AND purpose = 'reminder'",
-                [due.briefing_id, due.version],
-            ).fetchone()[0]
-            db.execute(
-                "UPDATE broadcasts SET status = 'sending', finished_at = NULL WHERE id = ?",
-                [broadcast_id],
-            )
-            for person in people:
-                db.execute(
-                    "INSERT INTO reminders (briefing_id, ack_round, user_id, queued_at)"
-                    " VALUES (?, ?, ?, ?)",
-                    [due.briefing_id, due.ack_round, person, at],
-                )
-                db.execute(
-                    "INSERT OR IGNORE INTO deliveries (broadcast_id, kind, target, status,"
-                    " not_after) VALUES (?, 'dm', ?, 'pending', ?)",
-                    [broadcast_id, person, by],
-                )
+            _queue_people(db, due.briefing_id, due.version, due.ack_round, people, message, at, by)
             return len(people)
 
         return await self._w.write(queue_round)
+
+    async def standing(self, briefing_id: str, version: int) -> Standing | None:
+        """Where a version's reminder round stands: the round, when its reminder went (if it
+        has), and whether `/brief cancel` stopped its follow-ups. None: no such broadcast."""
+
+        def read_standing(db: Database) -> Standing | None:
+            row = db.execute(_ROUND, [briefing_id, version]).fetchone()
+            if row is None:
+                return None
+            return _standing(db, row)
+
+        return await self._w.read(read_standing)
+
+    async def remind_now(
+        self,
+        due: Round,
+        message: dict[str, Any],
+        now: datetime,
+        *,
+        send_by: datetime,
+        people: frozenset[str] | None,
+        timeout: float | None = None,
+    ) -> Reminded:
+        """The round's one reminder, now, at a publisher's or lead's word: to everyone the
+        version reached who has not acknowledged it (of `people`, the workspace's people, when
+        known), in one transaction, unless the round's reminder has gone already or was
+        stopped. Anyone reached later (a joiner) still gets theirs after `remind_after`."""
+        at = utc_iso(now)
+        by = utc_iso(send_by)
+
+        def queue_now(db: Database) -> Reminded:
+            row = db.execute(_ROUND, [due.briefing_id, due.version]).fetchone()
+            if row is None:
+                return Reminded(0, None, stopped=True)
+            standing = _standing(db, row)
+            if standing.stopped or standing.reminded_at is not None:
+                return Reminded(0, standing.reminded_at, stopped=standing.stopped)
+            ack_round = standing.round.ack_round
+            chosen = [
+                row[0]
+                for row in db.execute(
+                    "SELECT DISTINCT r.user_id FROM recipients r"
+                    " JOIN publications p ON p.id = r.publication_id"
+                    " WHERE p.briefing_id = ? AND p.version = ? AND p.status = 'posted'"
+                    " AND p.acknowledge = 1"
+                    " AND NOT EXISTS (SELECT 1 FROM acknowledgements a WHERE a.briefing_id ="
+                    "   p.briefing_id AND a.version = p.version AND a.user_id = r.user_id)"
+                    " AND NOT EXISTS (SELECT 1 FROM reminders m WHERE m.briefing_id ="
+                    "   p.briefing_id AND m.ack_round = ? AND m.user_id = r.user_id)"
+                    " ORDER BY r.user_id",
+                    [due.briefing_id, due.version, ack_round],
+                )
+                if people is None or row[0] in people
+            ]
+            if chosen:
+                _queue_people(db, due.briefing_id, due.version, ack_round, chosen, message, at, by)
+            return Reminded(len(chosen), None, stopped=False)
+
+        return await self._w.write(queue_now, timeout=timeout)
 
     async def carry_over(self, now: datetime, *, send_by: datetime) -> int:
         """Reminders a working day ended on (a long queue, a pause) go the next working day."""
@@ -156,3 +227,44 @@ class Reminders:
             return row is not None
 
         return await self._w.read(query)
+
+
+def _queue_people(
+    db: Database,
+    briefing_id: str,
+    version: int,
+    ack_round: int,
+    people: list[str],
+    message: dict[str, Any],
+    at: str,
+    by: str,
+) -> None:
+    """The reminder broadcast of a version (made once), a `reminders` row and a delivery for
+    each person: inside the caller's transaction, so what is queued is sent once."""
+    db.execute(
+        "INSERT OR IGNORE INTO broadcasts (briefing_id, version, title, published_by,"
+        " created_at, message, status, purpose, reported)"
+        " SELECT briefing_id, version, title, published_by, ?, ?, 'sending',"
+        " 'reminder', 1 FROM broadcasts WHERE briefing_id = ? AND version = ?"
+        " AND purpose = 'briefing'",
+        [at, json.dumps(message), briefing_id, version],
+    )
+    broadcast_id = db.execute(
+        "SELECT id FROM broadcasts WHERE briefing_id = ? AND version = ? AND purpose = 'reminder'",
+        [briefing_id, version],
+    ).fetchone()[0]
+    db.execute(
+        "UPDATE broadcasts SET status = 'sending', finished_at = NULL WHERE id = ?",
+        [broadcast_id],
+    )
+    for person in people:
+        db.execute(
+            "INSERT INTO reminders (briefing_id, ack_round, user_id, queued_at)"
+            " VALUES (?, ?, ?, ?)",
+            [briefing_id, ack_round, person, at],
+        )
+        db.execute(
+            "INSERT OR IGNORE INTO deliveries (broadcast_id, kind, target, status,"
+            " not_after) VALUES (?, 'dm', ?, 'pending', ?)",
+            [broadcast_id, person, by],
+        )

@@ -1,5 +1,6 @@
 """Briefings: `/brief` for senior managers (and its composer, compose.py), the Acknowledge button
-for everyone, the publisher's confirmation, catch-up for joiners, the Home section that lists
+for everyone, the publisher's confirmation, who has not acknowledged and its reminder now
+(waiting.py), catch-up for joiners, the Home section that lists
 what is waiting for a person's acknowledgement, and the timed sends (circulars, scheduled
 briefings, reminders, the daily catch-up).
 
@@ -26,11 +27,13 @@ from handlers.briefings import (
     home,
     reminders,
     schedule,
+    waiting,
 )
 from handlers.briefings.actions import GONE, ROLE_UNCHECKED
 from handlers.briefings.blocks import CANCEL_ACTION, CONFIRM_ACTION, CONFIRM_LARGE_ACTION
 from handlers.briefings.commands import COMMAND, Reply, answer
 from handlers.briefings.home import HOME_SECTION
+from handlers.briefings.waiting_blocks import REMIND_NOW_ACTION, WAITING_ACTION
 
 if TYPE_CHECKING:
     from slack_bolt.app.async_app import AsyncApp
@@ -71,6 +74,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
     )
     for action_id in (CONFIRM_ACTION, CONFIRM_LARGE_ACTION, CANCEL_ACTION):
         app.action(action_id)(confirming)
+    app.action(WAITING_ACTION)(
+        deps.work.listener(deps, waiting.accept_waiting, follow_up=waiting.show_waiting)
+    )
+    app.action(REMIND_NOW_ACTION)(
+        deps.work.listener(deps, waiting.store_remind_now, follow_up=waiting.after_remind_now)
+    )
     deps.home.add_section(HOME_SECTION, functools.partial(home.waiting_section, deps), order=10)
 
     # Once a minute: an issue is due at its schedule's time and recorded once per period.

@@ -15,8 +15,9 @@ from bot.content import Briefing, ContentError, parse_local_time
 from bot.content.composed import SOURCE_PREFIX
 from bot.slack.mrkdwn import escape
 from bot.slack.roles import ENGAGEMENT_LEAD, SENIOR_MANAGER
+from bot.slack.sections import sections
 from bot.timefmt import format_local
-from handlers.briefings import circulars, compose
+from handlers.briefings import circulars, compose, waiting
 from handlers.briefings.blocks import HELP, build_confirmation, build_status
 from handlers.briefings.publish import (
     AudienceUnavailable,
@@ -24,6 +25,7 @@ from handlers.briefings.publish import (
     load_library,
     plan_briefing,
 )
+from handlers.briefings.waiting_blocks import button_under_status
 
 if TYPE_CHECKING:
     from slack_bolt.async_app import AsyncAck
@@ -66,6 +68,9 @@ async def answer(deps: Deps, user_id: str, text: str) -> str | Reply:
         return await _publish(deps, user_id, rest)
     if sub == "status":
         return await _status(deps, user_id, rest)
+    if sub == "waiting":
+        text, blocks = await waiting.listing(deps, user_id, rest)
+        return Reply(text, blocks) if blocks else text
     if sub == "scheduled":
         return await _scheduled(deps, user_id)
     if sub == "cancel":
@@ -236,7 +241,7 @@ async def _cancel(deps: Deps, user_id: str, briefing_id: str) -> str:
     )
 
 
-async def _status(deps: Deps, user_id: str, briefing_id: str) -> str:
+async def _status(deps: Deps, user_id: str, briefing_id: str) -> str | Reply:
     verdict = await deps.roles.allows(user_id, {SENIOR_MANAGER, ENGAGEMENT_LEAD})
     if verdict.unknown:
         return "I couldn't check your role just now. Try again soon."
@@ -258,7 +263,14 @@ async def _status(deps: Deps, user_id: str, briefing_id: str) -> str:
     posts = await deps.storage.publications.publications_of(briefing_id, version)
     figures = await deps.storage.disclosure.acknowledgements(briefing_id, version, deps.clock())
     entries = await deps.storage.acknowledgements.by_entry(briefing_id, version)
-    return build_status(posts, figures, deps.config.timezone, entries)
+    text = build_status(posts, figures, deps.config.timezone, entries)
+    # Its publisher and the leads may list, by name, who has not acknowledged it.
+    if not any(p["acknowledge"] for p in posts) or not waiting.may_list(
+        verdict, user_id, posts[0].get("published_by")
+    ):
+        return text
+    blocks = [*sections("status", text.splitlines()), button_under_status(briefing_id)]
+    return Reply(text=text, blocks=[b.to_dict() for b in blocks])
 
 
 def _unknown(briefing_id: str, library: dict[str, Briefing]) -> str:
