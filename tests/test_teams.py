@@ -168,7 +168,7 @@ async def test_status_shows_acknowledgements_by_team(slack, bot, driver):
     [reply] = [s.text for s in slack.seen_by(ENGAGEMENT_LEAD) if s.kind == "response"]
     by_team = reply.split("*By team*\n")[1].splitlines()
     assert by_team == [
-        "• @north-team: reached 20, 10 acknowledged (50%)",
+        "• North locality: reached 20, 10 acknowledged (50%)",
         "• @south-team: reached 20, 0 acknowledged (0%)",
         "• not in a listed team: reached 10, 0 acknowledged (0%)",
         "• @fostering-team: fewer than 10",

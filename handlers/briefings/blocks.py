@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -135,9 +136,11 @@ def build_status(
     figures: Figures,
     tz: ZoneInfo,
     entries: list[dict[str, Any]] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> str:
     """A briefing's reach and acknowledgements, as the disclosure layer released them: small
-    groups' figures, and any that subtraction or a second look would give away, never shown."""
+    groups' figures, and any that subtraction or a second look would give away, never shown.
+    `names` are the teams' names (content/teams.yaml), by handle."""
     first = posts[0]
     where = ", ".join(_where(p) for p in posts)
     reached = figures.population
@@ -180,7 +183,7 @@ def build_status(
     if entries and (len(entries) > 1 or any(e["queued"] for e in entries)):
         lines.append("*By audience entry*")
         lines += [_entry_line(e, figures) for e in entries]
-    teams = _team_lines(figures, {_group_of(e) for e in entries or []})
+    teams = _team_lines(figures, {_group_of(e) for e in entries or []}, names or {})
     if teams:
         lines += ["*By team*", *teams]
     return "\n".join(lines)
@@ -190,7 +193,7 @@ def _group_of(entry: dict[str, Any]) -> str:
     return str(entry.get("audience", "")).removeprefix(DM_PREFIX)
 
 
-def _team_lines(figures: Figures, entries: set[str]) -> list[str]:
+def _team_lines(figures: Figures, entries: set[str], names: Mapping[str, str]) -> list[str]:
     """With the service's teams set (`TEAMS`), the figures' groups are teams, not audience
     entries: each released team's acknowledgements, and the teams held back, named as such."""
     if not figures.shown or not any(g not in entries for g in figures.group_reach):
@@ -198,13 +201,14 @@ def _team_lines(figures: Figures, entries: set[str]) -> list[str]:
     lines = []
     for team in figures.groups:
         acked, size = figures.group(team, "acknowledged"), figures.group_reach[team]
+        shown = escape(names.get(team, team))
         lines.append(
-            f"• {escape(team)}: reached {size}, {acked} acknowledged ({round(100 * acked / size)}%)"
+            f"• {shown}: reached {size}, {acked} acknowledged ({round(100 * acked / size)}%)"
         )
     for team in figures.hidden:
         small = figures.group_reach.get(team, 0) < figures.min_group
         lines.append(
-            f"• {escape(team)}: "
+            f"• {escape(names.get(team, team))}: "
             + (
                 f"fewer than {figures.min_group}"
                 if small

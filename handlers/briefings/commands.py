@@ -7,12 +7,14 @@ follow-up (`answer_brief`) that works out the answer and says it privately.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.content import Briefing, ContentError, parse_local_time
 from bot.content.composed import SOURCE_PREFIX
+from bot.content.teams import team_names
 from bot.slack.mrkdwn import escape
 from bot.slack.roles import ENGAGEMENT_LEAD, SENIOR_MANAGER
 from bot.slack.sections import sections
@@ -263,7 +265,8 @@ async def _status(deps: Deps, user_id: str, briefing_id: str) -> str | Reply:
     posts = await deps.storage.publications.publications_of(briefing_id, version)
     figures = await deps.storage.disclosure.acknowledgements(briefing_id, version, deps.clock())
     entries = await deps.storage.acknowledgements.by_entry(briefing_id, version)
-    text = build_status(posts, figures, deps.config.timezone, entries)
+    names = await asyncio.to_thread(team_names, deps.config.content_dir)
+    text = build_status(posts, figures, deps.config.timezone, entries, names)
     # Its publisher and the leads may list, by name, who has not acknowledged it.
     if not any(p["acknowledge"] for p in posts) or not waiting.may_list(
         verdict, user_id, posts[0].get("published_by")
