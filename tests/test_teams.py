@@ -194,3 +194,25 @@ async def test_the_csv_breaks_down_by_team_with_their_names(slack, bot, driver):
     assert ["'@south-team", "20", "0", "0", ""] in rows  # a handle is kept as text, not a formula
     assert ["not in a listed team", "10", "0", "0", ""] in rows
     assert any(r[:2] == ["'@fostering-team", "fewer than 10"] for r in rows)
+
+
+async def test_a_team_manager_lists_their_own_teams_unacknowledged_only(slack, bot, driver):
+    from handlers.briefings.waiting_blocks import REMIND_NOW_ACTION
+    from tests.conftest import SOCIAL_WORKERS, TEAM_MANAGER
+
+    await publish_confirmed(driver, bot, "publish duty-changes")
+    assert await bot.outbox.idle(30)
+    workers = sorted(slack.workspace.usergroups["S0SWS"].users)
+    await acknowledge(driver, bot, slack, workers[:10])
+    # teams.yaml names @team-managers as the north team's managers.
+    await driver.slash_command(TEAM_MANAGER, "/brief", "waiting duty-changes")
+    await bot.work.idle()
+    [seen] = [s for s in slack.seen_by(TEAM_MANAGER) if s.kind == "response"]
+    listed = {u for u in workers if f"<@{u}>" in str(seen.blocks)}
+    assert listed == set(workers[10:20])  # north, as it stood when sent, not yet acknowledged
+    assert REMIND_NOW_ACTION not in str(seen.blocks)  # the one reminder is not theirs to send
+    await driver.slash_command(SOCIAL_WORKERS[0], "/brief", "waiting duty-changes")
+    await bot.work.idle()
+    refused = [s for s in slack.seen_by(SOCIAL_WORKERS[0]) if s.kind == "response"][-1]
+    assert refused.text.startswith("Only ")
+    assert "<@" not in str(refused.blocks or "") + refused.text

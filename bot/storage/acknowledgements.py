@@ -213,6 +213,24 @@ class Acknowledgements:
 
         return await self._w.read(select_unacknowledged)
 
+    async def in_teams(self, briefing_id: str, version: int, teams: list[str]) -> frozenset[str]:
+        """Who was in these teams when the version was sent (`broadcast_teams`): a team
+        manager's list of their own team, as it stood then."""
+
+        def select_team_members(db: Database) -> frozenset[str]:
+            marks = ",".join("?" * len(teams))
+            return frozenset(
+                row[0]
+                for row in db.execute(
+                    "SELECT DISTINCT t.user_id FROM broadcast_teams t JOIN broadcasts b"
+                    " ON b.id = t.broadcast_id WHERE b.briefing_id = ? AND b.version = ?"
+                    f" AND b.purpose = 'briefing' AND t.team IN ({marks})",
+                    [briefing_id, version, *teams],
+                )
+            )
+
+        return await self._w.read(select_team_members) if teams else frozenset()
+
 
 @dataclass(frozen=True)
 class Unacknowledged:

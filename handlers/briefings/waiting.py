@@ -16,11 +16,14 @@ that checks the role afresh and queues in one transaction before Slack hears bac
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from bot.audiences import AudienceUnavailable
 from bot.briefing_message import parse_ack_value
+from bot.content.teams import load_teams
 from bot.slack.mrkdwn import escape
 from bot.slack.roles import ENGAGEMENT_LEAD, SENIOR_MANAGER, Verdict
 from bot.storage.acknowledgements import Unacknowledged
@@ -60,12 +63,8 @@ def _refused(deps: Deps) -> str:
 
 
 def may_list(verdict: Verdict, user_id: str, published_by: str | None) -> bool:
-    """May this person see the names? Engagement leads for any briefing, senior managers for
-    those they published.
-
-    The seam for team managers (issue 17, `TEAMS`): a listed team's managers will see their own
-    team's members here, by filtering `Unacknowledged.people` to the team taken when it was
-    sent; nothing else about the list changes."""
+    """May this person see every name? Engagement leads for any briefing, senior managers for
+    those they published. A listed team's managers see their own team's (`managed_teams`)."""
     if verdict.holds(ENGAGEMENT_LEAD):
         return True
     return verdict.holds(SENIOR_MANAGER) and published_by == user_id
@@ -74,9 +73,10 @@ def may_list(verdict: Verdict, user_id: str, published_by: str | None) -> bool:
 async def listing(deps: Deps, user_id: str, briefing_id: str, offset: int = 0) -> Answer:
     """The private answer to `/brief waiting <id>` and to the list's buttons: (text, blocks)."""
     verdict = await deps.roles.allows(user_id, {ENGAGEMENT_LEAD, SENIOR_MANAGER})
-    if verdict.unknown:
+    managed = [] if verdict.holds(ENGAGEMENT_LEAD) else await managed_teams(deps, user_id)
+    if verdict.unknown and not managed:
         return ROLE_UNKNOWN, None
-    if not verdict.allowed:
+    if not verdict.allowed and not managed:
         return _refused(deps), None
     briefing_id = briefing_id.strip().lower()
     if not briefing_id:
@@ -89,8 +89,13 @@ async def listing(deps: Deps, user_id: str, briefing_id: str, offset: int = 0) -
     )
     if found is None:
         return f"No briefing called `{escape(briefing_id[:64])}` has been sent.", None
-    if not may_list(verdict, user_id, found.published_by):
-        return NOT_PUBLISHER, None
+    own_team_only = not may_list(verdict, user_id, found.published_by)
+    if own_team_only:
+        if not managed:
+            return NOT_PUBLISHER, None
+        # A team manager: their own teams' people, as the teams stood when it was sent.
+        team = await deps.storage.acknowledgements.in_teams(briefing_id, found.version, managed)
+        found = replace(found, people=tuple(p for p in found.people if p in team))
     if not found.asks:
         return (
             f"*{escape(found.title)}* does not ask people to acknowledge it, so there is nobody "
@@ -98,11 +103,37 @@ async def listing(deps: Deps, user_id: str, briefing_id: str, offset: int = 0) -
             None,
         )
     page = await _page(deps, found, offset)
+    if own_team_only:  # the one reminder is the publisher's and the leads' to send
+        page = replace(page, can_remind=False)
     now = deps.clock()
     await deps.storage.audit.record(
         user_id=user_id, action=LISTED, briefing_id=briefing_id, version=found.version, now=now
     )
     return waiting_text(page), [b.to_dict() for b in build_waiting(page)]
+
+
+async def managed_teams(deps: Deps, user_id: str) -> list[str]:
+    """The teams (`TEAMS`, described in content/teams.yaml) this person manages: named as a
+    manager by id, or in a manager user group as Slack lists it now. A group Slack cannot
+    list grants nothing."""
+    if not deps.config.teams:
+        return []
+    teams = await asyncio.to_thread(load_teams, deps.config.content_dir)
+    managed = []
+    for handle, team in teams[0].items():
+        if handle not in deps.config.teams:
+            continue
+        if user_id in team.managers:
+            managed.append(handle)
+            continue
+        groups = [m for m in team.managers if m.startswith("@")]
+        try:
+            members = await deps.audiences.teams(groups) if groups else {}
+        except AudienceUnavailable:
+            continue
+        if any(user_id in people for people in members.values()):
+            managed.append(handle)
+    return managed
 
 
 async def _page(deps: Deps, found: Unacknowledged, offset: int) -> WaitingList:

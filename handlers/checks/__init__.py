@@ -4,9 +4,10 @@ the score and, for each wrong answer, the right one and why, with one retake off
 
 The listeners live by surface: `actions.py` (the buttons, each opening a modal), `views.py`
 (the modals' submissions), `commands.py` (the `/engage results|export|close` words),
-`jobs.py` (closing checks), `home.py` (Home's section); `common.py` holds what they share,
-`blocks.py` and `results.py` the Block Kit and the CSV. What may be recorded (a valid
-submission, whose turn an attempt is, whom a follow-up goes to) is in `bot/comprehension.py`.
+`trends.py` (`/engage trends`, across briefings), `jobs.py` (closing checks), `home.py`
+(Home's section); `common.py` holds what they share, `blocks.py` and `results.py` the Block
+Kit and the CSV. What may be recorded (a valid submission, whose turn an attempt is, whom a
+follow-up goes to) is in `bot/comprehension.py`.
 Each listener is a store half and a follow-up (see `bot/deps.py`); this module only wires them.
 """
 
@@ -40,6 +41,8 @@ from handlers.checks.common import (
 )
 from handlers.checks.home import home_section
 from handlers.checks.jobs import close_due
+from handlers.checks.trends import HELP_LINE as TRENDS_HELP
+from handlers.checks.trends import answer_trends
 from handlers.checks.views import (
     FollowUpQueued,
     feedback,
@@ -71,6 +74,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     work = deps.work
     for word, line in HELP_LINES.items():
         deps.engage.add(word, functools.partial(answer, deps), line)
+    deps.engage.add("trends", functools.partial(answer_trends, deps), TRENDS_HELP)
     # Bolt tries listeners in the order they were added, at a cost for each: the hot path first.
     app.view(SUBMIT_CALLBACK)(work.listener(deps, store_answers))
     app.action(re.compile(rf"^{FOLLOW_UP_ACTION}_(\d|none)$"))(
