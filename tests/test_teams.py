@@ -216,3 +216,25 @@ async def test_a_team_manager_lists_their_own_teams_unacknowledged_only(slack, b
     refused = [s for s in slack.seen_by(SOCIAL_WORKERS[0]) if s.kind == "response"][-1]
     assert refused.text.startswith("Only ")
     assert "<@" not in str(refused.blocks or "") + refused.text
+
+
+async def trends_seen(driver, bot, text):
+    await driver.slash_command(ENGAGEMENT_LEAD, "/engage", text)
+    await bot.work.idle()
+    return [s for s in driver.standin.seen_by(ENGAGEMENT_LEAD) if s.kind == "response"][-1]
+
+
+async def test_trends_show_one_teams_own_figures_and_refuse_an_unknown_team(slack, bot, driver):
+    await publish_confirmed(driver, bot, "publish duty-changes")
+    assert await bot.outbox.idle(30)
+    workers = sorted(slack.workspace.usergroups["S0SWS"].users)
+    await acknowledge(driver, bot, slack, workers[:10])
+    north = str((await trends_seen(driver, bot, "trends @north-team")).blocks)
+    assert "with North locality's own figures" in north
+    assert "_North locality_: reached 20 · Acknowledged: *10* of the 20 reached (50%)" in north
+    assert "Understood first time: *10* of the 10 who took it (100%)" in north
+    fostering = str((await trends_seen(driver, bot, "trends @fostering-team")).blocks)
+    assert "_@fostering-team: fewer than 10, so that no smaller group" in fostering
+    unknown = await trends_seen(driver, bot, "trends @nobody-team")
+    assert unknown.text.startswith("`@nobody-team` is not one of the service's teams.")
+    assert not unknown.blocks

@@ -10,20 +10,21 @@ most-chosen wrong answer. Every figure is one the disclosure layer released
 sent (titles, times) comes from `deps.storage.publications`: it is not anything staff did.
 
 The builders are pure (`build_trends`, `briefing_lines`, `misunderstood`); `gather_trends`
-reads and releases; `answer_trends` is the `/engage trends` word. A team is a seam for later
-(`team`, always None today): no filtering by team is done here yet.
+reads and releases; `answer_trends` is the `/engage trends` word. `/engage trends @team`
+adds that team's own released figures under each briefing (the service's teams: `TEAMS`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
+from bot.content.teams import team_names
 from bot.disclosure import Figures
 from bot.slack.mrkdwn import escape
 from bot.slack.roles import ENGAGEMENT_LEAD, SENIOR_MANAGER
@@ -54,7 +55,8 @@ NOT_ALLOWED = (
 )
 HOW = (
     "Type `/engage trends` for the latest briefings, `/engage trends 2026-11-01` for those "
-    "first sent since a date, or `/engage trends 30d` (or `8w`) for the last 30 days (8 weeks)."
+    "first sent since a date, or `/engage trends 30d` (or `8w`) for the last 30 days (8 weeks); "
+    "put a team first (`/engage trends @fostering-team 30d`) for its own figures too."
 )
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SPAN = re.compile(r"^(\d{1,4})([dw])$")
@@ -87,6 +89,8 @@ class Trend:
     total: int  # briefings in the period, of which `rows` are the newest
     since: Since | None
     min_group: int
+    team: str | None = None  # a team's handle: its own figures under each briefing
+    team_name: str | None = None  # as content/teams.yaml names it
 
 
 @dataclass(frozen=True)
@@ -113,13 +117,31 @@ async def answer_trends(deps: Deps, user_id: str, text: str) -> Reply:
     if not verdict.allowed:
         return f"{NOT_ALLOWED} To be given a role, ask {escape(deps.config.access_contact)}.", None
     now = deps.clock()
-    since = parse_since(text.split()[1:], now, deps.config.timezone)
+    words = text.split()[1:]
+    team = words.pop(0) if words and words[0].startswith("@") else None
+    if team is not None and team not in deps.config.teams:
+        return unknown_team(team, deps.config.teams), None
+    since = parse_since(words, now, deps.config.timezone)
     if isinstance(since, str):
         return since, None
     publisher = None if verdict.holds(ENGAGEMENT_LEAD) else user_id
-    trend = await gather_trends(deps.storage, now, since=since, published_by=publisher)
+    trend = await gather_trends(deps.storage, now, since=since, published_by=publisher, team=team)
+    if team is not None:
+        names = await asyncio.to_thread(team_names, deps.config.content_dir)
+        trend = replace(trend, team_name=names.get(team, team))
     blocks = build_trends(trend, deps.config.timezone, own=publisher is not None)
     return "Understanding over time", [b.to_dict() for b in blocks]
+
+
+def unknown_team(team: str, teams: tuple[str, ...]) -> str:
+    """What to say of a team that is not one of the service's teams (`TEAMS`)."""
+    if not teams:
+        return (
+            "Figures break down by audience entry here: no teams are set up. Ask whoever runs "
+            "the bot to list the service's teams in `TEAMS`."
+        )
+    known = ", ".join(f"`{escape(t)}`" for t in teams)
+    return f"`{escape(team[:40])}` is not one of the service's teams. The teams: {known}."
 
 
 def parse_since(words: list[str], now: datetime, tz: ZoneInfo) -> Since | str | None:
@@ -161,7 +183,7 @@ async def gather_trends(
     *,
     since: Since | None = None,
     published_by: str | None = None,
-    team: str | None = None,  # a seam: breakdown by the service's teams comes later
+    team: str | None = None,
     limit: int = LIMIT,
 ) -> Trend:
     """The briefings in the period and their figures, each released by the disclosure layer
@@ -190,7 +212,7 @@ async def gather_trends(
         rows.append(
             TrendRow(b, ack_figures, found[0] if found else None, found[1] if found else None)
         )
-    return Trend(rows, total, since, storage.disclosure.min_group)
+    return Trend(rows, total, since, storage.disclosure.min_group, team)
 
 
 async def released(
@@ -212,6 +234,8 @@ def build_trends(trend: Trend, tz: ZoneInfo, *, own: bool = False) -> list[Block
     whose = "you published" if own else "sent"
     period = f" {trend.since.label}" if trend.since else ""
     heading = f"*Understanding over time*: briefings {whose}{period}, oldest first"
+    if trend.team is not None:
+        heading += f", with {escape(trend.team_name or trend.team)}'s own figures"
     if not trend.rows:
         return [_section("heading", f"{heading}.\nNone went out in that time.")]
     if trend.total > len(trend.rows):
@@ -224,7 +248,10 @@ def build_trends(trend: Trend, tz: ZoneInfo, *, own: bool = False) -> list[Block
         ContextBlock(elements=[MarkdownTextObject(text=steps_note(trend.min_group))]),
     ]
     for n, row in enumerate(trend.rows, 1):
-        text = "\n".join(briefing_lines(row, tz))
+        lines = briefing_lines(row, tz)
+        if trend.team is not None:
+            lines.insert(-1, team_line(row, trend.team, trend.team_name or trend.team))
+        text = "\n".join(lines)
         blocks += sections(f"briefing-{n}", [text])[:1]
     blocks += build_misread(misunderstood(trend.rows), trend.min_group)
     return blocks
@@ -266,6 +293,29 @@ def briefing_lines(row: TrendRow, tz: ZoneInfo) -> list[str]:
         f"_As of {format_local(max(times), tz)}_" if times else "_No figures released yet_"
     )
     return lines
+
+
+def team_line(row: TrendRow, team: str, name: str) -> str:
+    """One team's own figures for a briefing, as released for it: a team held back (or one
+    the briefing's breakdown does not have) says so, never a number."""
+    acks, shown = row.acks, escape(name)
+    if team not in acks.group_reach:
+        return f"_{shown}: not broken down for this briefing (none reached, or sent before it)_"
+    size = acks.group_reach[team]
+    if team not in acks.groups:
+        why = f"fewer than {acks.min_group}" if size < acks.min_group else "held back"
+        return f"_{shown}: {why}, so that no smaller group's figures can be worked out_"
+    line = f"_{shown}_: reached {size:,}"
+    if row.sent.acknowledge:
+        line += " · Acknowledged: " + of(acks.group(team, "acknowledged"), size, "reached")
+    answers = row.figures.answers if row.figures is not None else None
+    if answers is not None and team in answers.groups:
+        took = answers.group(team, "took")
+        line += " · Took the check: " + of(took, answers.group_reach[team], "reached")
+        if took:
+            first = answers.group(team, "first_time")
+            line += " · Understood first time: " + of(first, took, "who took it")
+    return line
 
 
 def _answers_as_of(row: TrendRow) -> str | None:
