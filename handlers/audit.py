@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.slack.mrkdwn import escape
 from bot.slack.roles import ENGAGEMENT_LEAD
 from bot.slack.sections import sections
-from bot.storage.audit import LISTED, REMINDED, Access
+from bot.storage.audit import LISTED, REMINDED, TRENDS, Access
 from bot.timefmt import format_local
 
 if TYPE_CHECKING:
@@ -35,6 +35,7 @@ DOING = {
     "export": "exported the check results of",
     LISTED: "listed who hasn't acknowledged",
     REMINDED: "pressed *Send the reminder now* for",
+    TRENDS: "viewed understanding over time",
 }
 
 Answer = tuple[str, list[dict[str, Any]] | None]
@@ -75,10 +76,10 @@ def build_audit(
     lines = [head]
     for entry in entries:
         what = DOING.get(entry.action, escape(entry.action))
-        which = f"`{escape(entry.briefing_id or '?')}`"
+        which = f"`{escape(entry.briefing_id)}`" if entry.briefing_id else ""
         if entry.version is not None:
             which += f" (version {entry.version})"
-        lines.append(f"• {format_local(entry.at, tz)} — <@{entry.user_id}> {what} {which}")
+        lines.append(f"• {format_local(entry.at, tz)} — <@{entry.user_id}> {what} {which}".rstrip())
     if older:
         lines.append(f"_Only the newest {SHOWN} are shown; older entries are kept._")
     return lines

@@ -238,3 +238,6 @@ async def test_trends_show_one_teams_own_figures_and_refuse_an_unknown_team(slac
     unknown = await trends_seen(driver, bot, "trends @nobody-team")
     assert unknown.text.startswith("`@nobody-team` is not one of the service's teams.")
     assert not unknown.blocks
+    trail = str((await trends_seen(driver, bot, "audit")).text)
+    trail += str((await trends_seen(driver, bot, "audit")).blocks)
+    assert f"<@{ENGAGEMENT_LEAD}> viewed understanding over time `@north-team`" in trail

@@ -141,7 +141,7 @@ def test_the_audit_lists_newest_first_in_london_time_and_says_when_older_are_kep
         "`threshold-document` (version 2)",  # summer time
         "• 30 Jun 2026, 10:00 — <@U0EL01> exported the check results of "
         "`recruitment-funding` (version 1)",
-        "• 30 Jun 2026, 09:00 — <@U0EL01> &lt;odd&gt; `?`",
+        "• 30 Jun 2026, 09:00 — <@U0EL01> &lt;odd&gt;",
         f"_Only the newest {SHOWN} are shown; older entries are kept._",
     ]
     assert build_audit([], LONDON, older=False, briefing_id="x") == [

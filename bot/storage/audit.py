@@ -17,6 +17,7 @@ from bot.storage.writer import Writer, utc_iso
 # What a briefing's names were used for (a check's results keep "results" and "export").
 LISTED = "waiting"
 REMINDED = "remind"
+TRENDS = "trends"  # a view across briefings: no one briefing
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,13 @@ class Audit:
         self._w = writer
 
     async def record(
-        self, *, user_id: str, action: str, briefing_id: str, version: int, now: datetime
+        self,
+        *,
+        user_id: str,
+        action: str,
+        briefing_id: str | None,
+        version: int | None,
+        now: datetime,
     ) -> None:
         """Keep who listed or reminded the people a briefing is waiting on, and when (never
         whom they saw)."""

@@ -29,6 +29,7 @@ from bot.disclosure import Figures
 from bot.slack.mrkdwn import escape
 from bot.slack.roles import ENGAGEMENT_LEAD, SENIOR_MANAGER
 from bot.slack.sections import sections
+from bot.storage.audit import TRENDS
 from bot.storage.check_keys import Check
 from bot.storage.disclosure import CheckFigures
 from bot.storage.publications import SentBriefing
@@ -130,6 +131,9 @@ async def answer_trends(deps: Deps, user_id: str, text: str) -> Reply:
         names = await asyncio.to_thread(team_names, deps.config.content_dir)
         trend = replace(trend, team_name=names.get(team, team))
     blocks = build_trends(trend, deps.config.timezone, own=publisher is not None)
+    await deps.storage.audit.record(
+        user_id=user_id, action=TRENDS, briefing_id=team, version=None, now=now
+    )
     return "Understanding over time", [b.to_dict() for b in blocks]
 
 
