@@ -2,6 +2,9 @@
 
 Nothing else in the project reads `os.environ`: the CLI builds a `Config` with `Config.from_env`
 and hands it to everything that needs it, so tests can build one from a plain dict.
+
+Kept whole because it is the one reader of the environment: every setting, how it is read and
+what is wrong with it, in one place an operator's error message can be traced to.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dotenv.parser import parse_stream
 
 from bot.clarity import ClarityRules
 from bot.meetings import MeetingRule
+from bot.recurrence import Recurrence
 
 Mode = Literal["serve", "socket"]
 
@@ -88,11 +92,15 @@ VARIABLES: dict[str, str] = {
     "CLARITY_TITLE_CHARS": "The clarity check flags a title longer than this. Default 80",
     "CLARITY_BODY_WORDS": "The clarity check flags a body longer than this: a minute's reading "
     "on a phone. Default 250",
+    "DIGEST_AT": "When engagement leads get the weekly digest by DM: a day and a time in "
+    "TIMEZONE (Mon 09:00), or off. Default Mon 09:00",
     "REVIEW_MONTHS": "Months after which a practice note's review, or a directory entry's check, "
     'is overdue: shown "due for review" to staff and listed by content check. Default 12',
 }
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DEFAULT_DIGEST = "every monday 09:00"
 
 
 class ConfigError(Exception):
@@ -152,6 +160,8 @@ class Config:
     agenda_cutoff_days: int = 3
     agenda_size: int = 10
     review_months: int = 12
+    # When the weekly digest goes to engagement leads; None: off (DIGEST_AT=off).
+    digest_at: Recurrence | None = field(default_factory=lambda: Recurrence.parse(DEFAULT_DIGEST))
     clarity: ClarityRules = field(default_factory=ClarityRules)
 
     @classmethod
@@ -201,6 +211,7 @@ class Config:
         cutoff_days = number("AGENDA_CUTOFF_DAYS", "3", 1, 27)
         agenda_size = number("AGENDA_SIZE", "10", 1, 40)
         review_months = number("REVIEW_MONTHS", "12", 1, 120)
+        digest_at = _digest_at(get("DIGEST_AT") or "Mon 09:00", problems)
         clarity = clarity_rules(values, problems)
         log_level = _log_level(get("LOG_LEVEL", "INFO"), problems)
 
@@ -237,6 +248,7 @@ class Config:
             agenda_cutoff_days=cutoff_days,
             agenda_size=agenda_size,
             review_months=review_months,
+            digest_at=digest_at,
             clarity=clarity,
         )
 
@@ -451,6 +463,25 @@ def _working_days(raw: str, problems: list[str]) -> frozenset[int]:
         problems.append(f"WORKING_DAYS must be days such as Mon-Fri or Mon,Wed,Fri (got {raw!r}).")
         return frozenset(range(5))
     return frozenset(days)
+
+
+def _digest_at(raw: str, problems: list[str]) -> Recurrence | None:
+    """DIGEST_AT: a weekday (Mon or Monday) and a time in TIMEZONE, once a week; or off."""
+    if raw.lower() == "off":
+        return None
+    match = re.fullmatch(r"([A-Za-z]+)\s+(\d{1,2}:\d{2})", raw)
+    day = match[1].lower() if match else ""
+    named = [d for d in _WEEKDAYS if day in (d, d[:3])]
+    try:
+        if match is None or not named:
+            raise ValueError
+        return Recurrence.parse(f"every {named[0]} {match[2]}")
+    except ValueError:
+        problems.append(
+            f"DIGEST_AT must be a day and a time in TIMEZONE, such as Mon 09:00, or off "
+            f"(got {raw!r})."
+        )
+        return None
 
 
 def _roles(raw: str, name: str, problems: list[str]) -> tuple[str, ...]:

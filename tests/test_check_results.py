@@ -261,8 +261,7 @@ async def test_a_clarification_reaches_only_those_who_got_it_wrong_and_shows_wha
 async def test_an_export_is_a_csv_in_the_leads_dm_suppressed_and_its_access_recorded(
     slack, bot, driver
 ):
-    import csv
-    import io
+    from tests.test_export import by_key, read_csv
 
     await publish_confirmed(driver, bot, "publish duty-changes")
     assert await bot.outbox.idle(30)
@@ -277,12 +276,57 @@ async def test_an_export_is_a_csv_in_the_leads_dm_suppressed_and_its_access_reco
     [upload] = [f for f in slack.files.values() if f.completed]
     assert upload.filename == "duty-changes-v1-check.csv"
     assert upload.channels == [slack.workspace.im_with(ENGAGEMENT_LEAD).id]
-    rows = list(csv.reader(io.StringIO(upload.data.decode("utf-8"))))
-    assert ["took the check", "12", "30", "reached", "40%"] in rows
-    assert ["understood first time", "8", "12", "took the check", "67%"] in rows
-    # A cell starting with @ would be a formula to a spreadsheet: it is kept as text.
-    assert any(r[:2] == ["'@duty-team", "fewer than 10"] for r in rows)
-    assert any(r[:4] == ["Who takes a new referral out of hours?", "12", "8", "67%"] for r in rows)
+    assert upload.data.startswith(b"\xef\xbb\xbf")  # UTF-8's byte-order mark, for Excel
+    rows = read_csv(upload.data)
+    assert {(r["briefing_id"], r["version"], r["check_status"]) for r in rows} == {
+        ("duty-changes", "1", "open")
+    }
+    table = by_key(rows)
+    took = table["all", "took_check"]
+    assert (took["value"], took["base"], took["base_of"], took["percent"]) == (
+        "12",
+        "30",
+        "reached",
+        "40",
+    )
+    first = table["all", "understood_first_time"]
+    assert (first["value"], first["base"], first["base_of"], first["percent"]) == (
+        "8",
+        "12",
+        "took the check",
+        "67",
+    )
+    assert table["all", "took_check"]["suppressed"] == "false"
+    # Twelve answers: the question figures are released, each of those who answered it.
+    q1 = table["all", "q1_correct"]
+    assert (q1["question"], q1["value"], q1["base"], q1["percent"]) == (
+        "Who takes a new referral out of hours?",
+        "8",
+        "12",
+        "67",
+    )
+    wrong = table["all", "q1_most_chosen_wrong"]
+    assert (wrong["answer"], wrong["value"], wrong["base"]) == ("The team manager", "4", "12")
+    assert table["all", "q2_most_chosen_wrong"]["value"] == "0"  # nobody got it wrong
+    # No retake yet: held back, flagged, and no number in it.
+    retake = table["all", "understood_after_retake"]
+    assert (retake["suppressed"], retake["value"], retake["base"], retake["percent"]) == (
+        "true",
+        "",
+        "",
+        "",
+    )
+    # A team of four is suppressed; its handle, starting with @ (a formula to a spreadsheet),
+    # is kept as text.
+    duty = [r for r in rows if r["team"] == "'@duty-team"]
+    assert [r["figure"] for r in duty] == [
+        "reached",
+        "acknowledged",
+        "took_check",
+        "understood_first_time",
+    ]
+    assert all(r["suppressed"] == "true" and r["value"] == "" for r in duty)
+    assert duty[0]["suppressed_why"] == "fewer than 10 in the team"
     audit = await bot.storage.call(
         lambda db: [(r["user_id"], r["action"]) for r in db.query("SELECT * FROM results_audit")]
     )

@@ -191,16 +191,20 @@ def test_the_feedback_cache_tells_an_anonymous_check_from_an_attributed_one():
 def test_how_a_handful_of_takers_did_is_not_shown():
     from zoneinfo import ZoneInfo
 
-    from handlers.checks.results import build_export, build_results
+    from handlers.checks.export import build_export
+    from handlers.checks.results import build_results
     from tests.released import check_figures
     from tests.test_check_edges import a_check
+    from tests.test_export import by_key, read_csv
 
     london = ZoneInfo("Europe/London")
     figures = check_figures(30, acknowledged=20, took=2, first_time=1)
     text = json.dumps([b.to_dict() for b in build_results(a_check(), figures, london)])
     assert "Took the check: *0* of the 30 reached" in text  # two takers: not released yet
     assert "Understood first time" not in text
-    assert "understood first time" not in build_export(a_check(), figures, london)
+    table = by_key(read_csv(build_export(a_check(), figures, london)))
+    assert table["all", "understood_first_time"]["suppressed"] == "true"
+    assert table["all", "understood_first_time"]["value"] == ""
 
 
 def test_a_long_escaped_note_never_cuts_off_what_to_do():

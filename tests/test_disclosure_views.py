@@ -5,8 +5,6 @@ anyone or says where an answer came from."""
 
 from __future__ import annotations
 
-import csv
-import io
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -17,7 +15,9 @@ from bot.pseudonyms import Pseudonyms, key_path
 from bot.storage import Storage
 from bot.storage.outbox import Plan, PlannedEntry
 from handlers.briefings.blocks import build_status
-from handlers.checks.results import build_export, build_results
+from handlers.checks.export import build_export
+from handlers.checks.results import build_results
+from tests.test_export import by_key, read_csv
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # a Monday
 LONDON = ZoneInfo("Europe/London")
@@ -98,10 +98,10 @@ async def results_text(storage, at=NOW) -> str:
     return str([b.to_dict() for b in build_results(check, figures, LONDON)])
 
 
-async def csv_rows(storage, at=NOW) -> list[list[str]]:
+async def csv_rows(storage, at=NOW) -> list[dict[str, str]]:
     check = await storage.checks.latest("recruitment-funding")
     figures = await storage.disclosure.check("recruitment-funding", 1, at)
-    return list(csv.reader(io.StringIO(build_export(check, figures, LONDON))))
+    return read_csv(build_export(check, figures, LONDON))
 
 
 async def test_overlapping_channels_never_show_both_teams_beside_the_total(sent):
@@ -112,17 +112,22 @@ async def test_overlapping_channels_never_show_both_teams_beside_the_total(sent)
         await answer(storage, person, 0 if person == SHARED else 1)
     text = await results_text(storage)
     rows = await csv_rows(storage)
-    teams = rows[
-        rows.index(["team", "reached", "acknowledged", "took the check", "understood first time"])
-        + 1 :
-    ]
-    shown = [r for r in teams if r[1].isdigit()]
-    hidden = [r for r in teams if r[1] == "hidden"]
+    reached = [r for r in rows if r["team"] != "all" and r["figure"] == "reached"]
+    shown = [r for r in reached if r["suppressed"] == "false"]
+    hidden = [r for r in reached if r["suppressed"] == "true"]
     assert len(shown) == 1
     assert len(hidden) == 1
+    assert hidden[0]["suppressed_why"] == "hidden, so that a smaller group's figures stay private"
+    assert not [r for r in rows if r["team"] == hidden[0]["team"] and r["value"] != ""]
     assert "hidden, so that a smaller group" in text
     # The total is on screen and in the file, and agrees: 23 took, 22 understood.
-    assert ["took the check", "23", "23", "reached", "100%"] in rows
+    took = by_key(rows)["all", "took_check"]
+    assert (took["value"], took["base"], took["base_of"], took["percent"]) == (
+        "23",
+        "23",
+        "reached",
+        "100",
+    )
     assert "*22* of the 23 who took it" in text
 
 
@@ -314,7 +319,7 @@ async def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(sent):
     for person in sorted(set(TEAM_A) | set(TEAM_B)):
         await answer(storage, person, 0)
     rows = await csv_rows(storage)
-    cells = [c for row in rows for c in row]
+    cells = [c for row in rows for c in row.values()]
     assert '\'=HYPERLINK("http://x","click")' in cells
     assert "'@SUM(1)" in cells
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]

@@ -65,6 +65,7 @@ async def test_migrations_create_the_schema_and_are_recorded(storage):
         "m011_circular_runs",
         "m012_disclosure",
         "m013_teams",
+        "m014_digest_runs",
     ]
 
 
@@ -75,7 +76,7 @@ async def test_reopening_applies_no_migration_twice(tmp_path):
         await s.open()
         count = await s.call(lambda db: db["_sqlite_migrations"].count)
         await s.close()
-    assert count == 13
+    assert count == 14
 
 
 async def test_wal_and_foreign_keys_are_on(storage):

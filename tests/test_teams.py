@@ -178,8 +178,7 @@ async def test_status_shows_acknowledgements_by_team(slack, bot, driver):
 
 
 async def test_the_csv_breaks_down_by_team_with_their_names(slack, bot, driver):
-    import csv
-    import io
+    from tests.test_export import by_key, read_csv
 
     await publish_confirmed(driver, bot, "publish duty-changes")
     assert await bot.outbox.idle(30)
@@ -189,11 +188,40 @@ async def test_the_csv_breaks_down_by_team_with_their_names(slack, bot, driver):
     await driver.slash_command(ENGAGEMENT_LEAD, "/engage", "export duty-changes")
     await bot.work.idle()
     [upload] = [f for f in slack.files.values() if f.completed]
-    rows = list(csv.reader(io.StringIO(upload.data.decode("utf-8"))))
-    assert ["North locality", "20", "10", "10", "10"] in rows
-    assert ["'@south-team", "20", "0", "0", ""] in rows  # a handle is kept as text, not a formula
-    assert ["not in a listed team", "10", "0", "0", ""] in rows
-    assert any(r[:2] == ["'@fostering-team", "fewer than 10"] for r in rows)
+    rows = read_csv(upload.data)
+    table = by_key(rows)
+
+    def shown(team: str) -> list[tuple[str, str, str, str]]:
+        return [
+            (r["figure"], r["value"], r["base"], r["percent"])
+            for r in rows
+            if r["team"] == team and r["suppressed"] == "false"
+        ]
+
+    # The teams' own names; the ten who acknowledged and took it are all in north.
+    assert shown("North locality") == [
+        ("reached", "20", "", ""),
+        ("acknowledged", "10", "20", "50"),
+        ("took_check", "10", "20", "50"),
+        ("understood_first_time", "10", "10", "100"),
+    ]
+    # A handle is kept as text, not a formula.
+    assert shown("'@south-team") == [
+        ("reached", "20", "", ""),
+        ("acknowledged", "0", "20", "0"),
+        ("took_check", "0", "20", "0"),
+    ]
+    assert shown("not in a listed team")[0] == ("reached", "10", "", "")
+    assert table["all", "acknowledged"]["value"] == "10"
+    # Nobody else took the check: understood is held back there, flagged, with no number.
+    for team in ("'@south-team", "not in a listed team"):
+        row = table[team, "understood_first_time"]
+        assert (row["suppressed"], row["value"]) == ("true", "")
+    fostering = [r for r in rows if r["team"] == "'@fostering-team"]
+    assert len(fostering) == 4
+    assert {(r["suppressed"], r["value"], r["suppressed_why"]) for r in fostering} == {
+        ("true", "", "fewer than 10 in the team")
+    }
 
 
 async def test_a_team_manager_lists_their_own_teams_unacknowledged_only(slack, bot, driver):

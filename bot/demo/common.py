@@ -84,6 +84,13 @@ def plain(text: str, names: dict[str, str]) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def _whole(seen: Seen) -> bool:
+    """`/brief status`'s answer (its text in sections, then a button): shown whole, as the
+    text it is, not as a card's first lines."""
+    ids = [str(b.get("block_id", "")) for b in seen.blocks if b.get("type") == "section"]
+    return seen.kind in ("response", "ephemeral") and bool(ids) and ids[0].startswith("status")
+
+
 def render(seen: Seen, names: dict[str, str]) -> list[str]:
     """A few lines per thing seen, as a person would take it in on a phone."""
     where = {
@@ -99,6 +106,9 @@ def render(seen: Seen, names: dict[str, str]) -> list[str]:
         kind = block.get("type")
         if kind == "header":
             lines.append(f"**{block['text']['text']}**")
+        elif kind == "section" and block.get("text") and _whole(seen):
+            # The figures are the answer: every line of them.
+            lines += plain(block["text"]["text"], names).strip().splitlines()
         elif kind == "section" and block.get("text"):
             first = plain(block["text"]["text"], names).strip().splitlines()[0]
             lines.append(first if len(first) <= 88 else first[:87] + "…")

@@ -5,9 +5,10 @@ plumbing (`writer.py`), and one object of named operations per area (`publicatio
 `acknowledgements.py`, `events.py`, `outbox.py`, `schedules.py`, `confirmations.py`,
 `reminders.py`, `catchup.py`, `audit.py` (who looked at what about people), `checks.py`
 (over `check_keys.py`, `check_results.py` and `follow_ups.py`), `questions.py`,
-`practice.py`, `drafts.py`, `circulars.py`), all on that same thread; `disclosure.py` is the
-one way out for figures about staff (over `figures.py`). A new feature adds a module here with
-its operations, and a migration to `migrations.py`.
+`practice.py`, `drafts.py`, `circulars.py`, `dashboard.py` (what Home's dashboard reads of
+what was sent)), all on that same thread; `disclosure.py` is the one way out for figures
+about staff (over `figures.py`). A new feature adds a module here with its operations, and a
+migration to `migrations.py`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from bot.storage.catchup import CatchUps
 from bot.storage.checks import Checks
 from bot.storage.circulars import Circulars
 from bot.storage.confirmations import Confirmations
+from bot.storage.dashboard import Dashboard
+from bot.storage.digests import Digests
 from bot.storage.disclosure import Disclosure
 from bot.storage.drafts import Drafts
 from bot.storage.events import Events
@@ -66,6 +69,8 @@ class Storage:
         self.gaps = PracticeGaps(self.writer)
         self.drafts = Drafts(self.writer)
         self.circulars = Circulars(self.writer)
+        self.digests = Digests(self.writer)
+        self.dashboard = Dashboard(self.writer)  # Home's reads of what was sent, not done
 
     @property
     def owner_thread(self) -> int | None:

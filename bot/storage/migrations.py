@@ -549,3 +549,24 @@ def m013_teams(db: Database) -> None:
         pk=("broadcast_id", "user_id", "team"),
         foreign_keys=[("broadcast_id", "broadcasts", "id")],
     )
+
+
+@migrations()
+def m014_digest_runs(db: Database) -> None:
+    """The engagement leads' weekly digest: one row per week (the occurrence of `DIGEST_AT`),
+    written in the same transaction that queues the digest (or records the week skipped), so
+    it goes out once a week whatever the restarts and crashes. Nothing about any person."""
+    db.table("digest_runs").create(
+        {
+            "period": str,  # the week's occurrence of DIGEST_AT, UTC ISO-8601
+            "number": int,  # the digest's number: the outbox key's version
+            "status": str,  # sent | skipped (nothing new, or no leads) | started (first start)
+            "items": int,  # briefings, closing checks, new questions and gaps it had
+            "leads": int,  # how many leads it was queued to
+            "since": str,  # what it covered from: the last digest's `until`
+            "until": str,  # what it covered up to: the next digest starts here
+            "at": str,
+        },
+        pk="period",
+        not_null={"number", "status", "until", "at"},
+    )

@@ -4,10 +4,12 @@ the score and, for each wrong answer, the right one and why, with one retake off
 
 The listeners live by surface: `actions.py` (the buttons, each opening a modal), `views.py`
 (the modals' submissions), `commands.py` (the `/engage results|export|close` words),
-`trends.py` (`/engage trends`, across briefings), `jobs.py` (closing checks), `home.py`
-(Home's section); `common.py` holds what they share, `blocks.py` and `results.py` the Block
-Kit and the CSV. What may be recorded (a valid submission, whose turn an attempt is, whom a
-follow-up goes to) is in `bot/comprehension.py`.
+`trends.py` (`/engage trends`, across briefings), `chart_actions.py` (the Chart buttons:
+PNGs drawn by `bot/charts.py`), `jobs.py` (closing checks), `digest.py`
+(the leads' weekly digest, built by `digest_blocks.py`), `home.py` (Home's section);
+`common.py` holds what they share, `blocks.py` and `results.py` the Block Kit and the CSV.
+What may be recorded (a valid submission, whose turn an attempt is, whom a follow-up goes to)
+is in `bot/comprehension.py`.
 Each listener is a store half and a follow-up (see `bot/deps.py`); this module only wires them.
 """
 
@@ -29,6 +31,7 @@ from bot.comprehension import (
     TAKE_ACTION,
 )
 from handlers.checks.actions import open_follow_up, open_questions, open_reanswer, open_retake
+from handlers.checks.chart_actions import send_chart
 from handlers.checks.commands import HELP_LINES, answer
 from handlers.checks.common import (
     CLOSE_JOB,
@@ -39,8 +42,12 @@ from handlers.checks.common import (
     TAKEN,
     accept,
 )
+from handlers.checks.digest import JOB as DIGEST_JOB
+from handlers.checks.digest import send_digest_if_due
 from handlers.checks.home import home_section
 from handlers.checks.jobs import close_due
+from handlers.checks.results import CHART_ACTION as RESULTS_CHART
+from handlers.checks.trends import CHART_ACTION as TRENDS_CHART
 from handlers.checks.trends import HELP_LINE as TRENDS_HELP
 from handlers.checks.trends import answer_trends
 from handlers.checks.views import (
@@ -70,7 +77,7 @@ __all__ = [
 
 def register(app: AsyncApp, deps: Deps) -> None:
     """Wire the check button, the questions modal, the retake, the follow-ups, the `/engage`
-    words, Home's section and the closing job."""
+    words, Home's section, the closing job and the weekly digest's."""
     work = deps.work
     for word, line in HELP_LINES.items():
         deps.engage.add(word, functools.partial(answer, deps), line)
@@ -85,6 +92,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.view(REANSWER_CALLBACK)(work.listener(deps, store_reanswer))
     app.action(TAKE_ACTION)(work.listener(deps, accept, follow_up=open_questions))
     app.action(RETAKE_ACTION)(work.listener(deps, accept, follow_up=open_retake))
+    # The Chart buttons (results, trends): the PNG is drawn and uploaded in the follow-up.
+    app.action(re.compile(rf"^({RESULTS_CHART}|{TRENDS_CHART})$"))(
+        work.listener(deps, accept, follow_up=send_chart)
+    )
     deps.home.add_section(HOME_SECTION, functools.partial(home_section, deps), order=20)
     # Rebuilt from the database at every start by construction: the job reads `checks`.
     deps.scheduler.every(CLOSE_JOB, functools.partial(close_due, deps), seconds=60)
+    # The leads' weekly digest (DIGEST_AT; off: no job): its weeks are rows in `digest_runs`.
+    if deps.config.digest_at is not None:
+        deps.scheduler.every(DIGEST_JOB, functools.partial(send_digest_if_due, deps), seconds=60)

@@ -21,7 +21,8 @@ from bot.slack.roles import ENGAGEMENT_LEAD, SENIOR_MANAGER
 from bot.storage.checks import Check
 from bot.storage.disclosure import CheckFigures
 from handlers.checks.common import NOT_ALLOWED
-from handlers.checks.results import build_export, build_results
+from handlers.checks.export import build_export
+from handlers.checks.results import build_results
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -84,7 +85,8 @@ async def _close(deps: Deps, check: Check, briefing_id: str) -> str:
 
 
 async def _export(deps: Deps, user_id: str, check: Check, figures: CheckFigures) -> str:
-    """Upload the CSV to the requester's DM with the bot (files_upload_v2)."""
+    """Upload the CSV, one tidy table (export.py), to the requester's DM with the bot
+    (files_upload_v2)."""
     names = await asyncio.to_thread(team_names, deps.config.content_dir)
     content = build_export(check, figures, deps.config.timezone, names)
     try:

@@ -1,6 +1,6 @@
-"""A check's results as a lead reads them, on screen and as CSV: pure builders over the
-figures the disclosure layer released (`deps.storage.disclosure`), called by `/engage results`
-and `/engage export` (commands.py) and by tests.
+"""A check's results as a lead reads them on screen: pure builders over the figures the
+disclosure layer released (`deps.storage.disclosure`), called by `/engage results`
+(commands.py) and by tests; `/engage export`'s CSV is built in export.py from the same.
 
 Results read at a glance on a phone: the funnel from reached to understood, each question's
 share correct and its most-chosen wrong answer (the misconception), clarity and comments, and
@@ -10,8 +10,6 @@ the figures, by subtraction, overlaps or two views a minute apart, and each says
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +34,7 @@ if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
 
 BAR = 12
+CHART_ACTION = "results_chart"  # the Chart button: the funnel as a PNG in the lead's DM
 
 
 def bar(part: int, whole: int) -> str:
@@ -103,6 +102,7 @@ def build_results(
         return [*blocks, _too_few(answers)]
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=release_note(answers, tz))]))
     blocks.append(_funnel(figures))
+    blocks.append(chart_button(check))
     questions = question_figures(check, answers)
     if not answers.total("took"):
         blocks.append(
@@ -123,6 +123,16 @@ def build_results(
     if team_lines:
         blocks += sections("teams", ["*By team*", *team_lines[:40]])
     return blocks + _follow_ups(check, figures, questions, tz)
+
+
+def chart_button(check: Check) -> ActionsBlock:
+    """**Chart**: the funnel drawn as a PNG, sent to the lead's DM (chart_actions.py)."""
+    button = ButtonElement(
+        text="Chart",
+        action_id=CHART_ACTION,
+        value=check_value(check.briefing_id, check.version),
+    )
+    return ActionsBlock(block_id="chart", elements=[button])
 
 
 def _too_few(answers: Figures) -> SectionBlock:
@@ -302,123 +312,3 @@ def follow_up_line(f: FollowUpFigures, took_now: int, tz: ZoneInfo) -> str:
         f"• {when}: a clarification on question {f.about} to those who got it wrong (what "
         "followed shows in “Understood after the retake”)"
     )
-
-
-def cell(value: object) -> object:
-    """A CSV cell that a spreadsheet will not run: text starting with `=`, `+`, `-`, `@`, a tab
-    or a carriage return is a formula to Excel and others (OWASP's CSV injection), so it gets
-    a leading apostrophe, which they show as text. Numbers stay numbers."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-Row = tuple[object, ...]
-
-
-def build_export(
-    check: Check, figures: CheckFigures, tz: ZoneInfo, names: Mapping[str, str] | None = None
-) -> str:
-    """The results as CSV for an Improvement Board paper: the same released figures as on
-    screen, each with its base, nothing for a small audience, hidden groups named as such."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    for values in export_rows(check, figures, tz, names or {}):
-        writer.writerow([cell(v) for v in values])
-    return out.getvalue()
-
-
-def export_rows(
-    check: Check, figures: CheckFigures, tz: ZoneInfo, names: Mapping[str, str] | None = None
-) -> list[Row]:
-    """The CSV's rows, before each cell is made safe for a spreadsheet."""
-    answers = figures.answers
-    min_group = answers.min_group
-    rows: list[Row] = [
-        ("Line of Sight: comprehension check results",),
-        ("briefing", check.briefing_id),
-        ("title", check.title),
-        ("version", check.version),
-        ("mode", check.mode),
-        ("check", check_state(check, tz)),
-    ]
-    if not answers.shown:
-        return [*rows, (), (f"figures hidden: it reached fewer than {min_group} people",)]
-    rows += [("figures", release_note(answers, tz)), ()]
-    rows += _export_funnel(figures)
-    rows.append(())
-    if not answers.total("took"):
-        rows.append((f"question figures hidden until {min_group} or more have taken it",))
-        return rows
-    rows.append(
-        (
-            "question",
-            "answered",
-            "correct",
-            "percent correct",
-            "most chosen wrong answer",
-            "chosen by",
-        )
-    )
-    for q in question_figures(check, answers):
-        rows.append(
-            (
-                q["ask"],
-                q["answered"],
-                q["correct"],
-                percent(q["correct"], q["answered"]),
-                q["misconception"] or "",
-                q["misconception_count"] or "",
-            )
-        )
-    return rows + _export_teams(figures, names or {})
-
-
-def _export_funnel(figures: CheckFigures) -> list[Row]:
-    """From reached to understood, one measure a row, each with its base."""
-    answers, acks = figures.answers, figures.acks
-    reached = answers.population
-    took, retook = answers.total("took"), answers.total("retook")
-    acked = acks.total("acknowledged")
-    rows: list[Row] = [
-        ("measure", "people", "of", "base", "percent"),
-        ("reached", reached, "", "", ""),
-        ("acknowledged", acked, acks.population, "reached", percent(acked, acks.population)),
-        ("took the check", took, reached, "reached", percent(took, reached)),
-    ]
-    first, after = answers.total("first_time"), answers.total("after_retake")
-    if took:
-        rows.append(("understood first time", first, took, "took the check", percent(first, took)))
-    if retook:
-        rows.append(
-            ("understood after the retake", after, retook, "retook it", percent(after, retook))
-        )
-    return rows
-
-
-def _export_teams(figures: CheckFigures, names: Mapping[str, str]) -> list[Row]:
-    """Each released group's figures, and the hidden groups named as such."""
-    answers, acks = figures.answers, figures.acks
-    min_group = answers.min_group
-    if not (answers.groups or answers.hidden):
-        return []
-    rows: list[Row] = [
-        (),
-        ("team", "reached", "acknowledged", "took the check", "understood first time"),
-    ]
-    for name in answers.groups:
-        team_took = answers.group(name, "took")
-        rows.append(
-            (
-                names.get(name, name),
-                answers.group_reach[name],
-                acks.group(name, "acknowledged") if name in acks.groups else "hidden",
-                team_took,
-                answers.group(name, "first_time") if team_took else "",
-            )
-        )
-    for name in answers.hidden:
-        small = answers.group_reach[name] < min_group
-        shown = names.get(name, name)
-        rows.append((shown, f"fewer than {min_group}" if small else "hidden", "", "", ""))
-    return rows

@@ -22,7 +22,14 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
 
 from bot.content.teams import team_names
 from bot.disclosure import Figures
@@ -51,6 +58,7 @@ HELP_LINE = (
 )
 LIMIT = 20  # briefings listed: the newest, so the answer fits one Slack message
 MISREAD = 5  # questions in "most often misunderstood"
+CHART_ACTION = "trends_chart"  # the Chart button: the trend as a PNG in the lead's DM
 NOT_ALLOWED = (
     "Only engagement leads, and senior managers for the briefings they published, can see trends."
 )
@@ -257,8 +265,17 @@ def build_trends(trend: Trend, tz: ZoneInfo, *, own: bool = False) -> list[Block
             lines.insert(-1, team_line(row, trend.team, trend.team_name or trend.team))
         text = "\n".join(lines)
         blocks += sections(f"briefing-{n}", [text])[:1]
+    blocks.append(chart_button(trend.since))
     blocks += build_misread(misunderstood(trend.rows), trend.min_group)
     return blocks
+
+
+def chart_button(since: Since | None) -> ActionsBlock:
+    """**Chart**: these briefings drawn as a PNG, sent to the lead's DM (chart_actions.py).
+    Its value is where the period starts (whole seconds since the epoch, or `all`)."""
+    value = str(int(since.at.timestamp())) if since else "all"
+    button = ButtonElement(text="Chart", action_id=CHART_ACTION, value=value)
+    return ActionsBlock(block_id="chart", elements=[button])
 
 
 def steps_note(min_group: int) -> str:

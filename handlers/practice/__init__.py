@@ -67,4 +67,4 @@ def register(app: AsyncApp, deps: Deps) -> None:
     for action_id in (HELPED_ACTION, NOT_HELPED_ACTION):
         app.action(action_id)(work.listener(deps, store_feedback, follow_up=after_feedback))
     app.action(RAISE_ACTION)(work.listener(deps, store_raise, follow_up=after_raise))
-    deps.home.add_section(HOME_SECTION, home_section, order=40)
+    deps.home.add_section(HOME_SECTION, functools.partial(home_section, deps), order=40)
