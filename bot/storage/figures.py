@@ -83,22 +83,25 @@ _TEAM_PATTERN = (
 )
 
 
-def by_team(db: Database, versions: str, params: dict[str, Any]) -> bool:
-    """Whether the versions' figures break down by the service's teams: they were set when
-    one of them was planned. Otherwise by audience entry, as before teams existed."""
+def by_team(db: Database, frozen: list[int]) -> bool:
+    """Whether figures break down by the service's teams: they were set when one of the
+    frozen publications' versions was planned. Otherwise by audience entry, as before teams
+    existed. Decided by the frozen publications alone, so a later version planned with (or
+    without) teams never switches the mode, and moves nobody, after the groups were chosen."""
     return (
         db.execute(
-            "SELECT 1 FROM broadcasts b WHERE b.briefing_id = :b AND b.purpose = 'briefing'"
-            f" AND b.teams IS NOT NULL AND {versions.format(p='b')} LIMIT 1",
-            params,
+            "SELECT 1 FROM broadcasts b JOIN publications q ON q.briefing_id = b.briefing_id"
+            " AND q.version = b.version WHERE q.id IN (SELECT value FROM json_each(?))"
+            " AND b.purpose = 'briefing' AND b.teams IS NOT NULL LIMIT 1",
+            [json.dumps(frozen)],
         ).fetchone()
         is not None
     )
 
 
-def _pattern_sql(db: Database, versions: str, params: dict[str, Any], user: str) -> str:
+def _pattern_sql(db: Database, versions: str, frozen: list[int], user: str) -> str:
     """The SQL for one person's pattern: by team or by entry (see `by_team`)."""
-    if by_team(db, versions, params):
+    if by_team(db, frozen):
         return _TEAM_PATTERN.format(user=user)
     return _PATTERN.format(user=user, versions=versions.format(p="q"))
 
@@ -138,7 +141,7 @@ def _people(db: Database, versions: str, params: dict[str, Any], frozen: list[in
     db.execute("DELETE FROM _people_made")
     db.execute(
         "INSERT INTO _people SELECT u.user_id, "
-        + _pattern_sql(db, versions, params, "u.user_id")
+        + _pattern_sql(db, versions, frozen, "u.user_id")
         + " FROM (SELECT DISTINCT r.user_id FROM recipients r JOIN publications p"
         "   ON p.id = r.publication_id WHERE p.briefing_id = :b"
         f"   AND {versions.format(p='p')} AND p.status = 'posted') u",
@@ -204,16 +207,16 @@ def named(db: Database, versions: str, params: dict[str, Any]) -> dict[Pattern, 
     the groups to release are chosen from this, the audience as sent, so an early view (or an
     early answer) while direct messages are still going out chooses as a late one would."""
     found: dict[Pattern, int] = {}
-    if by_team(db, versions, params):
+    frozen = publications(db, versions, params)
+    if by_team(db, frozen):
         # By team: everyone named, with the teams they were in when the versions were planned.
-        frozen = json.dumps(publications(db, versions, params))
         rows = db.execute(
             "SELECT pattern, COUNT(*) FROM (SELECT u.user_id, "
             + _TEAM_PATTERN.format(user="u.user_id")
             + " AS pattern FROM (SELECT DISTINCT m.user_id FROM audience_members m"
             "   JOIN publications q ON q.id = m.publication_id"
             f"   WHERE q.briefing_id = :b AND {versions.format(p='q')}) u) GROUP BY pattern",
-            {**params, "sep": SEPARATOR, "frozen": frozen, "no_team": NO_TEAM},
+            {**params, "sep": SEPARATOR, "frozen": json.dumps(frozen), "no_team": NO_TEAM},
         )
     else:
         rows = db.execute(
@@ -287,7 +290,7 @@ def person_pattern(
     """One person's pattern (as `_people` has it), for counting their anonymous answer."""
     key = {"b": briefing_id, "v": version}
     row = db.execute(
-        "SELECT " + _pattern_sql(db, COVERED, key, ":u"),
+        "SELECT " + _pattern_sql(db, COVERED, frozen, ":u"),
         {**key, "u": user_id, "sep": SEPARATOR, "frozen": json.dumps(frozen), "no_team": NO_TEAM},
     ).fetchone()
     return _pattern(row[0] or "")
