@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,6 +19,7 @@ from bot.config import Config
 from handlers.briefings import ACK_ACTION
 from handlers.checks.digest import JOB, send_digest_if_due
 from slack_standin import Workspace
+from tests.clocks import Clock
 from tests.conftest import ENGAGEMENT_LEAD, TEAM_MANAGER, publish_confirmed, stored_question
 
 LONDON = ZoneInfo("Europe/London")
@@ -55,25 +55,6 @@ Thank you for last week.
 def at(day: int, hour: int = 9, minute: int = 0) -> datetime:
     """November 2026 in London (GMT): the 1st is a Sunday, the 2nd and 9th Mondays."""
     return datetime(2026, 11, day, hour, minute, tzinfo=LONDON)
-
-
-class Clock:
-    """The bot's clock, set by the test and ticking from there in real time (the outbox's
-    pauses are on it)."""
-
-    def __init__(self, now: datetime):
-        self.now = now
-
-    @property
-    def now(self) -> datetime:
-        return self._set + timedelta(seconds=time.monotonic() - self._at)
-
-    @now.setter
-    def now(self, moment: datetime) -> None:
-        self._set, self._at = moment, time.monotonic()
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ none of it, only what waits for them."""
 from __future__ import annotations
 
 import json
-import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +18,7 @@ from bot.comprehension import TAKE_ACTION
 from bot.home import MAX_HOME_BLOCKS
 from handlers.briefings import ACK_ACTION
 from slack_standin import Workspace
+from tests.clocks import Clock
 from tests.conftest import ENGAGEMENT_LEAD, SENIOR_MANAGER, publish_confirmed, stored_question
 
 LONDON = ZoneInfo("Europe/London")
@@ -59,24 +59,6 @@ LEADS_ONLY = (
 def at(day: int, hour: int = 9) -> datetime:
     """November 2026 in London (GMT)."""
     return datetime(2026, 11, day, hour, tzinfo=LONDON)
-
-
-class Clock:
-    """The bot's clock, set by the test and ticking from there in real time."""
-
-    def __init__(self, now: datetime):
-        self.now = now
-
-    @property
-    def now(self) -> datetime:
-        return self._set + timedelta(seconds=time.monotonic() - self._at)
-
-    @now.setter
-    def now(self, moment: datetime) -> None:
-        self._set, self._at = moment, time.monotonic()
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

@@ -4,8 +4,7 @@ releases them (steps of ten), in date order; what the layer holds back says so."
 
 from __future__ import annotations
 
-import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +13,7 @@ from bot.app import LineOfSight
 from bot.comprehension import RETAKE_ACTION, TAKE_ACTION
 from handlers.briefings import ACK_ACTION
 from slack_standin import Workspace
+from tests.clocks import Clock
 from tests.conftest import ENGAGEMENT_LEAD, SENIOR_MANAGER, publish_confirmed
 
 LONDON = ZoneInfo("Europe/London")
@@ -98,25 +98,6 @@ def content_dir(tmp_path):
     ):
         (folder / f"{name}.md").write_text(text, encoding="utf-8")
     return tmp_path / "content"
-
-
-class Clock:
-    """The bot's clock, set by the test and ticking from there in real time: the outbox's
-    pauses (a 429's Retry-After) are on this clock, and must pass."""
-
-    def __init__(self, now: datetime):
-        self.now = now
-
-    @property
-    def now(self) -> datetime:
-        return self._set + timedelta(seconds=time.monotonic() - self._at)
-
-    @now.setter
-    def now(self, moment: datetime) -> None:
-        self._set, self._at = moment, time.monotonic()
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
