@@ -1,4 +1,5 @@
-"""A clock for end-to-end tests that move the bot's time: set by the test, ticking from there."""
+"""Clocks for end-to-end tests that move the bot's time: fixed where the test sets it, or set by
+the test and ticking from there."""
 
 from __future__ import annotations
 
@@ -20,6 +21,16 @@ class Clock:
     @now.setter
     def now(self, moment: datetime) -> None:
         self._set, self._at = moment, time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class FixedClock:
+    """The bot's clock, standing where the test last set it."""
+
+    def __init__(self, now: datetime):
+        self.now = now
 
     def __call__(self) -> datetime:
         return self.now

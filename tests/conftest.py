@@ -95,9 +95,15 @@ def config(tmp_path, slack, content_dir):
 
 
 @pytest.fixture
-async def bot(config):
+def clock():
+    """The bot's clock: real time, unless a test module moves it (tests/clocks.py's `Clock`)."""
+    return None
+
+
+@pytest.fixture
+async def bot(config, clock):
     """The real app, listening on a free local port; `bot.url` is its /slack/events."""
-    los = LineOfSight(config)
+    los = LineOfSight(config) if clock is None else LineOfSight(config, clock=clock)
     await los.start()
     runner = await los.listen("127.0.0.1", 0)
     los.url = f"{los.base_url}/slack/events"  # type: ignore[attr-defined]
@@ -194,3 +200,9 @@ def billion_laughs(indent: str = "") -> str:
         f"{indent}lol{n}: &a{n} [" + ", ".join([f"*a{n - 1}"] * 9) + "]" for n in range(1, 10)
     ]
     return "\n".join(lines) + "\n"
+
+
+def copy_titled(slack, person, title):
+    """The one message `person` got whose blocks name `title` (one briefing among several)."""
+    [copy] = [m for m in slack.messages(person) if m.blocks and title in str(m.blocks)]
+    return copy

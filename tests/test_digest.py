@@ -21,6 +21,7 @@ from handlers.checks.digest import JOB, send_digest_if_due
 from slack_standin import Workspace
 from tests.clocks import Clock
 from tests.conftest import ENGAGEMENT_LEAD, TEAM_MANAGER, publish_confirmed, stored_question
+from tests.conftest import copy_titled as copy_of
 
 LONDON = ZoneInfo("Europe/London")
 SECOND_LEAD = "U0TM02"  # a team manager who is also an engagement lead
@@ -130,11 +131,6 @@ def body_of(message) -> str:
         b["text"]["text"] if b["type"] == "section" else json.dumps(b.get("elements", ""))
         for b in message.blocks
     )
-
-
-def copy_of(slack, person, title):
-    [copy] = [m for m in slack.messages(person) if m.blocks and title in str(m.blocks)]
-    return copy
 
 
 async def take(driver, bot, person, choice):

@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import LineOfSight
 from bot.comprehension import TAKE_ACTION
 from bot.home import MAX_HOME_BLOCKS
 from handlers.briefings import ACK_ACTION
 from slack_standin import Workspace
 from tests.clocks import Clock
 from tests.conftest import ENGAGEMENT_LEAD, SENIOR_MANAGER, publish_confirmed, stored_question
+from tests.conftest import copy_titled as copy_of
 
 LONDON = ZoneInfo("Europe/London")
 OTHER_MANAGER = "U0SM02"
@@ -78,22 +78,6 @@ def content_dir(tmp_path):
 @pytest.fixture
 def clock():
     return Clock(at(2))
-
-
-@pytest.fixture
-async def bot(config, clock):
-    los = LineOfSight(config, clock=clock)
-    await los.start()
-    runner = await los.listen("127.0.0.1", 0)
-    los.url = f"{los.base_url}/slack/events"  # type: ignore[attr-defined]
-    yield los
-    await runner.cleanup()
-    await los.stop()
-
-
-def copy_of(slack, person, title):
-    [copy] = [m for m in slack.messages(person) if m.blocks and title in str(m.blocks)]
-    return copy
 
 
 async def take(driver, bot, person, right: bool):

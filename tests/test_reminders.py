@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import LineOfSight
 from handlers.briefings import ACK_ACTION
 from handlers.briefings.reminders import in_working_hours, send_due
+from tests.clocks import FixedClock as Clock
 from tests.conftest import REPO, SOCIAL_WORKERS, publish_confirmed
 
 LONDON = ZoneInfo("Europe/London")
@@ -27,14 +27,6 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 12, day, hour, minute, tzinfo=LONDON)
 
 
-class Clock:
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock():
     return Clock(at(4, 10))  # Friday 10:00
@@ -45,17 +37,6 @@ def content_dir(tmp_path):
     folder = tmp_path / "content"
     shutil.copytree(REPO / "content", folder)
     return folder
-
-
-@pytest.fixture
-async def bot(config, clock):
-    los = LineOfSight(config, clock=clock)
-    await los.start()
-    runner = await los.listen("127.0.0.1", 0)
-    los.url = f"{los.base_url}/slack/events"  # type: ignore[attr-defined]
-    yield los
-    await runner.cleanup()
-    await los.stop()
 
 
 def reminders_of(slack, person):

@@ -60,17 +60,6 @@ def config(tmp_path, slack, content_dir):
     )
 
 
-@pytest.fixture
-async def bot(config, clock):
-    los = LineOfSight(config, clock=clock)
-    await los.start()
-    runner = await los.listen("127.0.0.1", 0)
-    los.url = f"{los.base_url}/slack/events"  # type: ignore[attr-defined]
-    yield los
-    await runner.cleanup()
-    await los.stop()
-
-
 async def on_board(bot, clock, texts, *, named=()):
     ids = []
     for n, text in enumerate(texts):

@@ -15,11 +15,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import LineOfSight
 from bot.slack.people import People
 from handlers.briefings import ACK_ACTION
 from handlers.briefings.reminders import send_due
 from handlers.briefings.waiting_blocks import REMIND_NOW_ACTION, WAITING_ACTION
+from tests.clocks import FixedClock as Clock
 from tests.conftest import (
     ENGAGEMENT_LEAD,
     REPO,
@@ -45,14 +45,6 @@ BY_NAME = [
 ]
 
 
-class Clock:
-    def __init__(self, now: datetime):
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock():
     return Clock(datetime(2026, 12, 7, 10, 0, tzinfo=LONDON))  # a Monday
@@ -63,17 +55,6 @@ def content_dir(tmp_path):
     folder = tmp_path / "content"
     shutil.copytree(REPO / "content", folder)
     return folder
-
-
-@pytest.fixture
-async def bot(config, clock):
-    los = LineOfSight(config, clock=clock)
-    await los.start()
-    runner = await los.listen("127.0.0.1", 0)
-    los.url = f"{los.base_url}/slack/events"  # type: ignore[attr-defined]
-    yield los
-    await runner.cleanup()
-    await los.stop()
 
 
 def text_of(seen) -> str:
