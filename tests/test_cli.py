@@ -97,6 +97,8 @@ def test_the_offline_demo_plays_the_slice_and_shows_what_each_person_saw(tmp_pat
     # The demo runs as a small pilot would (MIN_GROUP_SIZE=3): figures in steps of three.
     assert "MIN_GROUP_SIZE=3" in out
     assert "Reached 12 people; 5 of the 12 have acknowledged (42%)." in out
+    assert "runs /engage trends and sees:" in out
+    assert "*Understanding over time*: briefings sent, oldest first" in out
     # The check, and the results a lead sees, each figure with its base.
     assert "Took the check: *3* of the 12 reached (25%)" in out
     assert "Understood first time: *2* of the 3 who took it (67%)" in out

@@ -62,6 +62,7 @@ async def play_briefings(scene: Scene) -> None:
     await forge_and_ask_status(scene, post)
     takers, results = await take_checks(scene, post, clickers)
     await nudge(scene, takers, results)
+    await trends(scene)
     await broadcast(scene)
 
 
@@ -169,6 +170,24 @@ async def take_checks(scene: Scene, post: Any, clickers: list[str]) -> tuple[lis
         for line in plain((block.get("text") or {}).get("text", ""), names).splitlines():
             say(f"      {line}")
     return takers, results
+
+
+async def trends(scene: Scene) -> None:
+    """Step 6d: the lead reads understanding over time, every figure as released."""
+    driver, standin, names, say, lead = (
+        scene.driver,
+        scene.standin,
+        scene.names,
+        scene.say,
+        scene.lead,
+    )
+    before = len(standin.seen_by(lead))
+    await driver.slash_command(lead, "/engage", "trends", channel_id="C0SWALL")
+    await eventually(lambda: len(standin.seen_by(lead)) > before, "show the trends")
+    say(f"6d. {names[lead]} runs /engage trends and sees:")
+    for block in standin.seen_by(lead)[before].blocks:
+        for line in plain((block.get("text") or {}).get("text", ""), names).splitlines():
+            say(f"      {line}")
 
 
 async def nudge(scene: Scene, takers: list[str], results: Seen) -> None:
