@@ -13,7 +13,8 @@ timed). Ours: `handlers.checks.trends.gather_trends` then `build_trends`, as the
 them: for each briefing the disclosure layer's release of its check (funnel, each question's
 options, retakes, clarity, follow-ups and its acknowledgement round, by pattern of groups, read
 in one snapshot on the reader thread, then the release kept in a short write), as a lead's
-second and later views run it (the first chooses each subject's groups and is printed apart).
+second and later views run it (the first chooses each subject's groups and works out each
+person's pattern of groups, which the connection keeps for the next view: it is printed apart).
 Against it: the least the database can do for the same figures, four bare `GROUP BY`s over the
 same file (reached per briefing; acknowledged per briefing; took, understood first time,
 retook and understood after the retake per briefing; each question's options per briefing).

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
@@ -14,7 +15,7 @@ from bot import disclosure
 from bot.disclosure import ACKS, ANSWERS, CLARITY, RETAKES, Live
 from bot.storage.disclosure import CheckFigures
 from handlers.checks.export import COLUMNS, build_export, export_rows
-from handlers.checks.results import percent
+from handlers.checks.results import build_results, percent
 from tests.released import AT, check_figures
 from tests.test_check_edges import a_check
 
@@ -174,3 +175,21 @@ def test_times_are_iso_8601_in_the_timezone():
     assert {(r["check_status"], r["check_closes_at"]) for r in rows} == {
         ("closed", "2026-12-07T10:00:00+00:00")
     }
+
+
+def test_an_acknowledgement_round_too_small_to_show_is_held_back_not_zero():
+    """A check that outlived its version (a correction kept it and reached many more) has its
+    answers shown, but the first version's acknowledgements reached only four: neither the
+    CSV nor the results say "0 of 4", which reads as nobody having acknowledged."""
+    figures = teams_figures()
+    few = disclosure.State()
+    live = Live({frozenset({"@north"}): 4}, {frozenset({"@north"}): {"acknowledged": 4}})
+    disclosure.advance(few, live, (ACKS,), 10, AT)
+    figures = replace(figures, acks=disclosure.figures(few, live, 10))
+    row = by_key(read_csv(build_export(a_check(), figures, LONDON)))["all", "acknowledged"]
+    assert row["suppressed"] == "true"
+    assert row["value"] == row["base"] == ""
+    assert "fewer than 10" in row["suppressed_why"]
+    text = json.dumps([b.to_dict() for b in build_results(a_check(), figures, LONDON)])
+    assert "of the 4 reached" not in text
+    assert "Acknowledged: _held back" in text

@@ -71,3 +71,66 @@ async def test_named_by_team_agrees_with_the_people_it_was_chosen_for(storage):
         key = frozenset(text.split(figures.SEPARATOR))
         counted[key] = counted.get(key, 0) + 1
     assert chosen == counted == {frozenset({"@a"}): 6, frozenset({"@b"}): 6}
+
+
+def _briefing(db, briefing_id, people):
+    """A posted version 1 of `briefing_id` to `#all`, naming and reaching `people`."""
+    db.execute(
+        "INSERT INTO publications (briefing_id, version, audience, status)"
+        " VALUES (?, 1, '#all', 'posted')",
+        [briefing_id],
+    )
+    pub = db.execute("SELECT last_insert_rowid()").fetchone()[0]
+    for user in people:
+        db.execute("INSERT INTO recipients (publication_id, user_id) VALUES (?, ?)", [pub, user])
+        db.execute(
+            "INSERT INTO audience_members (publication_id, user_id) VALUES (?, ?)", [pub, user]
+        )
+    return pub
+
+
+def _reached(db, briefing_id, frozen):
+    figures._people(db, figures.ROUND, {"b": briefing_id, "r": 1}, frozen)
+    return figures._reach(db), dict(db.execute("SELECT user_id, pattern FROM _people"))
+
+
+async def test_patterns_kept_for_one_briefing_are_never_another_briefings(storage):
+    def run(db):
+        a = _briefing(db, "a", PEOPLE[:5])
+        b = _briefing(db, "b2", PEOPLE[5:])
+        return _reached(db, "a", [a]), _reached(db, "b2", [b]), _reached(db, "a", [a])
+
+    first, other, again = await storage.call(run)
+    assert set(first[1]) == set(PEOPLE[:5])
+    assert set(other[1]) == set(PEOPLE[5:])
+    assert first[0] == {frozenset({"#all"}): 5}
+    assert other[0] == {frozenset({"#all"}): 7}
+    assert again == first
+
+
+async def test_someone_reached_after_a_view_counts_in_the_next(storage):
+    def run(db):
+        a = _briefing(db, "a", PEOPLE[:5])
+        before = _reached(db, "a", [a])
+        db.execute("INSERT INTO recipients (publication_id, user_id) VALUES (?, 'late')", [a])
+        return before, _reached(db, "a", [a])
+
+    before, after = await storage.call(run)
+    assert before[0] == {frozenset({"#all"}): 5}
+    assert after[0] == {frozenset({"#all"}): 6}
+    assert after[1]["late"] == "#all"  # not named: the entry whose copy reached them
+
+
+async def test_patterns_forgotten_for_room_are_worked_out_again_alike(storage, monkeypatch):
+    monkeypatch.setattr(figures, "PEOPLE_KEPT", 8)  # room for one briefing's people at a time
+
+    def run(db):
+        pubs = {name: _briefing(db, name, PEOPLE[i : i + 6]) for i, name in enumerate("xyz")}
+        first = {name: _reached(db, name, [pub]) for name, pub in pubs.items()}
+        kept = db.execute("SELECT COUNT(*) FROM _people_made").fetchone()[0]
+        return first, kept, {name: _reached(db, name, [pub]) for name, pub in pubs.items()}
+
+    first, kept, again = await storage.call(run)
+    assert kept == 1
+    assert again == first
+    assert set(first["y"][1]) == set(PEOPLE[1:7])

@@ -106,51 +106,126 @@ def _pattern_sql(db: Database, versions: str, frozen: list[int], user: str) -> s
     return _PATTERN.format(user=user, versions=versions.format(p="q"))
 
 
+# How many people's patterns a connection keeps, over every subject it has viewed, before it
+# forgets those viewed longest ago: a trend over 500 briefings to 2,000 staff each is 1,000,000.
+PEOPLE_KEPT = 1_500_000
+
+
 def _people(db: Database, versions: str, params: dict[str, Any], frozen: list[int]) -> None:
-    """Fill the temporary `_people` with everyone the versions reached and their pattern
+    """Make the temporary view `_people` list everyone the versions reached and their pattern
     (entries joined by the unit separator, in any order), for the GROUP BYs that follow.
 
-    Kept between calls on the connection while nothing it was made from has changed
-    (who was reached and who each entry named only ever grow, so their row counts say whether
-    they changed): a results view and its acknowledgement round, or two views in a row, build
-    it once."""
-    db.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS _people (user_id TEXT PRIMARY KEY,"
-        " pattern TEXT NOT NULL) WITHOUT ROWID"
-    )
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS _people_made (made TEXT)")
-    db.execute("CREATE TEMP TABLE IF NOT EXISTS _people_reach (pattern TEXT, n INTEGER)")
+    Patterns are worked out once per subject and kept on the connection (`_people_kept`),
+    reused while nothing they were made from has changed: who was reached and who each entry
+    named only ever grow, so their row counts say whether they changed. Working a pattern out
+    is most of a view's cost over a large audience (bench/trends.py), and a person's pattern
+    never changes once the subject's groups are chosen, so a second view of the same subjects,
+    a results view and its acknowledgement round, or the next trend, reuse them. Kept for the
+    subjects viewed most recently, up to `PEOPLE_KEPT` people in all."""
+    _people_tables(db)
     pubs = publications(db, versions, params)
     marks = ",".join("?" * len(pubs))
-    made = json.dumps(
-        [
-            params["b"],
-            pubs,
-            frozen,
-            db.execute(
-                "SELECT (SELECT COUNT(*) FROM recipients r JOIN publications p"
-                f"  ON p.id = r.publication_id WHERE p.id IN ({marks}) AND p.status = 'posted'),"
-                f" (SELECT COUNT(*) FROM audience_members WHERE publication_id IN ({marks}))",
-                [*pubs, *pubs],
-            ).fetchone(),
-        ]
-    )
-    if db.execute("SELECT 1 FROM _people_made WHERE made = ?", [made]).fetchone():
+    key = json.dumps([params["b"], pubs, frozen])
+    sizes = db.execute(
+        "SELECT (SELECT COUNT(*) FROM recipients r JOIN publications p"
+        f"  ON p.id = r.publication_id WHERE p.id IN ({marks}) AND p.status = 'posted'),"
+        f" (SELECT COUNT(*) FROM audience_members WHERE publication_id IN ({marks}))",
+        [*pubs, *pubs],
+    ).fetchone()
+    made = json.dumps(list(sizes))
+    found = db.execute("SELECT id, made FROM _people_made WHERE key = ?", [key]).fetchone()
+    if found is not None and found[1] == made:
+        kept = int(found[0])
+        db.execute(
+            "UPDATE _people_made SET used = (SELECT MAX(used) + 1 FROM _people_made) WHERE id = ?",
+            [kept],
+        )
+    else:
+        if found is not None:
+            _forget(db, int(found[0]))
+        kept = _work_out_people(db, versions, params, frozen, key, made)
+    db.execute("UPDATE _people_now SET id = ?", [kept])
+
+
+def _people_tables(db: Database) -> None:
+    """The connection's kept patterns, and `_people`, the view of those of the subject now
+    being counted (`_people_now`)."""
+    if db.execute("SELECT 1 FROM sqlite_temp_master WHERE name = '_people'").fetchone():
         return
-    db.execute("DELETE FROM _people")
-    db.execute("DELETE FROM _people_made")
     db.execute(
-        "INSERT INTO _people SELECT u.user_id, "
+        "CREATE TEMP TABLE _people_made (id INTEGER PRIMARY KEY, key TEXT UNIQUE NOT NULL,"
+        " made TEXT NOT NULL, people INTEGER NOT NULL, used INTEGER NOT NULL)"
+    )
+    db.execute(
+        "CREATE TEMP TABLE _people_kept (made_id INTEGER, user_id TEXT, pattern TEXT NOT NULL,"
+        " PRIMARY KEY (made_id, user_id)) WITHOUT ROWID"
+    )
+    db.execute(
+        "CREATE TEMP TABLE _people_reach (made_id INTEGER, pattern TEXT, n INTEGER,"
+        " PRIMARY KEY (made_id, pattern)) WITHOUT ROWID"
+    )
+    db.execute("CREATE TEMP TABLE _people_now (id INTEGER)")
+    db.execute("INSERT INTO _people_now VALUES (NULL)")
+    db.execute(
+        "CREATE TEMP VIEW _people AS SELECT user_id, pattern FROM _people_kept"
+        " WHERE made_id = (SELECT id FROM _people_now)"
+    )
+
+
+def _work_out_people(
+    db: Database, versions: str, params: dict[str, Any], frozen: list[int], key: str, made: str
+) -> int:
+    """Work out and keep the patterns of everyone a subject reached, and how many each
+    pattern reached (every figure needs it); then forget the least recently viewed subjects
+    beyond `PEOPLE_KEPT` people."""
+    used = db.execute("SELECT COALESCE(MAX(used), 0) + 1 FROM _people_made").fetchone()[0]
+    kept = int(
+        db.execute(
+            "INSERT INTO _people_made (key, made, people, used) VALUES (?, ?, 0, ?)",
+            [key, made, used],
+        ).lastrowid
+        or 0
+    )
+    db.execute(
+        "INSERT INTO _people_kept SELECT :kept, u.user_id, "
         + _pattern_sql(db, versions, frozen, "u.user_id")
         + " FROM (SELECT DISTINCT r.user_id FROM recipients r JOIN publications p"
         "   ON p.id = r.publication_id WHERE p.briefing_id = :b"
         f"   AND {versions.format(p='p')} AND p.status = 'posted') u",
-        {**params, "sep": SEPARATOR, "frozen": json.dumps(frozen), "no_team": NO_TEAM},
+        {
+            **params,
+            "kept": kept,
+            "sep": SEPARATOR,
+            "frozen": json.dumps(frozen),
+            "no_team": NO_TEAM,
+        },
     )
-    db.execute("INSERT INTO _people_made (made) VALUES (?)", [made])
-    # How many each pattern reached, counted once with the table: every figure needs it.
-    db.execute("DELETE FROM _people_reach")
-    db.execute("INSERT INTO _people_reach SELECT pattern, COUNT(*) FROM _people GROUP BY pattern")
+    db.execute(
+        "INSERT INTO _people_reach SELECT made_id, pattern, COUNT(*) FROM _people_kept"
+        " WHERE made_id = ? GROUP BY pattern",
+        [kept],
+    )
+    db.execute(
+        "UPDATE _people_made SET people = (SELECT SUM(n) FROM _people_reach WHERE made_id = ?)"
+        " WHERE id = ?",
+        [kept, kept],
+    )
+    while True:
+        total, oldest = db.execute(
+            "SELECT SUM(people), (SELECT id FROM _people_made WHERE id != ? ORDER BY used"
+            " LIMIT 1) FROM _people_made",
+            [kept],
+        ).fetchone()
+        if oldest is None or (total or 0) <= PEOPLE_KEPT + 0:
+            return kept
+        _forget(db, int(oldest))
+
+
+def _forget(db: Database, kept: int) -> None:
+    """Drop one subject's kept patterns (changed since, or viewed longest ago)."""
+    db.execute("DELETE FROM _people_kept WHERE made_id = ?", [kept])
+    db.execute("DELETE FROM _people_reach WHERE made_id = ?", [kept])
+    db.execute("DELETE FROM _people_made WHERE id = ?", [kept])
 
 
 def _pattern(text: str) -> Pattern:
@@ -160,7 +235,9 @@ def _pattern(text: str) -> Pattern:
 def _reach(db: Database) -> dict[Pattern, int]:
     """How many each pattern reached (patterns written in another order add up)."""
     reach: dict[Pattern, int] = {}
-    for text, n in db.execute("SELECT pattern, n FROM _people_reach"):
+    for text, n in db.execute(
+        "SELECT pattern, n FROM _people_reach WHERE made_id = (SELECT id FROM _people_now)"
+    ):
         pattern = _pattern(text)
         reach[pattern] = reach.get(pattern, 0) + int(n)
     return reach

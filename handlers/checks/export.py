@@ -176,7 +176,9 @@ def total_rows(check: Check, figures: CheckFigures, tz: ZoneInfo) -> list[Row]:
     acked = acks.total("acknowledged")
     rows = [
         figure("reached", reached, as_of=at),
-        figure("acknowledged", acked, acks.population, "reached", as_of=acks_at),
+        figure("acknowledged", acked, acks.population, "reached", as_of=acks_at)
+        if acks.shown
+        else suppressed("acknowledged", f"its acknowledgement round reached fewer than {step}"),
         figure("took_check", took, reached, "reached", as_of=at),
     ]
     taken = f"held back until {step} or more have taken the check"

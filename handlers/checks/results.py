@@ -152,10 +152,17 @@ def _funnel(figures: CheckFigures) -> SectionBlock:
     answers, acks = figures.answers, figures.acks
     reached = answers.population
     took, retook = answers.total("took"), answers.total("retook")
+    acked = (
+        f"`{bar(acks.total('acknowledged'), acks.population)}` Acknowledged: "
+        + of(acks.total("acknowledged"), acks.population, "reached")
+        if acks.shown
+        # Its acknowledgement round (a version the check outlived) reached too few to show.
+        else f"`{'·' * BAR}` Acknowledged: _held back: this version's acknowledgements "
+        f"reached fewer than {acks.min_group} people_"
+    )
     lines = [
         f"`{bar(reached, reached)}` Reached: *{reached:,}* people",
-        f"`{bar(acks.total('acknowledged'), acks.population)}` Acknowledged: "
-        + of(acks.total("acknowledged"), acks.population, "reached"),
+        acked,
         f"`{bar(took, reached)}` Took the check: " + of(took, reached, "reached"),
     ]
     if took:
