@@ -126,13 +126,38 @@ def _content_check(directory: str | None) -> int:
         print(f"content check: {error}", file=sys.stderr)
         return EXIT_CONFIG
     folder = Path(directory) if directory else settings.content_dir
+    known = None
+    if settings.teams and settings.slack_token:
+        known = _user_group_handles(settings.slack_token, settings.api_url)
     return run_content_check(
         folder,
         settings.timezone,
         sys.stdout,
         review_months=settings.review_months,
         clarity=settings.clarity,
+        teams=settings.teams,
+        known_groups=known,
     )
+
+
+def _user_group_handles(token: str, api_url: str) -> set[str] | None:
+    """The workspace's user-group handles, to check TEAMS with; None (and why, on stderr)
+    when Slack cannot say. `content check` then checks the rest, and the bot names an unknown
+    handle when it starts."""
+    from slack_sdk import WebClient
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        listed = WebClient(token=token, base_url=api_url, timeout=10).usergroups_list()
+    except (SlackApiError, OSError) as error:
+        print(
+            f"content check: TEAMS not checked with Slack ({type(error).__name__}); the bot "
+            "names any handle Slack does not know when it starts",
+            file=sys.stderr,
+        )
+        return None
+    groups = listed.get("usergroups") or []
+    return {str(g.get("handle")) for g in groups if not g.get("date_delete")}
 
 
 async def run(config: Config, mode: Mode) -> int:

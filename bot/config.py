@@ -387,26 +387,41 @@ class ContentSettings:
     timezone: ZoneInfo
     review_months: int
     clarity: ClarityRules
+    teams: tuple[str, ...] = ()
+    # To check TEAMS' handles with Slack, when a token is at hand (never required).
+    slack_token: str | None = None
+    api_url: str = DEFAULT_API_URL
 
 
 def content_settings(
     environ: Mapping[str, str], *, dotenv: Path | None = Path(".env")
 ) -> ContentSettings:
-    """CONTENT_DIR, TIMEZONE, REVIEW_MONTHS and the CLARITY_* thresholds alone, for `content
-    check`: an author needs no Slack settings.
+    """CONTENT_DIR, TIMEZONE, REVIEW_MONTHS and the CLARITY_* thresholds, for `content check`
+    (with TEAMS, and a bot token if one is at hand to check TEAMS' handles with Slack): an
+    author needs no Slack settings.
 
     Raises `ValueError` with a message for the author when one of them cannot be read.
     """
     values: dict[str, str] = {}
     if dotenv is not None and dotenv.is_file():
         values.update(read_dotenv(dotenv, []))
-    wanted = ("CONTENT_DIR", "TIMEZONE", "REVIEW_MONTHS", *(c[0] for c in _CLARITY))
+    wanted = (
+        "CONTENT_DIR",
+        "TIMEZONE",
+        "REVIEW_MONTHS",
+        "TEAMS",
+        "SLACK_BOT_TOKEN",
+        "SLACK_API_URL",
+        *(c[0] for c in _CLARITY),
+    )
     values.update({k: v for k, v in environ.items() if k in wanted})
     problems: list[str] = []
     months = _int(
         values.get("REVIEW_MONTHS", "12").strip() or "12", "REVIEW_MONTHS", 1, 120, problems
     )
     clarity = clarity_rules(values, problems)
+    teams = _teams(values.get("TEAMS", ""), problems)
+    api_url = _api_url(values.get("SLACK_API_URL", DEFAULT_API_URL).strip(), problems)
     if problems:
         raise ValueError(problems[0])
     tz_name = values.get("TIMEZONE", "Europe/London").strip() or "Europe/London"
@@ -417,7 +432,8 @@ def content_settings(
             f"TIMEZONE {tz_name!r} is not a time zone name such as Europe/London."
         ) from None
     folder = Path(values.get("CONTENT_DIR", "./content").strip() or "./content")
-    return ContentSettings(folder, tz, months, clarity)
+    token = values.get("SLACK_BOT_TOKEN", "").strip() or None
+    return ContentSettings(folder, tz, months, clarity, teams, token, api_url)
 
 
 def _int(raw: str, name: str, low: int, high: int, problems: list[str]) -> int:

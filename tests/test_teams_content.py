@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 from zoneinfo import ZoneInfo
 
-from bot.content import check_content
+from bot.cli import _user_group_handles
+from bot.content import check_content, run_content_check
 from bot.content.teams import Team, load_teams, shown_name
+from tests.conftest import BOT_TOKEN
+
+LONDON = ZoneInfo("Europe/London")
 
 GOOD = """\
 "@fostering-team":
@@ -61,3 +67,50 @@ def test_content_check_names_a_broken_teams_file(tmp_path):
     (tmp_path / "briefings").mkdir()
     problems = check_content(tmp_path, ZoneInfo("Europe/London"))
     assert [(p.path.name, p.line) for p in problems] == [("teams.yaml", 1)]
+
+
+def content_check(folder, **kwargs):
+    """What `line-of-sight content check` prints, and its exit code."""
+    (folder / "briefings").mkdir(exist_ok=True)
+    out = io.StringIO()
+    code = run_content_check(folder, LONDON, out, **kwargs)
+    return code, out.getvalue()
+
+
+def test_the_content_check_command_names_what_check_content_finds_in_teams_yaml(tmp_path):
+    write(tmp_path, '"@fostering-team":\n  nam: Fostering\n')
+    (tmp_path / "briefings").mkdir()
+    found = [str(p) for p in check_content(tmp_path, LONDON)]
+    code, out = content_check(tmp_path)
+    assert found  # the file is broken
+    assert code == 1
+    for problem in found:
+        assert problem in out
+
+
+def test_a_teams_handle_slack_does_not_know_is_a_problem_the_rest_are_fine(tmp_path):
+    write(tmp_path, GOOD)
+    code, out = content_check(
+        tmp_path,
+        teams=("@fostering-team", "@north-team", "@fostreing-team"),
+        known_groups={"fostering-team", "north-team"},
+    )
+    assert code == 1
+    assert "TEAMS: @fostreing-team is not a user group in this Slack workspace" in out
+    assert "@north-team is not" not in out
+
+
+def test_a_team_described_but_not_listed_in_teams_is_a_warning_at_its_line(tmp_path):
+    write(tmp_path, GOOD)
+    code, out = content_check(tmp_path, teams=("@fostering-team",))
+    assert code == 0
+    assert "teams.yaml:4: warning: @north-team is described here but TEAMS does not list it" in out
+    assert "1 team (not checked with Slack)" in out
+
+
+async def test_the_handles_are_asked_of_slack_when_a_token_is_at_hand(slack):
+    handles = await asyncio.to_thread(_user_group_handles, BOT_TOKEN, slack.api_url)
+    assert handles is not None
+    assert {"social-workers", "engagement-leads"} <= handles
+    refused = await asyncio.to_thread(_user_group_handles, "xoxb-not-ours", slack.api_url)
+    assert refused is None  # invalid_auth: said on stderr, and the rest is still checked

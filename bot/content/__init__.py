@@ -22,7 +22,7 @@ from bot.content.circulars import CIRCULARS, Circular
 from bot.content.directory import DirectoryEntry, load_directory
 from bot.content.documents import ContentError, Context, Kind, Problem, scan
 from bot.content.notes import PRACTICE, PracticeNote, due_for_review
-from bot.content.teams import load_teams
+from bot.content.teams import listing_problems, load_teams
 from bot.content.values import Audience, parse_audience, parse_duration, parse_local_time
 from bot.practice.search import GlossaryError, load_glossary
 
@@ -149,11 +149,14 @@ def run_content_check(
     *,
     review_months: int = REVIEW_MONTHS,
     clarity: ClarityRules | None = None,
+    teams: tuple[str, ...] = (),
+    known_groups: set[str] | None = None,
 ) -> int:
     """`line-of-sight content check [DIR]`: print each problem and a summary; 0 if clean, else 1.
 
     Guidance due for review and the clarity check's findings are printed as warnings, which do
-    not change the exit code."""
+    not change the exit code. With `TEAMS` and the workspace's user groups (`known_groups`,
+    when Slack could be asked), a handle Slack does not know is a problem."""
     if not content_dir.is_dir():
         print(
             f"{content_dir}: no such directory — run from the project folder or pass the content "
@@ -168,8 +171,11 @@ def run_content_check(
     today = datetime.now(tz).date()
     entries, directory_problems = load_directory(content_dir, today)
     problems += directory_problems + content_glossary(content_dir)[1]
+    problems += load_teams(content_dir)[1]
+    team_problems, team_warnings = listing_problems(content_dir, teams, known_groups)
+    problems += team_problems
     notes = next(found for kind, found in scans if kind is PRACTICE).items.values()
-    warnings = review_warnings(notes, entries.values(), today, review_months)
+    warnings = review_warnings(notes, entries.values(), today, review_months) + team_warnings
     briefings = next(found for kind, found in scans if kind is BRIEFINGS).items.values()
     warnings += clarity_warnings(briefings, content_dir, clarity)
     for problem in problems:
@@ -188,6 +194,9 @@ def run_content_check(
         checked += f", {len(entries)} {many}"
     if named:
         checked += f", {_plural(len(named), 'named audience')}"
+    if teams:
+        how = "checked with Slack" if known_groups is not None else "not checked with Slack"
+        checked += f", {_plural(len(teams), 'team')} ({how})"
     due = f" ({_plural(len(warnings), 'warning')})" if warnings else ""
     print(f"{checked} checked, no problems{due}", file=out)
     return 0

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -31,6 +31,7 @@ class Team:
     handle: str
     name: str
     managers: tuple[str, ...] = ()
+    line: int = field(default=0, compare=False)  # where teams.yaml describes it
 
 
 def load_teams(content_dir: Path) -> tuple[dict[str, Team], list[Problem]]:
@@ -56,7 +57,7 @@ def load_teams(content_dir: Path) -> tuple[dict[str, Team], list[Problem]]:
         else:
             team = _team(handle, value, fail)
             if team is not None:
-                teams[handle] = team
+                teams[handle] = Team(team.handle, team.name, team.managers, key.start_mark.line + 1)
     return teams, problems
 
 
@@ -91,6 +92,37 @@ def _team(handle: str, node: yaml.Node, fail: Fail) -> Team | None:
                 return None
             managers.append(raw)
     return Team(handle, name, tuple(dict.fromkeys(managers)))
+
+
+def listing_problems(
+    content_dir: Path, listed: tuple[str, ...], known: set[str] | None
+) -> tuple[list[Problem], list[Problem]]:
+    """What `content check` says of `TEAMS` (problems, warnings): a handle Slack does not know
+    (`known`, the workspace's user-group handles, when Slack could be asked) breaks nothing
+    but is never broken down by; a team teams.yaml describes that `TEAMS` does not list is
+    never shown, most likely a handle spelt two ways."""
+    problems = [
+        Problem(
+            Path("TEAMS"),
+            0,
+            f"{handle} is not a user group in this Slack workspace, so figures are not broken "
+            "down by it: check the handle (in Slack: People, then User groups)",
+        )
+        for handle in listed
+        if known is not None and handle.lstrip("@") not in known
+    ]
+    path = content_dir / FILE
+    warnings = [
+        Problem(
+            path,
+            team.line,
+            f"warning: {handle} is described here but TEAMS does not list it, so it is never "
+            "shown: add it to TEAMS, or remove it here",
+        )
+        for handle, team in load_teams(content_dir)[0].items()
+        if listed and handle not in listed
+    ]
+    return problems, warnings
 
 
 def shown_name(teams: dict[str, Team], group: str) -> str:
