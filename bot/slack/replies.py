@@ -5,7 +5,9 @@ seen only by that person. A click on the Home tab has none, so the answer is sho
 their Home tab instead. Replies go through one shared HTTP session: Bolt's own `respond()` opens
 a new connection for every reply, which under a burst of clicks costs more than the click.
 A reply that cannot be delivered (Slack unreachable, the response_url used up) is logged; the
-person's action itself was stored before Slack was answered.
+person's action itself was stored before Slack was answered. Replies go through the same proxy
+as the Web API client (`HTTPS_PROXY` and the rest, read once by slack_sdk's own loader): on a
+council network with a mandatory outbound proxy, every answer would otherwise fail.
 """
 
 from __future__ import annotations
@@ -14,19 +16,26 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
+from slack_sdk.proxy_env_variable_loader import load_http_proxy_from_env
 
 if TYPE_CHECKING:
     from bot.home import Home
 
 logger = logging.getLogger(__name__)
+# The loader logs the proxy's URL at debug level, and a proxy URL can hold a password.
+_QUIET = logging.getLogger(f"{__name__}.proxy")
+_QUIET.setLevel(logging.WARNING)
 
 
 class Replies:
     """`respond` over a response_url; `tell` a person privately, by response_url or on Home."""
 
-    def __init__(self, session: aiohttp.ClientSession, home: Home):
+    def __init__(self, session: aiohttp.ClientSession, home: Home, *, proxy: str | None = None):
         self._session = session
         self._home = home
+        # Read once, as AsyncWebClient does, not per reply (a lookup per request is what
+        # aiohttp's trust_env would cost under a burst of clicks).
+        self._proxy = proxy or load_http_proxy_from_env(_QUIET) or None
 
     async def respond(
         self,
@@ -53,7 +62,10 @@ class Replies:
         # burst of clicks cost a quarter of the bot's CPU. A response_url takes one JSON POST.
         try:
             async with self._session.post(
-                response_url, json=message, timeout=aiohttp.ClientTimeout(total=10)
+                response_url,
+                json=message,
+                proxy=self._proxy,
+                timeout=aiohttp.ClientTimeout(total=10),
             ) as response:
                 if response.status != 200:
                     logger.warning("a private reply was refused: HTTP %d", response.status)
