@@ -9,6 +9,7 @@ what is wrong with it, in one place an operator's error message can be traced to
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -214,6 +215,8 @@ class Config:
         digest_at = _digest_at(get("DIGEST_AT") or "Mon 09:00", problems)
         clarity = clarity_rules(values, problems)
         log_level = _log_level(get("LOG_LEVEL", "INFO"), problems)
+        database = _database_path(get("DATABASE_PATH") or "./data/line-of-sight.db", problems)
+        content = _content_dir(get("CONTENT_DIR") or "./content", problems)
 
         if problems:
             raise ConfigError(problems)
@@ -224,8 +227,8 @@ class Config:
             api_url=api_url,
             host=get("HOST", "0.0.0.0") or "0.0.0.0",
             port=port,
-            database_path=Path(get("DATABASE_PATH", "./data/line-of-sight.db")),
-            content_dir=Path(get("CONTENT_DIR", "./content")),
+            database_path=database,
+            content_dir=content,
             timezone=tz,
             senior_managers=managers,
             engagement_leads=leads,
@@ -509,6 +512,39 @@ def _roles(raw: str, name: str, problems: list[str]) -> tuple[str, ...]:
             "or user-group handles (@team-managers), separated by commas."
         )
     return entries
+
+
+def _database_path(raw: str, problems: list[str]) -> Path:
+    """The database file: not a folder, and in a folder this user can write to (SQLite
+    writes its journal beside the file), or that can be made."""
+    path = Path(raw)
+    if path.is_dir():
+        problems.append(
+            f"DATABASE_PATH {raw} is a folder: give a file in it, such as "
+            f"{path / 'line-of-sight.db'}."
+        )
+        return path
+    folder = next((p for p in path.resolve().parents if p.exists()), None)
+    if folder is not None and not folder.is_dir():
+        problems.append(f"DATABASE_PATH {raw} is inside {folder}, which is a file, not a folder.")
+    elif folder is not None and not os.access(folder, os.W_OK | os.X_OK):
+        problems.append(
+            f"DATABASE_PATH {raw}: this user cannot write to {folder}. Give a path in a "
+            "folder it can write to, or change the folder's owner."
+        )
+    return path
+
+
+def _content_dir(raw: str, problems: list[str]) -> Path:
+    """The content folder must be there: a mistyped one would start a bot with no practice
+    notes and no briefings, saying so only in its log."""
+    path = Path(raw)
+    if not path.is_dir():
+        problems.append(
+            f"CONTENT_DIR {raw} is not a folder here ({Path.cwd()}): give the folder holding "
+            "briefings/ and practice/ (the project's own is ./content)."
+        )
+    return path
 
 
 def _teams(raw: str, problems: list[str]) -> tuple[str, ...]:

@@ -151,3 +151,52 @@ def test_the_clarity_thresholds_are_settings_with_documented_defaults():
     )
     with pytest.raises(ConfigError, match="CLARITY_TITLE_CHARS"):
         Config.from_env({**GOOD, "CLARITY_TITLE_CHARS": "long"}, dotenv=None)
+
+
+def _problems(**settings):
+    with pytest.raises(ConfigError) as caught:
+        Config.from_env({**GOOD, **settings}, dotenv=None)
+    return caught.value.problems
+
+
+def test_a_folder_given_as_the_database_is_named_with_a_file_to_give_instead(tmp_path):
+    (problem,) = _problems(DATABASE_PATH=str(tmp_path))
+    assert problem == (
+        f"DATABASE_PATH {tmp_path} is a folder: give a file in it, such as "
+        f"{tmp_path / 'line-of-sight.db'}."
+    )
+
+
+def test_a_database_inside_a_file_or_an_unwritable_folder_is_named(tmp_path, monkeypatch):
+    (tmp_path / "notes.txt").write_text("x")
+    (inside,) = _problems(DATABASE_PATH=str(tmp_path / "notes.txt" / "los.db"))
+    assert "which is a file, not a folder" in inside
+    # As root every folder is writable, so the folder's answer is the system's, stood in for.
+    monkeypatch.setattr("bot.config.os.access", lambda path, mode: False)
+    (unwritable,) = _problems(DATABASE_PATH=str(tmp_path / "los.db"))
+    assert f"this user cannot write to {tmp_path}" in unwritable
+
+
+def test_a_mistyped_content_folder_stops_the_bot_rather_than_start_it_empty(tmp_path):
+    (problem,) = _problems(CONTENT_DIR=str(tmp_path / "contnet"))
+    assert problem.startswith(f"CONTENT_DIR {tmp_path / 'contnet'} is not a folder here")
+
+
+def test_serve_with_a_folder_as_its_database_exits_2_in_one_line(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=Path(__file__).parents[1],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(Path(__file__).parents[1]),
+            **GOOD,
+            "DATABASE_PATH": str(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert f"DATABASE_PATH {tmp_path} is a folder" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "OperationalError" not in result.stderr
