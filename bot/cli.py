@@ -59,11 +59,22 @@ def setup_logging(level: str) -> None:
     logging.getLogger("slack_bolt.AsyncApp").addFilter(_BOLT_TOKEN_NOTICE)  # once, however called
 
 
+def _version() -> str:
+    """The installed version (pyproject.toml's), or "unknown" run from a folder uninstalled."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("line-of-sight")
+    except PackageNotFoundError:
+        return "unknown (not installed: pip install -e .)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="line-of-sight",
         description="Line of Sight: briefings, checks and surgery questions in Slack.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("serve", help="run over HTTP: POST /slack/events, GET /healthz")
     commands.add_parser("socket", help="run over Socket Mode (no public URL needed)")

@@ -200,3 +200,14 @@ def test_serve_with_a_folder_as_its_database_exits_2_in_one_line(tmp_path):
     assert f"DATABASE_PATH {tmp_path} is a folder" in result.stderr
     assert "Traceback" not in result.stderr
     assert "OperationalError" not in result.stderr
+
+
+def test_version_says_the_installed_release_as_pyproject_names_it():
+    import tomllib
+
+    declared = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"line-of-sight {declared['project']['version']}"
