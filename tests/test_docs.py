@@ -197,15 +197,35 @@ def code_strings() -> dict[Path, list[str]]:
 
 
 @functools.cache
-def offered_words() -> dict[str, set[str]]:
-    """The words the code tells people about: each command's help texts and replies (a
-    backticked `/brief publish …` in any string), `/engage`'s registry (`engage.add("word", …)`),
-    and the manifest's usage hints (`list | mine | help`)."""
+def code_words() -> dict[str, set[str]]:
+    """The words the code itself tells people about: each command's help texts and replies (a
+    backticked `/brief publish …` in any string), and `/engage`'s registry
+    (`engage.add("word", …)`)."""
     offered: dict[str, set[str]] = {c: set() for c in COMMANDS}
     for strings in code_strings().values():
         spans = [s for text in strings for s in re.findall(r"`([^`]+)`", text)]
         for command in COMMANDS:
             offered[command] |= first_words(spans, command)
+    offered["/engage"] |= engage_registry()
+    return offered
+
+
+@functools.cache
+def offered_words() -> dict[str, set[str]]:
+    """The words offered anywhere: the code's (`code_words`) and the manifest's usage hints
+    (`list | mine | help`)."""
+    offered = {c: set(words) for c, words in code_words().items()}
+    for entry in manifest()["features"]["slash_commands"]:
+        if entry["command"] in offered:
+            hint = re.sub(r"\[[^\]]*\]|<[^>]*>|\([^)]*\)", "", entry.get("usage_hint", ""))
+            offered[entry["command"]] |= {w for w in re.split(r"[\s|]+", hint) if WORD.match(w)}
+    return offered
+
+
+@functools.cache
+def engage_registry() -> set[str]:
+    """`/engage`'s words as each feature registers them (`engage.add("word", …)`)."""
+    words = set()
     for path in CODE_SOURCES:
         for node in ast.walk(ast.parse(read(path))):
             if (
@@ -217,12 +237,8 @@ def offered_words() -> dict[str, set[str]]:
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
             ):
-                offered["/engage"].add(node.args[0].value)
-    for entry in manifest()["features"]["slash_commands"]:
-        if entry["command"] in offered:
-            hint = re.sub(r"\[[^\]]*\]|<[^>]*>", "", entry.get("usage_hint", ""))
-            offered[entry["command"]] |= {w for w in re.split(r"[\s|]+", hint) if WORD.match(w)}
-    return offered
+                words.add(node.args[0].value)
+    return words
 
 
 def own_nodes(fn: ast.AST):
@@ -286,6 +302,26 @@ def test_the_code_offers_subcommands_for_every_command():
     assert {"results", "queue", "gaps"} <= offered["/engage"]
     assert {"list", "mine"} <= offered["/ask"]
     assert {"publish", "list"} <= dispatched_words()["/brief"]
+
+
+# Commands whose text can be what they act on (`/ask <question>`), not only a word.
+FREE_TEXT = {"/ask", "/practice"}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_the_manifests_usage_hint_offers_only_what_the_command_answers(command):
+    """Slack shows the hint as people type: each alternative starts with a word the command
+    answers, or says what free text it takes (`[your question]`), or notes the command alone."""
+    (entry,) = [e for e in manifest()["features"]["slash_commands"] if e["command"] == command]
+    for alternative in entry["usage_hint"].split("|"):
+        first = alternative.split()[0]
+        if first.startswith("(alone"):
+            continue
+        if first.startswith("["):
+            assert command in FREE_TEXT, f"{command} takes no free text: {alternative!r}"
+            continue
+        answered = dispatched_words()[command] | code_words()[command]
+        assert first in answered, f"{command} does not answer {first!r}"
 
 
 @pytest.mark.parametrize("command", COMMANDS)
