@@ -42,9 +42,20 @@ def released(reached: int, acked: int, min_group: int = 10):
 @pytest.mark.parametrize(
     ("reached", "acked", "expected"),
     [
-        # One or three acknowledgements are not shown yet: figures move in steps of ten.
-        (12, 1, "• Reached 12 people; 0 of the 12 have acknowledged (0%)."),
-        (12, 3, "• Reached 12 people; 0 of the 12 have acknowledged (0%)."),
+        # One or three acknowledgements are not shown yet: figures move in steps of ten, and
+        # none released reads as held back, never as "0 of the 12".
+        (
+            12,
+            1,
+            "• Reached 12 people; acknowledgements are held back until 10 or more have "
+            "acknowledged.",
+        ),
+        (
+            12,
+            3,
+            "• Reached 12 people; acknowledgements are held back until 10 or more have "
+            "acknowledged.",
+        ),
         (12, 10, "• Reached 12 people; 10 of the 12 have acknowledged (83%)."),
         (10, 10, "• Reached 10 people; 10 of the 10 have acknowledged (100%)."),
         (

@@ -132,8 +132,10 @@ async def test_an_issue_lists_exactly_what_is_new_since_the_last(slack, bot, dri
     assert "The cap is in the ASYE policy." in shown
     assert "The revised Threshold Document" not in shown  # never published: not news
     assert "Practice guidance" not in shown  # no note added or reviewed
-    # Its reach and acknowledgements, as a share (12 people: at least MIN_GROUP_SIZE).
-    assert "0 of the 12 it reached have acknowledged (0%)" in shown
+    # Its reach (12 people: at least MIN_GROUP_SIZE); no acknowledgement released yet, so
+    # none shown, rather than "0 of the 12", which staff would read as nobody.
+    assert "reached 12 people" in shown
+    assert "0 of the 12" not in shown
     assert [(n, s, i) for _, n, s, i in await issues(bot)] == [(1, "sent", 2)]
     # The next week has nothing new since this issue: skipped.
     await run(bot, clock, at(11, 9, 5))

@@ -168,9 +168,14 @@ def build_status(
     else:
         acked = figures.total("acknowledged")
         verb = "has" if acked == 1 else "have"
+        # Nothing released yet reads as held back, never as "0 of": nobody, and fewer than
+        # `min_group` so far, look alike on purpose.
         lines.append(
             f"• Reached {reached:,} people; {acked} of the {reached:,} {verb} acknowledged "
             f"({round(100 * acked / reached)}%)."
+            if acked
+            else f"• Reached {reached:,} people; acknowledgements are held back until "
+            f"{min_group} or more have acknowledged."
         )
         at = figures.as_of()
         steps = f"in steps of at least {min_group} people in each group"
@@ -204,6 +209,9 @@ def _team_lines(figures: Figures, entries: set[str], names: Mapping[str, str]) -
         shown = escape(names.get(team, team))
         lines.append(
             f"• {shown}: reached {size}, {acked} acknowledged ({round(100 * acked / size)}%)"
+            if acked
+            else f"• {shown}: reached {size}, acknowledgements held back until "
+            f"{figures.min_group} or more in the team have acknowledged"
         )
     for team in figures.hidden:
         small = figures.group_reach.get(team, 0) < figures.min_group
@@ -236,7 +244,12 @@ def _entry_line(entry: dict[str, Any], figures: Figures) -> str:
         pass  # the figures break down by team (`TEAMS`), shown apart
     elif figures.shown and group in figures.groups:
         acked, size = figures.group(group, "acknowledged"), figures.group_reach[group]
-        parts.append(f"{acked} of its {size} acknowledged ({round(100 * acked / size)}%)")
+        parts.append(
+            f"{acked} of its {size} acknowledged ({round(100 * acked / size)}%)"
+            if acked
+            else f"acknowledgements held back until {figures.min_group} or more of its "
+            f"{size} have acknowledged"
+        )
     elif figures.shown and len(figures.groups) + len(figures.hidden) <= 1:
         pass  # one entry: its figures are the total's, above
     elif reached and figures.group_reach.get(group, 0) < figures.min_group:

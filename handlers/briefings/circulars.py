@@ -78,7 +78,13 @@ def build_circular_message(
         for b in news.briefings[:MAX_ITEMS]:
             line = f"• *{escape_within(b.title, 150)}*"
             figures = acks.get((b.briefing_id, b.version))
-            if figures is not None and figures.shown and b.acknowledge:
+            # Staff read a circular: a figure not released yet is left out, not shown as 0.
+            if (
+                figures is not None
+                and figures.shown
+                and b.acknowledge
+                and figures.total("acknowledged")
+            ):
                 acked, reached = figures.total("acknowledged"), figures.population
                 share = round(100 * acked / reached)
                 line += f" — {acked} of the {reached:,} it reached have acknowledged ({share}%)"

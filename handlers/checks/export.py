@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from bot.disclosure import Figures
 from bot.storage.check_keys import Check
 from bot.storage.disclosure import CheckFigures
-from handlers.checks.results import question_figures
+from handlers.checks.results import held_back, question_figures
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -177,11 +177,18 @@ def total_rows(check: Check, figures: CheckFigures, tz: ZoneInfo) -> list[Row]:
     rows = [
         figure("reached", reached, as_of=at),
         figure("acknowledged", acked, acks.population, "reached", as_of=acks_at)
-        if acks.shown
-        else suppressed("acknowledged", f"its acknowledgement round reached fewer than {step}"),
-        figure("took_check", took, reached, "reached", as_of=at),
+        if acks.shown and acked
+        else suppressed(
+            "acknowledged",
+            held_back(step, "acknowledged")
+            if acks.shown
+            else f"its acknowledgement round reached fewer than {step}",
+        ),
+        figure("took_check", took, reached, "reached", as_of=at)
+        if took
+        else suppressed("took_check", held_back(step, "taken the check")),
     ]
-    taken = f"held back until {step} or more have taken the check"
+    taken = held_back(step, "taken the check")
     if not took:
         rows.append(suppressed("understood_first_time", taken))
         rows.append(suppressed("understood_after_retake", taken))
@@ -250,7 +257,11 @@ def team_rows(team: str, figures: CheckFigures, tz: ZoneInfo) -> list[Row]:
     at = local_iso(answers.as_of(), tz)
     reach, took = answers.group_reach[team], answers.group(team, "took")
     rows = [figure("reached", reach, as_of=at)]
-    if team in acks.groups:
+    if team in acks.groups and not acks.group(team, "acknowledged"):
+        rows.append(
+            suppressed("acknowledged", held_back(acks.min_group, "acknowledged", team=True))
+        )
+    elif team in acks.groups:
         acked = acks.group(team, "acknowledged")
         rows.append(
             figure(
@@ -263,14 +274,10 @@ def team_rows(team: str, figures: CheckFigures, tz: ZoneInfo) -> list[Row]:
         )
     else:
         rows.append(suppressed("acknowledged", hidden_why(acks, team)))
+    step, first = answers.min_group, answers.group(team, "first_time")
+    if not took:
+        why = held_back(step, "taken the check", team=True)
+        return [*rows, suppressed("took_check", why), suppressed("understood_first_time", why)]
     rows.append(figure("took_check", took, reach, "reached", as_of=at))
-    first = answers.group(team, "first_time")
-    rows.append(
-        figure("understood_first_time", first, took, "took the check", as_of=at)
-        if took
-        else suppressed(
-            "understood_first_time",
-            f"held back until {answers.min_group} or more in the team have taken the check",
-        )
-    )
+    rows.append(figure("understood_first_time", first, took, "took the check", as_of=at))
     return rows

@@ -58,6 +58,13 @@ def of(n: int, base: int, whom: str) -> str:
     return f"*{n}* of the {base:,} {whom} ({percent(n, base)})" if base else f"*{n}*"
 
 
+def held_back(min_group: int, done: str, *, team: bool = False) -> str:
+    """What a count of people shows before any of it is released: nothing yet, or fewer than
+    `min_group` so far, look alike on purpose (telling them apart would say someone acted), and
+    a 0 would read as "nobody"."""
+    return f"held back until {min_group} or more{' in the team' if team else ''} have {done}"
+
+
 def release_note(figures: Figures, tz: ZoneInfo) -> str:
     """When the figures were released, and why the newest acts may not show yet."""
     steps = (
@@ -152,18 +159,21 @@ def _funnel(figures: CheckFigures) -> SectionBlock:
     answers, acks = figures.answers, figures.acks
     reached = answers.population
     took, retook = answers.total("took"), answers.total("retook")
-    acked = (
-        f"`{bar(acks.total('acknowledged'), acks.population)}` Acknowledged: "
-        + of(acks.total("acknowledged"), acks.population, "reached")
-        if acks.shown
-        # Its acknowledgement round (a version the check outlived) reached too few to show.
-        else f"`{'·' * BAR}` Acknowledged: _held back: this version's acknowledgements "
-        f"reached fewer than {acks.min_group} people_"
-    )
+    blank, step = f"`{'·' * BAR}`", answers.min_group
+    if not acks.shown:  # its round (a version the check outlived) reached too few to show
+        acked = f"{blank} Acknowledged: _held back: this version's acknowledgements reached "
+        acked += f"fewer than {acks.min_group} people_"
+    elif not acks.total("acknowledged"):
+        acked = f"{blank} Acknowledged: _{held_back(step, 'acknowledged')}_"
+    else:
+        acked = f"`{bar(acks.total('acknowledged'), acks.population)}` Acknowledged: "
+        acked += of(acks.total("acknowledged"), acks.population, "reached")
     lines = [
         f"`{bar(reached, reached)}` Reached: *{reached:,}* people",
         acked,
-        f"`{bar(took, reached)}` Took the check: " + of(took, reached, "reached"),
+        f"`{bar(took, reached)}` Took the check: " + of(took, reached, "reached")
+        if took
+        else f"{blank} Took the check: _{held_back(step, 'taken it')}_",
     ]
     if took:
         lines.append(
@@ -232,8 +242,16 @@ def _team_lines(figures: CheckFigures, names: Mapping[str, str]) -> list[str]:
         line = f"• {escape(names.get(name, name))}: reached {reach:,}"
         if name in acks.groups:
             acked = acks.group(name, "acknowledged")
-            line += f", acknowledged {acked} ({percent(acked, acks.group_reach[name])})"
-        line += f", took the check {took} ({percent(took, reach)})"
+            line += (
+                f", acknowledged {acked} ({percent(acked, acks.group_reach[name])})"
+                if acked
+                else f", acknowledged: {held_back(min_group, 'acknowledged', team=True)}"
+            )
+        line += (
+            f", took the check {took} ({percent(took, reach)})"
+            if took
+            else f", took the check: {held_back(min_group, 'taken it', team=True)}"
+        )
         if took:
             first = answers.group(name, "first_time")
             line += f", understood first time {first} of the {took} who took it"
