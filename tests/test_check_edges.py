@@ -11,7 +11,11 @@ import pytest
 
 from bot.comprehension import TAKE_ACTION, mark
 from bot.storage.checks import Check
-from handlers.checks.blocks import build_feedback_view
+from handlers.checks.blocks import (
+    build_feedback_view,
+    build_follow_up_message,
+    build_follow_up_view,
+)
 from handlers.checks.results import build_results
 from slack_standin.harness import posts
 from tests.conftest import SOCIAL_WORK_ALL, SOCIAL_WORKERS, publish_confirmed
@@ -291,3 +295,21 @@ async def test_close_closes_the_check_it_was_authorised_for(storage):
     assert await storage.checks.close(latest, now + timedelta(minutes=1)) is False  # closed
     v1 = await storage.checks.check_for("b", 1)
     assert v1.closed_at is None, "U0ME's /engage close closed U0OTHER's version-1 check"
+
+
+@pytest.mark.parametrize(("questions", "said"), [(1, "it"), (2, "both"), (3, "all 3")])
+def test_a_perfect_score_reads_as_people_say_it(questions, said):
+    asked = [{"ask": f"Q{n}?", "options": ["Yes", "No"], "answer": "Yes"} for n in range(questions)]
+    check = a_check(questions=asked)
+    view = build_feedback_view(check, 1, mark(check.questions, (0,) * questions)).to_dict()
+    assert f"*You got {said} right.*" in json.dumps(view)
+
+
+def test_a_nudge_is_a_reminder_to_take_the_check_not_a_clarification():
+    check = a_check(mode="attributed")
+    assert build_follow_up_view(check, None).title.text == "Send a reminder"
+    assert build_follow_up_view(check, 0).title.text == "Send a clarification"
+    nudge = build_follow_up_message(check, "Please take it.", None)
+    assert nudge["text"] == "A reminder to take the check on Title"
+    assert "clarification" not in json.dumps(nudge).lower()
+    assert build_follow_up_message(check, "EDT.", 0)["text"] == "A clarification on Title"

@@ -164,9 +164,12 @@ async def test_a_few_answers_again_are_not_shown_and_a_nudge_shows_then_and_now(
     assert await bot.outbox.idle(30)
 
     def nudges(person):
-        return [m for m in clarifications(slack, person) if "haven't taken" in str(m.blocks)]
+        """A nudge is a reminder to take the check, and says so: not a clarification."""
+        return [m for m in slack.messages(person) if "A reminder to take the check on" in m.text]
 
     assert [len(nudges(p)) for p in reached] == [1] * 30
+    assert "clarification" not in str(nudges(reached[0])[0].blocks).lower()
+    assert "If you haven't taken the check yet" in str(nudges(reached[0])[0].blocks)
     for person in reached[10:20]:
         await driver.click(person, nudges(person)[0], TAKE_ACTION)
         await bot.work.idle()

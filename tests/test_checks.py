@@ -91,7 +91,7 @@ async def test_one_retake_counts_apart_from_the_first_attempt(slack, bot, driver
     assert "One more go" in texts(again)
     await driver.submit_view(worker, again, answers(*RIGHT))
     [last] = slack.views_for(worker)
-    assert "*You got all 3 right.*" in texts(last)
+    assert "*You got all 3 right.*" in texts(last)  # three questions: "all 3"
     assert not [b for b in last["blocks"] if b["type"] == "actions"]  # no third go
     assert [(r["attempt"], r["all_correct"]) for r in await stored(bot)] == [(1, 0), (2, 1)]
     results = await bot.storage.checks.results_for(BRIEFING, 1)

@@ -167,7 +167,8 @@ def build_feedback_view(
     """Straight after answering: the score, and for each wrong answer the right one and why."""
     total = len(check.questions)
     if marked.all_correct:
-        head = f"*You got all {total} right.* Thank you — the message landed."
+        said = {1: "it", 2: "both"}.get(total, f"all {total}")
+        head = f"*You got {said} right.* Thank you — the message landed."
     else:
         head = f"*You got {marked.correct} of {total} right.* Here's what the briefing says:"
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=head))]
@@ -311,7 +312,7 @@ def build_follow_up_view(check: Check, question: int | None) -> View:
     return View(
         type="modal",
         callback_id=FOLLOW_UP_CALLBACK,
-        title="Send a clarification",
+        title="Send a reminder" if question is None else "Send a clarification",
         submit="Send",
         close="Cancel",
         private_metadata=json.dumps({"b": check.briefing_id, "v": check.version, "q": question}),
@@ -338,7 +339,10 @@ def build_follow_up_message(check: Check, note: str, question: int | None) -> di
     it, with the check to take (again). Anonymous: everyone the check reached gets it, so it
     says whom it is for, and offers that one question again."""
     anonymous = check.mode == "anonymous"
-    head = f":speech_balloon: *A clarification on {escape_within(check.title, 300)}*"
+    # A nudge (no question) reminds people to take the check; only a note about a question
+    # clarifies something.
+    kind = "A reminder to take the check on" if question is None else "A clarification on"
+    head = f":speech_balloon: *{kind} {escape_within(check.title, 300)}*"
     # The note in a section of its own, so however long it is once escaped, what follows it
     # (the question, and what to do) is never cut off.
     sections = [head + "\n" + escape_within(note[:MAX_NOTE], 3000 - len(head) - 1)]
@@ -370,7 +374,7 @@ def build_follow_up_message(check: Check, note: str, question: int | None) -> di
     ]
     blocks.append(ActionsBlock(block_id="follow-up-check", elements=[button]))
     return {
-        "text": f"A clarification on {escape(check.title)}",
+        "text": f"{kind} {escape(check.title)}",
         "blocks": [b.to_dict() for b in blocks],
     }
 
