@@ -74,6 +74,12 @@ def fake_deps(**parts: Any) -> SimpleNamespace:
         working_hours=(time(8), time(18)),
         working_days=frozenset(range(5)),
     )
+    marked: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+    home = SimpleNamespace(
+        marked=marked,
+        soon=lambda user_ids=(), *, roles=(): marked.append((tuple(user_ids), tuple(roles))),
+    )
+    parts.setdefault("home", home)
     return SimpleNamespace(config=config, clock=lambda: NOW, replies=Replies(), **parts)
 
 
@@ -101,6 +107,8 @@ async def test_an_acknowledgement_is_stored_before_slack_hears_and_handed_to_the
 
     await actions.thank_for_acknowledgement(deps, said, body)
     assert deps.replies.told == [(body, "Thanks — you've acknowledged *Rota changes*.")]
+    # Their own Home and the leads' are marked for the refresh, which never waits.
+    assert deps.home.marked == [((WORKER,), ("engagement_lead",))]
 
 
 async def test_an_unreadable_acknowledge_records_nothing_and_says_the_briefing_is_gone():

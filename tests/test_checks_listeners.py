@@ -117,11 +117,22 @@ def answers_view(choices: list[int], attempt: int = 1) -> dict[str, Any]:
     }
 
 
+class Marks:
+    """`deps.home`: the Homes marked stale for the refresh (`Home.soon`)."""
+
+    def __init__(self) -> None:
+        self.marked: list[tuple[tuple[str, ...], tuple[str, ...]]] = []
+
+    def soon(self, user_ids: Any = (), *, roles: Any = ()) -> None:
+        self.marked.append((tuple(user_ids), tuple(roles)))
+
+
 def fake_deps(storage: Any = None, **more: Any) -> SimpleNamespace:
     return SimpleNamespace(
         storage=storage,
         clock=lambda: NOW,
         config=SimpleNamespace(min_group_size=10, timezone=ZoneInfo("Europe/London")),
+        home=Marks(),
         **more,
     )
 
@@ -132,6 +143,8 @@ async def test_answers_are_stored_and_the_modal_becomes_the_feedback(storage):
     ack = Ack()
     said = await store_answers(deps, ack, {"user": {"id": WORKER}}, answers_view([0, 0]))
     assert said is None
+    # Recorded: the taker's Home (checks waiting) and the leads' (figures) go stale.
+    assert deps.home.marked == [((WORKER,), (ENGAGEMENT_LEAD,))]
     [call] = ack.calls
     assert call["response_action"] == "update"
     shown = shown_text(call["view"])
@@ -217,6 +230,7 @@ async def test_a_queued_follow_up_wakes_the_sender_after_the_answer():
     await wake_outbox(deps, said)
     await wake_outbox(deps, FollowUpQueued(to_send=False))
     assert woken == [True]
+    assert deps.home.marked == [((), (ENGAGEMENT_LEAD,))]  # the leads' follow-ups under way
 
 
 async def test_a_follow_up_not_yet_covered_by_the_figures_sends_nothing():

@@ -94,6 +94,7 @@ def fake_deps(storage: Any, *, access: dict[str, Access] | None = None, **config
         replies=Replies(),
         practice=Library(),
         audiences=SimpleNamespace(),
+        home=SimpleNamespace(soon=lambda user_ids=(), *, roles=(): None),
     )
 
 
@@ -216,7 +217,7 @@ async def test_home_is_shown_on_the_first_delivery_only(storage):
         published.append(user_id)
 
     deps: Any = SimpleNamespace(
-        storage=storage, clock=lambda: NOW, home=SimpleNamespace(publish=publish)
+        storage=storage, clock=lambda: NOW, home=SimpleNamespace(opened=publish)
     )
     event = {"tab": "home", "user": WORKER}
     firsts = []

@@ -1,6 +1,7 @@
 """What Home's dashboard reads beyond the disclosure layer: what was sent and how its delivery
-goes, which checks close soon, and how long the question queue is. Read-only, on the reader
-thread.
+goes (and which teams were listed when it was sent), which checks close soon, and how long the
+question queue is; and whose Home the outbox's latest deliveries changed (`delivered_since`).
+Read-only, on the reader thread.
 
 None of it is a figure about what staff did: a delivery's status is Slack's answer, a check's
 closing time is the publisher's, and the queue's length is the length of the list leads are
@@ -11,6 +12,7 @@ went to would say how many had not taken the check, or had answered wrongly.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlite_utils import Database
@@ -78,6 +80,65 @@ def _progress(db: Database, broadcast_id: int) -> Progress:
     )
 
 
+@dataclass(frozen=True)
+class Delivered:
+    """Whose Home the outbox changed since a mark: the people a briefing's copy (or catch-up
+    copy) reached, by DM or by a post in their channel (what waits for them); the publishers
+    whose broadcast moved on (their delivery progress); whether anything a lead's dashboard
+    shows was delivered (reach, a follow-up's progress). `mark` and `at_mark` are where the
+    next read starts: the latest time read, and which changes were read at that very time."""
+
+    people: frozenset[str]
+    publishers: frozenset[str]
+    leads: bool
+    mark: str
+    at_mark: frozenset[str]
+
+
+# Deliveries of broadcasts still sending or finished since the mark (only those are read: the
+# deliveries table has no index by time), and broadcasts finished since it.
+_DELIVERED = (
+    "SELECT 'd' || d.id, d.sent_at, b.purpose, b.published_by, d.target, d.publication_id,"
+    " COALESCE(p.audience LIKE 'dm:%', 1) FROM broadcasts b"
+    " JOIN deliveries d ON d.broadcast_id = b.id"
+    " LEFT JOIN publications p ON p.id = d.publication_id"
+    " WHERE (b.status = 'sending' OR b.finished_at >= :mark) AND d.status = 'sent'"
+    " AND d.sent_at >= :mark"
+    " UNION ALL SELECT 'b' || b.id, b.finished_at, b.purpose, b.published_by, NULL, NULL, 0"
+    " FROM broadcasts b WHERE b.finished_at >= :mark"
+)
+STAFF_PURPOSES = ("briefing", "catchup")  # a copy that asks something of its reader
+
+
+def _delivered(db: Database, mark: str, at_mark: frozenset[str]) -> Delivered:
+    rows = [r for r in db.execute(_DELIVERED, {"mark": mark}).fetchall() if r[0] not in at_mark]
+    people: set[str] = set()
+    posts: set[int] = set()
+    for _, _, purpose, _, target, publication, direct in rows:
+        if purpose not in STAFF_PURPOSES or target is None:
+            continue
+        if direct:
+            people.add(str(target))
+        elif publication is not None:  # a channel post (or its correction): its members
+            posts.add(int(publication))
+    for publication in sorted(posts):
+        people.update(
+            u
+            for (u,) in db.execute(
+                "SELECT user_id FROM recipients WHERE publication_id = ?", [publication]
+            )
+        )
+    latest = max([mark, *(str(r[1]) for r in rows)])
+    seen = {r[0] for r in rows if r[1] == latest} | (at_mark if latest == mark else set())
+    return Delivered(
+        frozenset(people),
+        frozenset(str(r[3]) for r in rows if r[2] == "briefing" and r[3]),
+        any(r[2] in STAFF_PURPOSES or str(r[2]).startswith("followup:") for r in rows),
+        latest,
+        frozenset(seen),
+    )
+
+
 class Dashboard:
     """Named reads for Home's dashboard."""
 
@@ -109,6 +170,31 @@ class Dashboard:
             )
 
         return await self._w.read(count_queue)
+
+    async def delivered_since(self, mark: str, at_mark: frozenset[str]) -> Delivered:
+        """What the outbox delivered (or finished) at or after `mark` (UTC ISO), but for the
+        changes `at_mark` names, read at that time already: the refresh job's poll, so the
+        sender never has to know about Home."""
+
+        def read_delivered(db: Database) -> Delivered:
+            return _delivered(db, mark, at_mark)
+
+        return await self._w.read(read_delivered)
+
+    async def teams_when_sent(self, briefing_id: str, version: int) -> tuple[str, ...] | None:
+        """The service's teams (`TEAMS`) as they were listed when this version was sent, whose
+        members were kept with it; None when none were (it went before teams were listed), or
+        the version was never sent."""
+
+        def read_teams(db: Database) -> tuple[str, ...] | None:
+            row = db.execute(
+                "SELECT teams FROM broadcasts WHERE briefing_id = ? AND version = ?"
+                " AND purpose = 'briefing'",
+                [briefing_id, version],
+            ).fetchone()
+            return None if row is None or row[0] is None else tuple(json.loads(row[0]))
+
+        return await self._w.read(read_teams)
 
     async def broadcasts_by(self, published_by: str, limit: int = 3) -> list[SentBroadcast]:
         """A publisher's newest briefing broadcasts (never reminders, whose size is who has

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.briefing_message import parse_ack_value
 from bot.slack.mrkdwn import escape
-from bot.slack.roles import SENIOR_MANAGER
+from bot.slack.roles import ENGAGEMENT_LEAD, SENIOR_MANAGER
 from bot.storage.acknowledgements import AckResult
 from bot.storage.confirmations import Outcome
 from handlers.briefings import compose
@@ -61,11 +61,15 @@ async def store_acknowledgement(
 async def thank_for_acknowledgement(
     deps: Deps, said: AckResult | None, body: dict[str, Any]
 ) -> None:
-    """Acknowledge: a private "Thanks", on Home or under the message."""
+    """Acknowledge: a private "Thanks", on Home or under the message. A new acknowledgement
+    changes the person's own Home (what waits for them) and the leads' (the released figures):
+    both are marked for the Home refresh first, which never waits (`Home.soon`)."""
     if said is None:
         reply = GONE
     else:
         logger.info("acknowledgement %s", "recorded" if said.new else "repeated")
+        if said.new:
+            deps.home.soon([body["user"]["id"]], roles=(ENGAGEMENT_LEAD,))
         reply = ack_reply(said.title, said, deps.config.timezone)
     await deps.replies.tell(body, reply)
 
@@ -141,6 +145,8 @@ async def after_confirmation(deps: Deps, said: Outcome | Refusal, body: dict[str
     else:
         if said.status == "queued":
             deps.outbox.wake()
+            # The publisher's Home lists their broadcasts (the rest follows its deliveries).
+            deps.home.soon([body["user"]["id"]])
         token = str(((body.get("actions") or [{}])[0]).get("value") or "")
         text, blocks, replace = confirmation_reply(said, deps.config, token)
     url = body.get("response_url")

@@ -93,6 +93,9 @@ async def listing(deps: Deps, user_id: str, briefing_id: str, offset: int = 0) -
     if own_team_only:
         if not managed:
             return NOT_PUBLISHER, None
+        listed = await deps.storage.dashboard.teams_when_sent(briefing_id, found.version)
+        if found.asks and not set(managed) & set(listed or ()):
+            return not_by_team(found, before_teams=listed is None), None
         # A team manager: their own teams' people, as the teams stood when it was sent.
         team = await deps.storage.acknowledgements.in_teams(briefing_id, found.version, managed)
         found = replace(found, people=tuple(p for p in found.people if p in team))
@@ -110,6 +113,24 @@ async def listing(deps: Deps, user_id: str, briefing_id: str, offset: int = 0) -
         user_id=user_id, action=LISTED, briefing_id=briefing_id, version=found.version, now=now
     )
     return waiting_text(page), [b.to_dict() for b in build_waiting(page)]
+
+
+def not_by_team(found: Unacknowledged, *, before_teams: bool) -> str:
+    """What a team manager is told of a version whose people were not kept by team when it
+    was sent: it went before teams (or before their team) were listed, so nobody can say
+    which of those still to acknowledge were in their team then. Never "nobody", which would
+    read as everyone in the team having acknowledged; and who can list them instead."""
+    version = f" (version {found.version})" if found.version > 1 else ""
+    when = "teams were listed" if before_teams else "your team was listed"
+    publisher = (
+        f"its publisher, <@{found.published_by}>," if found.published_by else "its publisher"
+    )
+    return (
+        f"*{escape(found.title)}*{version} was sent before {when}, so who it reached was not "
+        "kept by team and it cannot be broken down by team: I can't tell which of the people "
+        "still to acknowledge it are in your team. To see who hasn't acknowledged it, ask "
+        f"{publisher} or an engagement lead."
+    )
 
 
 async def managed_teams(deps: Deps, user_id: str) -> list[str]:

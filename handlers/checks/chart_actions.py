@@ -24,6 +24,7 @@ from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.charts import Point, Share, Step, render_funnel, render_trend
 from bot.comprehension import parse_check_value
+from bot.content.teams import team_names
 from bot.slack.mrkdwn import escape
 from bot.slack.roles import ENGAGEMENT_LEAD, SENIOR_MANAGER
 from bot.storage.audit import TRENDS
@@ -34,7 +35,7 @@ from handlers.checks.common import GONE, NOT_ALLOWED
 from handlers.checks.results import check_state
 from handlers.checks.trends import CHART_ACTION as TRENDS_CHART
 from handlers.checks.trends import NOT_ALLOWED as TRENDS_NOT_ALLOWED
-from handlers.checks.trends import Since, Trend, gather_trends
+from handlers.checks.trends import Since, Trend, gather_trends, unknown_team
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -124,11 +125,15 @@ async def funnel_chart(deps: Deps, user_id: str, value: str | None) -> Chart | s
 
 
 async def trend_chart(deps: Deps, user_id: str, value: str | None) -> Chart | str:
-    """Understanding over time from where the trend the button was under started."""
+    """Understanding over time from where the trend the button was under started; a team's
+    own released figures when the trend was asked for one (`/engage trends @team`)."""
     tz = deps.config.timezone
-    since = parse_start(value, tz)
+    start, _, team = (value or "").partition(" ")
+    since = parse_start(start if value is not None else None, tz)
     if isinstance(since, str):
         return since
+    if team and team not in deps.config.teams:  # TEAMS changed since, or an odd value
+        return unknown_team(team, deps.config.teams)
     verdict = await deps.roles.allows(user_id, {SENIOR_MANAGER, ENGAGEMENT_LEAD})
     if verdict.unknown:
         return UNKNOWN_ROLE
@@ -136,11 +141,37 @@ async def trend_chart(deps: Deps, user_id: str, value: str | None) -> Chart | st
         return TRENDS_NOT_ALLOWED
     publisher = None if verdict.holds(ENGAGEMENT_LEAD) else user_id
     now = deps.clock()
-    trend = await gather_trends(deps.storage, now, since=since, published_by=publisher)
-    await deps.storage.audit.record(
-        user_id=user_id, action=TRENDS, briefing_id=None, version=None, now=now
+    trend = await gather_trends(
+        deps.storage, now, since=since, published_by=publisher, team=team or None
     )
-    points = trend_points(trend, tz)
+    await deps.storage.audit.record(
+        user_id=user_id, action=TRENDS, briefing_id=team or None, version=None, now=now
+    )
+    subtitle = trend_subtitle(trend, own=publisher is not None)
+    title, filename = "Understanding over time", "understanding-over-time.png"
+    if team:
+        names = await asyncio.to_thread(team_names, deps.config.content_dir)
+        name = names.get(team, team)
+        points, left_out = team_points(trend, team, tz)
+        if left_out and not points:
+            return (
+                f"There is nothing to chart for {escape(name)}: the briefings in this trend "
+                "are not broken down by team for it (they reached nobody in it, or went "
+                "before it was listed as a team)."
+            )
+        title = f"Understanding over time: {name}"
+        filename = f"understanding-over-time-{team.lstrip('@')}.png"
+        if left_out:
+            subtitle += f"; {left_out} not broken down by team left out"
+    else:
+        points = trend_points(trend, tz)
+    return await draw_trend(trend, points, tz, title=title, subtitle=subtitle, filename=filename)
+
+
+async def draw_trend(
+    trend: Trend, points: list[Point], tz: ZoneInfo, *, title: str, subtitle: str, filename: str
+) -> Chart:
+    """The trend drawn off the event loop, with its alt text."""
     times = [r.acks.as_of() for r in trend.rows]
     times += [r.figures.answers.as_of() for r in trend.rows if r.figures is not None]
     png = await asyncio.to_thread(
@@ -150,13 +181,14 @@ async def trend_chart(deps: Deps, user_id: str, value: str | None) -> Chart | st
             points,
             min_group=trend.min_group,
             as_of=released_at(times, tz),
-            subtitle=trend_subtitle(trend, own=publisher is not None),
+            subtitle=subtitle,
+            title=title,
         ),
     )
-    alt = "Understanding over time: " + "; ".join(
+    alt = f"{title}: " + "; ".join(
         f"{p.title}, sent {p.sent}: {point_words(p, trend.min_group)}" for p in points
     )
-    return Chart(png, "understanding-over-time.png", "Understanding over time", alt[:1000])
+    return Chart(png, filename, title[:250], alt[:1000])
 
 
 def one_at_a_time(draw: Callable[[], bytes]) -> bytes:
@@ -238,6 +270,40 @@ def trend_points(trend: Trend, tz: ZoneInfo) -> list[Point]:
             )
         )
     return points
+
+
+def team_points(trend: Trend, team: str, tz: ZoneInfo) -> tuple[list[Point], int]:
+    """Each briefing as one team's own figures were released (as `/engage trends @team` says
+    them), and how many briefings were left out: those the team's breakdown does not have
+    (it reached none of the team, or went before teams were listed). A team held back, or
+    reached fewer than the smallest group, is drawn so, never as a number."""
+    points, left_out = [], 0
+    for row in trend.rows:
+        acks = row.acks
+        if team not in acks.group_reach:
+            left_out += 1
+            continue
+        size, released = acks.group_reach[team], team in acks.groups
+        acknowledged = understood = None
+        if row.sent.acknowledge:
+            acked = acks.group(team, "acknowledged") if released else 0
+            acknowledged = Share(acked or None, size, "reached")
+        if row.figures is not None:
+            answers = row.figures.answers
+            took = answers.group(team, "took") if released and team in answers.groups else 0
+            first = answers.group(team, "first_time") if took else None
+            understood = Share(first, took, "who took it")
+        sent = datetime.fromisoformat(row.sent.first_sent).astimezone(tz)
+        points.append(
+            Point(
+                title=row.sent.title,
+                sent=f"{sent.day} {sent:%b %Y}",
+                shown=released or size >= acks.min_group,
+                acknowledged=acknowledged,
+                understood=understood,
+            )
+        )
+    return points, left_out
 
 
 def trend_subtitle(trend: Trend, *, own: bool) -> str:

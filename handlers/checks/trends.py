@@ -265,15 +265,18 @@ def build_trends(trend: Trend, tz: ZoneInfo, *, own: bool = False) -> list[Block
             lines.insert(-1, team_line(row, trend.team, trend.team_name or trend.team))
         text = "\n".join(lines)
         blocks += sections(f"briefing-{n}", [text])[:1]
-    blocks.append(chart_button(trend.since))
+    blocks.append(chart_button(trend.since, trend.team))
     blocks += build_misread(misunderstood(trend.rows), trend.min_group)
     return blocks
 
 
-def chart_button(since: Since | None) -> ActionsBlock:
+def chart_button(since: Since | None, team: str | None = None) -> ActionsBlock:
     """**Chart**: these briefings drawn as a PNG, sent to the lead's DM (chart_actions.py).
-    Its value is where the period starts (whole seconds since the epoch, or `all`)."""
+    Its value is where the period starts (whole seconds since the epoch, or `all`), then the
+    team after a space when the trend was asked for one (`/engage trends @team`)."""
     value = str(int(since.at.timestamp())) if since else "all"
+    if team is not None:
+        value += f" {team}"
     button = ButtonElement(text="Chart", action_id=CHART_ACTION, value=value)
     return ActionsBlock(block_id="chart", elements=[button])
 

@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncAck
 from slack_sdk.models.views import View
 
 from bot.comprehension import Marked
+from bot.slack.roles import ENGAGEMENT_LEAD
 from bot.slack.views import build_notice_view
 from bot.storage import WriteTimeout
 from bot.storage.checks import NOT_YET, Check, Submitted
@@ -121,6 +122,8 @@ async def store_answers(
         return
     logger.info("check answers %s", result.status)
     await ack(response_action="update", view=submitted_view(check, result))
+    if result.status == "recorded":  # the taker's Home (checks waiting) and the leads' figures
+        deps.home.soon([body["user"]["id"]], roles=(ENGAGEMENT_LEAD,))
 
 
 @dataclass(frozen=True)
@@ -220,9 +223,11 @@ async def store_follow_up(
 
 
 async def wake_outbox(deps: Deps, said: FollowUpQueued) -> None:
-    """A queued follow-up goes out through the outbox's sender: wake it now, not at its poll."""
+    """A queued follow-up goes out through the outbox's sender: wake it now, not at its poll.
+    The leads' Homes list the follow-ups under way (their delivery follows by the outbox)."""
     if said.to_send:
         deps.outbox.wake()
+        deps.home.soon(roles=(ENGAGEMENT_LEAD,))
 
 
 def reanswered_choice(values: dict[str, Any], question: int) -> int | None:
@@ -262,6 +267,7 @@ async def store_reanswer(
         return
     logger.info("check re-answer %s", done.status)
     if done.status == "recorded":
+        deps.home.soon(roles=(ENGAGEMENT_LEAD,))  # the figures after a clarification
         reply = build_reanswer_feedback(check, question, done.right)
     else:
         reply = build_notice_view(*REANSWER_NOTICES[done.status])

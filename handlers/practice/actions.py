@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.practice.library import Found
 from bot.slack.mrkdwn import escape
+from bot.slack.roles import ENGAGEMENT_LEAD
 from bot.storage import WriteTimeout
 from handlers.practice.blocks import (
     HELPED_ACTION,
@@ -174,7 +175,8 @@ async def raise_gap(deps: Deps, query: str, *, forum: str, by: str) -> str:
         )
     except WriteTimeout:
         return NOT_RAISED
-    if status == "raised":
+    if status == "raised":  # the gap says so, and the question waits: on every lead's Home
+        deps.home.soon(roles=(ENGAGEMENT_LEAD,))
         return f"Raised as *{escape(getattr(made, 'ref', ''))}*: it is on the board for votes."
     if status == "already":
         return f"That was raised already, as *{escape(str(made))}*."

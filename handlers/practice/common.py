@@ -67,6 +67,7 @@ async def note_gap(deps: Deps, found: Found, reason: Reason) -> None:
         logger.info("a practice search gap was not kept: it looked like case detail")
         return
     await deps.storage.gaps.record_gap(found.query, reason, today(deps))
+    deps.home.soon(roles=(ENGAGEMENT_LEAD,))  # the leads' Homes list the week's gaps
 
 
 async def results(
