@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -94,14 +95,32 @@ def test_the_offline_demo_plays_the_slice_and_shows_what_each_person_saw(tmp_pat
     assert "Thanks — you've acknowledged" in out
     assert "You already acknowledged" in out
     assert "the bot's Home tab" in out
-    # The demo runs as a small pilot would (MIN_GROUP_SIZE=3): figures in steps of three.
+    # The demo runs as a small pilot would (MIN_GROUP_SIZE=3): figures in steps of three, by
+    # the service's teams (user groups in the workspace, named in content/teams.yaml).
     assert "MIN_GROUP_SIZE=3" in out
-    assert "Reached 12 people; 5 of the 12 have acknowledged (42%)." in out
+    assert "TEAMS=@assessment-team,@child-protection-team,@edge-of-care-team, named in" in out
+    # Five acknowledged, three of them in Assessment: Child Protection's two are not shown yet.
+    assert "Reached 12 people; 3 of the 12 have acknowledged (25%)." in out
     assert "runs /engage trends and sees:" in out
     assert "*Understanding over time*: briefings sent, oldest first" in out
-    # The check, and the results a lead sees, each figure with its base.
+    # The check, and the results a lead sees, each figure with its base, by team.
     assert "Took the check: *3* of the 12 reached (25%)" in out
     assert "Understood first time: *2* of the 3 who took it (67%)" in out
+    assert (
+        "• Assessment: reached 4, acknowledged 3 (75%), took the check 3 (75%), understood "
+        "first time 2 of the 3 who took it (67%)"
+    ) in out
+    assert "took the check 3 (75%), understood first time 3 of the 3 who took it (100%)" in out
+    assert "• Edge of Care: fewer than 3" in out  # a team of two: held back, and says so
+    assert "Understood first time: *5* of the 6 who took it (83%)" in out  # after the nudge
+    # Understanding over time, team by team.
+    assert (
+        "_Assessment_: reached 4 · Acknowledged: *3* of the 4 reached (75%) · Took the check: "
+        "*3* of the 4 reached (75%) · Understood first time: *2* of the 3 who took it (67%)"
+    ) in out
+    assert (
+        "_Edge of Care: fewer than 3, so that no smaller group's figures can be worked out_" in out
+    )
     # One retake is one person's result: not shown.
     assert "Understood after the retake" not in out
     assert "67% correct (2 of the 3 who answered); most chosen wrong answer" in out
@@ -132,6 +151,24 @@ def test_the_offline_demo_plays_the_slice_and_shows_what_each_person_saw(tmp_pat
     assert "check: EDT is not spelled out on first use" in out
     assert "-> Send: posted to #social-work-all, as 'Duty cover over Christmas'" in out
     assert "new item(s) since" in out
+    # The lead's dashboard on Home: the latest briefings' funnels, held back where so.
+    dashboard = out[out.index("21. Siobhan Murphy opens the bot's Home tab") :]
+    assert "Recent briefings" in dashboard
+    assert "*Duty cover over Christmas* · `duty-cover-over-christmas` — sent" in dashboard
+    assert "Acknowledged: held back until 3 or more have acknowledged" in dashboard
+    assert "Follow-ups under way" in dashboard
+    # Chart, under the results and under the trend: the PNGs saved where the user can open
+    # them, their paths printed.
+    charts = tmp_path / "demo-charts"
+    for name in ("recruitment-funding-v1-funnel.png", "understanding-over-time.png"):
+        assert f"saved as {charts / name}" in out
+        assert (charts / name).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert "[file: understanding-over-time.png]" in out  # in the lead's DM
+    # The weekly digest, sent by the bot's own job once DIGEST_AT's minute has passed.
+    digest = out[out.index("23. The weekly digest (DIGEST_AT=") :]
+    assert "Your weekly digest" in digest
+    assert "*New briefings* since" in digest
+    assert "*Checks closing in the coming week*" in digest
     assert "Bot stopped on SIGTERM with exit code 0" in out
 
 
@@ -143,6 +180,71 @@ def test_content_check_reads_content_dir_from_dotenv_like_the_bot_does(tmp_path)
     result = run("content", "check", cwd=tmp_path)
     assert result.returncode == 1
     assert "our-content/briefings/bad.md:1:" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("staff", "said"), [("1", "at least 6"), ("3", "at least 6"), ("31", "at most 30")]
+)
+def test_the_demo_refuses_a_staff_number_it_cannot_play_saying_the_range(staff, said, tmp_path):
+    started = time.monotonic()
+    result = run("demo", "--staff", staff, cwd=tmp_path)
+    assert result.returncode == 2
+    assert f"The demo needs {said}" in result.stderr or f"plays with {said}" in result.stderr
+    assert f"got {staff})" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert time.monotonic() - started < 20  # refused at once: nothing was started
+    assert not (tmp_path / "demo-charts").exists()
+
+
+@pytest.mark.parametrize("second", [0, 1, 30, 39, 40, 41, 59])
+def test_the_demos_digest_falls_due_between_the_bots_first_two_runs_of_its_job(second):
+    """The digest job runs when the bot starts and every 60 s after; the demo starts the bot
+    after `wait`. Its first run must find an earlier week (and record it, sending nothing, as
+    on any new install); its next run must find the demo's minute (and send the digest)."""
+    from bot.config import Config
+    from bot.demo.leads import LEAD_IN, TIMEZONE, digest_minute, digest_setting
+
+    now = datetime(2026, 12, 8, 23, 59, second, 250_000, tzinfo=UTC)  # the turn of a day too
+    minute, wait = digest_minute(now)
+    assert minute.second == minute.microsecond == 0
+    assert 0 <= wait < LEAD_IN
+    config = Config.from_env(
+        {
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SLACK_SIGNING_SECRET": "s",
+            "TIMEZONE": TIMEZONE,
+            "DIGEST_AT": digest_setting(minute),
+        },
+        dotenv=None,
+    )
+    rule = config.digest_at
+    assert rule is not None
+    started = now + timedelta(seconds=wait + 1)  # the bot's first run, a second after start
+    assert rule.latest(started, config.timezone) < minute - timedelta(days=6)
+    assert rule.latest(started + timedelta(seconds=60), config.timezone) == minute
+
+
+@pytest.mark.parametrize("staff", [6, 7, 30])
+def test_the_demos_teams_are_user_groups_its_teams_yaml_names_with_two_big_enough(staff, tmp_path):
+    from bot.content.teams import load_teams
+    from bot.demo.leads import TEAMS, add_teams, teams_setting, teams_yaml
+    from slack_standin import Workspace
+
+    workspace = Workspace.sample(n_staff=staff + 6)
+    workers = [u for u in workspace.users if u.startswith("U0SW")]
+    members = add_teams(workspace, workers)
+    (tmp_path / "teams.yaml").write_text(teams_yaml(), encoding="utf-8")
+    teams, problems = load_teams(tmp_path)
+    assert problems == []
+    assert teams_setting().split(",") == list(teams)
+    for team in TEAMS:
+        assert teams[f"@{team.handle}"].managers == (team.manager,)
+        assert workspace.usergroups[team.group_id].users == members[team.handle]
+    # Two teams where three can take the check (MIN_GROUP_SIZE=3 in the demo), and one of two
+    # people, held back; the people in no team are a group of three or more too.
+    assert [len(m) >= 4 for m in members.values()] == [True, True, False]
+    teamed = {p for m in members.values() for p in m}
+    assert len(set(workspace.users) - teamed) >= 3
 
 
 def test_the_demo_and_the_benchmarks_know_the_bots_buttons_by_their_real_action_ids():
@@ -159,8 +261,11 @@ def test_the_demo_and_the_benchmarks_know_the_bots_buttons_by_their_real_action_
     assert demo.CONFIRM_ACTION == blocks.CONFIRM_ACTION
     from bench import answers_requests
     from bot import comprehension as checks
+    from handlers.checks import results, trends
 
     assert demo.TAKE_ACTION == checks.TAKE_ACTION == answers_requests.TAKE_ACTION
+    assert demo.RESULTS_CHART_ACTION == results.CHART_ACTION
+    assert demo.TRENDS_CHART_ACTION == trends.CHART_ACTION
     assert demo.RETAKE_ACTION == checks.RETAKE_ACTION
     assert f"{checks.FOLLOW_UP_ACTION}_none" == demo.NUDGE_ACTION
     spec = importlib.util.spec_from_file_location("broadcast", REPO / "bench" / "broadcast.py")

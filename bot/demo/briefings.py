@@ -1,7 +1,8 @@
 """The demo's briefings journey, steps 1 to 8 and 18 to 20: a refused publish, a confirmed
 publish, acknowledgements (with a double click and from Home), a forged click, the figures,
-the check and its nudge, a DM broadcast, a correction made in place, a briefing written in
-Slack, the circular's preview, and the reminders."""
+the check and its nudge, the trend, a DM broadcast, a correction made in place, a briefing
+written in Slack, the circular's preview, and the reminders. The leads' view by team, its
+charts, dashboard and digest (6e, 6f, 21, 22) are in `leads.py`."""
 
 from __future__ import annotations
 
@@ -55,15 +56,16 @@ def header_copies(scene: Scene, people: list[str]) -> int:
     )
 
 
-async def play_briefings(scene: Scene) -> None:
-    """Steps 1 to 7: publishing, acknowledging, the figures, the check, the DM broadcast."""
+async def play_briefings(scene: Scene) -> Seen:
+    """Steps 1 to 6d: publishing, acknowledging, the figures, the check, the trend. Returns
+    the latest results the lead was shown (with their Chart button)."""
     post = await publish(scene)
     clickers = await acknowledge(scene, post)
     await forge_and_ask_status(scene, post)
     takers, results = await take_checks(scene, post, clickers)
-    await nudge(scene, takers, results)
+    results = await nudge(scene, takers, results)
     await trends(scene)
-    await broadcast(scene)
+    return results
 
 
 async def publish(scene: Scene) -> Any:
@@ -190,8 +192,9 @@ async def trends(scene: Scene) -> None:
             say(f"      {line}")
 
 
-async def nudge(scene: Scene, takers: list[str], results: Seen) -> None:
-    """Step 6c: the lead nudges those yet to take the check; three take it from the nudge."""
+async def nudge(scene: Scene, takers: list[str], results: Seen) -> Seen:
+    """Step 6c: the lead nudges those yet to take the check; three take it from the nudge.
+    Returns the results the lead reads after, with their breakdown by team."""
     driver, standin, names, say, lead = (
         scene.driver,
         scene.standin,
@@ -199,7 +202,7 @@ async def nudge(scene: Scene, takers: list[str], results: Seen) -> None:
         scene.say,
         scene.lead,
     )
-    late = [w for w in scene.workers if w not in takers][:3]
+    late = [w for w in scene.workers if w not in takers][-3:]  # the other team's
     say(
         f"6c. {names[lead]} presses Nudge those yet to take it; "
         f"{', '.join(names[w] for w in late)} take the check from the nudge"
@@ -215,7 +218,7 @@ async def nudge(scene: Scene, takers: list[str], results: Seen) -> None:
     await driver.close_view(lead, sent)
 
     def nudges(worker: str) -> list[Any]:
-        return [m for m in standin.messages(worker) if "A clarification on" in m.text]
+        return [m for m in standin.messages(worker) if "A reminder to take the check" in m.text]
 
     await eventually(lambda: all(nudges(w) for w in late), "send the nudge")
     for worker in late:
@@ -223,13 +226,21 @@ async def nudge(scene: Scene, takers: list[str], results: Seen) -> None:
     before = len(standin.seen_by(lead))
     await driver.slash_command(lead, "/engage", f"results {BRIEFING}", channel_id="C0SWALL")
     await eventually(lambda: len(standin.seen_by(lead)) > before, "show the results again")
-    followed = [
+    again = standin.seen_by(lead)[before]
+    lines = [
         line
-        for block in standin.seen_by(lead)[before].blocks
+        for block in again.blocks
         for line in plain((block.get("text") or {}).get("text", ""), names).splitlines()
-        if "Follow-ups" in line or (line.startswith("• ") and "nudge" in line)
     ]
+    followed = [line for line in lines if "Follow-ups" in line or "a nudge" in line]
     say(f"   -> and the results now end with: {' '.join(followed)}")
+    teams = lines.index("*By team*") if "*By team*" in lines else len(lines)
+    say("   -> their breakdown by team (TEAMS), each team's figures with its base:")
+    for line in lines[teams + 1 :]:
+        if not line.startswith("• "):
+            break
+        say(f"      {line}")
+    return again
 
 
 async def broadcast(scene: Scene) -> None:
@@ -252,8 +263,10 @@ async def broadcast(scene: Scene) -> None:
     def reported() -> bool:
         return any("has gone out" in m.text for m in standin.messages(manager))
 
-    await eventually(
-        lambda: header_copies(scene, audience) >= len(audience) and reported(), "send every DM"
+    await eventually(  # paced through the outbox after 6c's nudges: a few a second
+        lambda: header_copies(scene, audience) >= len(audience) and reported(),
+        "send every DM",
+        within=30,
     )
     say(
         f"   -> {header_copies(scene, audience)} DMs for {len(audience)} people, one each, "

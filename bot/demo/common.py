@@ -28,6 +28,8 @@ SURGERY_ANSWER_ACTION = "surgery_answer"
 SURGERY_QUESTION = "Can newly qualified social workers get protected caseloads in their first year?"
 SURGERY_ANSWER = "Yes: from January, ASYE caseloads are capped at 90% of a full caseload."
 SURGERY_ACTION = "The cap is in the ASYE policy, and team managers check it in supervision."
+RESULTS_CHART_ACTION = "results_chart"  # Chart, under a check's results
+TRENDS_CHART_ACTION = "trends_chart"  # Chart, under /engage trends
 NUDGE_ACTION = "check_follow_up_none"  # "Nudge those yet to take it", under the results
 PRACTICE_OPEN_ACTION = "practice_open_note"
 PRACTICE_RAISE_ACTION = "practice_raise_gap"
@@ -123,6 +125,8 @@ def render(seen: Seen, names: dict[str, str]) -> list[str]:
             lines.append("  ".join(f"[{label}]" for label in labels))
     if not lines:
         lines = plain(seen.text, names).splitlines()
+    for file in (seen.message.files if seen.message else None) or []:
+        lines.append(f"  [file: {file.get('name')}]")
     for user_id, name in names.items():
         lines = [line.replace(f"@{user_id}", name) for line in lines]
     out = [f"  ({where})"]
