@@ -88,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     preview.add_argument("briefing", help="the briefing's id, e.g. recruitment-funding")
     preview.add_argument("directory", nargs="?", help="content folder (default: CONTENT_DIR)")
     demo = commands.add_parser("demo", help="play the first slice offline against a local Slack")
-    demo.add_argument("--staff", type=int, default=6, help="simulated staff (default 6)")
+    demo.add_argument(
+        "--staff", type=int, default=6, help="simulated social workers, 6 to 30 (default 6)"
+    )
     return parser
 
 

@@ -267,10 +267,11 @@ def team_line(b: Briefing, team: str) -> str:
     name, size = NAMES.get(team, team), b.reach(team)
     if team in b.hidden:
         return f"_{name}: fewer than {MIN}, so that no smaller group's figures can be worked out_"
+    held = f"held back until {MIN} or more in the team have"
+    acked, took = b.group(team, "acknowledged"), b.group(team, "took")
     line = f"_{name}_: reached {size} · Acknowledged: "
-    line += of(b.group(team, "acknowledged"), size, "reached")
-    took = b.group(team, "took")
-    line += " · Took the check: " + of(took, size, "reached")
+    line += of(acked, size, "reached") if acked else f"{held} acknowledged"
+    line += " · Took the check: " + (of(took, size, "reached") if took else f"{held} taken it")
     if took:
         line += " · Understood first time: " + of(b.group(team, "first_time"), took, "who took it")
     return line

@@ -42,7 +42,7 @@ from bot.storage.disclosure import CheckFigures
 from bot.storage.publications import SentBriefing
 from bot.storage.writer import utc_iso
 from bot.timefmt import format_local
-from handlers.checks.results import of, percent, question_figures
+from handlers.checks.results import held_back, of, percent, question_figures
 
 if TYPE_CHECKING:
     from zoneinfo import ZoneInfo
@@ -330,12 +330,20 @@ def team_line(row: TrendRow, team: str, name: str) -> str:
         why = f"fewer than {acks.min_group}" if size < acks.min_group else "held back"
         return f"_{shown}: {why}, so that no smaller group's figures can be worked out_"
     line = f"_{shown}_: reached {size:,}"
+    step = acks.min_group
     if row.sent.acknowledge:
-        line += " · Acknowledged: " + of(acks.group(team, "acknowledged"), size, "reached")
+        acked = acks.group(team, "acknowledged")
+        line += " · Acknowledged: " + (
+            of(acked, size, "reached") if acked else held_back(step, "acknowledged", team=True)
+        )
     answers = row.figures.answers if row.figures is not None else None
     if answers is not None and team in answers.groups:
         took = answers.group(team, "took")
-        line += " · Took the check: " + of(took, answers.group_reach[team], "reached")
+        line += " · Took the check: " + (
+            of(took, answers.group_reach[team], "reached")
+            if took
+            else held_back(step, "taken it", team=True)
+        )
         if took:
             first = answers.group(team, "first_time")
             line += " · Understood first time: " + of(first, took, "who took it")
