@@ -9,6 +9,7 @@ import json
 from datetime import timedelta
 from urllib.parse import quote_plus
 
+from bot.briefing_message import ACK_ACTION
 from bot.comprehension import RETAKE_ACTION, SUBMIT_CALLBACK, TAKE_ACTION
 from slack_standin.harness import posts
 from tests.conftest import SOCIAL_WORK_ALL, SOCIAL_WORKERS, publish_confirmed
@@ -178,3 +179,21 @@ async def test_a_closed_check_refuses_answers_politely(slack, bot, driver):
     await bot.work.idle()
     [late] = slack.views_for(worker)
     assert "This check has closed" in texts(late)
+
+
+async def test_taking_the_check_counts_as_having_read_the_briefing(slack, bot, driver):
+    """Someone who took the check read the briefing: they are acknowledged (and so never
+    reminded to acknowledge), without pressing the button as well; one who did neither is not."""
+    post = await published(driver, bot)
+    taker, other = SOCIAL_WORKERS[0], SOCIAL_WORKERS[1]
+    view = await open_check(driver, bot, taker, post)
+    await driver.submit_view(taker, view, answers("0", "1", "1"))  # one wrong: still read it
+    await bot.work.idle()
+    acknowledged = await bot.storage.call(
+        lambda db: [r[0] for r in db.execute("SELECT user_id FROM acknowledgements")]
+    )
+    assert acknowledged == [taker]
+    assert other not in acknowledged
+    await driver.click(taker, post, ACK_ACTION)
+    await bot.work.idle()
+    assert "You already acknowledged" in str(slack.seen_by(taker)[-1])

@@ -157,14 +157,19 @@ async def test_a_lead_sees_recent_briefings_closing_checks_the_queue_and_follow_
 
     # The stored facts, which the released figures equal here (every cell moved by ten).
     duty = await bot.storage.checks.results_for("duty-changes", 1)
-    assert (duty.reached, duty.acknowledged, duty.took, duty.first_time) == (30, 20, 20, 10)
+    assert (duty.reached, duty.acknowledged, duty.took, duty.first_time) == (
+        30,
+        30,
+        20,
+        10,
+    )  # 20 pressed Acknowledge; ten more took the check, which acknowledges it
     recent = text[text.index("Recent briefings") : text.index("Checks closing soon")]
     assert "The latest" not in recent  # both are shown
     assert recent.index("*New fostering allowances*") < recent.index("*Changes to the duty")
     assert (
         "*Changes to the duty system* · `duty-changes` — sent 2 Nov 2026, 09:00\n"
         f"`████████████` Reached: *{duty.reached}* people\n"
-        f"`████████░░░░` Acknowledged: *{duty.acknowledged}* of the 30 reached (67%)\n"
+        f"`████████████` Acknowledged: *{duty.acknowledged}* of the 30 reached (100%)\n"
         f"`████████░░░░` Took the check: *{duty.took}* of the 30 reached (67%)\n"
         f"`██████░░░░░░` Understood first time: *{duty.first_time}* of the 20 who took it (50%)\n"
         "_As of 2 Nov 2026, 10:00_" in recent  # released when the nudge was queued
@@ -216,10 +221,12 @@ async def test_a_senior_manager_sees_their_own_broadcasts_delivery(slack, bot, d
 async def test_a_social_worker_sees_only_what_waits_for_them(slack, bot, driver, clock):
     await a_week(slack, bot, driver, clock)
     people = sorted(slack.workspace.usergroups["S0SWS"].users)
-    text, blocks = await home_of(driver, bot, people[25])  # took the check; acknowledged neither
+    # Took the duty check (which acknowledged it); has not acknowledged the allowances.
+    text, blocks = await home_of(driver, bot, people[25])
     for lead_only in (*LEADS_ONLY, "Your latest broadcasts"):
         assert lead_only not in text
-    assert "2 briefings waiting for you to acknowledge" in text
+    assert "1 briefing waiting for you to acknowledge" in text
+    assert "*New fostering allowances*" in text
     assert not any(b["type"] == "header" for b in blocks[1:])
     shown = json.dumps(blocks)
     for figure in ("*20*", "*12*", "of the 30 reached", "rhi timescales"):

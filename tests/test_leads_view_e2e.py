@@ -447,6 +447,7 @@ async def take(driver, bot, b: Briefing, person, choices, retake=None) -> None:
     await bot.work.idle()
     [feedback] = slack.views_for(person)
     b.first[person] = choices
+    b.acked.add(person)  # taking an attributed check acknowledges the briefing
     if retake is not None:
         await driver.click(person, feedback, RETAKE_ACTION)
         await bot.work.idle()
@@ -615,8 +616,9 @@ def briefings() -> tuple[Briefing, Briefing, Briefing]:
 
 
 async def week_one(driver, bot, clock, b1: Briefing) -> None:
-    """B1: acknowledged by 6 of north only, all 5 of both, 3 of south (held back), all 7 of no
-    team; taken by 5, 5, 7 and 3 (held back), some wrong; 6 retake (no cell reaches 5)."""
+    """B1: acknowledged (by the button) by 6 of north only, all 5 of both, 3 of south, all 7
+    of no team, and by everyone who takes its check, so south's cell reaches a step; taken by
+    5, 5, 7 and 3 (held back), some wrong; 6 retake (no cell reaches 5)."""
     clock.now = at(2, 10)
     await publish(driver, bot, clock, b1)
     clock.now = at(2, 11)
@@ -634,10 +636,11 @@ async def week_one(driver, bot, clock, b1: Briefing) -> None:
 
 
 async def week_two(driver, bot, clock, b1: Briefing, b2: Briefing) -> None:
-    """After the first digest, before B1's check closes: two more in south acknowledge B1
-    (south's acknowledgements reach a step), two more with no team take it (a step), one more in
-    north (not a step). Then B2: acknowledged by all 7 of north only, 4 of both (held back), 5 of
-    south; taken by 5, 5, 7; retaken by 3 of both (held back) and 5 of south (released)."""
+    """After the first digest, before B1's check closes: two more in south press Acknowledge
+    on B1 (already acknowledged by taking it), two more with no team take it (a step), one more
+    in north (not a step). Then B2: acknowledged by all 7 of north only, 4 of both (the fifth by
+    taking its check), 5 of south; taken by 5, 5, 7; retaken by 3 of both (held back) and 5 of
+    south (released)."""
     clock.now = at(9, 9, 30)
     await acknowledge(driver, bot, b1, SW[15:17])
     await take(driver, bot, b1, SW[22], (1, 0))
@@ -664,7 +667,8 @@ async def week_two(driver, bot, clock, b1: Briefing, b2: Briefing) -> None:
 
 
 async def week_three(driver, bot, clock, b3: Briefing) -> None:
-    """B3: acknowledged by 7, 5, 5 and 3 (held back); taken by 4, 2, 3 and 2: no cell reaches
+    """B3: acknowledged by 7, 5, 5 and 3 (held back: two of the no-team cell's three only took
+    the check, which acknowledges it); taken by 4, 2, 3 and 2: no cell reaches
     a step, so nothing of its check is shown anywhere, however many took it."""
     clock.now = at(16, 10)
     await publish(driver, bot, clock, b3)
@@ -712,7 +716,9 @@ async def test_three_weeks_three_teams_every_view_shows_the_released_facts(
     assert first.text.startswith("Your weekly digest: 1 new briefing, ")
     body = text_of(first.blocks)
     assert trend_lines(b1) in body
-    assert b1.total("acknowledged") == 18 < len(b1.acked) == 21  # south's three held back
+    # Taking the (attributed) check acknowledged it too: every cell's acknowledgements, south's
+    # three who pressed the button and the four who only took the check, reached a step.
+    assert b1.total("acknowledged") == len(b1.acked) == 25
     assert (b1.total("took"), b1.total("retook")) == (17, 0)
     assert f"After the retake: held back until {MIN} or more have retaken it" in body
     assert [text_of(m.blocks) for m in digests_to(slack, SECOND_LEAD)] == [body]
@@ -727,7 +733,7 @@ async def test_three_weeks_three_teams_every_view_shows_the_released_facts(
     body = text_of(second.blocks)
     assert trend_lines(b2) in body
     assert "Changes to the duty system" not in body
-    assert (b2.total("acknowledged"), b2.total("retook"), b2.total("after_retake")) == (12, 5, 4)
+    assert (b2.total("acknowledged"), b2.total("retook"), b2.total("after_retake")) == (19, 5, 4)
     assert [len(digests_to(slack, lead)) for lead in LEADS] == [2, 2]
     await facts_are_stored(bot, b1)
     await facts_are_stored(bot, b2)
@@ -773,10 +779,13 @@ async def trends_views(driver, bot, clock, b1: Briefing, b2: Briefing, b3: Brief
     body = await trends(driver, bot, ENGAGEMENT_LEAD)
     for b in (b1, b2, b3):
         b.view(now)
-    # B1 moved since the first digest where a step was reached: south's acknowledgements and
-    # the no-team cell's check; north's one late taker is still not shown.
-    assert (b1.total("acknowledged"), len(b1.acked)) == (23, 23)
+    # B1 moved since the first digest where a step was reached: the no-team cell's check;
+    # north's one late taker is still not shown.
+    assert (b1.total("acknowledged"), len(b1.acked)) == (25, 25)
     assert (b1.total("took"), len(b1.first)) == (22, 23)
+    # B3's no-team cell: three acknowledged (two of them by taking the check), held back.
+    assert (b3.total("acknowledged"), len(b3.acked)) == (17, 20)
+
     assert b3.total("took") == 0 < len(b3.first) == 11
     for b in (b1, b2, b3):
         assert trend_lines(b) in body, f"{b.id}:\n{trend_lines(b)}\n---\n{body}"

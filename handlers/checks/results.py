@@ -108,7 +108,7 @@ def build_results(
     if not answers.shown:
         return [*blocks, _too_few(answers)]
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=release_note(answers, tz))]))
-    blocks.append(_funnel(figures))
+    blocks.append(_funnel(figures, check.mode))
     blocks.append(chart_button(check))
     questions = question_figures(check, answers)
     if not answers.total("took"):
@@ -154,7 +154,7 @@ def _too_few(answers: Figures) -> SectionBlock:
     )
 
 
-def _funnel(figures: CheckFigures) -> SectionBlock:
+def _funnel(figures: CheckFigures, check_mode: str) -> SectionBlock:
     """From reached to understood, each step with its base."""
     answers, acks = figures.answers, figures.acks
     reached = answers.population
@@ -185,6 +185,8 @@ def _funnel(figures: CheckFigures) -> SectionBlock:
             f"`{bar(answers.total('after_retake'), retook)}` Understood after the retake: "
             + of(answers.total("after_retake"), retook, "who retook it")
         )
+    if check_mode == "attributed":
+        lines.append("_Taking the check counts as having read the briefing: it acknowledges it._")
     return SectionBlock(block_id="funnel", text=MarkdownTextObject(text="\n".join(lines)))
 
 
