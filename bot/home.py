@@ -104,6 +104,10 @@ class Home:
         self._marks = 0  # counts marks: a publish clears only those made before it began
         self._stale: dict[str, int] = {}  # whose Home to republish, and when it was marked
         self._stale_roles: dict[Role, int] = {}  # the same for everyone holding a role
+        # The latest mark of each: a publish that began before it does not clear it (an act
+        # committed while that Home was being built would otherwise never show).
+        self._latest: dict[str, int] = {}
+        self._latest_roles: dict[Role, int] = {}
         self._opened: set[str] = set()  # who opened Home since the bot started
         self._refreshed: dict[str, datetime] = {}  # when the job last republished each Home
 
@@ -125,8 +129,9 @@ class Home:
         began = self._marks
         view = await self.view_for(user_id, notice=notice)
         await self._client.views_publish(user_id=user_id, view=view)
-        if self._stale.get(user_id, began + 1) <= began:
+        if self._latest.get(user_id, began + 1) <= began:
             del self._stale[user_id]
+            del self._latest[user_id]
 
     async def opened(self, user_id: str) -> None:
         """The person opened Home: publish it, and remember they look at it (see `soon`)."""
@@ -158,12 +163,18 @@ class Home:
         for user_id in user_ids:
             if user_id in self._opened:
                 self._stale.setdefault(user_id, self._marks)
+                self._latest[user_id] = self._marks
         for role in roles:
             self._stale_roles.setdefault(role, self._marks)
+            self._latest_roles[role] = self._marks
 
     def stale(self) -> frozenset[str]:
         """Whose Home is marked stale now (role holders are known only once resolved)."""
         return frozenset(self._stale)
+
+    def _forget(self, user_id: str) -> None:
+        self._stale.pop(user_id, None)
+        self._latest.pop(user_id, None)
 
     async def refresh_stale(self, now: datetime, members: RoleMembers) -> int:
         """The refresh job: republish each stale Home not republished within the last
@@ -181,7 +192,7 @@ class Home:
                 if error.response.status_code == 429:
                     logger.warning("Home refresh paused: views.publish is rate limited")
                     break  # those left stay marked: the next run tries again
-                self._stale.pop(user_id, None)  # rebuilt when it is next opened
+                self._forget(user_id)  # rebuilt when it is next opened
                 logger.warning("a Home could not be refreshed (%s)", error.response.get("error"))
                 continue
             except (aiohttp.ClientError, TimeoutError) as error:
@@ -189,7 +200,7 @@ class Home:
                 break
             except Exception:  # one Home that cannot be built must not hold up the others
                 logger.exception("a Home could not be built for its refresh")
-                self._stale.pop(user_id, None)
+                self._forget(user_id)
                 continue
             self._refreshed[user_id] = now
             published += 1
@@ -203,8 +214,10 @@ class Home:
             if holders is None:
                 continue
             del self._stale_roles[role]
+            latest = self._latest_roles.pop(role, mark)
             for user_id in holders:
                 self._stale[user_id] = min(mark, self._stale.get(user_id, mark))
+                self._latest[user_id] = max(latest, self._latest.get(user_id, latest))
 
     async def republish(self, user_ids: Iterable[str], *, but: str | None = None) -> None:
         """Publish again the Home of everyone whose Home an action changed (a lead's queue

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import SectionBlock
 
 from bot.home import REFRESH_MOST, REFRESH_SECONDS, Home
 from bot.slack.roles import ENGAGEMENT_LEAD
@@ -96,3 +97,22 @@ async def test_a_role_is_resolved_when_the_job_runs_opened_or_not() -> None:
     assert await host.refresh_stale(NOW, members) == 0  # Slack could not say: kept
     assert await host.refresh_stale(NOW, members) == 2
     assert sorted(client.published) == ["UL1", "UL2"]
+
+
+async def test_an_act_marked_while_its_home_is_being_built_is_not_lost():
+    """Found in review: the older mark was kept and the publish cleared it."""
+    home = Home(FakeClient(), contact="x")  # type: ignore[arg-type]
+    builds = []
+
+    async def build(user_id):
+        builds.append(user_id)
+        if len(builds) == 2:  # the refresh's build has read the database...
+            home.soon(["U1"])  # ...and act B commits and marks the Home now
+        return [SectionBlock(text=f"build {len(builds)}")]
+
+    home.add_section("s", build)
+    await home.opened("U1")  # build 1
+    home.soon(["U1"])  # act A marks it
+    await home.refresh_stale(datetime(2026, 1, 1, tzinfo=UTC), None)  # build 2, during which B
+    # B's mark was made after build 2 began: the Home must stay stale for the next run.
+    assert "U1" in home.stale(), "act B's mark was dropped: the Home shows figures without B"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot.storage import figures
 
 PEOPLE = [f"U{i:02d}" for i in range(12)]
@@ -134,3 +136,28 @@ async def test_patterns_forgotten_for_room_are_worked_out_again_alike(storage, m
     assert kept == 1
     assert again == first
     assert set(first["y"][1]) == set(PEOPLE[1:7])
+
+
+async def test_a_view_that_fails_half_way_leaves_nothing_kept_for_the_next(storage, monkeypatch):
+    """A read that fails while working a subject's people out (the temporary file full, say)
+    is undone whole: the next view works them out again, never trusting an empty entry."""
+    from bot.storage.disclosure import snapshot
+
+    pub = await storage.writer.write(lambda db: _briefing(db, "a", PEOPLE))
+    real, calls = figures._pattern_sql, []
+
+    def failing_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database or disk is full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(figures, "_pattern_sql", failing_once)
+
+    def live(db):
+        return figures.acknowledgements(db, "a", 1, [pub])
+
+    with pytest.raises(RuntimeError):
+        await storage.writer.read(lambda db: snapshot(db, lambda: live(db)))
+    after = await storage.writer.read(lambda db: snapshot(db, lambda: live(db)))
+    assert after.reach == {frozenset({"#all"}): 12}

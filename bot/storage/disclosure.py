@@ -177,9 +177,14 @@ def snapshot(db: Database, read: Callable[[], T]) -> T:
     committed meanwhile (the temporary table they share is the connection's own)."""
     db.execute("BEGIN")
     try:
-        return read()
-    finally:
-        db.execute("COMMIT")
+        found = read()
+    except BaseException:
+        # Undone, not kept: the temporary tables the reads fill (the people and patterns kept
+        # for the next view) must never keep half a fill that later views would trust.
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return found
 
 
 def ack_subject(briefing_id: str, round_: int) -> str:
