@@ -57,6 +57,7 @@ if TYPE_CHECKING:
     from bot.slack.people import People
     from bot.slack.replies import Replies
     from bot.slack.roles import Roles
+    from bot.slack.usergroups import UserGroups
     from bot.storage import Storage
     from bot.subcommands import Subcommands
 
@@ -326,6 +327,7 @@ class Deps:
     home: Home
     replies: Replies
     audiences: Audiences
+    usergroups: UserGroups
     outbox: OutboxSender
     bot_user_id: str
     clock: Callable[[], datetime]

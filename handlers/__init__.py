@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from handlers import audit, briefings, checks, engage, home, practice, surgery
+from handlers import audit, briefings, checks, engage, home, practice, surgery, usergroups
 
 if TYPE_CHECKING:
     from slack_bolt.app.async_app import AsyncApp
 
     from bot.deps import Deps
 
-FEATURES = (briefings, checks, surgery, practice, audit, home, engage)
+FEATURES = (briefings, checks, surgery, practice, audit, home, engage, usergroups)
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:

@@ -1,10 +1,11 @@
 """Catch-up for people who join an audience after a briefing went out.
 
-Three ways in: Slack's `member_joined_channel` (a channel audience), `team_join` (a new starter,
-checked against the user-group audiences), and a daily reconciliation at the start of working
-hours that lists every current audience afresh: it mends anything an event missed (a stop, a
-user group changed in
-Slack's admin pages, which sends no event). What a joiner gets is in `bot/storage/catchup.py`.
+Four ways in: Slack's `member_joined_channel` (a channel audience), `subteam_members_changed`
+(people added to a user-group audience, announced by `deps.usergroups`), `team_join` (a new
+starter, checked against the user-group audiences), and a daily reconciliation at the start of
+working hours (and at each start) that lists every current audience afresh: it mends anything
+an event missed (a stop, a lost delivery). What a joiner gets, once, through the outbox, is in
+`bot/storage/catchup.py`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.usergroups import UserGroupsUnavailable
 from bot.storage.catchup import CaughtUp, Current
 from handlers.briefings.reminders import in_working_hours
 
@@ -44,6 +46,19 @@ async def joined_channel(deps: Deps, user_id: str, channel_id: str) -> CaughtUp:
     return await _add(deps, entries, {channel_id: [user_id]})
 
 
+async def joined_group(deps: Deps, group_id: str, added: tuple[str, ...]) -> CaughtUp:
+    """People were added to a user group: catch them up on what its audience entries were
+    sent (those who are people; a bot or a deactivated account is left out)."""
+    entries = [e for e in await _current(deps) if e.ref == group_id]
+    if not entries:
+        return CaughtUp()
+    people = await deps.people.people(expected=added)
+    if people is None:
+        return CaughtUp()  # Slack could not say who is a person: the daily run decides
+    joiners = [user for user in added if user in people and user != deps.bot_user_id]
+    return await _add(deps, entries, {group_id: joiners})
+
+
 async def joined_workspace(deps: Deps, user_id: str) -> CaughtUp:
     """A new starter: catch them up on the user-group audiences they are already in."""
     entries = [e for e in await _current(deps) if (e.ref or "").startswith("S")]
@@ -57,6 +72,8 @@ async def joined_workspace(deps: Deps, user_id: str) -> CaughtUp:
 async def reconcile(deps: Deps) -> CaughtUp:
     """List every current audience afresh and catch up whoever is missing (daily)."""
     entries = await _current(deps)
+    if any((e.ref or "").startswith("S") for e in entries):
+        deps.usergroups.expire("the daily catch-up lists every audience afresh")
     members: dict[str, list[str]] = {}
     for ref in {e.ref for e in entries if e.ref and e.ref[0] in "CGS"}:
         listed = await _members(deps, ref)
@@ -120,6 +137,6 @@ def next_working_time(deps: Deps) -> datetime:
 async def _members(deps: Deps, ref: str) -> list[str] | None:
     try:
         return await deps.audiences.members_of(ref)
-    except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+    except (SlackApiError, UserGroupsUnavailable, aiohttp.ClientError, TimeoutError) as error:
         logger.warning("catch-up could not list an audience (%s)", type(error).__name__)
         return None
