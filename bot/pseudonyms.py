@@ -13,15 +13,28 @@ Each use has its own purpose string, so no family can be matched with another:
 - `voter`: one per person across questions, so a vote counts once and a person who voted for
   two duplicates counts once when they are merged. Their votes are thus one pseudonymous
   record, which the key, not the database, could turn into a person.
+
+One thing is kept that can be turned back, by the key alone: an anonymous asker who asks to
+be told when there is news of their question has their Slack id *sealed* (`seal`), encrypted
+under a key made from the same outside key (AES-GCM, from the `cryptography` library rather than
+anything hand-made), with a fresh random nonce each time (so two sealings of one person cannot
+be matched), until the last news is sent; then it is deleted.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import secrets
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 KEY_BYTES = 32
+_SEALED_BYTES = 32  # a Slack id padded to this, so every sealed id has one length
+_NONCE_BYTES = 12  # AES-GCM's standard nonce, random each time
 
 
 class Pseudonyms:
@@ -52,6 +65,34 @@ class Pseudonyms:
     def quota(self, day: str, user_id: str) -> str:
         """One per person and local day, for the daily limit (never linked to a question)."""
         return self.of(f"quota:{day}", user_id)
+
+    def seal(self, user_id: str) -> str:
+        """The person's id, encrypted (AES-GCM, from the `cryptography` library: authenticated,
+        so an altered value is refused) under a key made from the outside key, with a fresh
+        random nonce each time, padded to one length, as text. Without the key it says nothing,
+        not even whether two sealed ids are one person."""
+        plain = user_id.encode()
+        if len(plain) > _SEALED_BYTES - 1:
+            raise ValueError("a Slack id is shorter than that")
+        padded = plain + b"\x00" * (_SEALED_BYTES - len(plain))
+        nonce = secrets.token_bytes(_NONCE_BYTES)
+        sealed = AESGCM(self._sub(b"seal")).encrypt(nonce, padded, b"asker")
+        return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+    def unseal(self, sealed: str) -> str | None:
+        """The id `seal` sealed, or None if it was not sealed under this key (or was altered)."""
+        try:
+            raw = base64.urlsafe_b64decode(sealed.encode())
+            padded = AESGCM(self._sub(b"seal")).decrypt(
+                raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], b"asker"
+            )
+        except (ValueError, UnicodeError, InvalidTag):
+            return None
+        return padded.rstrip(b"\x00").decode(errors="replace") or None
+
+    def _sub(self, purpose: bytes) -> bytes:
+        """A key of its own for each use, made from the outside key (32 bytes: AES-256)."""
+        return hmac.new(self._key, purpose, hashlib.sha256).digest()
 
     @classmethod
     def load(cls, key: bytes | None, bot_token: str, database_path: Path) -> Pseudonyms:

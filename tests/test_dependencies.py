@@ -39,6 +39,9 @@ FLOORS = {
     "PyYAML": ("5.4", "CVE-2020-14343"),
     # Denial of service on crafted input: GHSA-jrwr-5x3p-hvc3, GHSA-vrjv-mxr7-vjf8 (2.2.0).
     "markdown-it-py": ("2.2.0", "GHSA-vrjv-mxr7-vjf8"),
+    # CVE-2023-50782 (RSA key exchange, fixed 42.0.0), CVE-2024-26130 (PKCS12 NULL
+    # dereference, 42.0.4), CVE-2024-12797 (its bundled OpenSSL's RPK authentication, 44.0.1).
+    "cryptography": ("44.0.1", "CVE-2024-12797"),
 }
 
 

@@ -66,6 +66,8 @@ async def test_migrations_create_the_schema_and_are_recorded(storage):
         "m012_disclosure",
         "m013_teams",
         "m014_digest_runs",
+        "m015_asker_news",
+        "m016_gaps_dismissed",
     ]
 
 
@@ -76,7 +78,7 @@ async def test_reopening_applies_no_migration_twice(tmp_path):
         await s.open()
         count = await s.call(lambda db: db["_sqlite_migrations"].count)
         await s.close()
-    assert count == 14
+    assert count == 16
 
 
 async def test_wal_and_foreign_keys_are_on(storage):

@@ -165,7 +165,7 @@ async def test_case_detail_is_sent_back_with_what_was_found_and_nothing_is_kept(
 async def test_bad_questions_get_a_clear_message_and_nothing_is_kept(slack, bot, driver):
     for values, block, words in (
         (form("   "), "question", "Write your question"),
-        (form("x" * 3001), "question", "over 3,000 characters"),
+        (form("x" * 3001), "question", "3,001 characters: the limit is 3,000"),
         (form("Fine question?", forum="closed-forum"), "forum", "not running now"),
         (form("Fine question?", topic="Gossip"), "topic", "Choose one of the topics"),
     ):

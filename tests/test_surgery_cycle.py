@@ -14,7 +14,7 @@ from bot.app import LineOfSight
 from bot.config import Config
 from bot.guardrail import find_case_detail
 from handlers.surgery import AGENDA_JOB
-from handlers.surgery.blocks import ANSWER_ACTION, build_answer_dm, build_answer_public
+from handlers.surgery.blocks import ANSWER_ACTION, build_answer_public, build_news
 from slack_standin.blockkit import validate_message_blocks
 from slack_standin.harness import posts
 from tests.conftest import (
@@ -108,9 +108,9 @@ async def test_the_agenda_holds_the_top_questions_and_carries_the_rest_forward(
             action="",
             by=ENGAGEMENT_LEAD,
             now=clock(),
-            channel=GENERAL,
+            public_to=("channel", GENERAL),
             render_public=build_answer_public,
-            render_asker=build_answer_dm,
+            render_news=build_news,
         )
     clock.now = datetime(2027, 1, 18, 10, 30, tzinfo=UTC)  # the PAG meets 21 Jan
     await bot.scheduler.run_now(AGENDA_JOB)
@@ -240,23 +240,30 @@ async def test_an_unanswered_agenda_question_is_not_stuck_after_its_meeting(slac
     )
 
 
-async def test_an_agenda_for_a_channel_the_bot_is_not_in_is_not_lost(slack, bot, clock):
-    """An agenda the bot cannot post is not drawn up: its questions stay on the board."""
-    slack.workspace.channels[PAG].members.remove(slack.workspace.bot_user_id)
+async def test_an_agenda_whose_channel_is_gone_goes_to_the_leads_not_lost(slack, bot, clock):
+    """No channel to post in at the cut-off: the agenda is drawn up all the same and goes to
+    the engagement leads by DM, saying why and how to set a channel."""
+    slack.workspace.channels[PAG].name = "pag-archive-2025"  # renamed: the setting is stale
     [q] = await on_board(bot, clock, ["Can supervision be fortnightly?"])
     clock.now = CUTOFF
     await bot.scheduler.run_now(AGENDA_JOB)
     assert await bot.outbox.idle(30)
-    sent = await bot.storage.writer.call(
-        lambda db: db.execute("SELECT status, error FROM deliveries").fetchall()
-    )
-    assert (await bot.storage.questions.get(q)).state == "accepted", sent
+    assert (await bot.storage.questions.get(q)).state == "agenda"
+    [agenda] = [m for m in slack.messages(ENGAGEMENT_LEAD) if "the agenda" in m.text]
+    text = " ".join(b["text"]["text"] for b in agenda.blocks)
+    assert "Can supervision be fortnightly?" in text
+    assert "#practice-advisory-group doesn't exist (or I can't see it)" in text
+    assert "PAG_CHANNEL" in text
+    assert posts(slack, PAG) == []
 
 
-async def test_an_answer_to_a_channel_the_bot_is_not_in_is_refused(slack, bot, driver, clock):
-    """An answer that could not be posted to "You said, we did" is refused, and not kept."""
-    slack.workspace.channels[GENERAL].members.remove(slack.workspace.bot_user_id)
-    [q] = await on_board(bot, clock, ["Can supervision be fortnightly?"])
+async def test_an_answer_whose_channel_is_gone_is_kept_and_comes_to_the_lead(
+    slack, bot, driver, clock
+):
+    """An answer that cannot be posted to "You said, we did" is kept all the same: its asker
+    hears, and the public copy comes to the lead by DM, with why and how to set a channel."""
+    slack.workspace.channels[GENERAL].name = "general-old"
+    [q] = await on_board(bot, clock, ["Can supervision be fortnightly?"], named=(0,))
     clock.now = CUTOFF
     await bot.scheduler.run_now(AGENDA_JOB)
     await driver.slash_command(ENGAGEMENT_LEAD, "/engage", "queue")
@@ -265,14 +272,20 @@ async def test_an_answer_to_a_channel_the_bot_is_not_in_is_refused(slack, bot, d
     await driver.click(ENGAGEMENT_LEAD, queue, ANSWER_ACTION, value=str(q))
     await bot.work.idle()
     [modal] = slack.views_for(ENGAGEMENT_LEAD)
-    values = {"answer": {"answer": {"type": "plain_text_input", "value": "Yes."}}}
-    response = await driver.submit_view(ENGAGEMENT_LEAD, modal, values)
+    values = {"answer": {"answer": {"type": "plain_text_input", "value": "Yes, from May."}}}
+    await driver.submit_view(ENGAGEMENT_LEAD, modal, values)
     await bot.work.idle()
+    said = " ".join(b["text"]["text"] for b in slack.views_for(ENGAGEMENT_LEAD)[0]["blocks"])
+    assert "is answered, and its asker will see it" in said
+    assert "#general doesn't exist (or I can't see it)" in said
+    assert "has come to you by direct message instead" in said
+    assert "YOU_SAID_WE_DID_CHANNEL" in said
     assert await bot.outbox.idle(30)
-    sent = await bot.storage.writer.call(
-        lambda db: db.execute("SELECT kind, target, status, error FROM deliveries").fetchall()
-    )
-    assert (await bot.storage.questions.get(q)).state != "answered", (response.json, sent)
+    assert (await bot.storage.questions.get(q)).state == "answered"
+    [public] = [m for m in slack.messages(ENGAGEMENT_LEAD) if m.text == "You said, we did"]
+    assert "Yes, from May." in str(public.blocks)
+    [told] = [m for m in slack.messages(SOCIAL_WORKERS[0]) if "has been answered" in m.text]
+    assert "Yes, from May." in str(told.blocks)
 
 
 async def test_engage_queue_keeps_the_questions_to_answer_when_busy(slack, bot, driver, clock):
@@ -322,9 +335,9 @@ async def test_a_merged_duplicates_asker_gets_the_answer(slack, bot, clock):
         action="",
         by=ENGAGEMENT_LEAD,
         now=clock(),
-        channel=GENERAL,
+        public_to=("channel", GENERAL),
         render_public=build_answer_public,
-        render_asker=build_answer_dm,
+        render_news=build_news,
     )
     bot.outbox.wake()
     assert await bot.outbox.idle(30)

@@ -4,6 +4,7 @@ to its follow-up, and what each follow-up says."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
@@ -49,10 +50,17 @@ class Calls:
         return self.returns
 
 
+def no_news() -> SimpleNamespace:
+    """Anonymous askers' news, with nothing waiting: what the sender asks, recorded."""
+    return SimpleNamespace(lock=asyncio.Lock(), expire=Calls(0), claim=Calls(None))
+
+
 def fake_deps(*, lead: bool = True, **questions: Any) -> SimpleNamespace:
     access = Access.ALLOWED if lead else Access.REFUSED
     return SimpleNamespace(
-        storage=SimpleNamespace(questions=SimpleNamespace(**questions)),
+        storage=SimpleNamespace(
+            questions=SimpleNamespace(**{"news": no_news(), "scrub": Calls(), **questions})
+        ),
         roles=SimpleNamespace(
             allows=Calls(Verdict(access)), members=Calls(frozenset({LEAD, OTHER_LEAD}))
         ),
@@ -189,6 +197,8 @@ async def test_an_answer_wakes_the_outbox_only_when_it_was_queued():
     await send_answer(deps, True, click("1"))
     assert outbox_woken == [True]
     assert deps.home.republish.calls == [((frozenset({LEAD, OTHER_LEAD}),), {"but": None})]
+    # News to anonymous askers who asked to be told is sent at once too, not at the next poll.
+    assert deps.storage.questions.news.claim.calls == [((NOW,), {})]
 
 
 async def test_a_vote_through_the_real_storage_counts_once(storage):

@@ -570,3 +570,36 @@ def m014_digest_runs(db: Database) -> None:
         pk="period",
         not_null={"number", "status", "until", "at"},
     )
+
+
+@migrations()
+def m015_asker_news(db: Database) -> None:
+    """Telling an anonymous asker what became of their question, when they ask to be told.
+
+    `asker_watch` holds, per question, the asker's Slack id *sealed* (encrypted under a key
+    kept outside the database, see bot/pseudonyms.py) until the question is answered or
+    declined (or a time limit passes); `asker_news` holds each message to an anonymous asker
+    until it is sent, sealed the same way. Both rows are deleted once done (`secure_delete`
+    overwrites them). A named asker's news goes through the outbox like any other DM.
+    """
+    db.execute(
+        "CREATE TABLE asker_watch (question_id INTEGER PRIMARY KEY REFERENCES questions(id),"
+        " sealed TEXT NOT NULL, until TEXT NOT NULL)"
+    )
+    db.execute(
+        "CREATE TABLE asker_news (id INTEGER PRIMARY KEY,"  # in order: news is sent in order
+        " sealed TEXT NOT NULL,"
+        " message TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, not_before TEXT,"
+        " in_flight INTEGER NOT NULL DEFAULT 0)"
+    )
+
+
+@migrations()
+def m016_gaps_dismissed(db: Database) -> None:
+    """Practice gaps a lead dismissed (`/engage gaps`): the gap's words and the day, no lead's
+    name. Its counted searches are deleted with it, and the words are not counted again.
+    (From here `practice_gaps.reason` may also be `weak`: only matches that might help.)"""
+    db.execute(
+        "CREATE TABLE gaps_dismissed (query TEXT PRIMARY KEY, dismissed_at TEXT NOT NULL)"
+        " WITHOUT ROWID"  # dismissed_at: the day
+    )

@@ -7,6 +7,7 @@ that is `question_rules.py`, asked before these are called.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -22,6 +23,9 @@ MAX_QUESTION = 3000
 _REF_LETTERS = "ACDEFGHJKMNPQRTUVWXY3479"  # no 0/O, 1/I/L, 5/S, 8/B, 2/Z: read aloud safely
 
 State = Literal["pending", "accepted", "agenda", "declined", "merged", "answered"]
+# What an asker is told became of their question; after a final one nothing more is sent.
+News = Literal["accepted", "declined", "merged", "answered"]
+FINAL: tuple[News, ...] = ("answered", "declined")
 
 
 @dataclass(frozen=True)
@@ -149,42 +153,67 @@ def insert_question(
     return question
 
 
-def queue_answer_to_askers(
+def followers(db: Database, question: Question, news: News) -> list[tuple[int, Question]]:
+    """Whose askers hear `news` of `question`: its own, and, when it is answered or declined,
+    those of every duplicate merged into it (or into one merged into it), each under their own
+    reference, carrying the answer or the reason of the question they joined."""
+    found = [(question.id, question)]
+    if news not in FINAL:
+        return found
+    merged = db.execute(
+        "WITH RECURSIVE joined(id) AS (SELECT id FROM questions WHERE merged_into = ?"
+        " UNION SELECT q.id FROM questions q JOIN joined j ON q.merged_into = j.id)"
+        " SELECT id FROM joined",
+        [question.id],
+    ).fetchall()
+    for (merged_id,) in merged:
+        duplicate = one_question(db, int(merged_id))
+        if duplicate is not None and duplicate.state == "merged":
+            carried = replace(
+                duplicate, answer=question.answer, action=question.action, reason=question.reason
+            )
+            found.append((duplicate.id, carried))
+    return found
+
+
+def queue_news(
     db: Database,
-    done: Question,
-    render_asker: Callable[[Question], dict[str, Any]],
+    question: Question,
+    news: News,
+    render: Callable[[Question, News], dict[str, Any]],
     *,
     by: str,
     now: datetime,
 ) -> None:
-    """The answer by DM to the question's named asker, and to the named askers of duplicates
-    merged into it, each under their own ref. An anonymous asker was never stored."""
-    asked_by = db.execute("SELECT asked_by FROM questions WHERE id = ?", [done.id]).fetchone()[0]
-    if asked_by:
-        queue_message(
-            db,
-            key=("you-said-we-did", done.id, "answer-dm"),
-            title=f"Your question {done.ref} is answered",
-            message=render_asker(done),
-            targets=[("dm", asked_by)],
-            published_by=by,
-            now=now,
-        )
-    for merged_id, merged_by in db.execute(
-        "SELECT id, asked_by FROM questions WHERE merged_into = ? AND asked_by IS NOT NULL",
-        [done.id],
-    ).fetchall():
-        duplicate = one_question(db, int(merged_id))
-        assert duplicate is not None
-        queue_message(
-            db,
-            key=("you-said-we-did", int(merged_id), "answer-dm"),
-            title=f"Your question {duplicate.ref} is answered",
-            message=render_asker(replace(duplicate, answer=done.answer, action=done.action)),
-            targets=[("dm", merged_by)],
-            published_by=by,
-            now=now,
-        )
+    """Tell the askers what became of a question, in the transaction that did it, so no news
+    is lost to a crash once the step is committed. A named asker's goes through the outbox
+    (a DM, once, paced). An anonymous asker who asked to be told has it queued under their
+    sealed id (`asker_news`), and, once the news is final (answered or declined), their
+    watch (`asker_watch`) is deleted: nothing that could be unsealed stays after the last
+    news is sent. An anonymous asker who did not ask finds it under My questions."""
+    for question_id, shown in followers(db, question, news):
+        asked_by, sealed = db.execute(
+            "SELECT q.asked_by, w.sealed FROM questions q"
+            " LEFT JOIN asker_watch w ON w.question_id = q.id WHERE q.id = ?",
+            [question_id],
+        ).fetchone()
+        if asked_by:
+            queue_message(
+                db,
+                key=("question-news", question_id, news),
+                title=f"Your question {shown.ref}: {news}",
+                message=render(shown, news),
+                targets=[("dm", asked_by)],
+                published_by=by,
+                now=now,
+            )
+        elif sealed:
+            db.execute(  # its id in order: one asker's news is sent in the order it came
+                "INSERT INTO asker_news (sealed, message) VALUES (?, ?)",
+                [sealed, json.dumps(render(shown, news))],
+            )
+            if news in FINAL:
+                db.execute("DELETE FROM asker_watch WHERE question_id = ?", [question_id])
 
 
 def move_question(db: Database, question: Question, *, topic: str | None, forum: str | None) -> str:

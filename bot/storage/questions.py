@@ -24,11 +24,13 @@ from typing import Any, Literal
 from sqlite_utils import Database
 
 from bot.storage.outbox import queue_message
+from bot.storage.question_news import AskerNews
 from bot.storage.question_rows import (
     COLUMNS,
     MAX_QUESTION,
     Asked,
     Moderated,
+    News,
     Question,
     State,
     Voted,
@@ -38,7 +40,7 @@ from bot.storage.question_rows import (
     move_question,
     one_question,
     question_from_row,
-    queue_answer_to_askers,
+    queue_news,
     set_state,
 )
 from bot.storage.question_rules import (
@@ -58,6 +60,7 @@ __all__ = [
     "PERSON_WRITE_TIMEOUT",
     "Asked",
     "Moderated",
+    "News",
     "Question",
     "Questions",
     "State",
@@ -69,6 +72,8 @@ __all__ = [
 # A person waits on a modal or a click: past this the write is rolled back and they are told.
 PERSON_WRITE_TIMEOUT = 2.0
 QUOTA_KEEP_DAYS = 2  # a day's asking counts, kept past the day for a submit across midnight
+WATCH_DAYS = 183  # an anonymous asker's sealed id is kept at most this long (about six months)
+RenderNews = Callable[[Question, News], dict[str, Any]]
 
 
 class Questions:
@@ -76,12 +81,16 @@ class Questions:
 
     def __init__(self, writer: Writer):
         self._w = writer
+        self.news = AskerNews(writer)  # news to anonymous askers, sealed until sent
         self.scrub_due = False  # an anonymous question's WAL could not be emptied at once
 
     async def scrub(self) -> None:
-        """Retry emptying the WAL after an anonymous question, if a reader was in the way."""
+        """Retry emptying the WAL after an anonymous question, or a sealed asker's id deleted,
+        if a reader was in the way."""
         if self.scrub_due and await self._w.scrub():
             self.scrub_due = False
+        if self.news.scrub_due:
+            await self.news.scrub()
 
     async def ask(
         self,
@@ -97,6 +106,7 @@ class Questions:
         quoted: str | None,
         now: datetime,
         per_day: int,
+        sealed: str | None = None,
     ) -> Asked:
         """Record a question (pending moderation), unless its asker has asked `per_day` today.
 
@@ -105,6 +115,8 @@ class Questions:
         matched with each other, nor with their named ones), a random id (no order to place
         it between others) and its time to the hour. The daily limit is counted under
         `quota_tag`, a pseudonym for the person and `day`, in its own table, kept two days.
+        An anonymous asker who asked to be told of news gives `sealed`, their id sealed under
+        the outside key: kept (`asker_watch`) until the last news, or `WATCH_DAYS` at most.
         """
         at = now.replace(minute=0, second=0, microsecond=0) if anonymous else now
 
@@ -133,6 +145,12 @@ class Questions:
                 quoted=quoted,
                 state="pending",
             )
+            if anonymous and sealed:
+                until = (at + timedelta(days=WATCH_DAYS)).date().isoformat()  # a day, no hour
+                db.execute(
+                    "INSERT INTO asker_watch (question_id, sealed, until) VALUES (?, ?, ?)",
+                    [question.id, sealed, until],
+                )
             return Asked("recorded", question)
 
         asked = await self._w.write(count_and_record, timeout=PERSON_WRITE_TIMEOUT)
@@ -269,11 +287,13 @@ class Questions:
         into: int | None = None,
         topic: str | None = None,
         forum: str | None = None,
+        render_news: RenderNews | None = None,
     ) -> Moderated:
         """One moderation step, recorded with who and when, if the rules allow it
         (`question_rules.moderation_refusal`): accept, decline (with the reason the asker
         sees), merge into another question (whose votes it joins), or change a question's
-        topic or forum."""
+        topic or forum. With `render_news`, its askers are told what became of it (accepted,
+        declined, merged) in the same transaction (`question_rows.queue_news`)."""
 
         def apply_moderation(db: Database) -> Moderated:
             question = one_question(db, question_id)
@@ -302,7 +322,12 @@ class Questions:
                 assert target is not None  # the rules refuse a merge without one
                 detail = merge_into(db, question_id, target, at=at)
             log_moderation(db, at=at, by=by, question_id=question_id, action=action, detail=detail)
-            return Moderated("done", one_question(db, question_id))
+            done = one_question(db, question_id)
+            assert done is not None
+            news = _NEWS.get(action)
+            if render_news is not None and news is not None:
+                queue_news(db, done, news, render_news, by=by, now=now)
+            return Moderated("done", done)
 
         return await self._w.write(apply_moderation, timeout=PERSON_WRITE_TIMEOUT)
 
@@ -311,14 +336,15 @@ class Questions:
         *,
         forum: str,
         meeting_at: datetime,
-        channel: str,
+        targets: list[tuple[str, str]],
         choose: Callable[[list[Question]], tuple[list[Question], list[Question]]],
         render: Callable[[list[Question], int], dict[str, Any]],
         now: datetime,
     ) -> tuple[list[Question], int] | None:
         """At a meeting's cut-off: its agenda, once. `choose(on_board)` says which of the
         forum's questions on the board go on it (the rest stay, carried forward to the next
-        meeting). The agenda message (`render(agenda, carried)`) is queued to `channel`
+        meeting). The agenda message (`render(agenda, carried)`) is queued to `targets` (the
+        forum's channel, or the engagement leads by DM when it has none the bot can post in)
         through the outbox in the same transaction. (The agenda, how many were carried
         forward), or None if this meeting's agenda was drawn up already (a restart, a second
         run)."""
@@ -365,7 +391,7 @@ class Questions:
                 key=(f"agenda:{forum}", int(meeting_at.timestamp()), "agenda"),
                 title=f"Agenda: {forum}",
                 message=render(agenda, len(rest)),
-                targets=[("channel", channel)],
+                targets=targets,
                 published_by="",
                 now=now,
             )
@@ -373,16 +399,17 @@ class Questions:
 
         return await self._w.write(draw_up_and_queue)
 
-    async def agenda_drawn(self, forum: str, meeting_at: datetime) -> bool:
-        return await self._w.read(
-            lambda db: (
-                db.execute(
-                    "SELECT 1 FROM agendas WHERE forum = ? AND meeting_at = ?",
-                    [forum, utc_iso(meeting_at)],
-                ).fetchone()
-                is not None
-            )
-        )
+    async def agenda_drawn(self, forum: str, meeting_at: datetime) -> str | None:
+        """When this meeting's agenda was drawn up (UTC ISO-8601), or None if it has not been."""
+
+        def drawn_at(db: Database) -> str | None:
+            row = db.execute(
+                "SELECT drawn_at FROM agendas WHERE forum = ? AND meeting_at = ?",
+                [forum, utc_iso(meeting_at)],
+            ).fetchone()
+            return None if row is None else str(row[0])
+
+        return await self._w.read(drawn_at)
 
     async def count_on_board(self, forum: str) -> int:
         """Accepted questions for a forum still on the board (carried forward)."""
@@ -407,14 +434,16 @@ class Questions:
         action: str,
         by: str,
         now: datetime,
-        channel: str,
+        public_to: tuple[str, str],
         render_public: Callable[[Question], dict[str, Any]],
-        render_asker: Callable[[Question], dict[str, Any]],
+        render_news: RenderNews,
     ) -> Moderated:
         """Record a question's answer (and what was done), once, with who and when; queue it
-        to the "You said, we did" channel and, for a question asked with a name, to its asker
-        by DM, through the outbox in the same transaction. An anonymous asker finds it under
-        My questions (their pseudonym), by the reference they were given."""
+        through the outbox in the same transaction to `public_to` ("You said, we did":
+        ("channel", C…), or ("dm", the lead) when that channel cannot be posted in, so an
+        answer is never lost to a missing channel), and tell its askers (`queue_news`): a
+        named one by DM, an anonymous one who asked to be told under their sealed id. Every
+        asker also finds it under My questions, by the reference they were given."""
         at = utc_iso(now)
 
         def record_and_queue_answer(db: Database) -> Moderated:
@@ -439,11 +468,11 @@ class Questions:
                 key=("you-said-we-did", question_id, "answer"),
                 title=f"You said, we did: {done.ref}",
                 message=render_public(done),
-                targets=[("channel", channel)],
+                targets=[public_to],
                 published_by=by,
                 now=now,
             )
-            queue_answer_to_askers(db, done, render_asker, by=by, now=now)
+            queue_news(db, done, "answered", render_news, by=by, now=now)
             return Moderated("done", done)
 
         return await self._w.write(record_and_queue_answer, timeout=PERSON_WRITE_TIMEOUT)
@@ -451,6 +480,9 @@ class Questions:
     async def answered(self, limit: int = 10) -> list[Question]:
         """Answered questions, newest answer first: "You said, we did"."""
         return await self._listed("q.state = 'answered'", "q.answered_at DESC, q.id DESC", [limit])
+
+
+_NEWS: dict[Action, News] = {"accept": "accepted", "decline": "declined", "merge": "merged"}
 
 
 def _days_before(day: str, days: int) -> str:

@@ -8,7 +8,8 @@ daily limit, and committed before Slack hears back. People are known only by pse
 
 The listeners live by surface: `commands.py` (`/ask` and the `/engage` words), `shortcuts.py`,
 `actions.py` (the buttons), `views.py` (the modals' submissions), `jobs.py` (each forum's
-agenda at its cut-off) and `home.py` (Home's section); `common.py` holds what they share,
+agenda at its cut-off), `news.py` (news to anonymous askers who asked to be told) and
+`home.py` (Home's section); `common.py` holds what they share,
 `rules.py` the surgery's pure rules, `channels.py` where it posts, and `blocks.py` the Block
 Kit. Each listener is a store half and a follow-up (see `bot/deps.py`); this module only
 wires them.
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt.app.async_app import AsyncApp
 
+from bot.asking import ASK_WITH_TEXT_ACTION
 from bot.deps import BUSY
 from handlers.surgery.actions import (
     VoteOutcome,
@@ -30,6 +32,7 @@ from handlers.surgery.actions import (
     open_decline,
     open_from_home,
     open_more,
+    open_with_text,
     store_acceptance,
     store_vote,
 )
@@ -61,6 +64,7 @@ from handlers.surgery.common import (
 )
 from handlers.surgery.home import home_section
 from handlers.surgery.jobs import draw_agendas
+from handlers.surgery.news import NEWS_JOB, send_news
 from handlers.surgery.shortcuts import from_message, from_shortcut
 from handlers.surgery.views import (
     send_answer,
@@ -80,6 +84,7 @@ __all__ = [
     "HELP",
     "HOME_SECTION",
     "LEADS_ONLY",
+    "NEWS_JOB",
     "NOT_STORED",
     "VoteOutcome",
     "register",
@@ -96,6 +101,8 @@ def register(app: AsyncApp, deps: Deps) -> None:
         "`/engage agenda surgery|pag` — post the next meeting's agenda now, before its cut-off",
     )
     deps.scheduler.every(AGENDA_JOB, functools.partial(draw_agendas, deps), seconds=60)
+    # News to anonymous askers who asked to be told (sealed until sent), and any a crash left.
+    deps.scheduler.every(NEWS_JOB, functools.partial(send_news, deps), seconds=30)
     deps.engage.add(
         "queue",
         functools.partial(engage_queue, deps),
@@ -107,6 +114,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.shortcut(ASK_SHORTCUT)(work.listener(deps, accept, follow_up=from_shortcut))
     app.shortcut(MESSAGE_SHORTCUT)(work.listener(deps, accept, follow_up=from_message))
     app.action(OPEN_ASK_ACTION)(work.listener(deps, accept, follow_up=open_from_home))
+    app.action(ASK_WITH_TEXT_ACTION)(work.listener(deps, accept, follow_up=open_with_text))
     app.action(ACCEPT_ACTION)(work.listener(deps, store_acceptance, follow_up=after_moderation))
     app.action(DECLINE_ACTION)(work.listener(deps, accept, follow_up=open_decline))
     app.view(DECLINE_CALLBACK)(work.listener(deps, store_decline, follow_up=after_review))

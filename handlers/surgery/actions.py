@@ -12,18 +12,22 @@ from typing import TYPE_CHECKING, Any, Literal
 from slack_bolt.async_app import AsyncAck
 from slack_sdk.models.views import View
 
+from bot.asking import asked_text
+from bot.slack.modals import open_modal
 from bot.slack.views import build_notice_view
 from bot.storage import WriteTimeout
 from bot.storage.question_rules import ANSWERABLE, MOVABLE
 from bot.storage.questions import Question
 from handlers.surgery.blocks import (
     build_board,
+    build_news,
 )
 from handlers.surgery.common import (
     LEADS_ONLY,
     NOT_FOUND,
     NOT_STORED,
     clicked_value,
+    deliver_news,
     is_lead,
     moderated,
     open_ask,
@@ -55,6 +59,13 @@ VOTE_NOTES: dict[VoteOutcome, str] = {
 async def open_from_home(deps: Deps, said: None, body: dict[str, Any]) -> None:
     """Home's "Ask a question": the modal, empty."""
     await open_ask(deps, body["trigger_id"])
+
+
+async def open_with_text(deps: Deps, said: None, body: dict[str, Any]) -> None:
+    """Another feature's "Ask the surgery" (bot/asking.py, e.g. practice search that found
+    nothing): the modal with its words in the question, over the modal it came from if any."""
+    in_modal = (body.get("view") or {}).get("type") == "modal"
+    await open_ask(deps, body["trigger_id"], text=asked_text(body), push=in_modal)
 
 
 async def store_vote(deps: Deps, ack: AsyncAck, body: dict[str, Any]) -> VoteOutcome:
@@ -97,7 +108,7 @@ async def store_acceptance(deps: Deps, ack: AsyncAck, body: dict[str, Any]) -> s
     else:
         try:
             done = await deps.storage.questions.moderate(
-                found, action="accept", by=user_id, now=deps.clock()
+                found, action="accept", by=user_id, now=deps.clock(), render_news=build_news
             )
         except WriteTimeout:
             said = NOT_STORED
@@ -108,7 +119,8 @@ async def store_acceptance(deps: Deps, ack: AsyncAck, body: dict[str, Any]) -> s
 
 
 async def after_moderation(deps: Deps, said: str, body: dict[str, Any]) -> None:
-    """The lead hears how it went where they clicked: on Home (refreshed), or privately."""
+    """The lead hears how it went where they clicked: on Home (refreshed), or privately; the
+    asker is told."""
     user_id = body["user"]["id"]
     if (body.get("view") or {}).get("type") == "home":
         await deps.home.publish(user_id, notice=said)
@@ -116,36 +128,44 @@ async def after_moderation(deps: Deps, said: str, body: dict[str, Any]) -> None:
     else:
         await deps.replies.tell(body, said)
         await refresh_leads(deps, body)
+    await deliver_news(deps)
 
 
 async def open_decline(deps: Deps, said: None, body: dict[str, Any]) -> None:
-    """Decline…: the modal asking why, for a question still waiting for review."""
+    """Decline…: the modal asking why, for a question still waiting for review (opened
+    within Slack's 3 s, whatever the role check takes: see bot/slack/modals.py)."""
+    await open_modal(deps.client, body["trigger_id"], decline_view(deps, body), title="Decline")
+
+
+async def decline_view(deps: Deps, body: dict[str, Any]) -> View:
+    """The Decline… modal for the clicked question, or why there is none."""
     found = question_id(clicked_value(body))
     question = await deps.storage.questions.get(found) if found is not None else None
     if not await is_lead(deps, body["user"]["id"]):
-        view = build_notice_view("Decline", LEADS_ONLY)
-    elif question is None:
-        view = build_notice_view("Decline", NOT_FOUND)
-    elif question.state != "pending":
-        view = build_notice_view("Decline", f"{question.ref} has been reviewed already.")
-    else:
-        view = build_decline_view(question)
-    await deps.client.views_open(trigger_id=body["trigger_id"], view=view)
+        return build_notice_view("Decline", LEADS_ONLY)
+    if question is None:
+        return build_notice_view("Decline", NOT_FOUND)
+    if question.state != "pending":
+        return build_notice_view("Decline", f"{question.ref} has been reviewed already.")
+    return build_decline_view(question)
 
 
 async def open_more(deps: Deps, said: None, body: dict[str, Any]) -> None:
     """The board's overflow: answer it, merge a duplicate, or change its topic or forum."""
+    await open_modal(deps.client, body["trigger_id"], more_view(deps, body), title="Review")
+
+
+async def more_view(deps: Deps, body: dict[str, Any]) -> View:
+    """The overflow step's modal for the chosen question, or why there is none."""
     action = (body.get("actions") or [{}])[0]
     what, _, raw = str((action.get("selected_option") or {}).get("value") or "").partition(":")
     found = question_id(raw)
     question = await deps.storage.questions.get(found) if found is not None else None
     if not await is_lead(deps, body["user"]["id"]):
-        view = build_notice_view("Review", LEADS_ONLY)
-    elif question is None or what not in ("merge", "change", "answer"):
-        view = build_notice_view("Review", NOT_FOUND)
-    else:
-        view = await step_view(deps, what, question)
-    await deps.client.views_open(trigger_id=body["trigger_id"], view=view)
+        return build_notice_view("Review", LEADS_ONLY)
+    if question is None or what not in ("merge", "change", "answer"):
+        return build_notice_view("Review", NOT_FOUND)
+    return await step_view(deps, what, question)
 
 
 async def step_view(deps: Deps, what: str, question: Question) -> View:
@@ -166,14 +186,17 @@ async def step_view(deps: Deps, what: str, question: Question) -> View:
 
 async def open_answer(deps: Deps, said: None, body: dict[str, Any]) -> None:
     """Record the answer: the modal, for a question on the board or an agenda."""
+    await open_modal(deps.client, body["trigger_id"], answer_view(deps, body), title="Answer")
+
+
+async def answer_view(deps: Deps, body: dict[str, Any]) -> View:
+    """The answer modal for the clicked question, or why there is none."""
     found = question_id(clicked_value(body))
     question = await deps.storage.questions.get(found) if found is not None else None
     if not await is_lead(deps, body["user"]["id"]):
-        view = build_notice_view("Answer", LEADS_ONLY)
-    elif question is None:
-        view = build_notice_view("Answer", NOT_FOUND)
-    elif question.state not in ANSWERABLE:
-        view = build_notice_view("Answer", f"{question.ref} has been answered or closed already.")
-    else:
-        view = build_answer_view(question)
-    await deps.client.views_open(trigger_id=body["trigger_id"], view=view)
+        return build_notice_view("Answer", LEADS_ONLY)
+    if question is None:
+        return build_notice_view("Answer", NOT_FOUND)
+    if question.state not in ANSWERABLE:
+        return build_notice_view("Answer", f"{question.ref} has been answered or closed already.")
+    return build_answer_view(question)

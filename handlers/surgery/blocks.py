@@ -29,10 +29,11 @@ from slack_sdk.models.views import View
 
 from bot.slack.mrkdwn import escape, escape_within
 from bot.slack.sections import sections
-from bot.storage.questions import MAX_QUESTION, Question
+from bot.storage.questions import MAX_QUESTION, News, Question
 
 ASK_CALLBACK = "surgery_ask"
 ASK_SHORTCUT = "ask_surgery"  # global shortcut: "Ask the practice surgery"
+ASK_TITLE = "Ask a question"  # the asking modal's title (and its "One moment…"'s)
 MESSAGE_SHORTCUT = "ask_about_this"  # message shortcut: "Ask about this"
 OPEN_ASK_ACTION = "surgery_open_ask"
 VOTE_ACTION = "surgery_vote"
@@ -50,6 +51,13 @@ QUESTION_BLOCK, QUESTION_ACTION = "question", "text"
 TOPIC_BLOCK, TOPIC_ACTION = "topic", "topic"
 FORUM_BLOCK, FORUM_ACTION = "forum", "forum"
 ANONYMOUS_BLOCK, ANONYMOUS_ACTION = "anonymous", "anonymous"
+TELL_BLOCK, TELL_ACTION = "tell", "tell"
+TELL_HINT = (
+    "A question with your name is always answered by direct message. For an anonymous one, "
+    "ticked, I keep your Slack id locked with a key that is not in my database, only until "
+    "it is answered or declined (six months at most), then delete it. My messages stay in "
+    "your DMs with me, like any Slack message."
+)
 REASON_BLOCK, REASON_ACTION = "reason", "reason"
 
 FORUMS = {"surgery": "Monthly staff surgery", "pag": "Practice Advisory Group"}
@@ -99,7 +107,7 @@ def build_ask_view(
     return View(
         type="modal",
         callback_id=ASK_CALLBACK,
-        title="Ask a question",
+        title=ASK_TITLE,
         submit="Send question",
         close="Cancel",
         private_metadata=json.dumps({"quoted": link}),
@@ -131,8 +139,11 @@ def _about_message(link: str | None, *, unlinked: bool) -> list[Block]:
 
 
 def _ask_inputs(topics: tuple[str, ...], running: list[str], text: str) -> list[Block]:
-    """The asking modal's inputs: the question, its topic, its forum, and anonymity."""
+    """The asking modal's inputs: the question, its topic, its forum, anonymity, and whether
+    an anonymous asker is told of news. A text over the limit is never cut: it is left out,
+    and the caller has said why (`/ask` refuses it with its length)."""
     anonymous = Option(value="yes", label="Ask anonymously")
+    tell = Option(value="yes", label="Tell me by direct message when there's news")
     return [
         InputBlock(
             block_id=QUESTION_BLOCK,
@@ -141,7 +152,7 @@ def _ask_inputs(topics: tuple[str, ...], running: list[str], text: str) -> list[
                 action_id=QUESTION_ACTION,
                 multiline=True,
                 max_length=MAX_QUESTION,
-                initial_value=text[:MAX_QUESTION] or None,
+                initial_value=text if text and len(text) <= MAX_QUESTION else None,
                 placeholder="No names or case details, please: ask about practice",
             ),
         ),
@@ -172,6 +183,13 @@ def _ask_inputs(topics: tuple[str, ...], running: list[str], text: str) -> list[
             ),
             hint="Anonymous: nobody, engagement leads included, can see that you asked it.",
         ),
+        InputBlock(
+            block_id=TELL_BLOCK,
+            label="If you ask anonymously",
+            optional=True,
+            element=CheckboxesElement(action_id=TELL_ACTION, options=[tell]),
+            hint=TELL_HINT,
+        ),
     ]
 
 
@@ -196,14 +214,33 @@ def read_question(values: dict[str, Any]) -> tuple[str, str, str, bool]:
     return text, topic, forum, anonymous
 
 
-def build_receipt_view(question: Question) -> View:
-    """What the asker sees straight after sending: their reference, and what happens next."""
-    who = (
-        "It is *anonymous*: nothing the bot keeps says that you asked it, and nobody, "
-        "engagement leads included, can see that you did."
-        if question.anonymous
-        else "Engagement leads can see that you asked it; the board never shows names."
+def read_tell(values: dict[str, Any]) -> bool:
+    """Whether an anonymous asker ticked "Tell me…" (untrusted; absent: not told)."""
+    chosen = ((values.get(TELL_BLOCK) or {}).get(TELL_ACTION) or {}).get("selected_options")
+    return isinstance(chosen, list) and any(
+        isinstance(o, dict) and o.get("value") == "yes" for o in chosen
     )
+
+
+def build_receipt_view(question: Question, *, told: bool = True) -> View:
+    """What the asker sees straight after sending: their reference, whether they will be
+    messaged (and, anonymous, what is kept for it), and what happens next."""
+    if not question.anonymous:
+        who = (
+            "Engagement leads can see that you asked it; the board never shows names. I'll "
+            "message you when it is accepted, answered or declined."
+        )
+    elif told:
+        who = (
+            "It is *anonymous*: nobody, engagement leads included, can see that you asked it. "
+            "I'll message you when it is accepted, answered or declined; until then I keep "
+            "your Slack id locked with a key that is not in my database, then delete it."
+        )
+    else:
+        who = (
+            "It is *anonymous*: nothing the bot keeps says that you asked it, and nobody, "
+            "engagement leads included, can see that you did. I won't message you about it."
+        )
     return View(
         type="modal",
         title="Question sent",
@@ -293,9 +330,10 @@ def build_ask_button() -> list[Block]:
 
 
 def build_agenda_message(
-    forum: str, when: str, questions: list[Question], carried: int
+    forum: str, when: str, questions: list[Question], carried: int, *, note: str = ""
 ) -> dict[str, Any]:
-    """The agenda posted to the forum's channel at the cut-off."""
+    """The agenda posted to the forum's channel at the cut-off (or, with `note` saying why
+    and how to set a channel, sent to the engagement leads when it has none)."""
     name = FORUMS.get(forum, forum)
     lines = [f":spiral_note_pad: *{name}, {when}: the agenda*"]
     if questions:
@@ -307,7 +345,7 @@ def build_agenda_message(
             f"_{carried} more question{'s' if carried != 1 else ''} carried forward to the next "
             "meeting, with their votes._"
         )
-    blocks = sections("agenda", lines)
+    blocks = sections("agenda", [*([note] if note else []), *lines])
     return {
         "text": f"{name}, {when}: the agenda",
         "blocks": [b.to_dict() for b in blocks],
@@ -334,13 +372,51 @@ def build_answer_public(question: Question) -> dict[str, Any]:
     }
 
 
+def build_news(question: Question, news: News) -> dict[str, Any]:
+    """To an asker (by DM): what became of their question. A duplicate merged into another
+    carries the answer or reason of the question it joined, and says which."""
+    ref, joined = question.ref, question.merged_into
+    via = f" (it joined {joined}, a question like it)" if joined and news != "merged" else ""
+    forum = FORUMS.get(question.forum, "the surgery")
+    if news == "accepted":
+        headline = f"Your question {ref} is on the board"
+        lines = [
+            f"*{headline}.* Colleagues can vote for it now; the questions with most votes go "
+            f"on the {forum}'s agenda.",
+            f"*You asked:* {escape_within(question.text, 1500)}",
+        ]
+    elif news == "merged":
+        headline = f"Your question {ref} has joined {joined or 'a question like it'}"
+        lines = [
+            f"*{headline}*, a question like it: its votes count there, and you'll hear when "
+            "it is answered.",
+            f"*You asked:* {escape_within(question.text, 1500)}",
+        ]
+    elif news == "declined":
+        headline = f"Your question {ref} was not taken forward"
+        lines = [
+            f"*{headline}*{via}.",
+            f"*You asked:* {escape_within(question.text, 1500)}",
+            f"*Why:* {escape_within(question.reason or 'no reason was given', 500)}",
+        ]
+    else:
+        headline = f"Your question {ref} has been answered"
+        lines = [f"*{headline}*{via}.", *_answer_lines(question)]
+    if question.anonymous:
+        lines.append(
+            "_You asked this anonymously: nobody was told it was yours. "
+            + (
+                "Nothing more will come about it, and what let me reach you is deleted._"
+                if news in ("answered", "declined")
+                else "I keep what lets me reach you only until it is answered or declined._"
+            )
+        )
+    return {"text": headline, "blocks": [b.to_dict() for b in sections("news", lines)]}
+
+
 def build_answer_dm(question: Question) -> dict[str, Any]:
-    """To a named asker: their question's answer."""
-    lines = [f"*Your question {question.ref} has been answered.*", *_answer_lines(question)]
-    return {
-        "text": f"Your question {question.ref} has been answered",
-        "blocks": [b.to_dict() for b in sections("answer", lines)],
-    }
+    """To an asker: their question's answer."""
+    return build_news(question, "answered")
 
 
 def build_answered(questions: list[Question]) -> list[Block]:

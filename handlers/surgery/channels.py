@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.mrkdwn import escape
+
 if TYPE_CHECKING:
     from bot.audiences import Audiences
     from bot.deps import Deps
@@ -45,8 +47,9 @@ def channels_of(deps: Deps) -> Channels:
     return known
 
 
-async def postable(deps: Deps, where: str) -> str | None:
-    """The channel's id if the bot can post there; else None, logged once a problem."""
+async def checked(deps: Deps, where: str) -> tuple[str | None, str]:
+    """(The channel's id, "") if the bot can post there; else (None, why not, in words a lead
+    can act on), logged once, not every minute, until it can again."""
     known = channels_of(deps)
     try:
         if where not in known.ids:
@@ -56,12 +59,29 @@ async def postable(deps: Deps, where: str) -> str | None:
         why = await asyncio.wait_for(
             deps.audiences.cannot_post(known.ids[where], where), LOOKUP_SECONDS
         )
-    except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
-        why = f"{where} cannot be found ({type(error).__name__})"
+    except SlackApiError as error:
+        known.ids.pop(where, None)  # looked up again next time: it may be made meanwhile
+        code = str(error.response.get("error") or "")
+        why = (
+            f"{escape(where)} doesn't exist (or I can't see it)"
+            if code == "channel_not_found"
+            else f"Slack couldn't tell me about {escape(where)} ({escape(code)})"
+        )
+    except (aiohttp.ClientError, TimeoutError) as error:
+        why = f"Slack didn't answer about {escape(where)} ({type(error).__name__})"
     if why is None:
         known.reported.discard(where)
-        return known.ids[where]
+        return known.ids[where], ""
     if where not in known.reported:  # once, not every minute
         known.reported.add(where)
         logger.error("cannot post in %s: %s", where, why)
-    return None
+    return None, why.rstrip(".")
+
+
+def how_to_set(where: str, setting: str) -> str:
+    """How a lead gets posts into a channel: make it and invite the bot, or name another."""
+    return (
+        f"To post there, create {escape(where)} (a public channel I join by myself; a private "
+        f"one needs `/invite @Line of Sight`), or ask whoever runs the bot to set `{setting}` "
+        "to another channel."
+    )

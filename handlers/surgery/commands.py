@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
 from bot.slack.mrkdwn import escape
+from bot.slack.sections import SECTION_LIMIT, sections
+from bot.storage.questions import MAX_QUESTION
+from bot.timefmt import format_local
 from handlers.surgery.blocks import (
     FORUMS,
     build_answered,
@@ -20,12 +23,13 @@ from handlers.surgery.blocks import (
     build_my_questions,
 )
 from handlers.surgery.common import HELP, LEADS_ONLY, is_lead, more, open_ask, own_tag, voter
-from handlers.surgery.jobs import draw_agenda
+from handlers.surgery.jobs import Drawn, draw_agenda
 from handlers.surgery.review_blocks import (
     build_moderated_board,
     build_queue,
     build_to_answer,
 )
+from handlers.surgery.rules import too_long
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -46,8 +50,44 @@ async def answer_command(deps: Deps, said: None, body: dict[str, Any]) -> None:
         await deps.replies.respond(body["response_url"], "You said, we did", blocks=blocks)
     elif word == "mine":
         await show_mine(deps, body)
+    elif len(text := (body.get("text") or "").strip()) > MAX_QUESTION:
+        await deps.replies.respond(
+            body["response_url"], too_long_reply(text), blocks=too_long_blocks(text)
+        )
     else:
-        await open_ask(deps, body["trigger_id"], text=(body.get("text") or "").strip())
+        await open_ask(deps, body["trigger_id"], text=text)
+
+
+def too_long_reply(text: str) -> str:
+    """`/ask` with a question over the limit: refused with its length, nothing opened or kept."""
+    return f"Your question is {too_long(text)}, so I haven't opened it and nothing was kept."
+
+
+ECHO_LIMIT = 9000  # of escaped text: with the refusal, well under Slack's 12,000 in a message
+
+
+def too_long_blocks(text: str) -> list[dict[str, Any]]:
+    """The refusal, then the question as it was typed, whole (sections split between
+    characters, never inside one's escape, and nothing added), to copy and shorten."""
+    if len(escape(text)) > ECHO_LIMIT:
+        note = " Shorten it, then `/ask` again (it is too long for me to show it back to you)."
+        return [b.to_dict() for b in sections("too-long", [too_long_reply(text) + note])]
+    pieces, piece = [], ""
+    for char in text:
+        if len(piece) + len(escape(char)) > SECTION_LIMIT:
+            pieces.append(piece)
+            piece = ""
+        piece += escape(char)
+    first = too_long_reply(text) + " Shorten it, then `/ask` again. Here it is, to copy:"
+    return [
+        b.to_dict()
+        for b in sections("too-long", [first])
+        + [
+            SectionBlock(block_id=f"typed:{n}", text=MarkdownTextObject(text=p))
+            for n, p in enumerate([*pieces, piece])
+            if p
+        ]
+    ]
 
 
 async def show_board(deps: Deps, body: dict[str, Any], order: Literal["votes", "recent"]) -> None:
@@ -79,18 +119,32 @@ async def engage_agenda(deps: Deps, user_id: str, text: str) -> EngageAnswer:
     if forum not in deps.config.forums:
         running = " or ".join(f"`{f}`" for f in deps.config.forums) or "none is running"
         return f"Which forum? `/engage agenda &lt;forum&gt;`, with {running}.", None
-    done = await draw_agenda(deps, forum, early=True)
-    if done is None:
+    done = await draw_agenda(deps, forum, early=True, by=user_id)
+    return agenda_reply(done, FORUMS[forum], deps), None
+
+
+def agenda_reply(done: Drawn, name: str, deps: Deps) -> str:
+    """What a lead is told after `/engage agenda`: one answer per outcome, never an either/or."""
+    counted = (
+        f"{done.chosen} question{'s' if done.chosen != 1 else ''}, {done.carried} carried "
+        "forward to the meeting after"
+    )
+    if done.status == "posted":
+        return f"The {name} agenda is posted in {escape(done.where)}: {counted}."
+    if done.status == "to_leads":
         return (
-            f"The next {FORUMS[forum]} agenda was drawn up already, or its channel "
-            f"({escape(deps.config.forums[forum][1])}) cannot be found.",
-            None,
+            f"The {name} agenda is drawn up ({counted}). {done.why}, so it has gone to the "
+            f"engagement leads by direct message, you included. {done.how}"
         )
-    where, chosen, carried = done
+    if done.status == "already":
+        when = format_local(done.drawn_at, deps.config.timezone) if done.drawn_at else "earlier"
+        return (
+            f"The next {name} agenda was drawn up already ({when}). The one after is drawn up "
+            "once this meeting has passed."
+        )
     return (
-        f"The {FORUMS[forum]} agenda is posted in {escape(where)}: {chosen} question"
-        f"{'s' if chosen != 1 else ''}, {carried} carried forward to the meeting after.",
-        None,
+        f"The {name} agenda is not drawn up: {done.why}, and I couldn't find the engagement "
+        f"leads to send it to instead. Nothing has changed on the board. {done.how}"
     )
 
 

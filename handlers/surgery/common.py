@@ -17,8 +17,11 @@ from bot.slack.mrkdwn import escape
 from bot.slack.roles import ENGAGEMENT_LEAD
 from bot.storage.questions import Moderated
 from handlers.surgery.blocks import build_ask_view
+from handlers.surgery.news import send_news
 
 if TYPE_CHECKING:
+    from slack_sdk.models.views import View
+
     from bot.deps import Deps
 
 COMMAND = "/ask"
@@ -26,7 +29,7 @@ AGENDA_JOB = "surgery:agendas"
 HOME_SECTION = "surgery"
 HELP = (
     "*Surgery questions* — for the monthly staff surgery and the Practice Advisory Group\n"
-    "• `/ask` or `/ask <your question>` — ask (anonymously unless you untick it)\n"
+    "• `/ask` or `/ask &lt;your question&gt;` — ask (anonymously unless you untick it)\n"
     "• `/ask list` — the board, most votes first (`/ask list recent`: newest first)\n"
     "• `/ask mine` — your questions and where they have got to, with their answers\n"
     '• `/ask answered` — "You said, we did": questions answered, and what was done\n'
@@ -75,9 +78,22 @@ async def open_ask(
     text: str = "",
     quoted: str | None = None,
     unlinked: bool = False,
+    push: bool = False,
 ) -> None:
-    """The asking modal, with the topics and the forums running now."""
-    view = build_ask_view(
+    """The asking modal, with the topics and the forums running now (`push`: over the modal
+    the click came from)."""
+    view = ask_view(deps, text=text, quoted=quoted, unlinked=unlinked)
+    if push:
+        await deps.client.views_push(trigger_id=trigger_id, view=view)
+    else:
+        await deps.client.views_open(trigger_id=trigger_id, view=view)
+
+
+def ask_view(
+    deps: Deps, *, text: str = "", quoted: str | None = None, unlinked: bool = False
+) -> View:
+    """The asking modal's view (see `build_ask_view`) with this service's settings."""
+    return build_ask_view(
         deps.config.surgery_topics,
         deps.config.safeguarding_note,
         text=text,
@@ -85,7 +101,6 @@ async def open_ask(
         forums=tuple(deps.config.forums),
         unlinked=unlinked,
     )
-    await deps.client.views_open(trigger_id=trigger_id, view=view)
 
 
 def moderated(done: Moderated, what: str) -> str:
@@ -117,6 +132,15 @@ async def refresh_leads(deps: Deps, body: dict[str, Any], *, but: str | None = N
         await deps.home.republish(leads, but=but)
 
 
+async def deliver_news(deps: Deps) -> None:
+    """A step's news was queued with it: send it now rather than at the next poll (a named
+    asker's through the outbox, an anonymous one's sealed, by `send_news`)."""
+    deps.outbox.wake()
+    await send_news(deps)
+
+
 async def after_review(deps: Deps, said: object, body: dict[str, Any]) -> None:
-    """A moderation through a modal was stored: refresh the leads' Homes (see above)."""
+    """A moderation through a modal was stored: refresh the leads' Homes (see above), and
+    tell its askers."""
     await refresh_leads(deps, body)
+    await deliver_news(deps)

@@ -242,7 +242,7 @@ def build_answer_view(question: Question) -> View:
             ),
             InputBlock(
                 block_id="action",
-                label="What we did, or will do (optional)",
+                label="What we did, or will do",
                 optional=True,
                 element=PlainTextInputElement(action_id="action", multiline=True, max_length=1000),
             ),

@@ -9,6 +9,7 @@ are in `bot/storage/question_rules.py`, because the storage cannot import a feat
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -40,7 +41,9 @@ def question_errors(
     if not text:
         errors[QUESTION_BLOCK] = "Write your question."
     elif len(text) > MAX_QUESTION:
-        errors[QUESTION_BLOCK] = "That's over 3,000 characters: please shorten it."
+        errors[QUESTION_BLOCK] = f"{too_long(text)}. Please shorten it: nothing was kept."
+    elif not has_words(text):
+        errors[QUESTION_BLOCK] = "Write your question in words, so that it can be answered."
     else:
         found = find_case_detail(text)
         if found:
@@ -50,6 +53,22 @@ def question_errors(
                 "where a concern about a child goes."
             )[:2000]
     return errors | placement_errors(topic, forum, topics=topics, forums=forums)
+
+
+# A word: two letters or more (any alphabet), not digits or marks.
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def has_words(text: str) -> bool:
+    """A question needs words: one of two letters or more, at least ("?", "???", "1?" or
+    ":)" are not a question anyone can answer; "Why?" may be, with its topic)."""
+    return _WORD.search(text) is not None
+
+
+def too_long(text: str) -> str:
+    """How far over the limit a question is, counted, never cut: "4,012 characters: the
+    limit is 3,000"."""
+    return f"{len(text):,} characters: the limit is {MAX_QUESTION:,}"
 
 
 def placement_errors(

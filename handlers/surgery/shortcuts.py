@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from slack_sdk.errors import SlackApiError
 
-from handlers.surgery.blocks import safe_permalink
-from handlers.surgery.common import open_ask
+from bot.slack.modals import open_modal
+from handlers.surgery.blocks import ASK_TITLE, safe_permalink
+from handlers.surgery.common import ask_view, open_ask
 
 if TYPE_CHECKING:
+    from slack_sdk.models.views import View
+
     from bot.deps import Deps
 
 logger = logging.getLogger(__name__)
@@ -25,13 +28,21 @@ async def from_shortcut(deps: Deps, said: None, body: dict[str, Any]) -> None:
 
 
 async def from_message(deps: Deps, said: None, body: dict[str, Any]) -> None:
-    """ "Ask about this" on a message: the modal, linking it (quoted if Slack gives a link)."""
+    """ "Ask about this" on a message: the modal, linking it (quoted if Slack gives a link).
+    Slack is asked about the message first, which can outlast the 3 s trigger: "One moment…"
+    is shown until it answers."""
+    work = ask_about_view(deps, body)
+    await open_modal(deps.client, body["trigger_id"], work, title=ASK_TITLE)
+
+
+async def ask_about_view(deps: Deps, body: dict[str, Any]) -> View:
+    """The asking modal for the message a shortcut was used on."""
     channel = (body.get("channel") or {}).get("id")
     ts = (body.get("message") or {}).get("ts") or body.get("message_ts")
     link, private = None, False
     if channel and ts:
         link, private = await message_link(deps, channel, ts)
-    await open_ask(deps, body["trigger_id"], quoted=link, unlinked=private)
+    return ask_view(deps, quoted=link, unlinked=private)
 
 
 async def message_link(deps: Deps, channel: str, ts: str) -> tuple[str | None, bool]:

@@ -17,7 +17,7 @@ from slack_bolt.async_app import AsyncAck
 from bot.slack.mrkdwn import escape
 from bot.slack.views import build_notice_view
 from bot.storage import WriteTimeout
-from bot.storage.questions import Asked
+from bot.storage.questions import Asked, Moderated
 from handlers.surgery.blocks import (
     FORUMS,
     INTO_ACTION,
@@ -26,16 +26,18 @@ from handlers.surgery.blocks import (
     REASON_ACTION,
     REASON_BLOCK,
     TOPIC_BLOCK,
-    build_answer_dm,
     build_answer_public,
+    build_news,
     build_receipt_view,
     read_question,
+    read_tell,
     safe_permalink,
 )
-from handlers.surgery.channels import postable
+from handlers.surgery.channels import checked, how_to_set
 from handlers.surgery.common import (
     LEADS_ONLY,
     NOT_STORED,
+    deliver_news,
     is_lead,
     moderated,
     own_tag,
@@ -65,6 +67,7 @@ async def store_question(
     """Send question: checked, then committed before Slack hears back; the modal becomes
     the receipt."""
     text, topic, forum, anonymous = read_question(modal_values(view))
+    tell = anonymous and read_tell(modal_values(view))
     text = text.strip()
     errors = question_errors(
         text,
@@ -78,7 +81,7 @@ async def store_question(
         await ack(response_action="errors", errors=errors)
         return
     try:
-        asked = await ask(deps, body["user"]["id"], text, topic, forum, anonymous, view)
+        asked = await ask(deps, body["user"]["id"], text, topic, forum, anonymous, view, tell)
     except WriteTimeout:
         await ack(
             response_action="errors",
@@ -95,7 +98,7 @@ async def store_question(
         )
         return
     logger.info("a question was recorded")  # never which kind: that narrows who asked
-    await ack(response_action="update", view=build_receipt_view(asked.question))
+    await ack(response_action="update", view=build_receipt_view(asked.question, told=tell))
 
 
 async def ask(
@@ -106,9 +109,11 @@ async def ask(
     forum: str,
     anonymous: bool,
     view: dict[str, Any],
+    tell: bool = False,
 ) -> Asked:
     """Keep a checked question, with the message it is about (checked again), counted against
-    the asker's daily limit under that day's pseudonym."""
+    the asker's daily limit under that day's pseudonym; an anonymous asker who asked to be
+    told of news gives their id sealed under the outside key (`Pseudonyms.seal`)."""
     try:
         meta = json.loads(view.get("private_metadata") or "{}")
     except ValueError:
@@ -127,6 +132,7 @@ async def ask(
         quoted=quoted,
         now=deps.clock(),
         per_day=deps.config.questions_per_day,
+        sealed=deps.pseudonyms.seal(user_id) if anonymous and tell else None,
     )
 
 
@@ -148,12 +154,17 @@ async def store_decline(
         return
     try:
         done = await deps.storage.questions.moderate(
-            source, action="decline", by=user_id, now=deps.clock(), reason=reason
+            source,
+            action="decline",
+            by=user_id,
+            now=deps.clock(),
+            reason=reason,
+            render_news=build_news,
         )
     except WriteTimeout:
         await ack(response_action="errors", errors={REASON_BLOCK: NOT_STORED})
         return
-    text = moderated(done, "is declined; the asker sees why under My questions")
+    text = moderated(done, "is declined; its asker can see why")
     await ack(response_action="update", view=build_notice_view("Decline", text))
 
 
@@ -174,7 +185,7 @@ async def store_merge(
         return
     try:
         done = await deps.storage.questions.moderate(
-            source, action="merge", by=user_id, now=deps.clock(), into=into
+            source, action="merge", by=user_id, now=deps.clock(), into=into, render_news=build_news
         )
     except WriteTimeout:
         await ack(response_action="errors", errors={INTO_BLOCK: NOT_STORED})
@@ -228,14 +239,8 @@ async def store_answer(
     if source is None:
         await ack(response_action="update", view=build_notice_view("Answer", "Not found."))
         return False
-    channel = await postable(deps, deps.config.you_said_we_did_channel)
-    if channel is None:
-        text = (
-            f"I can't post in {escape(deps.config.you_said_we_did_channel)}, so nothing was "
-            "kept. Check YOU_SAID_WE_DID_CHANNEL and that I'm in the channel, then send again."
-        )
-        await ack(response_action="errors", errors={"answer": text})
-        return False
+    where = deps.config.you_said_we_did_channel
+    channel, why = await checked(deps, where)
     try:
         done = await deps.storage.questions.answer(
             source,
@@ -243,21 +248,37 @@ async def store_answer(
             action=action,
             by=user_id,
             now=deps.clock(),
-            channel=channel,
+            # No channel to post in: the public copy comes to the lead, and nothing is lost.
+            public_to=("channel", channel) if channel else ("dm", user_id),
             render_public=build_answer_public,
-            render_asker=build_answer_dm,
+            render_news=build_news,
         )
     except WriteTimeout:
         await ack(response_action="errors", errors={"answer": NOT_STORED})
         return False
-    text = moderated(done, 'is answered: its asker and "You said, we did" will see it')
-    await ack(response_action="update", view=build_notice_view("Answer", text))
+    await ack(
+        response_action="update", view=build_notice_view("Answer", answered(done, why, where))
+    )
     return done.status == "done"
 
 
+def answered(done: Moderated, why: str, where: str) -> str:
+    """What a lead is told once an answer is recorded: where it went, and, when "You said,
+    we did" had no channel to go to, why, where it went instead and how to set one."""
+    if done.status != "done" or done.question is None:
+        return moderated(done, "is answered")
+    if not why:
+        return moderated(done, 'is answered: its asker and "You said, we did" will see it')
+    return (
+        f'{done.question.ref} is answered, and its asker will see it. {why}, so "You said, we '
+        'did" has come to you by direct message instead, to share where you like; everyone '
+        f"can read it with `/ask answered`. {how_to_set(where, 'YOU_SAID_WE_DID_CHANNEL')}"
+    )
+
+
 async def send_answer(deps: Deps, said: bool, body: dict[str, Any]) -> None:
-    """An answer was queued: wake the outbox to send it now, not at its next poll, and show
-    the leads their queue without it."""
+    """An answer was queued: send it now (the outbox, and news to anonymous askers), not at
+    the next poll, and show the leads their queue without it."""
     if said:
-        deps.outbox.wake()
         await refresh_leads(deps, body)
+        await deliver_news(deps)
