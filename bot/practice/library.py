@@ -23,7 +23,15 @@ from bot.content.audiences import load_named_audiences
 from bot.content.directory import DirectoryEntry, load_directory
 from bot.content.documents import Context, Problem, scan
 from bot.content.notes import PRACTICE, PracticeNote, due_for_review
-from bot.practice.search import MAX_QUERY, Document, Hit, Index, build_query
+from bot.practice.search import (
+    MAX_QUERY,
+    Document,
+    Hit,
+    Index,
+    build_query,
+    english_words,
+    has_real_words,
+)
 from bot.slack.mrkdwn import plain_text
 
 logger = logging.getLogger(__name__)
@@ -52,10 +60,16 @@ class Found:
     notes: list[tuple[Hit, PracticeNote]] = field(default_factory=list)
     helpers: list[tuple[Hit, DirectoryEntry]] = field(default_factory=list)
     searchable: bool = True  # False: no word in it to search by ("???", "what is the")
+    real: bool = True  # False: found nothing, and no word in it is a word ("xyzzy plugh")
 
     @property
     def empty(self) -> bool:
         return not self.notes and not self.helpers
+
+    @property
+    def sure(self) -> bool:
+        """Something matched strongly: a note or someone who can help."""
+        return any(h.strong for h, _ in self.notes) or any(h.strong for h, _ in self.helpers)
 
 
 def build_shelf(content_dir: Path, tz: ZoneInfo, today: date) -> Shelf:
@@ -81,6 +95,7 @@ def build_shelf(content_dir: Path, tz: ZoneInfo, today: date) -> Shelf:
         for e in entries.values()
     ]
     index = Index(documents, glossary)
+    english_words()  # read once here, off the event loop, for the first search of noise
     return Shelf(index, dict(found.items), entries, skipped, seconds=clock.perf_counter() - started)
 
 
@@ -143,14 +158,17 @@ class Library:
         if build_query(query, shelf.index.glossary) is None:
             return Found(query, cut, searchable=False)
         notes, helpers = await asyncio.to_thread(self._search, shelf, query)
-        return Found(query, cut, notes, helpers)
+        real = bool(notes or helpers) or has_real_words(query, shelf.index.glossary)
+        return Found(query, cut, notes, helpers, real=real)
 
     def _search(
         self, shelf: Shelf, query: str
     ) -> tuple[list[tuple[Hit, PracticeNote]], list[tuple[Hit, DirectoryEntry]]]:
         with self._searching:
-            note_hits = shelf.index.search(query, kind="note", limit=NOTES_SHOWN)
-            helper_hits = shelf.index.search(query, kind="directory", limit=HELPERS_SHOWN)
+            found = shelf.index.search_each(
+                query, {"note": NOTES_SHOWN, "directory": HELPERS_SHOWN}
+            )
+        note_hits, helper_hits = found.get("note", []), found.get("directory", [])
         notes = [(h, shelf.notes[h.id]) for h in note_hits if h.id in shelf.notes]
         helpers = [(h, shelf.entries[h.id]) for h in helper_hits if h.id in shelf.entries]
         return notes, helpers

@@ -1,7 +1,8 @@
 """Practice search's gaps: what staff looked for and did not find, for engagement leads.
 
 Kept as the query's text and the day only: no user id, no time finer than the day, no note of
-which channel it came from. Rows older than `KEEP_DAYS` are deleted as new ones come in.
+which channel it came from. Rows older than `KEEP_DAYS` are deleted as new ones come in. A gap
+a lead dismissed is deleted, and its words are never counted again (`gaps_dismissed`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from bot.storage.writer import Writer, utc_iso
 
 KEEP_DAYS = 365
 MAX_GAP = 500
-Reason = Literal["no_match", "unhelpful"]
+Reason = Literal["no_match", "weak", "unhelpful"]
+Dismissed = Literal["dismissed", "already", "unknown"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class Gap:
     unhelpful: int
     last_day: str
     raised_as: str | None  # the surgery question's ref, once a lead raised it
+    weak: int = 0  # searches that found only matches that might help
 
 
 def normalise(query: str) -> str:
@@ -56,7 +59,9 @@ class PracticeGaps:
         def record(db: Database) -> None:
             db.execute("DELETE FROM practice_gaps WHERE day < ?", [oldest])
             db.execute(
-                "INSERT INTO practice_gaps (day, query, reason, count) VALUES (?, ?, ?, 1)"
+                "INSERT INTO practice_gaps (day, query, reason, count)"
+                " SELECT ?1, ?2, ?3, 1 WHERE NOT EXISTS"
+                " (SELECT 1 FROM gaps_dismissed WHERE query = ?2)"
                 " ON CONFLICT (day, query, reason) DO UPDATE SET count = count + 1",
                 [day.isoformat(), text, reason],
             )
@@ -85,13 +90,18 @@ class PracticeGaps:
                 "SELECT g.query, SUM(g.count),"
                 " SUM(CASE WHEN g.reason = 'no_match' THEN g.count ELSE 0 END),"
                 " SUM(CASE WHEN g.reason = 'unhelpful' THEN g.count ELSE 0 END),"
-                " MAX(g.day), r.question_ref"
+                " MAX(g.day), r.question_ref,"
+                " SUM(CASE WHEN g.reason = 'weak' THEN g.count ELSE 0 END)"
                 " FROM practice_gaps g LEFT JOIN gaps_raised r ON r.query = g.query"
-                " WHERE g.day >= ? GROUP BY g.query"
+                " WHERE g.day >= ?"
+                " AND NOT EXISTS (SELECT 1 FROM gaps_dismissed x WHERE x.query = g.query)"
+                " GROUP BY g.query"
                 " ORDER BY SUM(g.count) DESC, MAX(g.day) DESC, g.query LIMIT ?",
                 [since.isoformat(), limit],
             ).fetchall()
-            return [Gap(q, int(n), int(a), int(b), d, ref) for q, n, a, b, d, ref in rows]
+            return [
+                Gap(q, int(n), int(a), int(b), d, ref, int(w)) for q, n, a, b, d, ref, w in rows
+            ]
 
         return await self._w.read(query)
 
@@ -105,6 +115,25 @@ class PracticeGaps:
                 ).fetchone()[0]
             )
         )
+
+    async def dismiss(self, query: str, day: date) -> Dismissed:
+        """A lead says this is not a gap: its counted searches are deleted and its words kept
+        only so they are never counted or listed again. "unknown" when nothing was counted."""
+        key = normalise(query)
+
+        def dismiss_it(db: Database) -> Dismissed:
+            if db.execute("SELECT 1 FROM gaps_dismissed WHERE query = ?", [key]).fetchone():
+                return "already"
+            if not db.execute("SELECT 1 FROM practice_gaps WHERE query = ?", [key]).fetchone():
+                return "unknown"
+            db.execute("DELETE FROM practice_gaps WHERE query = ?", [key])
+            db.execute(
+                "INSERT INTO gaps_dismissed (query, dismissed_at) VALUES (?, ?)",
+                [key, day.isoformat()],
+            )
+            return "dismissed"
+
+        return await self._w.write(dismiss_it, timeout=PERSON_WRITE_TIMEOUT)
 
     async def raise_as_question(
         self, query: str, *, text: str, topic: str, forum: str, by: str, now: datetime

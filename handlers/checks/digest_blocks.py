@@ -175,6 +175,8 @@ def gap_blocks(gaps: list[Gap], since: date) -> list[Block]:
         why = []
         if gap.no_match:
             why.append(f"{gap.no_match} found nothing")
+        if gap.weak:
+            why.append(f"{gap.weak} found only what might help")
         if gap.unhelpful:
             why.append(f"{gap.unhelpful} did not help")
         raised = f" · raised as {escape(gap.raised_as)}" if gap.raised_as else ""

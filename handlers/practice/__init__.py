@@ -2,8 +2,11 @@
 and for engagement leads the gaps (`/engage gaps`) and a rebuild of the index (`/engage reload`).
 
 Search answers from `deps.practice` (bot/practice/library.py), built at start and swapped
-whole on reload. What staff looked for and did not find is kept as its words and the day only
-(bot/storage/search_gaps.py), and never when it looks like case detail (bot/guardrail.py).
+whole on reload. Strong matches come first and weak ones under "Might help"; with nothing
+strong, "Ask the surgery" (bot/asking.py) starts a question with the search's words. What
+staff looked for and did not find is kept as its words and the day only
+(bot/storage/search_gaps.py), never when it looks like case detail (bot/guardrail.py) or has
+no real word in it; a lead can dismiss a gap.
 
 The listeners live by surface: `commands.py` (`/practice` and the `/engage` words),
 `views.py` (the modal's Search), `actions.py` (the buttons), `home.py` (Home's section);
@@ -25,10 +28,12 @@ from handlers.practice.actions import (
     after_raise,
     open_note,
     open_search,
+    store_dismiss,
     store_feedback,
     store_raise,
 )
 from handlers.practice.blocks import (
+    DISMISS_ACTION,
     HELPED_ACTION,
     NOT_HELPED_ACTION,
     OPEN_NOTE_ACTION,
@@ -67,4 +72,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
     for action_id in (HELPED_ACTION, NOT_HELPED_ACTION):
         app.action(action_id)(work.listener(deps, store_feedback, follow_up=after_feedback))
     app.action(RAISE_ACTION)(work.listener(deps, store_raise, follow_up=after_raise))
+    # after_raise shows the gaps again with what was done on top: the same for a dismissal.
+    app.action(DISMISS_ACTION)(work.listener(deps, store_dismiss, follow_up=after_raise))
     deps.home.add_section(HOME_SECTION, functools.partial(home_section, deps), order=40)

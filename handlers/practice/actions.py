@@ -1,5 +1,5 @@
 """Practice search's buttons: Home's "Search practice", a result's "Open", "Did this help?",
-and an engagement lead's "Raise at the surgery" on a gap.
+and an engagement lead's "Raise at the surgery" and "Dismiss: not a gap" on a gap.
 
 Each is a store half (records what was clicked, then answers Slack) and a follow-up that
 talks to Slack once the answer has gone (see bot/deps.py).
@@ -16,7 +16,7 @@ from slack_bolt.async_app import AsyncAck
 from slack_sdk.errors import SlackApiError
 
 from bot.practice.library import Found
-from bot.slack.mrkdwn import escape
+from bot.slack.mrkdwn import escape, escape_within
 from bot.slack.roles import ENGAGEMENT_LEAD
 from bot.storage import WriteTimeout
 from handlers.practice.blocks import (
@@ -181,6 +181,33 @@ async def raise_gap(deps: Deps, query: str, *, forum: str, by: str) -> str:
     if status == "already":
         return f"That was raised already, as *{escape(str(made))}*."
     return GAP_GONE
+
+
+DISMISSED = {
+    "dismissed": "Dismissed “{}”: it is off the gaps, and not counted again.",
+    "already": "“{}” was dismissed already.",
+    "unknown": GAP_GONE,
+}
+NOT_DISMISSED = "That didn't go through, so nothing was dismissed. Please try again."
+
+
+async def store_dismiss(deps: Deps, ack: AsyncAck, body: dict[str, Any]) -> str:
+    """ "Dismiss: not a gap" (engagement leads): gone from the gaps, never counted again.
+    Returns what to tell the lead."""
+    query = str(clicked(body).get("value") or "")[:500]
+    if not await is_lead(deps, body["user"]["id"]):
+        said = LEADS_ONLY
+    else:
+        try:
+            done = await deps.storage.gaps.dismiss(query, today(deps))
+        except WriteTimeout:
+            said = NOT_DISMISSED
+        else:
+            said = DISMISSED[done].format(escape_within(query, 200))
+            if done == "dismissed":  # leads' Homes list the week's gaps
+                deps.home.soon(roles=(ENGAGEMENT_LEAD,))
+    await ack()
+    return said
 
 
 async def after_raise(deps: Deps, said: str, body: dict[str, Any]) -> None:

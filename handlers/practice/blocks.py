@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
+    ConfirmObject,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -28,10 +29,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.asking import ask_button
 from bot.content.directory import DirectoryEntry
 from bot.content.notes import PracticeNote
 from bot.practice.library import Found
-from bot.practice.search import MAX_QUERY
+from bot.practice.search import MAX_QUERY, Hit
 from bot.slack.mrkdwn import escape, escape_within, markdown_to_mrkdwn, split_mrkdwn
 from bot.storage.search_gaps import Gap
 
@@ -42,8 +44,10 @@ OPEN_NOTE_ACTION = "practice_open_note"
 HELPED_ACTION = "practice_helped"
 NOT_HELPED_ACTION = "practice_not_helped"
 RAISE_ACTION = "practice_raise_gap"
+DISMISS_ACTION = "practice_dismiss_gap"
 QUERY_BLOCK, QUERY_ACTION = "practice_query", "query"
 FEEDBACK_BLOCK = "practice_feedback"
+ASK_BLOCK = "practice_ask"
 
 DUE = "⚠️ *Due for review*"
 EXAMPLE = "return home interview"
@@ -95,8 +99,9 @@ def build_results(
     feedback: str | None = None,
     channels: Mapping[str, str] | None = None,
 ) -> list[Block]:
-    """The best notes (title, the passage that matched, owner, review date), who can help, and
-    "Did this help?" — or, with nothing found, what is here and where else to ask.
+    """The strong matches (title, the passage that matched, owner, review date) and who can
+    help, then what only "might help" (it holds less than half of what was asked), and "Did
+    this help?" — or, with nothing found, what is here and a button to ask the surgery.
 
     `feedback` replaces the buttons once the person has answered them."""
     query = escape_within(found.query, 200)
@@ -113,39 +118,87 @@ def build_results(
         )
     if found.empty:
         return blocks + build_nothing_found(found.query, topics)
-    if found.notes:
+    notes = [(h, n) for h, n in found.notes if h.strong]
+    helpers = [(h, e) for h, e in found.helpers if h.strong]
+    if notes:
         blocks.append(
             SectionBlock(text=MarkdownTextObject(text=f"*Practice guidance for “{query}”*"))
         )
-    for hit, note in found.notes:
-        text = f"*{escape_within(note.title, 200)}*\n{hit.passage}"
-        blocks.append(
-            SectionBlock(
-                block_id=f"note:{note.id}",
-                text=MarkdownTextObject(text=text[:3000]),
-                accessory=ButtonElement(text="Open", action_id=OPEN_NOTE_ACTION, value=note.id),
-            )
-        )
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_reviewed(note, due))]))
-    if found.helpers:
+    blocks += [b for hit, note in notes for b in build_note_result(hit, note, due)]
+    if helpers:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="*Who can help*")))
-        for _, entry in found.helpers:
-            blocks.append(build_helper(entry, due, channels))
+        blocks += [build_helper(entry, due, channels) for _, entry in helpers]
+    blocks += build_might_help(found, due, channels)
     if feedback is not None:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=feedback)]))
     else:
-        value = feedback_value(found.query, found)
-        blocks.append(
-            ActionsBlock(
-                block_id=FEEDBACK_BLOCK,
-                elements=[
-                    ButtonElement(text="Yes, it helped", action_id=HELPED_ACTION, value=value),
-                    ButtonElement(text="No", action_id=NOT_HELPED_ACTION, value=value),
-                ],
-            )
-        )
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text="Did this help?")]))
+        blocks += build_feedback(found)
     return blocks
+
+
+MIGHT_HELP = "*Might help*"
+ONLY_SOME = "These match only some of your words: check they fit before you rely on them."
+
+
+def build_might_help(
+    found: Found, due: Due, channels: Mapping[str, str] | None = None
+) -> list[Block]:
+    """The weak matches under "Might help"; when nothing matched strongly, the surgery too."""
+    notes = [(h, n) for h, n in found.notes if not h.strong]
+    helpers = [(h, e) for h, e in found.helpers if not h.strong]
+    if not notes and not helpers:
+        return []
+    query = escape_within(found.query, 200)
+    heading = MIGHT_HELP if found.sure else f"{MIGHT_HELP}: nothing matched “{query}” closely"
+    blocks: list[Block] = [
+        SectionBlock(block_id="might-help", text=MarkdownTextObject(text=heading)),
+        ContextBlock(elements=[MarkdownTextObject(text=ONLY_SOME)]),
+    ]
+    blocks += [b for hit, note in notes for b in build_note_result(hit, note, due)]
+    blocks += [build_helper(entry, due, channels) for _, entry in helpers]
+    if not found.sure:
+        blocks.append(build_ask_surgery(found.query, "Not what you need?"))
+    return blocks
+
+
+def build_note_result(hit: Hit, note: PracticeNote, due: Due) -> list[Block]:
+    """One note found: its title, the passage that matched, Open, and who keeps it."""
+    text = f"*{escape_within(note.title, 200)}*\n{hit.passage}"
+    return [
+        SectionBlock(
+            block_id=f"note:{note.id}",
+            text=MarkdownTextObject(text=text[:3000]),
+            accessory=ButtonElement(text="Open", action_id=OPEN_NOTE_ACTION, value=note.id),
+        ),
+        ContextBlock(elements=[MarkdownTextObject(text=_reviewed(note, due))]),
+    ]
+
+
+def build_feedback(found: Found) -> list[Block]:
+    """ "Did this help?": Yes or No, each carrying the search and the notes shown."""
+    value = feedback_value(found.query, found)
+    return [
+        ActionsBlock(
+            block_id=FEEDBACK_BLOCK,
+            elements=[
+                ButtonElement(text="Yes, it helped", action_id=HELPED_ACTION, value=value),
+                ButtonElement(text="No", action_id=NOT_HELPED_ACTION, value=value),
+            ],
+        ),
+        ContextBlock(elements=[MarkdownTextObject(text="Did this help?")]),
+    ]
+
+
+def build_ask_surgery(query: str, lead_in: str) -> SectionBlock:
+    """ "Ask the surgery", the search's words already in the question (bot/asking.py)."""
+    return SectionBlock(
+        block_id=ASK_BLOCK,
+        text=MarkdownTextObject(
+            text=f"{lead_in} Ask the staff surgery: your search starts the question, and you "
+            "can edit it and choose to ask anonymously before it goes."
+        ),
+        accessory=ask_button(query),
+    )
 
 
 def build_helper(
@@ -179,11 +232,13 @@ def build_nothing_found(query: str, topics: Sequence[str]) -> list[Block]:
     if topics:
         lines.append("Try other words, or one of these: " + "; ".join(escape(t) for t in topics))
     lines.append(
-        "Still stuck? Ask at the monthly staff surgery or the Practice Advisory Group with "
-        "`/ask`, or ask your team manager. We keep a count of searches that find nothing "
-        "(the words only, never who searched), so the guidance can grow where it is missing."
+        "Or ask your team manager. We keep a count of searches that find nothing (the words "
+        "only, never who searched), so the guidance can grow where it is missing."
     )
-    return [SectionBlock(text=MarkdownTextObject(text="\n".join(lines)))]
+    return [
+        SectionBlock(text=MarkdownTextObject(text="\n".join(lines))),
+        build_ask_surgery(query, "Still stuck?"),
+    ]
 
 
 def build_help() -> str:
@@ -289,7 +344,7 @@ def build_gaps(gaps: Sequence[Gap], *, days: int, helped: int, forum: str | None
             text=MarkdownTextObject(
                 text=f"*Searches that found nothing, or didn't help* (last {days} days, most "
                 f"searched first; {helped} said a search helped). Only the words are kept, "
-                "never who searched."
+                "never who searched. Dismiss one that isn't a gap: it is not counted again."
             )
         )
     ]
@@ -297,6 +352,8 @@ def build_gaps(gaps: Sequence[Gap], *, days: int, helped: int, forum: str | None
         parts = []
         if gap.no_match:
             parts.append(f"{gap.no_match} found nothing")
+        if gap.weak:
+            parts.append(f"{gap.weak} found only what might help")
         if gap.unhelpful:
             parts.append(f"{gap.unhelpful} didn't help")
         text = (
@@ -316,7 +373,28 @@ def build_gaps(gaps: Sequence[Gap], *, days: int, helped: int, forum: str | None
                 "the bot now: raise it at the next meeting."
             )
         blocks.append(SectionBlock(text=MarkdownTextObject(text=text[:3000]), accessory=accessory))
+        blocks.append(build_dismiss(gap.query))
     return blocks[:50]
+
+
+def build_dismiss(query: str) -> ActionsBlock:
+    """A lead's "Not a gap": the gap goes, and the same words are never counted again."""
+    return ActionsBlock(
+        elements=[
+            ButtonElement(
+                text="Dismiss: not a gap",
+                action_id=DISMISS_ACTION,
+                value=query[:2000],
+                confirm=ConfirmObject(
+                    title="Dismiss this gap?",
+                    text=f"“{escape_within(query, 200)}” goes from the gaps, and searches for "
+                    "the same words are not counted again.",
+                    confirm="Dismiss",
+                    deny="Keep it",
+                ),
+            )
+        ]
+    )
 
 
 def gap_question(gap: Gap | None, query: str) -> str:

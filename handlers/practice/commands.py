@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.slack.mrkdwn import escape
-from bot.storage import WriteTimeout
 from handlers.practice.blocks import build_gaps, build_help, build_search_view
 from handlers.practice.common import (
     GAP_DAYS,
@@ -21,7 +20,7 @@ from handlers.practice.common import (
     NOTHING_TO_SEARCH,
     forum,
     is_lead,
-    note_gap,
+    note_unsure,
     results,
     today,
 )
@@ -54,11 +53,7 @@ async def answer_command(deps: Deps, said: None, body: dict[str, Any]) -> None:
     blocks = [b.to_dict() for b in await results(deps, found)]
     title = f"Practice guidance for “{escape(found.query[:200])}”"
     await deps.replies.respond(body["response_url"], title, blocks=blocks)
-    if found.empty:  # after the answer: the person never waits on the count
-        try:
-            await note_gap(deps, found, "no_match")
-        except WriteTimeout:
-            logger.warning("a practice search gap could not be kept in time")
+    await note_unsure(deps, found)  # after the answer: the person never waits on the count
 
 
 async def engage_gaps(deps: Deps, user_id: str, text: str) -> EngageAnswer:

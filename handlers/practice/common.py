@@ -20,6 +20,7 @@ from bot.practice.library import Found
 from bot.slack.mrkdwn import escape
 from bot.slack.roles import ENGAGEMENT_LEAD
 from bot.slack.views import build_notice_view
+from bot.storage import WriteTimeout
 from bot.storage.search_gaps import Reason
 from handlers.practice.blocks import build_results
 
@@ -61,13 +62,26 @@ async def is_lead(deps: Deps, user_id: str) -> bool:
 
 
 async def note_gap(deps: Deps, found: Found, reason: Reason) -> None:
-    """Count a search that found nothing or did not help: its words only, never case
-    detail (a child's name or date of birth typed into the box)."""
+    """Count a search that found nothing (or only what might help) or did not help: its words
+    only, never case detail (a child's name or date of birth typed into the box), and never
+    words that are no words at all."""
+    if not found.real:  # keyboard noise ("xyzzy plugh"): nothing to learn from
+        return
     if find_case_detail(found.query):
         logger.info("a practice search gap was not kept: it looked like case detail")
         return
     await deps.storage.gaps.record_gap(found.query, reason, today(deps))
     deps.home.soon(roles=(ENGAGEMENT_LEAD,))  # the leads' Homes list the week's gaps
+
+
+async def note_unsure(deps: Deps, found: Found) -> None:
+    """After the answer: a search with no strong match is a gap (the person never waits)."""
+    if found.sure:
+        return
+    try:
+        await note_gap(deps, found, "no_match" if found.empty else "weak")
+    except WriteTimeout:
+        logger.warning("a practice search gap could not be kept in time")
 
 
 async def results(

@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from slack_bolt.async_app import AsyncAck
 
-from bot.storage import WriteTimeout
 from handlers.practice.blocks import QUERY_ACTION, QUERY_BLOCK, build_search_view
-from handlers.practice.common import NOT_READY, NOTHING_TO_SEARCH, note_gap, results
+from handlers.practice.common import NOT_READY, NOTHING_TO_SEARCH, note_unsure, results
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -44,10 +43,6 @@ async def store_search(deps: Deps, ack: AsyncAck, view: dict[str, Any]) -> None:
     if not found.searchable:
         await ack(response_action="errors", errors={QUERY_BLOCK: NOTHING_TO_SEARCH.strip()})
         return
-    if found.empty:
-        try:
-            await note_gap(deps, found, "no_match")
-        except WriteTimeout:
-            logger.warning("a practice search gap could not be kept in time")
+    await note_unsure(deps, found)
     shown = build_search_view(await results(deps, found, wait=False), query=found.query)
     await ack(response_action="update", view=shown)
