@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 from bot.comprehension import CHECK_BUTTON, TAKE_ACTION, check_value
 from bot.content import Briefing
 from bot.content.values import ID_PATTERN, VERSION_PATTERN
+from bot.slack.long_messages import MESSAGE_TEXT_BUDGET, block_text_length
 from bot.slack.mrkdwn import escape, markdown_to_mrkdwn, split_mrkdwn
 from bot.timefmt import format_local
 
@@ -31,6 +32,10 @@ ACK_ACTION = "briefing_acknowledge"
 # A message holds 50 blocks: the body gets 45 sections, the rest is header, footer, buttons.
 MAX_BODY_SECTIONS = 45
 _ACK_VALUE = re.compile(rf"^({ID_PATTERN})@({VERSION_PATTERN})$")
+# A measured copy's publisher and time: as long as a real one's can be (an 11-character user
+# id; two-digit day and hour).
+_MEASURED_BY = "U" + "0" * 10
+_MEASURED_AT = "2026-12-31T23:59:00+00:00"
 
 
 def ack_value(briefing_id: str, version: int) -> str:
@@ -115,3 +120,31 @@ def build_briefing_message(
     if buttons:
         blocks.append(ActionsBlock(block_id=f"ack:{briefing.id}", elements=buttons))
     return blocks
+
+
+def message_length(briefing: Briefing, tz: ZoneInfo) -> int:
+    """Characters of block text in the briefing's message as staff get it (with its correction
+    note, if it has one): the very blocks `build_briefing_message` makes, measured."""
+    blocks = build_briefing_message(
+        briefing,
+        published_by=_MEASURED_BY,
+        published_at=_MEASURED_AT,
+        tz=tz,
+        corrected_at=_MEASURED_AT if briefing.correction else None,
+    )
+    return block_text_length(blocks)
+
+
+def too_long_by(briefing: Briefing, tz: ZoneInfo) -> int:
+    """How many characters the briefing's message is over what one Slack message takes (0: it
+    fits). Slack refuses a longer one for every recipient (`msg_blocks_too_long`)."""
+    return max(0, message_length(briefing, tz) - MESSAGE_TEXT_BUDGET)
+
+
+def too_long_problem(over: int) -> str:
+    """What `content check` says of a briefing `over` characters too long for one message."""
+    return (
+        f"the briefing is too long for one Slack message: {over:,} characters over the "
+        f"{MESSAGE_TEXT_BUDGET:,} a message can hold (title, body and correction as sent). "
+        "Shorten the body, or put the full text in a document and link to it"
+    )

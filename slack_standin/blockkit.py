@@ -13,7 +13,9 @@ import json
 from typing import Any
 
 __all__ = [
+    "MAX_BLOCK_TEXT",
     "MAX_VIEW_BYTES",
+    "block_text_length",
     "validate_blocks",
     "validate_message_blocks",
     "validate_view",
@@ -23,6 +25,14 @@ __all__ = [
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_VIEW_BYTES = 250_000
+# All the text in a message's blocks together. chat.postMessage lists `msg_blocks_too_long`
+# among its errors without a number; a Slack engineer put it at "12,000 text characters with a
+# buffer for block containers" (bolt-js #2509; the markdown block's documented cumulative limit
+# is 12,000), and refusals were seen from 11,341 characters (bolt-js #2867). The stand-in
+# refuses past 12,000, counted by `block_text_length`, on every method that takes message blocks
+# (chat.postMessage, chat.update, chat.postEphemeral, a response_url): #2867 found respond()
+# more lenient, and a stand-in stricter than Slack only ever errs on the safe side.
+MAX_BLOCK_TEXT = 12_000
 
 _TEXT_TYPES = ("plain_text", "mrkdwn")
 _BLOCK_TYPES = {
@@ -379,6 +389,23 @@ def validate_blocks(blocks: Any, *, max_items: int = MAX_MESSAGE_BLOCKS) -> list
 def validate_message_blocks(blocks: Any) -> list[str]:
     """Validate message blocks (chat.postMessage/update/postEphemeral, response_url): ≤ 50."""
     return validate_blocks(blocks, max_items=MAX_MESSAGE_BLOCKS)
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        found: list[str] = []
+        for key, item in value.items():
+            found += [item] if key == "text" and isinstance(item, str) else _texts(item)
+        return found
+    if isinstance(value, list):
+        return [text for item in value for text in _texts(item)]
+    return []
+
+
+def block_text_length(blocks: Any) -> int:
+    """Characters of text in a message's blocks: every string under a ``text`` key (section
+    and header text, fields, context elements, button labels, rich text), as sent."""
+    return sum(len(text) for text in _texts(blocks))
 
 
 def view_size(view: Any) -> int:

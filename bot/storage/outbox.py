@@ -20,9 +20,11 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from bot.slack.long_messages import split_message
 from bot.storage.writer import Writer, utc_iso
 
 DM_PREFIX = "dm:"  # a version's DMs to one entry are a publication apart from its channel post
+PART_MARK = "#"  # a long message's part 2 onwards: its purpose is "agenda#2", "agenda#3"…
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,12 @@ _CLAIMABLE = (
     " WHERE e.target = d.target AND eb.briefing_id = b.briefing_id AND eb.version < b.version"
     " AND eb.purpose IN ('briefing', 'catchup') AND (e.status = 'in_flight'"
     " OR (e.status = 'pending' AND e.error IN ('lost', 'unresolved')))))"
+    # A long message's later part (`queue_message`) waits until the part before it has gone
+    # to the same place (or failed there), so each reader gets the parts in order.
+    f" AND NOT (b.purpose GLOB '*{PART_MARK}[0-9]*' AND EXISTS ("
+    "SELECT 1 FROM deliveries e JOIN broadcasts eb ON eb.id = e.broadcast_id"
+    " WHERE e.target = d.target AND e.kind = d.kind AND eb.briefing_id = b.briefing_id"
+    " AND eb.version = b.version AND eb.id < b.id AND e.status IN ('pending', 'in_flight')))"
 )
 
 
@@ -501,7 +509,30 @@ def queue_message(
     """Queue one message to a few places (`targets`: ("channel", C…) or ("dm", U…)) through
     the outbox, in the caller's transaction: sent once each, paced, across crashes. `key`
     (an id, a number, a purpose) makes it once only: None if it was queued before. Nothing is
-    reported back to `published_by` (it is not a briefing)."""
+    reported back to `published_by` (it is not a briefing).
+
+    A message too long for Slack (bot/slack/long_messages.py) goes as several, in order: each
+    part its own broadcast (purpose "agenda", then "agenda#2"…), so each is sent exactly once,
+    and a later part waits for the one before it at each place (`_CLAIMABLE`). The first
+    part's broadcast id is returned."""
+    parts = split_message(message)
+    first = _queue_one(db, key, title, parts[0], targets, published_by, now)
+    if first is not None:
+        for n, part in enumerate(parts[1:], 2):
+            purpose = f"{key[2]}{PART_MARK}{n}"
+            _queue_one(db, (key[0], key[1], purpose), title, part, targets, published_by, now)
+    return first
+
+
+def _queue_one(
+    db: Database,
+    key: tuple[str, int, str],
+    title: str,
+    message: dict[str, Any],
+    targets: list[tuple[str, str]],
+    published_by: str,
+    now: datetime,
+) -> int | None:
     at = utc_iso(now)
     cursor = db.execute(
         "INSERT OR IGNORE INTO broadcasts (briefing_id, version, title, published_by,"

@@ -11,9 +11,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.briefing_message import too_long_by
 from bot.content import Briefing
 from bot.content.briefings import MAX_OPTION, MAX_OPTIONS, MAX_TITLE
+from bot.content.composed import composed_briefing
 from bot.content.values import parse_audience, parse_local_time
+from bot.slack.long_messages import MESSAGE_TEXT_BUDGET
 from bot.timefmt import format_local
 from handlers.briefings.compose_blocks import (
     BODY,
@@ -74,7 +77,21 @@ def read_compose(
             else None
         ),
     }
+    _fits_one_message(fields, tz, errors)
     return fields, errors
+
+
+def _fits_one_message(fields: dict[str, Any], tz: ZoneInfo, errors: Errors) -> None:
+    """The message as staff would get it, measured: Slack refuses one whose blocks hold more
+    than about 12,000 characters (escaping `&` and links count), for every recipient alike."""
+    if TITLE in errors or BODY in errors:
+        return
+    over = too_long_by(composed_briefing("draft", 1, {**fields, "audience": []}, tz), tz)
+    if over:
+        errors[BODY] = (
+            f"As a Slack message this is {over:,} characters too long "
+            f"({MESSAGE_TEXT_BUDGET:,} at most). Shorten it, or link to a document with the rest."
+        )
 
 
 def _read_message(values: dict[str, Any], errors: Errors) -> tuple[str, str]:
