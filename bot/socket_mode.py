@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import logging
 import time
 
+from aiohttp import WSMessage
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.socket_mode.async_internals import send_async_response
 from slack_bolt.adapter.socket_mode.internals import build_headers
@@ -21,6 +24,8 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.deps import Work
 from bot.web import describe_request, log_request
+
+logger = logging.getLogger(__name__)
 
 
 class LoggedSocketModeHandler(AsyncSocketModeHandler):
@@ -36,6 +41,32 @@ class LoggedSocketModeHandler(AsyncSocketModeHandler):
         self._handling = 0
         self._idle = asyncio.Event()
         self._idle.set()
+        # slack_sdk handles `disconnect` before its message listeners: this sees the raw frame.
+        self.client.on_message_listeners.append(self.disconnect_said)
+
+    async def disconnect_said(self, frame: WSMessage) -> None:
+        """Slack's `disconnect` message: slack_sdk connects again at once, whatever the reason
+        (a new connection is asked for, the old one closed; envelopes Slack held meanwhile come
+        on the new one, and acks for those under way go there too). Said in the log, with the
+        fix when it is one an operator must make."""
+        data = frame.data if isinstance(frame.data, str) else ""
+        if '"disconnect"' not in data:
+            return
+        try:
+            message = json.loads(data)
+        except ValueError:
+            return
+        if not isinstance(message, dict) or message.get("type") != "disconnect":
+            return
+        reason = str(message.get("reason") or "")
+        if reason == "link_disabled":
+            logger.warning(
+                "Slack closed the Socket Mode connection: Socket Mode was turned off in the "
+                "app's settings (api.slack.com/apps → Socket Mode). Turn it on again, or run "
+                "`python -m bot serve` with a public Request URL."
+            )
+        else:
+            logger.info("Slack asked for a new Socket Mode connection (%s)", reason or "no reason")
 
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         started = time.perf_counter()

@@ -15,3 +15,17 @@ def build_notice_view(title: str, text: str, *, close: str = "Close") -> View:
         close=close,
         blocks=[SectionBlock(text=MarkdownTextObject(text=text[:3000]))],
     )
+
+
+LOADING = "One moment…"
+
+
+def build_loading_view(title: str) -> View:
+    """What a modal shows at once while the bot works out what goes in it: Slack's trigger
+    lasts 3 s, and a role check or a slow Slack can take longer (see bot/slack/modals.py)."""
+    return View(
+        type="modal",
+        title=title[:24],
+        close="Close",
+        blocks=[SectionBlock(text=MarkdownTextObject(text=f"_{LOADING}_"))],
+    )

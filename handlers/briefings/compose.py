@@ -31,6 +31,7 @@ from bot.content import Briefing, load_briefings
 from bot.content.audiences import load_named_audiences
 from bot.content.composed import composed_briefing
 from bot.practice.search import load_glossary
+from bot.slack.modals import AT_ONCE, open_modal, settled
 from bot.slack.mrkdwn import escape
 from bot.slack.roles import SENIOR_MANAGER
 from bot.storage import WriteTimeout
@@ -39,6 +40,7 @@ from handlers.briefings.compose_blocks import (
     BODY,
     CHANNELS,
     COMPOSE_CALLBACK,
+    COMPOSE_TITLE,
     DATE,
     DELIVER,
     DELIVERIES,
@@ -100,6 +102,7 @@ __all__ = [
     "build_preview_view",
     "build_problem_view",
     "build_wait_view",
+    "compose_or",
     "edit_draft",
     "fields_of",
     "open_composer",
@@ -140,12 +143,40 @@ def register(
 # Opening and refilling the composer
 
 
-async def open_composer(deps: Deps, trigger_id: str, user_id: str) -> None:
-    """The empty composer, with its "Start from" choices and the user-group picker."""
-    view = build_compose_view(
-        starts=await _starts(deps, user_id), tz=deps.config.timezone, groups=await _groups(deps)
-    )
-    await deps.client.views_open(trigger_id=trigger_id, view=view)
+async def open_composer(
+    deps: Deps, trigger_id: str, user_id: str, *, may: asyncio.Future[bool] | None = None
+) -> None:
+    """The empty composer, with its "Start from" choices and the user-group picker, opened
+    within Slack's 3 s: reading the content and Slack's user groups can take longer, so "One
+    moment…" is shown until they are ready. `may`: a role check still under way (the modal is
+    opened at once, and says no if it does)."""
+    work = _composer_for(deps, user_id, may)
+    await open_modal(deps.client, trigger_id, work, title=COMPOSE_TITLE, wait=0 if may else AT_ONCE)
+
+
+async def _composer_for(deps: Deps, user_id: str, may: Awaitable[bool] | None) -> View:
+    """The empty composer, or (when the role check says no) why there is none."""
+    if may is not None and not await may:
+        return build_outcome_view(ONLY_MANAGERS, None)
+    starts, groups = await asyncio.gather(_starts(deps, user_id), _groups(deps))
+    return build_compose_view(starts=starts, tz=deps.config.timezone, groups=groups)
+
+
+async def compose_or(
+    deps: Deps, trigger_id: str, user_id: str, refuse: Callable[[], Awaitable[None]]
+) -> None:
+    """The composer for a senior manager; `refuse()` (a private no) for anyone else. The role
+    check is given a moment: a slow one (a cold cache, a slow Slack) opens the composer first,
+    as "One moment…", so the trigger is used in time; the modal then says no as well."""
+    may = asyncio.ensure_future(_may_compose(deps, user_id))
+    if not await settled(may, AT_ONCE):
+        await open_composer(deps, trigger_id, user_id, may=may)
+        if not may.result():
+            await refuse()
+    elif may.result():
+        await open_composer(deps, trigger_id, user_id)
+    else:
+        await refuse()
 
 
 async def accept(deps: Deps, ack: AsyncAck) -> None:
@@ -157,10 +188,9 @@ async def accept(deps: Deps, ack: AsyncAck) -> None:
 async def open_from_home(deps: Deps, said: None, body: dict[str, Any]) -> None:
     """Home's **New briefing**: the composer for a senior manager, a private no for anyone else."""
     user_id = body["user"]["id"]
-    if not await _may_compose(deps, user_id):
-        await deps.replies.tell(body, ONLY_MANAGERS)
-        return
-    await open_composer(deps, body["trigger_id"], user_id)
+    await compose_or(
+        deps, body["trigger_id"], user_id, functools.partial(deps.replies.tell, body, ONLY_MANAGERS)
+    )
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.comprehension import parse_check_value
+from bot.slack.modals import open_modal
 from bot.slack.views import build_notice_view
 from handlers.checks.blocks import (
     build_check_view,
@@ -26,6 +27,8 @@ from handlers.checks.common import (
 )
 
 if TYPE_CHECKING:
+    from slack_sdk.models.views import View
+
     from bot.deps import Deps
 
 
@@ -69,18 +72,23 @@ async def open_retake(deps: Deps, said: None, body: dict[str, Any]) -> None:
 
 
 async def open_follow_up(deps: Deps, said: None, body: dict[str, Any]) -> None:
-    """A follow-up button on the results: the note to write, in a modal."""
+    """A follow-up button on the results: the note to write, in a modal opened within Slack's
+    3 s (the role check first can take longer: "One moment…" is shown until it answers)."""
+    work = follow_up_view(deps, body)
+    await open_modal(deps.client, body["trigger_id"], work, title="Follow-up")
+
+
+async def follow_up_view(deps: Deps, body: dict[str, Any]) -> View:
+    """The follow-up modal for the clicked button, or why there is none."""
     parsed = parse_follow_up(clicked_value(body))
     check = await deps.storage.checks.check_for(*parsed[:2]) if parsed else None
     if parsed is None or check is None:
-        view = build_notice_view("Follow-up", GONE)
-    elif not await may_follow_up(deps, body["user"]["id"], check):
-        view = build_notice_view("Follow-up", NOT_ALLOWED)
-    elif not check.open_at(deps.clock()):
-        view = build_notice_view("Follow-up", FOLLOW_UP_CLOSED)
-    else:
-        view = build_follow_up_view(check, parsed[2])
-    await deps.client.views_open(trigger_id=body["trigger_id"], view=view)
+        return build_notice_view("Follow-up", GONE)
+    if not await may_follow_up(deps, body["user"]["id"], check):
+        return build_notice_view("Follow-up", NOT_ALLOWED)
+    if not check.open_at(deps.clock()):
+        return build_notice_view("Follow-up", FOLLOW_UP_CLOSED)
+    return build_follow_up_view(check, parsed[2])
 
 
 async def open_reanswer(deps: Deps, said: None, body: dict[str, Any]) -> None:
