@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from bot.briefing_message import build_briefing_message, notification_text
 from bot.clarity import ClarityRules, check_clarity
-from bot.content import Briefing, ContentError, content_glossary, load_briefings
+from bot.content import Briefing, content_glossary
+from bot.content.briefings import read_briefings
 
 PREVIEW_AUTHOR = "U00AUTHOR"  # the publisher's mention, until someone publishes it
 
@@ -83,12 +84,14 @@ def run_content_preview(
     clarity: ClarityRules | None = None,
     now: datetime | None = None,
 ) -> int:
-    """Print the preview; 0 if shown, 1 if the content has problems or there is no such id."""
-    try:
-        library = load_briefings(content_dir, tz)
-    except ContentError as error:
-        for problem in error.problems:
-            print(problem, file=out)
+    """Print the preview; 0 if shown, 1 if its file has problems or there is no such id (a
+    problem in another file does not stop it)."""
+    loaded = read_briefings(content_dir, tz)
+    library = loaded.ready
+    broken = loaded.broken_one(briefing_id)
+    if broken is not None:
+        for problem in broken.problems:
+            print(f"{content_dir / 'briefings'}/{problem}", file=out)
         print("Fix these first (python -m bot content check).", file=out)
         return 1
     briefing = library.get(briefing_id)

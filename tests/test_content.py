@@ -12,7 +12,6 @@ import pytest
 
 from bot.content import (
     Audience,
-    ContentError,
     Problem,
     check_content,
     load_briefings,
@@ -20,6 +19,7 @@ from bot.content import (
     parse_duration,
     run_content_check,
 )
+from bot.content.briefings import read_briefings
 from tests.conftest import billion_laughs
 
 LONDON = ZoneInfo("Europe/London")
@@ -468,15 +468,17 @@ def test_check_closes_after_a_week_by_default(tmp_path: Path) -> None:
     assert (check.closes_after, check.remind_after) == (timedelta(days=7), None)
 
 
-def test_load_briefings_raises_content_error_with_every_problem(tmp_path: Path) -> None:
+def test_a_broken_briefing_takes_only_itself_out(tmp_path: Path) -> None:
     write(tmp_path, "a.md", VALID)
     write(tmp_path, "b.md", replace_line(VALID, 2, "id: Bad"))
 
-    with pytest.raises(ContentError) as raised:
-        load_briefings(tmp_path, LONDON)
-
-    assert [p.line for p in raised.value.problems] == [2]
-    assert "b.md:2: id 'Bad'" in str(raised.value)
+    assert list(load_briefings(tmp_path, LONDON)) == ["sample"]
+    [broken] = read_briefings(tmp_path, LONDON).broken
+    assert (broken.file, broken.id, broken.title) == ("b.md", "Bad", "A sample briefing")
+    [problem] = broken.problems
+    assert str(problem).startswith("b.md:2: id 'Bad' must use only lowercase letters")
+    # `content check` still lists it, with the file's path and line.
+    assert [p.line for p in check_content(tmp_path, LONDON)] == [2]
 
 
 @pytest.mark.parametrize(

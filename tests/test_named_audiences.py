@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.content import ContentError, check_content, load_briefings
+from bot.content import check_content, load_briefings
+from bot.content.briefings import read_briefings
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -72,8 +73,16 @@ def test_problems_in_audiences_yaml_are_reported_with_file_and_line(
     assert problems, "no problem reported"
     assert problems[0].line == line
     assert expected in problems[0].message
-    with pytest.raises(ContentError):  # nothing is sent from broken content
-        load_briefings(folder, LONDON)
+    # A briefing that does not use the broken audience still publishes; the file is named.
+    loaded = read_briefings(folder, LONDON)
+    assert list(loaded.ready) == ["sample"]
+    [broken] = loaded.broken
+    assert (broken.file, broken.noun, broken.problems[0].line) == (
+        "audiences.yaml",
+        "named audiences",
+        line,
+    )
+    assert loaded.broken_one("audiences") is None  # never offered as a briefing
 
 
 def test_the_shipped_audiences_are_used_by_a_shipped_briefing():

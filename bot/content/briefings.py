@@ -4,11 +4,14 @@ Briefings are written by senior managers and the engagement lead, reviewed like 
 hundreds of social workers. A typo in an audience or a wrong answer in a comprehension check is
 embarrassing at best and misleading at worst, so every file is checked as a whole and every
 problem is reported with its file, line and how to fix it (`line-of-sight content check`).
+A file with a problem is never sent, and takes only itself out: the others publish as normal
+(`read_briefings`, and bot/content/broken.py for what its publisher is told).
 """
 
 from __future__ import annotations
 
 import difflib
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -18,16 +21,14 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot.content.audiences import load_named_audiences
+from bot.content.broken import Loaded, read_kind
 from bot.content.documents import (
-    ContentError,
     Context,
     Document,
     Fields,
     Kind,
     Problem,
     file_line,
-    scan,
 )
 from bot.content.values import (
     AUDIENCE_HELP,
@@ -38,6 +39,8 @@ from bot.content.values import (
     parse_local_time,
 )
 from bot.slack.mrkdwn import is_linkable_url, links, plain_text
+
+logger = logging.getLogger(__name__)
 
 Deliver = Literal["channel", "dm", "both"]
 
@@ -158,7 +161,7 @@ def _parse_briefing(doc: Document, ctx: Context, problems: list[Problem]) -> Bri
 
     if len(problems) > start or briefing_id is None or title is None or audience is None:
         return None
-    return Briefing(
+    briefing = Briefing(
         id=briefing_id,
         title=title,
         audience=audience,
@@ -174,6 +177,21 @@ def _parse_briefing(doc: Document, ctx: Context, problems: list[Problem]) -> Bri
         reacknowledge=reacknowledge is True,
         remind_after=remind_after,
     )
+    return briefing if _fits_one_message(briefing, doc, ctx, problems) else None
+
+
+def _fits_one_message(
+    briefing: Briefing, doc: Document, ctx: Context, problems: list[Problem]
+) -> bool:
+    """Slack refuses a message with more than about 12,000 characters of text in its blocks
+    (`msg_blocks_too_long`), for every recipient alike: the message as built is measured, and a
+    briefing that cannot be sent whole is a problem here, not a failure for each copy later."""
+    from bot.briefing_message import too_long_by, too_long_problem  # they build a `Briefing`
+
+    over = too_long_by(briefing, ctx.tz)
+    if over:
+        problems.append(Problem(doc.path, doc.body_line, too_long_problem(over)))
+    return not over
 
 
 def _briefing_id(f: Fields) -> str | None:
@@ -455,10 +473,21 @@ def first_paragraph(body: str) -> str:
 BRIEFINGS: Kind[Briefing] = Kind("briefings", "briefing", _parse_briefing, lambda b: b.id)
 
 
+def read_briefings(content_dir: Path, tz: ZoneInfo) -> Loaded[Briefing]:
+    """The briefings ready to publish, by id, and each file left out for its problems: one
+    broken file takes only itself out."""
+    return read_kind(content_dir, BRIEFINGS, tz)
+
+
 def load_briefings(content_dir: Path, tz: ZoneInfo) -> dict[str, Briefing]:
-    """All briefings by id; raises `ContentError` listing every problem if there are any."""
-    named, problems = load_named_audiences(content_dir)
-    found = scan(content_dir, BRIEFINGS, Context(tz, named))
-    if problems or found.problems:
-        raise ContentError(problems + found.problems)
-    return found.items
+    """The briefings ready to publish, by id. A file with problems is left out (and logged by
+    name): `read_briefings` says which and why, `content check` lists every problem."""
+    loaded = read_briefings(content_dir, tz)
+    for broken in loaded.broken:
+        logger.info(
+            "content %s (%s) has %d problem(s), so it is left out; run content check",
+            broken.file,
+            broken.noun,
+            len(broken.problems),
+        )
+    return loaded.ready

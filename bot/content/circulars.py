@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import get_args
+from zoneinfo import ZoneInfo
 
 from bot.content.briefings import Deliver, parse_audience_field
+from bot.content.broken import Loaded, read_kind
 from bot.content.documents import Context, Document, Fields, Kind, Problem
 from bot.content.values import Audience, id_problem
 from bot.recurrence import Recurrence
@@ -85,3 +88,9 @@ def _parse(doc: Document, ctx: Context, problems: list[Problem]) -> Circular | N
 
 
 CIRCULARS: Kind[Circular] = Kind("circulars", "circular", _parse, lambda c: c.id, optional=True)
+
+
+def read_circulars(content_dir: Path, tz: ZoneInfo) -> Loaded[Circular]:
+    """The circulars ready to go, by id, and each file left out for its problems: a broken
+    circular (or briefing) stops no other circular."""
+    return read_kind(content_dir, CIRCULARS, tz)

@@ -41,7 +41,8 @@ class Problem:
 
 
 class ContentError(Exception):
-    """Raised by the loaders when content has problems: nothing is sent from broken content."""
+    """Content's problems as one error, for a caller that must refuse them all. The loaders no
+    longer raise it: a broken file takes only itself out (bot/content/broken.py)."""
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems

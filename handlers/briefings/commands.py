@@ -8,11 +8,14 @@ follow-up (`answer_brief`) that works out the answer and says it privately.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import functools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from bot.content import Briefing, ContentError, parse_local_time
+from bot.content import Briefing, parse_local_time
+from bot.content.briefings import read_briefings
+from bot.content.broken import Broken
+from bot.content.circulars import read_circulars
 from bot.content.composed import SOURCE_PREFIX
 from bot.content.teams import team_names
 from bot.slack.mrkdwn import escape
@@ -21,6 +24,12 @@ from bot.slack.sections import sections
 from bot.timefmt import format_local
 from handlers.briefings import circulars, compose, waiting
 from handlers.briefings.blocks import HELP, build_confirmation, build_status
+from handlers.briefings.problem_blocks import (
+    Why,
+    build_briefing_list,
+    build_broken_reply,
+    build_unknown_briefing,
+)
 from handlers.briefings.publish import (
     AudienceUnavailable,
     NobodyToReach,
@@ -46,11 +55,16 @@ async def answer_brief(deps: Deps, said: None, body: dict[str, Any]) -> None:
     """`/brief …`: help, list, publish or status, answered privately; `/brief` alone opens
     the composer for a senior manager (anyone else, or a failed role check, gets the help)."""
     user_id = body["user_id"]
-    alone = not (body.get("text") or "").strip()
-    if alone and (await deps.roles.allows(user_id, {SENIOR_MANAGER})).allowed:
-        await compose.open_composer(deps, body["trigger_id"], user_id)
+    if not (body.get("text") or "").strip():  # alone: the composer (within Slack's 3 s)
+        refuse = functools.partial(_reply, deps, body)
+        await compose.compose_or(deps, body["trigger_id"], user_id, refuse)
         return
-    reply = await answer(deps, user_id, body.get("text") or "")
+    await _reply(deps, body)
+
+
+async def _reply(deps: Deps, body: dict[str, Any]) -> None:
+    """The private answer to `/brief <text>`, said through the command's response_url."""
+    reply = await answer(deps, body["user_id"], body.get("text") or "")
     if isinstance(reply, Reply):
         await deps.replies.respond(body["response_url"], reply.text, blocks=reply.blocks)
     else:
@@ -89,18 +103,10 @@ async def _list(deps: Deps, user_id: str) -> str:
         return "I couldn't check your role just now. Try again soon."
     if not verdict.allowed:
         return "Only senior managers and engagement leads can see the briefings ready to publish."
-    try:
-        library = await load_library(deps)
-    except ContentError as error:
-        return _content_problems(error)
-    if not library:
-        return "There are no briefings in the content folder yet."
-    lines = [
-        f"• `{escape(b.id)}` — {escape(b.title)}"
-        + (" _(written in Slack)_" if str(b.source).startswith(SOURCE_PREFIX) else "")
-        for b in library.values()
-    ]
-    return "*Briefings ready to publish*\n" + "\n".join(lines[:40])
+    library = await load_library(deps)
+    broken = await _broken(deps)
+    ready = [(b.id, b.title, str(b.source).startswith(SOURCE_PREFIX)) for b in library.values()]
+    return build_briefing_list(ready, broken)
 
 
 @dataclass(frozen=True)
@@ -145,13 +151,10 @@ async def _publish(deps: Deps, user_id: str, args: str) -> str | Reply:
             f"I don't understand `{escape(odd[:40])}`. "
             "Use `/brief publish &lt;briefing id&gt;`, adding `now` to send it at once."
         )
-    try:
-        library = await load_library(deps)
-    except ContentError as error:
-        return _content_problems(error)
+    library = await load_library(deps)
     briefing = library.get(briefing_id)
-    if briefing is None:
-        return _unknown(briefing_id, library)
+    if briefing is None:  # its file has problems, or there is no such briefing
+        return await _missing(deps, briefing_id, library)
     later = chosen or briefing.publish_at
     at = later if later and later > deps.clock() and "now" not in flags else None
     try:
@@ -195,6 +198,10 @@ async def _circular(deps: Deps, user_id: str, args: str) -> str | Reply:
     word, _, circular_id = args.partition(" ")
     if word.lower() != "preview" or not circular_id.strip():
         return "Use `/brief circular preview &lt;circular id&gt;`, e.g. `weekly-round-up`."
+    loaded = await asyncio.to_thread(read_circulars, deps.config.content_dir, deps.config.timezone)
+    broken = loaded.broken_one(circular_id.strip().lower())
+    if broken is not None:  # its file has problems: say what, as for a briefing
+        return build_broken_reply(broken, why="preview")
     text, blocks = await circulars.preview(deps, circular_id.strip().lower())
     if blocks is None:
         return text
@@ -255,13 +262,10 @@ async def _status(deps: Deps, user_id: str, briefing_id: str) -> str | Reply:
     # Figures come from what was posted, so they survive a later edit or a removed file.
     version = await deps.storage.publications.latest_posted_version(briefing_id)
     if version is None:
-        try:
-            library = await load_library(deps)
-        except ContentError as error:
-            return _content_problems(error)
+        library = await load_library(deps)
         if briefing_id in library:
             return f"*{escape(library[briefing_id].title)}* has not been published yet."
-        return _unknown(briefing_id, library)
+        return await _missing(deps, briefing_id, library, why="status")
     posts = await deps.storage.publications.publications_of(briefing_id, version)
     figures = await deps.storage.disclosure.acknowledgements(briefing_id, version, deps.clock())
     entries = await deps.storage.acknowledgements.by_entry(briefing_id, version)
@@ -276,16 +280,20 @@ async def _status(deps: Deps, user_id: str, briefing_id: str) -> str | Reply:
     return Reply(text=text, blocks=[b.to_dict() for b in blocks])
 
 
-def _unknown(briefing_id: str, library: dict[str, Briefing]) -> str:
-    known = ", ".join(f"`{escape(i)}`" for i in sorted(library)[:15]) or "none yet"
-    return f"There's no briefing called `{escape(briefing_id[:64])}`. Briefings: {known}."
+async def _broken(deps: Deps) -> tuple[Broken, ...]:
+    """The briefing files left out for their problems (and `audiences.yaml`'s), read now."""
+    loaded = await asyncio.to_thread(read_briefings, deps.config.content_dir, deps.config.timezone)
+    return loaded.broken
 
 
-def _content_problems(error: ContentError, limit: int = 5) -> str:
-    problems: Sequence[Any] = error.problems
-    shown = "\n".join(f"• `{escape(str(p))}`" for p in problems[:limit])
-    more = f"\n…and {len(problems) - limit} more." if len(problems) > limit else ""
-    return (
-        "The briefings folder has problems, so nothing was done. Fix these "
-        f"(`python -m bot content check` lists them all):\n{shown}{more}"
-    )
+async def _missing(
+    deps: Deps, briefing_id: str, library: dict[str, Briefing], *, why: Why = "publish"
+) -> str:
+    """A briefing not in the library: its file's problems in plain words if it is one left
+    out, else that there is no such briefing, with the close ids (broken ones too)."""
+    loaded = await asyncio.to_thread(read_briefings, deps.config.content_dir, deps.config.timezone)
+    mine = loaded.broken_one(briefing_id)
+    if mine is not None:
+        return build_broken_reply(mine, why=why)
+    known = [*library, *(b.id for b in loaded.broken if b.id)]
+    return build_unknown_briefing(briefing_id, known)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -9,10 +10,11 @@ from typing import TYPE_CHECKING
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from bot.content import ContentError
+from bot.content.briefings import read_briefings
 from bot.slack.mrkdwn import escape
 from bot.storage.schedules import Schedule
 from handlers.briefings.blocks import describe_queued
+from handlers.briefings.problem_blocks import build_broken_reply
 from handlers.briefings.publish import (
     AudienceUnavailable,
     NobodyToReach,
@@ -54,15 +56,16 @@ async def send_due(deps: Deps) -> None:
 
 
 async def _send(deps: Deps, schedule: Schedule) -> str | None:
-    try:
-        library = await load_library(deps)
-    except ContentError:
-        return (
-            f"*{escape(schedule.title)}* was due to go out, but the briefings folder has "
-            "problems, so nothing was sent. Run `python -m bot content check`, fix them, and "
-            f"use `/brief publish {schedule.briefing_id} now`."
-        )
+    # A broken file takes only itself out: every other schedule goes out as normal.
+    library = await load_library(deps)
     briefing = library.get(schedule.briefing_id)
+    if briefing is None:
+        loaded = await asyncio.to_thread(
+            read_briefings, deps.config.content_dir, deps.config.timezone
+        )
+        broken = loaded.broken_one(schedule.briefing_id)
+        if broken is not None:  # its own file has problems now: say which, plainly
+            return build_broken_reply(broken, why="scheduled")
     if briefing is None or briefing.version != schedule.version:
         return (
             f"*{escape(schedule.title)}* was due to go out, but its file has changed or gone "
