@@ -23,9 +23,10 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.audiences import Audiences, AudienceUnavailable
+from bot.audiences import Audiences
 from bot.config import Config
 from bot.deps import Deps, Work, listener_outcome
+from bot.doctor import Check, log_setup, token_scopes
 from bot.home import Home
 from bot.lock import InstanceLock
 from bot.practice.library import Library
@@ -36,6 +37,7 @@ from bot.slack.client import make_client
 from bot.slack.people import People
 from bot.slack.replies import Replies
 from bot.slack.roles import Roles
+from bot.slack.usergroups import UserGroups
 from bot.storage import Storage
 from bot.subcommands import Subcommands
 from bot.web import (
@@ -119,28 +121,20 @@ class LineOfSight:
             # What a stop left in the outbox is resolved and sent without anyone asking.
             await self.deps.outbox.start()
             logger.info("started as %s in team %s", auth.get("user_id"), auth.get("team_id"))
-            await self._name_unknown_teams()
+            # Whether the app may join a public channel itself, known before any preview.
+            self.deps.audiences.token_scopes = token_scopes(auth)
+            await self.check_setup(auth)
         except BaseException:
             await self._close_resources()
             raise
 
-    async def _name_unknown_teams(self) -> None:
-        """Name at start any `TEAMS` handle that is not a user group Slack knows (a typo): the
-        rest still break figures down. Slack failing to answer now is not a reason to stop."""
-        if not self.config.teams or self.deps is None:
-            return
-        try:
-            known = await self.deps.audiences.teams(self.config.teams)
-        except AudienceUnavailable:
-            logger.warning("the teams in TEAMS could not be checked with Slack just now")
-            return
-        for handle in self.config.teams:
-            if handle not in known:
-                logger.warning(
-                    "TEAMS names %s, which is not a user group in this workspace: its figures "
-                    "will not be broken down. Check the handle in TEAMS.",
-                    handle,
-                )
+    async def check_setup(self, auth: Any = None) -> list[Check]:
+        """`python -m bot doctor`'s checks (bot/doctor.py) against the workspace, each problem
+        logged once as a warning (a channel that is not there, a missing scope, a `TEAMS`
+        handle Slack does not know…); at start, with the start's own auth.test answer. Slack
+        failing to answer now is not a reason to stop."""
+        assert self.deps is not None, "start() first"
+        return await log_setup(self.config, self.deps.client, auth)
 
     async def _load_pseudonyms(self) -> Pseudonyms:
         """The asker key, read off the event loop; a start-up stops here if it can't be read."""
@@ -163,8 +157,10 @@ class LineOfSight:
     ) -> Deps:
         """The services every feature is handed, the outbox's sender and practice search's
         first index among them."""
+        # One list of user groups, kept by Slack's events, for roles, audiences and TEAMS alike.
+        usergroups = UserGroups(client)
         roles = Roles(
-            client,
+            usergroups,
             senior_managers=self.config.senior_managers,
             engagement_leads=self.config.engagement_leads,
         )
@@ -198,7 +194,8 @@ class LineOfSight:
             work=self.work,
             home=home,
             replies=replies,
-            audiences=Audiences(client, people, bot_user_id=bot_user_id),
+            audiences=Audiences(client, people, bot_user_id=bot_user_id, usergroups=usergroups),
+            usergroups=usergroups,
             outbox=self.outbox,
             bot_user_id=bot_user_id,
             clock=self.clock,

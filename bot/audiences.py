@@ -1,8 +1,9 @@
 """Who an audience entry means, right now: the people a broadcast by direct message reaches.
 
-User groups are listed through Slack when the broadcast is prepared (not cached: a change to
-@team-managers this morning must count), people are themselves, and a channel, for `deliver: dm`
-or `both`, means its members. Bots, Slackbot and deactivated accounts are skipped and counted.
+User groups come from the bot's one list of them (`bot/slack/usergroups.py`), which Slack's
+events keep up to date (a change to @team-managers this morning counts) and which is never
+more than ten minutes old; people are themselves, and a channel, for `deliver: dm` or `both`,
+means its members. Bots, Slackbot and deactivated accounts are skipped and counted.
 If any entry cannot be listed the whole broadcast stops before a single send, with the reason.
 """
 
@@ -24,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.content import Audience
 from bot.slack.mrkdwn import escape
 from bot.slack.people import People
+from bot.slack.usergroups import UserGroups, UserGroupsUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -68,10 +70,20 @@ class Resolution:
 class Audiences:
     """Resolves audience entries to people through Slack."""
 
-    def __init__(self, client: AsyncWebClient, people: People, *, bot_user_id: str):
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        people: People,
+        *,
+        bot_user_id: str,
+        usergroups: UserGroups,
+    ):
         self._client = client
         self._people = people
+        self._usergroups = usergroups
         self._bot_user_id = bot_user_id
+        # The token's scopes (from auth.test at start), or None before anyone knows them.
+        self.token_scopes: frozenset[str] | None = None
         self._shown: dict[str, _Shown] = {}
 
     async def resolve(self, entries: Sequence[Audience], *, posting: bool = False) -> Resolution:
@@ -95,6 +107,8 @@ class Audiences:
                 members.append((entry, ref, found))
             except SlackApiError as error:
                 problems.append(_why(entry, str(error.response.get("error"))))
+            except UserGroupsUnavailable as error:
+                problems.append(_why(entry, error.code) if error.code else _unreachable(entry))
             except (aiohttp.ClientError, TimeoutError):
                 problems.append(
                     f"I couldn't reach Slack to list {escape(entry.raw)}. Try again in a minute."
@@ -125,23 +139,20 @@ class Audiences:
         if not handles:
             return {}
         try:
-            listed: list[dict[str, Any]] = (await self._client.usergroups_list()).get(
-                "usergroups", []
-            )
-            ids = {str(g.get("handle")): str(g["id"]) for g in listed if not g.get("date_delete")}
-            found: dict[str, tuple[str, ...]] = {}
-            for handle in handles:
-                group = ids.get(handle.lstrip("@"))
-                if group is None:
-                    logger.warning("team %s is not a user group Slack knows: left out", handle)
-                    continue
-                members = await self.members_of(group)
-                found[handle] = tuple(sorted({m for m in members if m != self._bot_user_id}))
-        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
-            logger.warning("the teams could not be listed (%s)", type(error).__name__)
+            groups = await self._usergroups.groups()
+        except UserGroupsUnavailable as error:
+            logger.warning("the teams could not be listed (%s)", error)
             raise AudienceUnavailable(
                 "I couldn't list the service's teams (TEAMS) in Slack. Try again in a minute."
             ) from None
+        found: dict[str, tuple[str, ...]] = {}
+        for handle in handles:
+            group = groups.id_of(handle)
+            if group is None:
+                logger.warning("team %s is not a user group Slack knows: left out", handle)
+                continue
+            members = groups.members(group) or ()
+            found[handle] = tuple(sorted({m for m in members if m != self._bot_user_id}))
         return found
 
     async def _ref(self, entry: Audience) -> str:
@@ -152,14 +163,15 @@ class Audiences:
         return await self._channel_id(entry.ref)
 
     async def _cannot_post(self, entry: Audience, channel_id: str) -> str | None:
-        """Why the bot could not post in this channel, or None if it can."""
-        info = (await self._client.conversations_info(channel=channel_id))["channel"]
-        shown = escape(entry.raw)
-        if info.get("is_archived"):
-            return f"{shown} is archived: take it out of the audience, or unarchive it."
-        if not info.get("is_member", True):
-            return f"I'm not in {shown} yet: add me with `/invite @Line of Sight` in {shown}."
-        return None
+        """Why the bot could not post in this channel, or None if it can: a public channel it
+        is not in yet is not joined now (planning is also a preview, which must leave no trace
+        in the channel) but when the post is sent (`bot/sender.py`)."""
+        return await self.cannot_post(
+            channel_id,
+            entry.raw,
+            archived="take it out of the audience, or unarchive it",
+            join=False,
+        )
 
     async def _members(self, entry: Audience, ref: str) -> list[str]:
         if entry.kind == "user":
@@ -167,11 +179,15 @@ class Audiences:
         return await self.members_of(ref)
 
     async def members_of(self, ref: str) -> list[str]:
-        """Everyone in a user group (S…) or a channel (C…/G…) now, as Slack lists them.
-        Raises SlackApiError, aiohttp.ClientError or TimeoutError when Slack cannot say."""
+        """Everyone in a user group (S…, as Slack's events keep it) or a channel (C…/G…, as
+        Slack lists it now). Raises SlackApiError (`no_such_subteam` for a group Slack does
+        not have), `UserGroupsUnavailable`, aiohttp.ClientError or TimeoutError when Slack
+        cannot say."""
         if ref.startswith("S"):
-            listed = await self._client.usergroups_users_list(usergroup=ref)
-            return list(listed.get("users", []))
+            found = await self._usergroups.members(ref)
+            if found is None:
+                raise SlackApiError("no such user group", {"ok": False, "error": "no_such_subteam"})
+            return sorted(found)
         members: list[str] = []
         cursor = None
         while True:
@@ -189,22 +205,53 @@ class Audiences:
             return ref
         return await self._channel_id(ref.lstrip("#"))
 
-    async def cannot_post(self, channel_id: str, shown: str) -> str | None:
-        """Why the bot could not post in this channel (archived, not a member), or None.
-        Raises SlackApiError when Slack cannot say."""
+    async def cannot_post(
+        self, channel_id: str, shown: str, *, archived: str = "", join: bool = True
+    ) -> str | None:
+        """Why the bot could not post in this channel, or None if it can: archived (`archived`
+        says what to do), or a private one it has not been invited to. A public channel it is
+        not in yet it joins itself (conversations.join, as Slack lets an app), so nobody need
+        `/invite` it there (with `join=False`, it only says it could: the outbox joins when it
+        posts). Raises SlackApiError when Slack cannot say."""
         info = (await self._client.conversations_info(channel=channel_id))["channel"]
+        where = escape(shown)
         if info.get("is_archived"):
-            return f"{escape(shown)} is archived."
-        if not info.get("is_member", True):
-            return f"I'm not in {escape(shown)} yet: add me with `/invite @Line of Sight` there."
+            return f"{where} is archived{': ' + archived if archived else ''}."
+        if info.get("is_member", True):
+            return None
+        if not is_public(info):
+            return invite(where)
+        if join:
+            return await self._join(channel_id, where)
+        if self.token_scopes is not None and "channels:join" not in self.token_scopes:
+            return _may_not_join(where)
+        return None
+
+    async def _join(self, channel_id: str, where: str) -> str | None:
+        """Join a public channel to post in it; why not, if Slack refuses (a missing
+        `channels:join`, a channel archived or made private meanwhile)."""
+        try:
+            await self._client.conversations_join(channel=channel_id)
+        except SlackApiError as error:
+            code = str(error.response.get("error"))
+            logger.warning("could not join channel %s to post there (%s)", channel_id, code)
+            if code == "is_archived":
+                return f"{where} is archived."
+            if code == "missing_scope":
+                return _may_not_join(where)
+            if code in ("method_not_supported_for_channel_type", "channel_not_found"):
+                return invite(where)
+            return (
+                f"I couldn't join {where} (Slack said `{escape(code)}`): add me with "
+                f"`/invite @Line of Sight` in {where}."
+            )
+        logger.info("joined channel %s to post there", channel_id)
         return None
 
     async def _group_id(self, handle: str) -> str:
-        listed = await self._client.usergroups_list()
-        groups: list[dict[str, Any]] = listed.get("usergroups", [])
-        for group in groups:
-            if group.get("handle") == handle:
-                return str(group["id"])
+        found = (await self._usergroups.groups()).id_of(handle)
+        if found is not None:
+            return found
         raise SlackApiError("no such user group", {"ok": False, "error": "no_such_subteam"})
 
     # -- lists shown to people: channel links, the composer's user-group picker ---------------
@@ -222,17 +269,14 @@ class Audiences:
         return found
 
     async def shown_user_groups(self, *, wait: float) -> list[dict[str, Any]]:
-        """The workspace's user groups, for a picker: as `shown_channels`. (A broadcast still
-        lists a group's members afresh: only the names are kept.)"""
-
-        async def fetch() -> list[dict[str, Any]]:
-            listed: list[dict[str, Any]] = (await self._client.usergroups_list()).get(
-                "usergroups", []
-            )
-            return [g for g in listed if not g.get("date_delete")]
-
-        groups: list[dict[str, Any]] = await self._shown_list("user_groups", fetch, wait, [])
-        return groups
+        """The workspace's user groups (id, handle, name), for a picker: from the one list of
+        them, waiting at most `wait` seconds if it must be taken again; until then the last
+        one (none if Slack has never answered)."""
+        try:
+            groups = await self._usergroups.groups(stale_ok=True, timeout=wait)
+        except UserGroupsUnavailable:
+            return []
+        return [{"id": g.id, "handle": g.handle, "name": g.name} for g in groups.values()]
 
     async def _shown_list(
         self, key: str, fetch: Callable[[], Awaitable[Any]], wait: float, empty: Any
@@ -282,12 +326,39 @@ class Audiences:
         raise SlackApiError("no such channel", {"ok": False, "error": "channel_not_found"})
 
 
+def is_public(info: dict[str, Any]) -> bool:
+    """A conversation (as conversations.info answers) that anyone may join: a public channel."""
+    private = any(info.get(k) for k in ("is_private", "is_im", "is_mpim", "is_group"))
+    return bool(info.get("is_channel", True)) and not private
+
+
+def invite(where: str) -> str:
+    """What to do about a private channel the bot is not in: only a person can add it."""
+    return f"I'm not in {where} yet: it is private, so add me with `/invite @Line of Sight` there."
+
+
+def _unreachable(entry: Audience) -> str:
+    return f"I couldn't reach Slack to list {escape(entry.raw)}. Try again in a minute."
+
+
+def _may_not_join(where: str) -> str:
+    return (
+        f"I'm not in {where} yet, and the app may not join channels itself (its "
+        "`channels:join` permission is missing): add me with `/invite @Line of "
+        f"Sight` in {where}, or ask whoever manages the Slack app to reinstall it "
+        "from manifest.yml."
+    )
+
+
 def _why(entry: Audience, error: str) -> str:
     shown = escape(entry.raw)
     if error in ("no_such_subteam", "subteam_not_found"):
         return f"There is no user group {shown}: check the audience."
     if error == "channel_not_found":
-        return f"I can't find the channel {shown}: check the audience."
+        return (
+            f"I can't find the channel {shown}: check the audience. If it is private, add me "
+            f"first with `/invite @Line of Sight` in {shown}."
+        )
     if error == "missing_scope":
         return (
             f"I'm not allowed to list {shown} (a permission is missing from the app): ask "

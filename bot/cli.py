@@ -4,6 +4,7 @@ python -m bot serve              HTTP mode: POST /slack/events, GET /healthz
 python -m bot socket             Socket Mode (no public URL), /healthz on PORT
 python -m bot content check DIR  validate briefings; file:line for each problem
 python -m bot content preview ID a briefing as staff will see it, and its clarity findings
+python -m bot doctor             check the Slack workspace against the configuration
 python -m bot demo               the offline demo against the local Slack stand-in
 """
 
@@ -87,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     preview.add_argument("briefing", help="the briefing's id, e.g. recruitment-funding")
     preview.add_argument("directory", nargs="?", help="content folder (default: CONTENT_DIR)")
+    commands.add_parser(
+        "doctor", help="check the Slack workspace against the configuration: a checklist"
+    )
     demo = commands.add_parser("demo", help="play the first slice offline against a local Slack")
     demo.add_argument(
         "--staff", type=int, default=6, help="simulated social workers, 6 to 30 (default 6)"
@@ -104,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.demo import run_demo
 
         return asyncio.run(run_demo(staff=args.staff))
+    if args.command == "doctor":
+        return _doctor()
     mode: Mode = "socket" if args.command == "socket" else "serve"
     try:
         config = Config.from_env(os.environ, mode=mode)
@@ -112,6 +118,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CONFIG
     setup_logging(config.log_level)
     return asyncio.run(run(config, mode))
+
+
+def _doctor() -> int:
+    """`doctor`: the settings read as the bot reads them (Socket Mode's or HTTP's, whichever
+    is set up), then the workspace checked against them; exit code 1 if anything is wrong."""
+    from bot.doctor import run_doctor
+
+    tried: list[list[str]] = []
+    for mode in ("socket", "serve"):
+        try:
+            config = Config.from_env(os.environ, mode=mode)
+        except ConfigError as error:
+            tried.append(error.problems)
+            continue
+        logging.basicConfig(level=logging.ERROR, stream=sys.stderr)  # the checklist says it all
+        return asyncio.run(run_doctor(config, sys.stdout))
+    socket, serve = tried
+    if set(socket) <= set(serve) or set(serve) <= set(socket):  # one mode is set up
+        problems = socket if set(socket) <= set(serve) else serve
+    else:  # neither mode's token: named once, with the problems both modes share
+        problems = [p for p in socket if p in serve] + [
+            "Neither SLACK_APP_TOKEN (Socket Mode) nor SLACK_SIGNING_SECRET (HTTP) is set: set "
+            "the one for the way you run the bot."
+        ]
+    print(ConfigError(problems).explain(), file=sys.stderr)
+    return EXIT_CONFIG
 
 
 def _content_preview(briefing_id: str, directory: str | None) -> int:
@@ -202,6 +234,9 @@ async def run(config: Config, mode: Mode) -> int:
             return EXIT_CONFIG
         socket_handler = LoggedSocketModeHandler(bot.bolt, config.app_token, bot.work)
         socket_handler.client.wss_uri = socket_url
+        assert bot.deps is not None
+        # Connected again after a drop: user-group events may have been missed meanwhile.
+        socket_handler.client.message_listeners.append(bot.deps.usergroups.socket_message)
         bot.socket_connected = socket_handler.client.is_connected
 
     try:

@@ -122,6 +122,7 @@ class OutboxSender:
         self._stopping = False
         self._paused_until: datetime | None = None
         self._messages: dict[int, dict[str, Any]] = {}
+        self._joins: set[str] = set()  # channels joined (or tried) to post in, this run
         self._per_second = rate
         self._progress_at: dict[int, float] = {}  # when each progress message was last updated
         self._quiet = asyncio.Event()  # set by a step that found nothing to send, after telling
@@ -350,6 +351,11 @@ class OutboxSender:
             await self._storage.outbox.retry_later(
                 delivery.id, not_before=self._paused_until or self._clock(), error=code
             )
+        elif code == "not_in_channel" and await self._joined(delivery):
+            # Not posted (Slack refused it): now in, it goes at once, still exactly once.
+            await self._storage.outbox.retry_later(
+                delivery.id, not_before=self._clock(), error="joined"
+            )
         elif code in PERMANENT:
             await self._storage.outbox.mark_failed(delivery.id, error=code)
         elif status >= 500 or code in UNCLEAR:
@@ -357,6 +363,24 @@ class OutboxSender:
         else:
             logger.warning("a send was refused (%s); not retried", code)
             await self._storage.outbox.mark_failed(delivery.id, error=code)
+
+    async def _joined(self, delivery: Delivery) -> bool:
+        """A channel post refused because the bot is not in the channel: join it if Slack lets
+        an app (a public channel, `channels:join`), once per channel per run. The bot joins
+        when it first posts, never when a publish is only previewed, since joining shows in the
+        channel. False if it cannot (private: someone must `/invite` it), so the post fails
+        with Slack's reason."""
+        channel = delivery.target
+        if delivery.kind != "channel" or channel in self._joins:
+            return False
+        self._joins.add(channel)
+        try:
+            await self._client.conversations_join(channel=channel)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError) as error:
+            logger.warning("could not join a channel to post there (%s)", _name(error))
+            return False
+        logger.info("joined channel %s to post there", channel)
+        return True
 
     async def _lost(self, delivery: Delivery) -> None:
         """The send's outcome is unknown: look for the copy, after a back-off, before a resend."""

@@ -681,6 +681,50 @@ class SlackDriver:
             }
         )
 
+    async def set_usergroup_users(self, group_id: str, users: list[str]) -> list[DriverResponse]:
+        """Someone sets a user group's members (Slack's ``usergroups.users.update``, or its
+        admin pages): the workspace changes, then Slack tells the app, as it tells every
+        connection, ``subteam_members_changed`` (who was added and removed, with the group's
+        ``date_update`` before and after) and ``subteam_updated`` (the group as it now is, its
+        ``users`` cut at 500). A change that adds and removes no one sends nothing."""
+        group = self.ws.usergroups[group_id]
+        before = group.date_update
+        added, removed = self.ws.set_usergroup_users(group_id, users, at=self.standin.clock())
+        if not added and not removed:
+            return []
+        changed = await self.send_event(
+            {
+                "type": "subteam_members_changed",
+                "subteam_id": group_id,
+                "team_id": self.ws.team_id,
+                "date_previous_update": before,
+                "date_update": group.date_update,
+                "added_users": added,
+                "added_users_count": len(added),
+                "removed_users": removed,
+                "removed_users_count": len(removed),
+                "event_ts": self._action_ts(),
+            }
+        )
+        return [changed, await self._subteam_event("subteam_updated", group_id)]
+
+    async def create_usergroup(self, group_id: str, handle: str, name: str) -> DriverResponse:
+        """Someone creates a user group (``usergroups.create``: it starts with no members; add
+        them with ``set_usergroup_users``): Slack sends ``subteam_created``."""
+        self.ws.add_usergroup(group_id, handle=handle, name=name)
+        self.ws.usergroups[group_id].date_update = int(self.standin.clock())
+        return await self._subteam_event("subteam_created", group_id)
+
+    async def _subteam_event(self, kind: str, group_id: str) -> DriverResponse:
+        subteam = self.ws.usergroups[group_id].to_api(self.ws.team_id, include_users=True)
+        subteam["users"] = subteam["users"][:500]  # the event's list is cut at 500 ...
+        subteam["channel_count"] = 0  # ... while user_count still says how many there are
+        if kind == "subteam_created":
+            del subteam["users"]  # a new group has no members yet
+        return await self.send_event(
+            {"type": kind, "subteam": subteam, "event_ts": self._action_ts()}
+        )
+
     async def app_home_opened(
         self,
         user_id: str,

@@ -26,6 +26,7 @@ METHOD_TIERS: dict[str, int] = {
     "conversations.info": 3,
     "conversations.history": 3,
     "conversations.list": 2,
+    "conversations.join": 3,
     "users.info": 4,
     "users.list": 2,
     "usergroups.list": 2,

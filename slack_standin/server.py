@@ -17,15 +17,23 @@ import hashlib
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import WSMsgType, web
 
-from .blockkit import MAX_VIEW_BYTES, validate_message_blocks, validate_view, view_size
+from .blockkit import (
+    MAX_BLOCK_TEXT,
+    MAX_VIEW_BYTES,
+    block_text_length,
+    validate_message_blocks,
+    validate_view,
+    view_size,
+)
 from .ratelimit import RateLimiter, RateLimits
+from .scopes import METHOD_SCOPES, conversation_scope, manifest_scopes, missing
 from .workspace import Channel, Workspace
 
 __all__ = ["ApiError", "Call", "Message", "Seen", "SlackStandIn"]
@@ -34,7 +42,10 @@ TRIGGER_TTL = 3.0  # seconds: Slack's trigger_id life
 RESPONSE_URL_TTL = 30 * 60.0  # seconds: response_url life
 RESPONSE_URL_USES = 5
 MAX_VIEW_STACK = 3  # Slack allows at most three modals in a stack
-MAX_TEXT = 40_000  # Slack truncates message text past this
+# chat.postMessage's reference: keep `text` to 4,000 characters; its errors list `msg_too_long`
+# ("Message text is too long"). The 2018 changelog truncated past 40,000; a Slack engineer says
+# the platform now refuses instead (seratch/ChatGPT-in-Slack #102): past 40,000, msg_too_long.
+MAX_TEXT = 40_000
 
 
 @dataclass
@@ -206,6 +217,18 @@ def _decode_cursor(cursor: Any) -> int:
         raise ApiError("invalid_cursor") from exc
 
 
+_TYPES = ("public_channel", "private_channel", "im", "mpim")
+
+
+def _kind(channel: Channel) -> str:
+    """The conversation's type, as conversations.list's `types` names it."""
+    if channel.is_im:
+        return "im"
+    if channel.is_mpim:
+        return "mpim"
+    return "private_channel" if channel.is_private else "public_channel"
+
+
 def _limit(value: Any, default: int, maximum: int) -> int:
     if value in (None, ""):
         return default
@@ -232,6 +255,8 @@ class SlackStandIn:
         app_token: str = "xapp-test-token",
         signing_secret: str = "test-signing-secret",
         rate_limits: RateLimits | None = None,
+        scopes: Iterable[str] | None = None,
+        latency: float | Mapping[str, float] | None = None,
     ) -> None:
         self.ws = workspace
         self.workspace = workspace
@@ -240,8 +265,21 @@ class SlackStandIn:
         self.signing_secret = signing_secret
         self.rate_limits = rate_limits if rate_limits is not None else RateLimits()
         self.limiter = RateLimiter(self.rate_limits)
+        #: The bot token's OAuth scopes (default: manifest.yml's bot scopes; None: every scope).
+        #: A method needing one it lacks answers `missing_scope`; see slack_standin/scopes.py.
+        self.scopes: frozenset[str] | None = (
+            frozenset(scopes) if scopes is not None else manifest_scopes()
+        )
         #: Injectable clock (seconds since the epoch) for trigger/response_url expiry and limits.
         self.clock: Callable[[], float] = time.time
+        #: Seconds each Web API method takes to answer (real time, slept before the call is
+        #: handled, so a slow `views.open` can itself miss its trigger): by method name, with
+        #: "*" for every method not named. `SlackStandIn(latency=2.0)` slows them all;
+        #: `standin.latency["conversations.info"] = 2.0` one. A slow Slack, for holding the bot
+        #: to its budgets (the 3 s trigger_id, the 3 s ack).
+        self.latency: dict[str, float] = (
+            dict(latency) if isinstance(latency, Mapping) else {"*": float(latency or 0.0)}
+        )
         self.calls: list[Call] = []
         self.response_calls: list[Call] = []
         #: Things that went wrong on Slack's side of an interaction (e.g. an invalid view
@@ -262,6 +300,12 @@ class SlackStandIn:
         self._sockets: list[web.WebSocketResponse] = []
         self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._socket_ready = asyncio.Event()
+        #: The `disconnect` reasons sent (see `disconnect`), oldest first.
+        self.disconnects: list[str] = []
+        #: Every Socket Mode connection made, and the envelope ids each carried an ack for.
+        self.socket_acks: list[list[str]] = []
+        self._closing: set[asyncio.Task[None]] = set()
+        self._draining: set[int] = set()
         self._counter = 0
         self._last_ts = 0
         self._runner: web.AppRunner | None = None
@@ -279,6 +323,7 @@ class SlackStandIn:
             "conversations.info": self._conversations_info,
             "conversations.history": self._conversations_history,
             "conversations.list": self._conversations_list,
+            "conversations.join": self._conversations_join,
             "users.info": self._users_info,
             "users.list": self._users_list,
             "usergroups.list": self._usergroups_list,
@@ -312,6 +357,8 @@ class SlackStandIn:
 
     async def stop(self) -> None:
         """Close sockets and stop serving."""
+        for task in list(self._closing):
+            task.cancel()
         for sock in list(self._sockets):
             await sock.close()
         for fut in self._acks.values():
@@ -520,11 +567,15 @@ class SlackStandIn:
 
     async def _handle_api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        delay = self.latency.get(method, self.latency.get("*", 0.0))
+        if delay > 0:
+            await asyncio.sleep(delay)
         now = self.clock()
         call = Call(method=method, args={}, ok=False, error=None, http_status=200, at=now)
         self.calls.append(call)
         auth = request.headers.get("Authorization", "")
         token = auth[7:].strip() if auth.lower().startswith("bearer ") else None
+        headers: dict[str, str] = {}  # Slack's x-oauth-scopes, once the token is known
         try:
             args = await self._read_args(request)
             form_token = args.pop("token", None)
@@ -542,6 +593,8 @@ class SlackStandIn:
                 raise ApiError("not_allowed_token_type")
             elif token != self.bot_token:
                 raise ApiError("invalid_auth")
+            else:
+                headers.update(self._scope_headers(method))
             channel_key = str(args.get("channel", "")) if method == "chat.postMessage" else None
             if now < self._retry_until.get(method, 0.0):
                 self.early_retries.append(call)
@@ -554,11 +607,12 @@ class SlackStandIn:
                 body: dict[str, Any] = {"ok": False, "error": "ratelimited"}
                 call.response = body
                 return web.json_response(
-                    body, status=429, headers={"Retry-After": str(retry_after)}
+                    body, status=429, headers={"Retry-After": str(retry_after), **headers}
                 )
             forced = self._forced_errors.get(method)
             if forced:
                 raise ApiError(forced.pop(0))
+            self._need(METHOD_SCOPES.get(method, ()))
             result = await handler(args, call)
             body = {"ok": True, **result}
             if call.warnings:
@@ -570,7 +624,25 @@ class SlackStandIn:
             call.error = exc.error
             body = {"ok": False, "error": exc.error, **exc.extra}
         call.response = body
-        return web.json_response(body)
+        return web.json_response(body, headers=headers)
+
+    def _scope_headers(self, method: str) -> dict[str, str]:
+        """The headers Slack answers a bot token's call with: its scopes, and the method's."""
+        headers = {"x-accepted-oauth-scopes": ",".join(METHOD_SCOPES.get(method, ()))}
+        if self.scopes is not None:
+            headers["x-oauth-scopes"] = ",".join(sorted(self.scopes))
+        return headers
+
+    def _need(self, accepted: Iterable[str]) -> None:
+        """Refuse with `missing_scope` unless the token has one of the `accepted` scopes."""
+        needed = missing(self.scopes, accepted)
+        if needed is not None:
+            provided = ",".join(sorted(self.scopes or ()))
+            raise ApiError("missing_scope", needed=needed, provided=provided)
+
+    def _need_for(self, channel: Channel, verb: str) -> None:
+        """A conversation method's scope, by the conversation's type (`read`, `history`)."""
+        self._need((conversation_scope(_kind(channel), verb),))
 
     # ---------------------------------------------------------------- helpers
     def _require(self, args: dict[str, Any], name: str, error: str = "invalid_arguments") -> str:
@@ -625,6 +697,9 @@ class SlackStandIn:
                 raise ApiError(
                     "invalid_blocks", errors=errors, response_metadata={"messages": errors}
                 )
+            if block_text_length(blocks) > MAX_BLOCK_TEXT:
+                # Slack says no more than the code: no count, no pointer (bolt-js #2867).
+                raise ApiError("msg_blocks_too_long")
         attachments = args.get("attachments")
         if attachments in ("", None):
             attachments = None
@@ -639,9 +714,7 @@ class SlackStandIn:
         if call is not None and blocks and not text:
             call.warnings.append("missing_text_in_blocks")
         if text is not None and len(text) > MAX_TEXT:
-            text = text[:MAX_TEXT]
-            if call is not None:
-                call.warnings.append("message_truncated")
+            raise ApiError("msg_too_long")
         return text, blocks, attachments
 
     def _store(
@@ -839,6 +912,7 @@ class SlackStandIn:
 
     async def _conversations_members(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
         channel = self._visible_channel(args.get("channel"))
+        self._need_for(channel, "read")
         start = _decode_cursor(args.get("cursor"))
         limit = _limit(args.get("limit"), 100, 1000)
         page = channel.members[start : start + limit]
@@ -849,6 +923,7 @@ class SlackStandIn:
     async def _conversations_history(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
         """Newest first, between ``oldest`` and ``latest``; metadata only when asked for."""
         channel = self._visible_channel(args.get("channel"))
+        self._need_for(channel, "history")
         if self.ws.bot_user_id not in channel.members:
             raise ApiError("not_in_channel")
         oldest = float(args.get("oldest") or 0)
@@ -882,36 +957,54 @@ class SlackStandIn:
         """Channels of the requested ``types`` (default public), paged by ``cursor``."""
         kinds = {t.strip() for t in str(args.get("types") or "public_channel").split(",")}
         skip_archived = _flag(args.get("exclude_archived"))
-
-        def kind(channel: Channel) -> str:
-            if channel.is_im:
-                return "im"
-            if channel.is_mpim:
-                return "mpim"
-            return "private_channel" if channel.is_private else "public_channel"
-
+        for asked in sorted(kinds):
+            if asked not in _TYPES:
+                raise ApiError("invalid_types")
+            self._need((conversation_scope(asked, "read"),))
         found = [
             c
             for c in self.ws.channels.values()
-            if kind(c) in kinds
+            if _kind(c) in kinds
             and not (skip_archived and c.is_archived)
-            and (kind(c) == "public_channel" or self.ws.bot_user_id in c.members)
+            and (_kind(c) == "public_channel" or self.ws.bot_user_id in c.members)
         ]
         start = _decode_cursor(args.get("cursor"))
         limit = _limit(args.get("limit"), 100, 1000)
         page = found[start : start + limit]
         nxt = start + limit
         return {
-            "channels": [c.to_api() for c in page],
+            "channels": [self._channel_api(c) for c in page],
             "response_metadata": {"next_cursor": _encode_cursor(nxt) if nxt < len(found) else ""},
         }
 
     async def _conversations_info(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
         channel = self._visible_channel(args.get("channel"))
+        self._need_for(channel, "read")
+        return {"channel": self._channel_api(channel)}
+
+    def _channel_api(self, channel: Channel) -> dict[str, Any]:
         info = channel.to_api()
         if not channel.is_im:  # as Slack answers a bot token: is the bot itself in it?
             info["is_member"] = self.ws.bot_user_id in channel.members
-        return {"channel": info}
+        return info
+
+    async def _conversations_join(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
+        """Join a public channel (scope `channels:join`, checked before this runs). A private
+        channel, a DM or a group DM cannot be joined, only be invited to:
+        `method_not_supported_for_channel_type`. An archived channel answers `is_archived`; one
+        already joined succeeds with the warning `already_in_channel`."""
+        channel = self.ws.channels.get(str(args.get("channel") or ""))
+        if channel is None:
+            raise ApiError("channel_not_found")
+        if channel.is_private or channel.is_im or channel.is_mpim:
+            raise ApiError("method_not_supported_for_channel_type")
+        if channel.is_archived:
+            raise ApiError("is_archived")
+        if self.ws.bot_user_id in channel.members:
+            call.warnings.append("already_in_channel")
+        else:
+            channel.members.append(self.ws.bot_user_id)
+        return {"channel": self._channel_api(channel)}
 
     # ---------------------------------------------------------------- users / groups
     async def _users_info(self, args: dict[str, Any], call: Call) -> dict[str, Any]:
@@ -1223,17 +1316,21 @@ class SlackStandIn:
             }
         )
         self._socket_ready.set()
+        acked: list[str] = []
+        self.socket_acks.append(acked)
         try:
             async for frame in sock:
                 if frame.type != WSMsgType.TEXT:
                     continue
                 with contextlib.suppress(json.JSONDecodeError):
                     data = json.loads(frame.data)
+                    acked.append(str(data.get("envelope_id")))
                     fut = self._acks.get(str(data.get("envelope_id")))
                     if fut is not None and not fut.done():
                         fut.set_result(data)
         finally:
             self._sockets.remove(sock)
+            self._draining.discard(id(sock))
             if not self._sockets:
                 self._socket_ready.clear()
         return sock
@@ -1247,6 +1344,55 @@ class SlackStandIn:
         """Wait until a Socket Mode client has connected (and been sent ``hello``)."""
         await asyncio.wait_for(self._socket_ready.wait(), wait)
 
+    async def disconnect(
+        self, reason: str = "refresh_requested", *, close_after: float | None = None
+    ) -> int:
+        """Slack's `disconnect` message on every open Socket Mode connection; returns how many.
+
+        As Slack's Socket Mode guide has it: `warning` comes about 10 s before a disconnect
+        (the connection stays open here, `close_after=None`); `refresh_requested` is the
+        routine refresh every few hours, and `link_disabled` is sent when Socket Mode is turned
+        off in the app's settings (both closed from Slack's side, after `close_after` seconds:
+        by default 1 s and at once). Until then the old connection still carries acks, and an
+        ack counts on any of the app's connections. The client must connect again
+        (`apps.connections.open`); envelopes sent meanwhile wait for it (`send_envelope`).
+        """
+        if close_after is None and reason != "warning":
+            close_after = 0.0 if reason == "link_disabled" else 1.0
+        told = list(self._sockets)
+        message = {
+            "type": "disconnect",
+            "reason": reason,
+            "debug_info": {"host": "applink-standin"},
+        }
+        for sock in told:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await sock.send_json(message)
+        self.disconnects.append(reason)
+        self._draining.update(id(sock) for sock in told)  # no new envelopes go to these
+        if close_after is not None:
+            task = asyncio.create_task(self._close_later(told, close_after))
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+        return len(told)
+
+    async def _live_socket(self, wait: float) -> web.WebSocketResponse:
+        """The newest connection Slack has not told to disconnect, waiting up to `wait` s."""
+        deadline = asyncio.get_running_loop().time() + wait
+        while True:
+            live = [s for s in self._sockets if id(s) not in self._draining and not s.closed]
+            if live:
+                return live[-1]
+            if asyncio.get_running_loop().time() >= deadline:
+                raise RuntimeError("no Socket Mode client is connected")
+            await asyncio.sleep(0.01)
+
+    async def _close_later(self, sockets: list[web.WebSocketResponse], delay: float) -> None:
+        await asyncio.sleep(delay)
+        for sock in sockets:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await sock.close(code=1001, message=b"disconnect")
+
     async def send_envelope(
         self,
         kind: str,
@@ -1256,10 +1402,12 @@ class SlackStandIn:
         retry_attempt: int = 0,
         retry_reason: str = "",
         ack_wait: float = 3.0,
+        connect_wait: float = 5.0,
     ) -> dict[str, Any] | None:
-        """Send one envelope to the connected client; return its ack (None on no ack)."""
-        if not self._sockets:
-            raise RuntimeError("no Socket Mode client is connected")
+        """Send one envelope to the newest connection; return its ack (None on no ack). With
+        none open (the client is connecting again after a disconnect), wait `connect_wait`
+        seconds for one, as Slack holds envelopes for an app that is reconnecting."""
+        sock = await self._live_socket(connect_wait)
         envelope_id = str(uuid.uuid4())
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._acks[envelope_id] = fut
@@ -1272,7 +1420,7 @@ class SlackStandIn:
             "retry_reason": retry_reason,
         }
         try:
-            await self._sockets[-1].send_json(envelope)
+            await sock.send_json(envelope)
             return await asyncio.wait_for(fut, ack_wait)
         except TimeoutError:
             return None

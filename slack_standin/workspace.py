@@ -123,6 +123,7 @@ class Usergroup:
     users: list[str] = field(default_factory=list)
     description: str = ""
     disabled: bool = False
+    date_update: int = _CREATED  # moves on with each change, as Slack's does
 
     def to_api(self, team_id: str, *, include_users: bool) -> dict[str, Any]:
         """The group as ``usergroups.list`` returns it (``users`` only if asked for)."""
@@ -136,7 +137,7 @@ class Usergroup:
             "handle": self.handle,
             "is_external": False,
             "date_create": _CREATED,
-            "date_update": _CREATED,
+            "date_update": self.date_update,
             "date_delete": _CREATED if self.disabled else 0,
             "auto_type": None,
             "created_by": "USLACKBOT",
@@ -273,6 +274,25 @@ class Workspace:
         )
         self.usergroups[group_id] = group
         return group
+
+    def set_usergroup_users(
+        self, group_id: str, users: list[str], *, at: float
+    ) -> tuple[list[str], list[str]]:
+        """What Slack's ``usergroups.users.update`` does to a group: its members become
+        ``users`` (which must exist) and, if that changed anything, its ``date_update`` moves
+        to ``at``. Returns who was added and who removed. Slack's events for the change are
+        sent by ``SlackDriver.set_usergroup_users``."""
+        group = self.usergroups[group_id]
+        wanted = list(dict.fromkeys(users))
+        for uid in wanted:
+            if uid not in self.users:
+                raise ValueError(f"unknown user {uid} for @{group.handle}")
+        added = [u for u in wanted if u not in group.users]
+        removed = [u for u in group.users if u not in wanted]
+        group.users = wanted
+        if added or removed:
+            group.date_update = max(group.date_update, int(at))
+        return added, removed
 
     # ----------------------------------------------------------------- lookups
     def channel_by_name(self, name: str) -> Channel | None:

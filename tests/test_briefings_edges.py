@@ -1,4 +1,5 @@
-"""Publishing when things are awkward: hostile text, a channel the bot is not in, rate limits."""
+"""Publishing when things are awkward: hostile text, a channel the bot is not in (joined if
+public, an /invite asked for if private), rate limits."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import json
 
 import pytest
 
-from tests.conftest import SENIOR_MANAGER, SOCIAL_WORKERS, publish_confirmed
+from bot.app import LineOfSight
+from slack_standin import SlackDriver
+from tests.conftest import SENIOR_MANAGER, SIGNING_SECRET, SOCIAL_WORKERS, publish_confirmed
 
 TRICKY = """---
 id: tricky
@@ -77,17 +80,49 @@ async def test_authors_text_can_never_mention_people_or_forge_links(slack, bot, 
     }
 
 
-async def test_a_channel_the_bot_is_not_in_stops_the_publish_before_anything_is_sent(
+async def test_a_public_channel_the_bot_is_not_in_is_joined_on_publish_with_no_invite(
     slack, bot, driver
 ):
     slack.workspace.channels["C0QUIET"].members.remove(slack.workspace.bot_user_id)
     await publish(driver, bot)
+    assert not any("/invite" in reply for reply in private_replies(slack))
+    [joined] = slack.calls_to("conversations.join")
+    assert (joined.ok, joined.args["channel"], joined.warnings) == (True, "C0QUIET", [])
+    assert slack.workspace.bot_user_id in slack.workspace.channels["C0QUIET"].members
+    assert len(copies(slack)) == len(copies(slack, "C0QUIET")) == 1
+    assert "Posted in 2 channels." in report(slack)
+    # In it now: the next publish posts without joining again.
+    await publish(driver, bot)
+    assert len(slack.calls_to("conversations.join")) == 1
+
+
+async def test_a_preview_joins_nothing_the_bot_joins_only_when_it_posts(slack, bot, driver):
+    """Joining shows in the channel ("Line of Sight joined"), so a publish that is only
+    previewed, then cancelled, leaves no trace there. Found in review."""
+    slack.workspace.channels["C0QUIET"].members.remove(slack.workspace.bot_user_id)
+    await driver.slash_command(SENIOR_MANAGER, "/brief", "publish tricky")
+    await bot.work.idle()
+    assert any("Send" in str(seen) for seen in slack.seen_by(SENIOR_MANAGER))  # the preview
+    assert slack.calls_to("conversations.join") == []
+    assert slack.workspace.bot_user_id not in slack.workspace.channels["C0QUIET"].members
+
+
+async def test_a_private_channel_the_bot_is_not_in_stops_the_publish_and_asks_for_invite(
+    slack, bot, driver
+):
+    quiet = slack.workspace.channels["C0QUIET"]
+    quiet.is_private = True
+    quiet.members.remove(slack.workspace.bot_user_id)
+    await publish(driver, bot)
     [reply] = private_replies(slack)
     assert reply.startswith("Nothing was sent: I can't reach everyone in the audience")
-    assert "I'm not in #quiet-room yet: add me with `/invite @Line of Sight`" in reply
+    assert (
+        "I can't find the channel #quiet-room: check the audience. If it is private, add me "
+        "first with `/invite @Line of Sight` in #quiet-room." in reply
+    )
     assert slack.calls_to("chat.postMessage") == []
     assert await bot.storage.call(lambda db: db.table("publications").count) == 0
-    slack.workspace.channels["C0QUIET"].members.append(slack.workspace.bot_user_id)
+    quiet.members.append(slack.workspace.bot_user_id)  # /invite @Line of Sight
     await publish(driver, bot)
     assert len(copies(slack)) == len(copies(slack, "C0QUIET")) == 1
     assert "Posted in 2 channels." in report(slack)
@@ -95,6 +130,29 @@ async def test_a_channel_the_bot_is_not_in_stops_the_publish_before_anything_is_
         lambda db: sorted((r["audience"], r["status"]) for r in db.table("publications").rows)
     )
     assert posted == [("#quiet-room", "posted"), ("#social-work-all", "posted")]
+
+
+async def test_a_channel_the_app_may_not_join_says_to_invite_it_or_reinstall(slack, config):
+    """An app installed before the manifest asked for `channels:join`: the bot knows from its
+    token's scopes at start, so the preview says what to do, and nothing is joined or sent."""
+    slack.scopes = slack.scopes - {"channels:join"}
+    slack.workspace.channels["C0QUIET"].members.remove(slack.workspace.bot_user_id)
+    bot = LineOfSight(config)
+    await bot.start()
+    runner = await bot.listen("127.0.0.1", 0)
+    try:
+        url = f"{bot.base_url}/slack/events"
+        async with SlackDriver(slack, bot_url=url, signing_secret=SIGNING_SECRET) as driver:
+            await publish_confirmed(driver, bot, "publish tricky")
+            await bot.outbox.idle()
+    finally:
+        await runner.cleanup()
+        await bot.stop()
+    [reply] = private_replies(slack)
+    assert "its `channels:join` permission is missing" in reply
+    assert "add me with `/invite @Line of Sight` in #quiet-room" in reply
+    assert slack.calls_to("conversations.join") == []
+    assert slack.calls_to("chat.postMessage") == []
 
 
 async def test_an_archived_or_unknown_channel_is_named_and_nothing_is_half_sent(
@@ -120,17 +178,18 @@ async def test_a_rate_limited_post_waits_out_retry_after_then_goes_once(slack, b
     assert len(copies(slack)) == len(copies(slack, "C0QUIET")) == 1
 
 
-async def test_a_broken_content_folder_publishes_nothing_and_says_where(
+async def test_a_broken_file_publishes_nothing_and_says_where_without_server_paths(
     slack, bot, driver, content_dir
 ):
     (content_dir / "briefings" / "broken.md").write_text(
         "---\nid: broken\ntitle: [unclosed\n---\nBody\n", encoding="utf-8"
     )
-    await publish(driver, bot)
+    await publish_confirmed(driver, bot, "publish broken")
     assert slack.calls_to("chat.postMessage") == []
     [reply] = private_replies(slack)
-    assert reply.startswith("The briefings folder has problems, so nothing was done.")
-    assert "broken.md:3:" in reply
+    assert reply.startswith("`broken` can't be published until its file is fixed")
+    assert "`broken.md` has a problem:\n• Line 3: the settings at the top of the file" in reply
+    assert str(content_dir) not in reply
 
 
 @pytest.mark.parametrize(
@@ -322,7 +381,7 @@ async def test_a_lost_connection_while_checking_roles_is_explained_and_posts_not
     async def drop(**kwargs):
         raise aiohttp.ServerDisconnectedError()
 
-    monkeypatch.setattr(bot.deps.roles._client, "usergroups_list", drop)
+    monkeypatch.setattr(bot.deps.usergroups._client, "usergroups_list", drop)
     response = await driver.slash_command(SENIOR_MANAGER, "/brief", command)
     await bot.work.idle()
     assert response.status == 200

@@ -15,11 +15,12 @@ from bot.briefing_message import ACK_ACTION, ack_value
 from bot.deps import Work
 from bot.scheduler import Scheduler
 from bot.slack.roles import ENGAGEMENT_LEAD, SENIOR_MANAGER, Access, Verdict
+from bot.slack.usergroups import UserGroups
 from bot.storage import WriteTimeout
 from bot.storage.acknowledgements import AckResult
 from bot.storage.confirmations import Outcome
 from handlers import briefings
-from handlers.briefings import actions, catchup, commands, compose, events, home
+from handlers.briefings import actions, catchup, commands, compose, events, home, problems_home
 from handlers.briefings.blocks import CANCEL_ACTION, CONFIRM_ACTION, HELP
 
 LONDON = ZoneInfo("Europe/London")
@@ -321,18 +322,21 @@ async def test_register_wires_the_hot_path_first_and_the_daily_catch_up_at_worki
         daily=lambda job, fn, **kw: jobs.append(("daily", job, kw)),
     )
     sections: list[str] = []
+    usergroups = UserGroups(None)
     deps = fake_deps(
         work=Work(),
         scheduler=scheduler,
         home=SimpleNamespace(add_section=lambda name, build, order: sections.append(name)),
+        usergroups=usergroups,
     )
     app = RecordingApp()
     briefings.register(app, deps)
+    assert len(usergroups._joined) == 1  # people added to a user group are caught up
     mine = [w for w in app.wired if w[0] in ("action", "command", "event")]
     assert ("action", ACK_ACTION) in mine
     assert ("command", "/brief") in mine
     assert mine.index(("action", ACK_ACTION)) < mine.index(("command", "/brief"))
-    assert sections == [home.HOME_SECTION]
+    assert sections == [home.HOME_SECTION, problems_home.HOME_SECTION]
     daily = [j for j in jobs if j[0] == "daily"]
     assert daily == [
         (

@@ -111,7 +111,10 @@ async def test_joining_a_channel_that_was_messaged_directly_brings_one_dm(slack,
 
 async def test_a_new_starter_in_a_user_group_audience_is_sent_it_once(slack, bot, driver):
     await publish(driver, bot, "threshold-document")  # @social-workers and @team-managers, by DM
-    slack.workspace.usergroups["S0SWS"].users.append(NEWCOMER)
+    # Provisioned in @social-workers as they arrive: Slack says both, the bot sends one copy.
+    await driver.set_usergroup_users(
+        "S0SWS", [*slack.workspace.usergroups["S0SWS"].users, NEWCOMER]
+    )
     await driver.team_join(NEWCOMER)
     await settle(bot)
     assert briefings_held(slack, NEWCOMER) == ["The revised Threshold Document is now in use"]

@@ -10,6 +10,7 @@ from urllib.parse import quote_plus
 
 import pytest
 
+from bot.slack.usergroups import LISTED_FOR, RETRY_SECONDS
 from handlers.briefings import ROLE_UNCHECKED
 from handlers.briefings.blocks import CANCEL_ACTION, CONFIRM_ACTION, CONFIRM_LARGE_ACTION
 from tests.conftest import SENIOR_MANAGER, TEAM_MANAGER, newly_shown
@@ -123,23 +124,21 @@ async def test_a_confirmation_left_half_an_hour_is_counted_afresh(slack, bot, dr
     assert "over 30 minutes old, so nothing was sent" in replies(slack)[-1]
 
 
-def roles_later(bot, monkeypatch, seconds=60.0):
-    """The roles' clock a minute on: the list cached when the confirmation was shown is older
-    than a publish click trusts, though other checks (five minutes) still use it."""
-    roles = bot.deps.roles
-    before = roles._clock
-    monkeypatch.setattr(roles, "_clock", lambda: before() + seconds)
+def groups_later(bot, monkeypatch, seconds=LISTED_FOR):
+    """The user groups' clock ten minutes on: the list held when the confirmation was shown is
+    one Slack's events may no longer be keeping, so a publish click asks Slack again."""
+    groups = bot.deps.usergroups
+    before = groups._clock
+    monkeypatch.setattr(groups, "_clock", lambda: before() + seconds)
 
 
-async def test_someone_taken_off_senior_managers_before_the_click_sends_nothing(
-    slack, bot, driver, monkeypatch
-):
+async def test_someone_taken_off_senior_managers_before_the_click_sends_nothing(slack, bot, driver):
     shown = await ask(driver, bot)
-    slack.workspace.usergroups["S0SMS"].users.remove(SENIOR_MANAGER)
-    roles_later(bot, monkeypatch)
-    looked_up = len(slack.calls_to("usergroups.users.list"))
+    others = [u for u in slack.workspace.usergroups["S0SMS"].users if u != SENIOR_MANAGER]
+    await driver.set_usergroup_users("S0SMS", others)  # Slack tells the bot as it happens
+    looked_up = len(slack.calls_to("usergroups.list"))
     await click(driver, bot, shown)
-    assert len(slack.calls_to("usergroups.users.list")) == looked_up + 1  # asked at the click
+    assert len(slack.calls_to("usergroups.list")) == looked_up  # the event said so: no call
     assert posts_made(slack) == []
     assert await bot.storage.call(lambda db: db["deliveries"].count) == 0
     assert replies(slack)[-1].startswith(
@@ -151,17 +150,31 @@ async def test_someone_taken_off_senior_managers_before_the_click_sends_nothing(
     assert status == ["asked"]  # not confirmed: nothing is queued or scheduled
 
 
-async def test_a_role_check_slack_fails_at_the_click_refuses_though_the_cache_would_allow(
+async def test_someone_taken_off_with_the_event_lost_is_refused_once_the_list_is_old(
     slack, bot, driver, monkeypatch
 ):
     shown = await ask(driver, bot)
-    roles_later(bot, monkeypatch)
-    slack.force_error("usergroups.users.list", "fatal_error")
+    slack.workspace.usergroups["S0SMS"].users.remove(SENIOR_MANAGER)  # no event reached us
+    groups_later(bot, monkeypatch)
+    looked_up = len(slack.calls_to("usergroups.list"))
+    await click(driver, bot, shown)
+    assert len(slack.calls_to("usergroups.list")) == looked_up + 1  # asked at the click
+    assert posts_made(slack) == []
+    assert replies(slack)[-1].startswith("Only senior managers can send briefings")
+
+
+async def test_a_role_check_slack_fails_at_the_click_refuses_though_the_list_would_allow(
+    slack, bot, driver, monkeypatch
+):
+    shown = await ask(driver, bot)
+    groups_later(bot, monkeypatch)
+    slack.force_error("usergroups.list", "fatal_error")
     await click(driver, bot, shown)
     assert posts_made(slack) == []
     assert await bot.storage.call(lambda db: db["deliveries"].count) == 0
     assert replies(slack)[-1] == ROLE_UNCHECKED
-    assert await bot.deps.roles.is_senior_manager(SENIOR_MANAGER)  # the cache would have said yes
+    assert await bot.deps.roles.is_senior_manager(SENIOR_MANAGER)  # the list held says yes
+    groups_later(bot, monkeypatch, LISTED_FOR + RETRY_SECONDS)  # Slack is asked again
     await click(driver, bot, shown)  # the buttons stayed: once Slack answers, it goes
     assert len(posts_made(slack)) == 1
 

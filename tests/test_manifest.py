@@ -36,6 +36,7 @@ class RecordingApp:
 def test_every_registered_command_event_and_shortcut_is_declared_in_the_manifest():
     from bot.deps import Work
     from bot.home import Home
+    from bot.slack.usergroups import UserGroups
     from bot.subcommands import Subcommands
     from handlers import register_all
 
@@ -58,6 +59,7 @@ def test_every_registered_command_event_and_shortcut_is_declared_in_the_manifest
             config=config,
             engage=Subcommands("/engage", "x"),
             practice=None,
+            usergroups=UserGroups(None),
         ),
     )
     m = manifest()

@@ -151,14 +151,14 @@ async def test_a_copy_whose_answer_was_lost_is_found_not_sent_again(
 async def test_a_user_group_slack_cannot_list_stops_the_publish_before_any_send(
     slack, bot, driver, monkeypatch
 ):
-    real_list = bot.deps.client.usergroups_users_list
+    groups = bot.deps.usergroups
+    await groups.groups()  # listed earlier: the publisher's role check may use that list
+    groups.expire("the test: it must be listed again before a broadcast")
 
-    async def refuse_social_workers(**kwargs):
-        if kwargs.get("usergroup") == "S0SWS":
-            raise SlackApiError("no", {"ok": False, "error": "missing_scope"})
-        return await real_list(**kwargs)
+    async def refuse(**kwargs):
+        raise SlackApiError("no", {"ok": False, "error": "missing_scope"})
 
-    monkeypatch.setattr(bot.deps.client, "usergroups_users_list", refuse_social_workers)
+    monkeypatch.setattr(bot.deps.client, "usergroups_list", refuse)
     await publish(driver, bot)
     replies = [s.text for s in slack.seen_by(SENIOR_MANAGER) if s.kind == "response"]
     assert "a permission is missing from the app" in replies[0]
@@ -234,12 +234,14 @@ async def test_the_publishers_summary_is_sent_at_most_once(slack, bot, driver, m
 
 @small
 async def test_a_channel_the_bot_cannot_post_in_stops_its_direct_messages_too(slack, bot, driver):
-    # triple-lock: "#team-managers" and "@team-managers", deliver: channel. The bot is not in
-    # #team-managers: nothing goes to anyone, rather than half the audience.
+    # triple-lock: "#team-managers" and "@team-managers", deliver: channel. #team-managers is
+    # private and the bot is not in it: nothing goes to anyone, rather than half the audience.
+    slack.workspace.channels["C0TMS"].is_private = True
     slack.workspace.channels["C0TMS"].members.remove(slack.workspace.bot_user_id)
     await publish(driver, bot, briefing="triple-lock")
     [reply] = [s.text for s in slack.seen_by(SENIOR_MANAGER) if s.kind == "response"]
-    assert "I'm not in #team-managers yet" in reply
+    assert "I can't find the channel #team-managers" in reply
+    assert "`/invite @Line of Sight` in #team-managers" in reply
     assert slack.calls_to("chat.postMessage") == []
     assert await bot.storage.call(lambda db: db["deliveries"].count) == 0
 

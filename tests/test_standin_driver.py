@@ -578,3 +578,42 @@ async def test_bolt_accepts_driver_requests_and_respond_works(
         await eventually(lambda: standin.messages("C0SWALL")[0].text == "Thanks for voting")
         bad = await d.raw_post("{}", "application/json", secret="wrong-secret")
         assert bad.status == 401
+
+
+async def test_changing_a_user_groups_members_sends_slacks_two_events_signed(
+    standin: SlackStandIn, driver: SlackDriver, recorder: Recorder, client: AsyncWebClient
+) -> None:
+    group = standin.ws.add_usergroup("S0TMS", handle="tms", name="Team managers", users=["U0AMARA"])
+    before = group.date_update
+    sent = await driver.set_usergroup_users("S0TMS", ["U0BEN"])
+    assert [r.status for r in sent] == [200, 200]
+    assert all(verifies(r) for r in recorder.requests)
+    envelopes = [json.loads(r.body) for r in recorder.requests]
+    assert [e["type"] for e in envelopes] == ["event_callback", "event_callback"]
+    changed, updated = (e["event"] for e in envelopes)
+    after = standin.ws.usergroups["S0TMS"].date_update
+    assert after > before
+    assert {k: v for k, v in changed.items() if k != "event_ts"} == {
+        "type": "subteam_members_changed",
+        "subteam_id": "S0TMS",
+        "team_id": "T0LOS",
+        "date_previous_update": before,
+        "date_update": after,
+        "added_users": ["U0BEN"],
+        "added_users_count": 1,
+        "removed_users": ["U0AMARA"],
+        "removed_users_count": 1,
+    }
+    assert updated["type"] == "subteam_updated"
+    assert updated["subteam"]["users"] == ["U0BEN"]
+    assert updated["subteam"]["user_count"] == 1
+    assert updated["subteam"]["date_update"] == after
+    [listed] = (await client.usergroups_list(include_users=True))["usergroups"]
+    assert (listed["users"], listed["date_update"]) == (["U0BEN"], after)
+    assert await driver.set_usergroup_users("S0TMS", ["U0BEN"]) == []  # no change: no event
+    assert len(recorder.requests) == 2
+    await driver.create_usergroup("S0NEW", "duty", "Duty")
+    created = json.loads(recorder.requests[-1].body)["event"]
+    assert created["type"] == "subteam_created"
+    assert created["subteam"]["user_count"] == 0
+    assert "users" not in created["subteam"]

@@ -149,11 +149,11 @@ async def test_a_team_slack_does_not_know_is_named_at_start_and_the_rest_work(
 ):
     # `bot` started before caplog could see it: start a second look the way start-up does.
     caplog.clear()
-    await bot._name_unknown_teams()
-    named = [r.getMessage() for r in caplog.records if "TEAMS names" in r.getMessage()]
+    await bot.check_setup()
+    named = [r.getMessage() for r in caplog.records if "@no-such-team" in r.getMessage()]
     assert named == [
-        "TEAMS names @no-such-team, which is not a user group in this workspace: its figures "
-        "will not be broken down. Check the handle in TEAMS."
+        "set-up: ✗ @no-such-team (TEAMS): not a user group in this workspace, so figures are "
+        "not broken down by it: check the handle (in Slack: People, then User groups)"
     ]
     await publish_confirmed(driver, bot, "publish duty-changes")
     assert await bot.outbox.idle(30)

@@ -79,13 +79,6 @@ TOO_MANY = (
     "{staff}): with more, its DMs, corrections and reminders take longer than it waits for them."
 )
 
-# Slack's rate limits, but user-group lists (Tier 2) at twice Slack's 20 a minute: the demo
-# sends four briefings in ten seconds, and the bot lists each of the TEAMS at every send
-# besides its audience's groups and the publisher's role check. A real service spreads
-# those over days; in one minute, at Slack's own limit, the fourth send's role check is
-# refused.
-DEMO_LIMITS = RateLimits(tiers={1: 1.0, 2: 40.0, 3: 50.0, 4: 100.0})
-
 
 async def run_demo(staff: int = 6, out: Any = None, charts: Path | None = None) -> int:
     """Play the first slice and print what each person saw; the charts the lead was sent are
@@ -105,7 +98,7 @@ async def run_demo(staff: int = 6, out: Any = None, charts: Path | None = None) 
         bot_token=BOT_TOKEN,
         app_token="xapp-demo-token",
         signing_secret=SIGNING_SECRET,
-        rate_limits=DEMO_LIMITS,
+        rate_limits=RateLimits(),  # Slack's own limits, Tier 2's 20 user-group lists a minute too
     )
     await standin.start(host="127.0.0.1", port=0)
     port = free_port()

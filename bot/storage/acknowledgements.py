@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from bot.storage.figures import COVERED
 from bot.storage.writer import Writer, utc_iso
 
 # A person is waiting on their click: past this the write is rolled back and they are asked
@@ -242,3 +243,33 @@ class Unacknowledged:
     published_by: str | None  # who published it: a senior manager may list their own
     asks: bool  # the version asks for acknowledgement at all
     people: tuple[str, ...]
+
+
+def acknowledge_by_taking(
+    db: Database, briefing_id: str, version: int, user_id: str, at: str
+) -> None:
+    """Taking an attributed check is having read the briefing: it acknowledges each version
+    the check (`briefing_id`, `version`) covers that reached the person and asked for
+    acknowledgement, as pressing Acknowledge would, in the caller's transaction (so no
+    reminder asks them afterwards)."""
+    db.execute(
+        "INSERT OR IGNORE INTO acknowledgements (briefing_id, version, user_id, acknowledged_at)"
+        " SELECT DISTINCT p.briefing_id, p.version, :u, :at FROM recipients r"
+        " JOIN publications p ON p.id = r.publication_id"
+        f" WHERE p.briefing_id = :b AND {COVERED.format(p='p')} AND r.user_id = :u"
+        " AND p.status = 'posted' AND p.acknowledge = 1",
+        {"b": briefing_id, "v": version, "u": user_id, "at": at},
+    )
+    # As the button does: a later version whose round is one just acknowledged (a correction
+    # that did not ask again, with a check of its own) counts as acknowledged too.
+    db.execute(
+        "INSERT OR IGNORE INTO acknowledgements (briefing_id, version, user_id, acknowledged_at)"
+        " SELECT b.briefing_id, b.version, a.user_id, a.acknowledged_at FROM acknowledgements a"
+        " JOIN broadcasts r ON r.briefing_id = a.briefing_id AND r.version = a.version"
+        " AND r.purpose = 'briefing'"
+        " JOIN broadcasts b ON b.briefing_id = a.briefing_id AND b.purpose = 'briefing'"
+        " AND b.version > a.version"
+        " AND COALESCE(b.ack_round, b.version) = COALESCE(r.ack_round, r.version)"
+        " WHERE a.briefing_id = ? AND a.user_id = ?",
+        [briefing_id, user_id],
+    )

@@ -36,6 +36,7 @@ from bot.comprehension import (
 )
 from bot.disclosure import cell_key
 from bot.storage import figures
+from bot.storage.acknowledgements import acknowledge_by_taking
 from bot.storage.check_keys import (
     SUBMIT_WRITE_TIMEOUT,
     Check,
@@ -216,7 +217,12 @@ class Checks(FollowUps, CheckResults):
         _insert_submission(db, taking, marked, outside)
         token = _mark_taken(db, taking, marked)
         if not outside and not taking.anonymous:
-            _acknowledge_by_taking(db, taking)
+            # Attributed checks only: an anonymous answer writes nothing that names its taker,
+            # or two copies of the database either side of it would say who answered, and so
+            # (by the counters) how.
+            acknowledge_by_taking(
+                db, check.briefing_id, check.version, taking.user_id, utc_iso(taking.now)
+            )
         return Submitted("recorded", check, attempt, marked, outside, retake_token=token)
 
     def _count_anonymous(
@@ -353,27 +359,6 @@ class Checks(FollowUps, CheckResults):
             return None if row[0] is None else read_check(db, briefing_id, int(row[0]))
 
         return await self._w.read(read_latest)
-
-
-def _acknowledge_by_taking(db: Database, taking: _Taking) -> None:
-    """Taking the check is having read the briefing: it acknowledges each version the check
-    covers that reached the person and asked for acknowledgement, as pressing Acknowledge
-    would, in the same transaction (so no reminder asks them afterwards). Attributed checks
-    only: an anonymous answer writes nothing that names its taker, or two copies of the
-    database either side of it would say who answered, and so (by the counters) how."""
-    db.execute(
-        "INSERT OR IGNORE INTO acknowledgements (briefing_id, version, user_id, acknowledged_at)"
-        " SELECT DISTINCT p.briefing_id, p.version, :u, :at FROM recipients r"
-        " JOIN publications p ON p.id = r.publication_id"
-        f" WHERE p.briefing_id = :b AND {_COVERED.format(p='p')} AND r.user_id = :u"
-        " AND p.status = 'posted' AND p.acknowledge = 1",
-        {
-            "b": taking.check.briefing_id,
-            "v": taking.check.version,
-            "u": taking.user_id,
-            "at": utc_iso(taking.now),
-        },
-    )
 
 
 def _attempts_made(db: Database, briefing_id: str, version: int, key: str) -> int:

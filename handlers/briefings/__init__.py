@@ -25,6 +25,7 @@ from handlers.briefings import (
     compose,
     events,
     home,
+    problems_home,
     reminders,
     schedule,
     waiting,
@@ -81,6 +82,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         deps.work.listener(deps, waiting.store_remind_now, follow_up=waiting.after_remind_now)
     )
     deps.home.add_section(HOME_SECTION, functools.partial(home.waiting_section, deps), order=10)
+    # Engagement leads: the content files left out for their problems, on top while any are.
+    deps.home.add_section(
+        problems_home.HOME_SECTION,
+        functools.partial(problems_home.problems_section, deps),
+        order=problems_home.HOME_ORDER,
+    )
 
     # Once a minute: an issue is due at its schedule's time and recorded once per period.
     deps.scheduler.every(circulars.JOB, functools.partial(circulars.send_due, deps), seconds=60)
@@ -95,6 +102,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
     joiners = deps.work.listener(deps, events.note_joiner, follow_up=events.catch_up_joiner)
     app.event("member_joined_channel")(joiners)
     app.event("team_join")(joiners)
+    # People added to a user group (Slack's subteam_members_changed, taken by the user-group
+    # host, handlers/usergroups.py) are caught up at once, not by the next daily run.
+    deps.usergroups.when_joined(functools.partial(catchup.joined_group, deps))
 
     # At the start of working hours on working days (what it sends arrives with the morning),
     # and at start-up (a day it was down for is not skipped).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,10 +21,11 @@ from bot.briefing_message import (
 )
 from bot.config import Config
 from bot.disclosure import Figures
-from bot.slack.mrkdwn import escape
+from bot.slack.long_messages import MAX_SECTION_TEXT, pack_lines
+from bot.slack.mrkdwn import escape, escape_within
 from bot.storage import AckResult
 from bot.storage.confirmations import Outcome
-from bot.storage.outbox import DM_PREFIX, Plan, Prepared
+from bot.storage.outbox import DM_PREFIX, Plan, PlannedEntry, Prepared
 from bot.timefmt import format_local
 
 CONFIRM_ACTION = "briefing_confirm"
@@ -34,6 +35,8 @@ CANCEL_ACTION = "briefing_cancel_publish"
 # A message may hold 50 blocks: header, a correction, context and actions leave 46.
 # A Home tab holds 100 blocks; the waiting list takes two a briefing and leaves room for others.
 MAX_WAITING_LISTED = 30
+MAX_ENTRIES_LISTED = 20  # a confirmation's entries listed one a line; the rest summed up
+MAX_ENTRY_SHOWN = 200  # characters of an entry as written (escaped)
 # Button values come back from Slack untrusted: accept only the shape we sent, which is the
 # shape `content check` allows for ids and versions (one definition in bot.content.values).
 
@@ -286,35 +289,17 @@ def build_confirmation(
     """What the publisher sees before anything goes out: who, how many per entry, and buttons.
 
     `earlier` is (DM copies, channel posts) of earlier versions that a correction updates.
+    However long the title, correction or audience, the words take as many sections as they
+    need, and every number the choice rests on is kept (`_audience_lines` for the entries).
     """
     title = f"*{escape(plan.title)}* (version {plan.version})"
     head = f"Ready to schedule {title} for *{at_text}*." if at_text else f"Ready to send {title}."
-    lines = [head, "It goes to:"]
-    listed: list[str] = []
-    for entry in plan.entries:
-        parts = []
-        if entry.post:
-            parts.append(f"a post in the channel, seen by {_people(len(entry.members))}")
-        if entry.people:
-            parts.append(f"a direct message each to {_people(len(entry.people))}")
-        if not parts:
-            parts.append("nobody more: its members see the channel posts")
-        listed.append(f"• {escape(entry.raw)} — {' and '.join(parts)}")
-    # One section holds 3,000 characters: sixty people picked one by one would not fit.
-    shown = listed
-    budget = 2400 - len(title) * 2  # the rest of the summary: the title and a few lines
-    while len(shown) > 1 and sum(len(line) + 1 for line in shown) > budget:
-        shown = shown[: max(1, len(shown) * 3 // 4)]
-    lines += shown
-    if len(shown) < len(listed):
-        lines.append(f"• …and {len(listed) - len(shown)} more entries")
+    lines = [head, "It goes to:", *_audience_lines(plan.entries)]
     total = len(plan.people)
     lines.append(f"*{_people(total)} in all*; anyone in two entries gets one copy.")
-    skipped = sum(e.skipped for e in plan.entries)
-    if skipped:
+    if skipped := sum(e.skipped for e in plan.entries):
         lines.append(f"{skipped} left out: bots or deactivated accounts.")
-    copies = sum(earlier)
-    if plan.correction and copies:
+    if plan.correction and (copies := sum(earlier)):
         again = (
             "Everyone is asked to acknowledge again."
             if plan.reacknowledge
@@ -333,10 +318,16 @@ def build_confirmation(
     if total > twice_above:
         lines.append(f"That is more than {twice_above:,} people, so I'll ask you to confirm twice.")
     verb = "Schedule it" if at_text else f"Send to {_people(total)}"
-    if not total:
-        verb = "Schedule it" if at_text else "Update the copies"
+    verb = verb if total or at_text else "Update the copies"
+    sections: list[Block] = [
+        SectionBlock(
+            block_id="confirm:summary" if n == 1 else f"confirm:summary-{n}",
+            text=MarkdownTextObject(text=text),
+        )
+        for n, text in enumerate(pack_lines(lines, MAX_SECTION_TEXT), 1)
+    ]
     return [
-        SectionBlock(block_id="confirm:summary", text=MarkdownTextObject(text="\n".join(lines))),
+        *sections,
         ActionsBlock(
             block_id="confirm:actions",
             elements=[
@@ -345,6 +336,29 @@ def build_confirmation(
             ],
         ),
     ]
+
+
+def _audience_lines(entries: Sequence[PlannedEntry]) -> list[str]:
+    """A line an entry, up to `MAX_ENTRIES_LISTED`; then one line: how many more, sending what."""
+    lines = []
+    for entry in entries[:MAX_ENTRIES_LISTED]:
+        parts = []
+        if entry.post:
+            parts.append(f"a post in the channel, seen by {_people(len(entry.members))}")
+        if entry.people:
+            parts.append(f"a direct message each to {_people(len(entry.people))}")
+        if not parts:
+            parts.append("nobody more: its members see the channel posts")
+        lines.append(f"• {escape_within(entry.raw, MAX_ENTRY_SHOWN)} — {' and '.join(parts)}")
+    rest = entries[MAX_ENTRIES_LISTED:]
+    if rest:
+        posts, dms = sum(1 for e in rest if e.post), len({p for e in rest for p in e.people})
+        what = [f"{posts} channel post{'s' if posts != 1 else ''}"] if posts else []
+        what += [f"direct messages to {_people(dms)}"] if dms else []
+        lines.append(
+            f"• …and {len(rest)} more entries: {' and '.join(what) or 'nobody more'} between them"
+        )
+    return lines
 
 
 def build_large_confirmation(

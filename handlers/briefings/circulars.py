@@ -27,10 +27,9 @@ from slack_sdk.models.blocks import (
 
 from bot.audiences import AudienceUnavailable
 from bot.content import Circular, PracticeNote
-from bot.content.audiences import load_named_audiences
-from bot.content.circulars import CIRCULARS
-from bot.content.documents import Context, scan
+from bot.content.circulars import read_circulars
 from bot.disclosure import Figures
+from bot.slack.long_messages import MESSAGE_TEXT_BUDGET, split_message
 from bot.slack.mrkdwn import escape, escape_within, markdown_to_mrkdwn, split_mrkdwn
 from bot.storage.circulars import News
 
@@ -42,15 +41,17 @@ logger = logging.getLogger(__name__)
 JOB = "briefings:circulars"
 GRACE = timedelta(hours=12)  # a period's issue goes out at most this long after its time
 MAX_ITEMS = 12  # per part: a circular is read in a minute
+PREVIEW_HEAD_ROOM = 1_000  # the preview's own line above the issue, and its divider
 
 
 def load_circulars(deps: Deps) -> dict[str, Circular]:
-    """The circulars in content; a broken file is left out (content check says why)."""
-    named, _ = load_named_audiences(deps.config.content_dir)
-    found = scan(deps.config.content_dir, CIRCULARS, Context(deps.config.timezone, named))
-    for path in sorted({str(p.path) for p in found.problems}):
-        logger.warning("circular %s was skipped (run content check)", path)
-    return found.items
+    """The circulars in content; a broken file is left out and named (leads see it on Home,
+    content check says why), and stops no other."""
+    loaded = read_circulars(deps.config.content_dir, deps.config.timezone)
+    for broken in loaded.broken:
+        if broken.noun == "circular":
+            logger.warning("circular %s was skipped (run content check)", broken.file)
+    return loaded.ready
 
 
 def _day(moment: datetime, deps: Deps) -> str:
@@ -69,9 +70,10 @@ def build_circular_message(
 ) -> dict[str, Any]:
     """The circular as staff get it: its intro, then each part that has something new."""
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=circular.title[:150]))]
+    # The whole intro: a long issue goes as several messages (the outbox splits it), never cut.
     blocks += [
         SectionBlock(text=MarkdownTextObject(text=chunk))
-        for chunk in split_mrkdwn(markdown_to_mrkdwn(circular.intro))[:5]
+        for chunk in split_mrkdwn(markdown_to_mrkdwn(circular.intro))
     ]
     if news.briefings:
         lines = []
@@ -278,4 +280,18 @@ async def preview(deps: Deps, circular_id: str) -> tuple[str, list[dict[str, Any
     )
     if issue["items"] == 0:
         return head + " With nothing new it will be skipped, and you'll be told.", None
-    return head, issue["message"]["blocks"]
+    return preview_of(head, issue["message"])
+
+
+def preview_of(head: str, message: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    """The preview's words and blocks: the issue as sent, or, when it is too long for one
+    message, the first of the messages it will go as (with room for the preview's own head)."""
+    sent_as = len(split_message(message))  # as the outbox will queue it
+    shown = split_message(message, budget=MESSAGE_TEXT_BUDGET - PREVIEW_HEAD_ROOM, max_blocks=47)
+    if sent_as == 1 and len(shown) == 1:
+        return head, message["blocks"]
+    more = (
+        f" It is too long for one Slack message, so it will go as {max(sent_as, 2)} messages, "
+        "one after another; here is how it begins."
+    )
+    return head + more, shown[0]["blocks"]

@@ -40,6 +40,7 @@ from bot.storage.drafts import Draft
 
 COMPOSE_CALLBACK = "brief_compose"
 OPEN_ACTION = "brief_compose_open"  # Home's "New briefing"
+COMPOSE_TITLE = "New briefing"  # the empty composer's title (and its "One moment…"'s)
 START_ACTION = "brief_compose_start"  # "Start from": a content briefing, a draft, or new
 EDIT_ACTION = "brief_compose_edit"  # back from the preview to the fields
 MAX_BODY = 3000  # a plain_text_input holds 3,000 characters
@@ -98,7 +99,7 @@ def build_compose_view(
     return View(
         type="modal",
         callback_id=COMPOSE_CALLBACK,
-        title="New briefing" if not draft_id else "Edit briefing",
+        title=COMPOSE_TITLE if not draft_id else "Edit briefing",
         submit="Preview",
         close="Cancel",
         blocks=blocks,
@@ -261,7 +262,7 @@ def _time_inputs(f: dict[str, Any], tz: ZoneInfo) -> list[Block]:
     return [
         InputBlock(
             block_id=DATE,
-            label="Send on (optional)",
+            label="Send on",
             optional=True,
             element=DatePickerElement(
                 action_id=DATE, initial_date=when.date().isoformat() if when else None

@@ -139,7 +139,7 @@ def build_check_view(check: Check, attempt: int, retake_token: str | None = None
         blocks.append(
             InputBlock(
                 block_id=COMMENT_BLOCK,
-                label="Anything that was unclear? (optional)",
+                label="Anything that was unclear?",
                 optional=True,
                 element=PlainTextInputElement(
                     action_id=COMMENT_ACTION, multiline=True, max_length=MAX_COMMENT
