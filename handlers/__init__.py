@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from handlers import audit, briefings, checks, engage, home, practice, surgery, usergroups
+from handlers import (
+    audit,
+    briefings,
+    checks,
+    engage,
+    home,
+    practice,
+    retention,
+    surgery,
+    usergroups,
+)
 
 if TYPE_CHECKING:
     from slack_bolt.app.async_app import AsyncApp
 
     from bot.deps import Deps
 
-FEATURES = (briefings, checks, surgery, practice, audit, home, engage, usergroups)
+FEATURES = (briefings, checks, surgery, practice, audit, home, engage, usergroups, retention)
 
 
 def register_all(app: AsyncApp, deps: Deps) -> None:

@@ -603,3 +603,14 @@ def m016_gaps_dismissed(db: Database) -> None:
         "CREATE TABLE gaps_dismissed (query TEXT PRIMARY KEY, dismissed_at TEXT NOT NULL)"
         " WITHOUT ROWID"  # dismissed_at: the day
     )
+
+
+@migrations()
+def m017_retention_runs(db: Database) -> None:
+    """The daily purge's record (bot/storage/retention.py): when it ran, what it deleted from
+    which table and how many rows; never what they held. `kind` is a table's name, or `run`
+    for the run's total (0 when nothing was due)."""
+    db.execute(
+        "CREATE TABLE retention_runs (id INTEGER PRIMARY KEY, at TEXT NOT NULL,"
+        " kind TEXT NOT NULL, purged INTEGER NOT NULL)"
+    )
