@@ -9,6 +9,7 @@ application for HTTP mode (`bot/web.py`); Socket Mode wraps the same Bolt app
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import backup, metrics
 from bot.audiences import Audiences
 from bot.config import Config
 from bot.deps import Deps, Work, listener_outcome
@@ -83,6 +85,12 @@ class LineOfSight:
         # Socket Mode sets this, so /healthz also reports whether Slack can reach us.
         self.socket_connected: Callable[[], Awaitable[bool]] | None = None
         self.base_url = ""  # set by listen(): where /slack/events and /healthz are served
+        # METRICS=on: counted from start() to stop, served at /metrics (bot/metrics.py).
+        self.metrics = (
+            metrics.Metrics(version=_release(), depth=self.storage.outbox.depth)
+            if config.metrics
+            else None
+        )
 
     async def start(self) -> None:
         """Take the lock, open the database, check the token with Slack, start the scheduler."""
@@ -94,6 +102,8 @@ class LineOfSight:
             )
         try:
             await self.storage.open()
+            if self.metrics is not None:
+                metrics.install(self.metrics)
             pseudonyms = await self._load_pseudonyms()
             # Slack's API and response_urls set no cookies we need; skipping the jar saves
             # its bookkeeping on every call and reply.
@@ -117,6 +127,7 @@ class LineOfSight:
             self.bolt = build_bolt_app(
                 self.deps, authorized, make_client(self.config, None, with_token=False)
             )
+            backup.schedule(self.deps)  # BACKUP_DIR set: a daily backup
             self.scheduler.start()
             # What a stop left in the outbox is resolved and sent without anyone asking.
             await self.deps.outbox.start()
@@ -230,6 +241,8 @@ class LineOfSight:
         await self._close_resources()
 
     async def _close_resources(self) -> None:
+        if self.metrics is not None:
+            metrics.uninstall(self.metrics)
         if self.outbox is not None:
             await self.outbox.stop()  # a send under way is finished and recorded first
             self.outbox = None
@@ -293,7 +306,14 @@ class LineOfSight:
             assert self.bolt is not None, "start() first"
             assert self.config.signing_secret, "HTTP mode needs SLACK_SIGNING_SECRET"
             events = SlackEndpoint(self.bolt, self.config.signing_secret, self.work)
-        return build_web_app(healthz=self.healthy, events=events)
+        return build_web_app(healthz=self.healthy, events=events, exposition=self.metrics)
+
+
+def _release() -> str:
+    try:
+        return importlib.metadata.version("line-of-sight")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _refusal(variable: str, error: SlackApiError, config: Config) -> str:

@@ -6,6 +6,8 @@ python -m bot content check DIR  validate briefings; file:line for each problem
 python -m bot content preview ID a briefing as staff will see it, and its clarity findings
 python -m bot doctor             check the Slack workspace against the configuration
 python -m bot demo               the offline demo against the local Slack stand-in
+python -m bot backup [DIR]       a checked copy of the database, taken while the bot runs
+python -m bot restore FILE       put a backup in the database's place (the bot stopped)
 """
 
 from __future__ import annotations
@@ -91,6 +93,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "doctor", help="check the Slack workspace against the configuration: a checklist"
     )
+    backup = commands.add_parser(
+        "backup", help="a checked copy of the database, safe while the bot runs"
+    )
+    backup.add_argument("directory", nargs="?", help="where to put it (default: BACKUP_DIR)")
+    restore = commands.add_parser(
+        "restore", help="put a backup in DATABASE_PATH's place (with the bot stopped)"
+    )
+    restore.add_argument("file", help="the backup, e.g. backups/line-of-sight-20261208T023000Z.db")
     demo = commands.add_parser("demo", help="play the first slice offline against a local Slack")
     demo.add_argument(
         "--staff", type=int, default=6, help="simulated social workers, 6 to 30 (default 6)"
@@ -110,6 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(run_demo(staff=args.staff))
     if args.command == "doctor":
         return _doctor()
+    if args.command == "backup":
+        return _backup(args.directory)
+    if args.command == "restore":
+        return _restore(Path(args.file))
     mode: Mode = "socket" if args.command == "socket" else "serve"
     try:
         config = Config.from_env(os.environ, mode=mode)
@@ -144,6 +158,59 @@ def _doctor() -> int:
         ]
     print(ConfigError(problems).explain(), file=sys.stderr)
     return EXIT_CONFIG
+
+
+def _backup(directory: str | None) -> int:
+    """`backup [DIR]`: one backup, checked; DIR's older backups are left as they are."""
+    from datetime import UTC, datetime
+
+    from bot.backup import BackupError, backup
+    from bot.config import backup_settings
+
+    try:
+        database, configured, _keep = backup_settings(os.environ)
+    except ValueError as error:
+        print(f"backup: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    folder = Path(directory) if directory else configured
+    if folder is None:
+        print(
+            "backup: give a folder (python -m bot backup DIR), or set BACKUP_DIR.", file=sys.stderr
+        )
+        return EXIT_CONFIG
+    try:
+        made = backup(database, folder, datetime.now(UTC))
+    except (BackupError, OSError) as error:
+        print(f"backup: not made. {error}", file=sys.stderr)
+        return 1
+    print(f"Backed up {database} to {made} ({made.stat().st_size:,} bytes; integrity_check ok).")
+    return 0
+
+
+def _restore(source: Path) -> int:
+    """`restore FILE`: only with the bot stopped; the old database is kept aside."""
+    from datetime import UTC, datetime
+
+    from bot.backup import BackupError, restore
+    from bot.config import backup_settings
+    from bot.lock import AlreadyRunning
+
+    try:
+        database, _folder, _keep = backup_settings(os.environ)
+    except ValueError as error:
+        print(f"restore: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        aside = restore(source, database, datetime.now(UTC))
+    except (AlreadyRunning, BackupError, OSError) as error:
+        print(f"restore: not done. {error}", file=sys.stderr)
+        return 1
+    kept = f"; the old one is kept as {aside}" if aside else ""
+    print(
+        f"Restored {source} to {database}{kept}. Start the bot: copies still to send are "
+        "looked for in Slack before they go, so nobody gets one twice."
+    )
+    return 0
 
 
 def _content_preview(briefing_id: str, directory: str | None) -> int:

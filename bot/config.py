@@ -27,6 +27,7 @@ from bot.recurrence import Recurrence
 Mode = Literal["serve", "socket"]
 
 DEFAULT_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE = "./data/line-of-sight.db"
 
 DEFAULT_TOPICS = ("Practice", "Caseloads", "IT and recording", "Training", "Partners", "Other")
 DEFAULT_SAFEGUARDING_NOTE = (
@@ -47,6 +48,9 @@ VARIABLES: dict[str, str] = {
     "HOST": "Address the HTTP server listens on. Default 0.0.0.0",
     "PORT": "Port for /slack/events and /healthz. Default 3000",
     "DATABASE_PATH": "SQLite database file. Default ./data/line-of-sight.db",
+    "BACKUP_DIR": "Folder for a daily backup of the database at 03:00 (TIMEZONE), on another "
+    "disk than DATABASE_PATH's. Default: unset, no scheduled backups",
+    "BACKUP_KEEP": "How many daily backups BACKUP_DIR keeps, the newest. Default 14",
     "CONTENT_DIR": "Folder of briefings and guidance. Default ./content",
     "TIMEZONE": "Time zone for showing and scheduling times. Default Europe/London",
     "SENIOR_MANAGERS": "Who may publish: comma-separated user ids (U…) and/or @user-group handles.",
@@ -66,6 +70,13 @@ VARIABLES: dict[str, str] = {
     "WORKING_HOURS": "When reminders may be sent, in TIMEZONE. Default 08:00-18:00",
     "WORKING_DAYS": "Days reminders may be sent, Mon to Sun. Default Mon-Fri",
     "CATCH_UP_DAYS": "Briefings this recent reach someone who joins an audience later. Default 30",
+    "RETAIN_ANSWERS_MONTHS": "Months a check's individual answers and comments are kept after "
+    "it closes; its released figures stay. Default 24",
+    "RETAIN_QUESTIONS_MONTHS": "Months a surgery question is kept after it is answered or "
+    "declined, with its votes and moderation log. Default 36",
+    "RETAIN_GAPS_MONTHS": "Months practice search gaps are kept (1-12). Default 12",
+    "RETAIN_AUDIT_MONTHS": "Months the audit trail (who viewed results, listed or reminded; "
+    "what was purged) is kept. Default 72",
     "ASKER_KEY": "Secret (64 hex characters) by which the bot knows an anonymous asker's, "
     "voter's or check taker's own questions, votes and attempts without storing who they are; "
     "keep it with the token, never in the data folder. Default: derived from the bot's token",
@@ -97,6 +108,8 @@ VARIABLES: dict[str, str] = {
     "TIMEZONE (Mon 09:00), or off. Default Mon 09:00",
     "REVIEW_MONTHS": "Months after which a practice note's review, or a directory entry's check, "
     'is overdue: shown "due for review" to staff and listed by content check. Default 12',
+    "METRICS": "on: serve Prometheus metrics at /metrics on PORT (counts and timings, never "
+    "anyone's id or words); off: no /metrics at all. Default off",
 }
 
 _DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -131,6 +144,8 @@ class Config:
     host: str = "0.0.0.0"
     port: int = 3000
     database_path: Path = Path("./data/line-of-sight.db")
+    backup_dir: Path | None = None  # BACKUP_DIR: a daily backup (bot/backup.py); None: off
+    backup_keep: int = 14
     content_dir: Path = Path("./content")
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
     senior_managers: tuple[str, ...] = ()
@@ -145,6 +160,11 @@ class Config:
     working_hours: tuple[time, time] = (time(8), time(18))
     working_days: frozenset[int] = frozenset(range(5))
     catch_up_days: int = 30
+    # Months each kind of record is kept (RETAIN_*_MONTHS; docs/PRIVACY.md says why).
+    retain_answers_months: int = 24
+    retain_questions_months: int = 36
+    retain_gaps_months: int = 12
+    retain_audit_months: int = 72
     asker_key: bytes | None = field(default=None, repr=False)  # None: from the bot's token
     surgery_topics: tuple[str, ...] = DEFAULT_TOPICS
     questions_per_day: int = 5
@@ -161,6 +181,7 @@ class Config:
     agenda_cutoff_days: int = 3
     agenda_size: int = 10
     review_months: int = 12
+    metrics: bool = False  # METRICS=on: GET /metrics (bot/metrics.py)
     # When the weekly digest goes to engagement leads; None: off (DIGEST_AT=off).
     digest_at: Recurrence | None = field(default_factory=lambda: Recurrence.parse(DEFAULT_DIGEST))
     clarity: ClarityRules = field(default_factory=ClarityRules)
@@ -199,6 +220,10 @@ class Config:
         outbox_rate = number("OUTBOX_PER_MINUTE", "300", 1, 100_000)
         confirm_twice = number("CONFIRM_TWICE_ABOVE", "5000", 1, 10_000_000)
         catch_up = number("CATCH_UP_DAYS", "30", 0, 3650)
+        retain_answers = number("RETAIN_ANSWERS_MONTHS", "24", 1, 1200)
+        retain_questions = number("RETAIN_QUESTIONS_MONTHS", "36", 1, 1200)
+        retain_gaps = number("RETAIN_GAPS_MONTHS", "12", 1, 12)
+        retain_audit = number("RETAIN_AUDIT_MONTHS", "72", 1, 1200)
         hours = _working_hours(get("WORKING_HOURS", "08:00-18:00"), problems)
         days = _working_days(get("WORKING_DAYS", "Mon-Fri"), problems)
         tz = _timezone(get("TIMEZONE", "Europe/London"), problems)
@@ -212,10 +237,13 @@ class Config:
         cutoff_days = number("AGENDA_CUTOFF_DAYS", "3", 1, 27)
         agenda_size = number("AGENDA_SIZE", "10", 1, 40)
         review_months = number("REVIEW_MONTHS", "12", 1, 120)
+        metrics = _on_off("METRICS", get("METRICS") or "off", problems)
         digest_at = _digest_at(get("DIGEST_AT") or "Mon 09:00", problems)
         clarity = clarity_rules(values, problems)
         log_level = _log_level(get("LOG_LEVEL", "INFO"), problems)
         database = _database_path(get("DATABASE_PATH") or "./data/line-of-sight.db", problems)
+        backup_dir = _backup_dir(get("BACKUP_DIR"), problems)
+        backup_keep = number("BACKUP_KEEP", "14", 1, 10_000)
         content = _content_dir(get("CONTENT_DIR") or "./content", problems)
 
         if problems:
@@ -228,6 +256,8 @@ class Config:
             host=get("HOST", "0.0.0.0") or "0.0.0.0",
             port=port,
             database_path=database,
+            backup_dir=backup_dir,
+            backup_keep=backup_keep,
             content_dir=content,
             timezone=tz,
             senior_managers=managers,
@@ -242,6 +272,10 @@ class Config:
             working_hours=hours,
             working_days=days,
             catch_up_days=catch_up,
+            retain_answers_months=retain_answers,
+            retain_questions_months=retain_questions,
+            retain_gaps_months=retain_gaps,
+            retain_audit_months=retain_audit,
             asker_key=asker_key,
             surgery_topics=topics[:100] or DEFAULT_TOPICS,
             questions_per_day=per_day,
@@ -251,6 +285,7 @@ class Config:
             agenda_cutoff_days=cutoff_days,
             agenda_size=agenda_size,
             review_months=review_months,
+            metrics=metrics,
             digest_at=digest_at,
             clarity=clarity,
         )
@@ -353,6 +388,13 @@ def _forums(
         except ValueError as error:
             problems.append(f"{meets}: {error}.")
     return forums
+
+
+def _on_off(name: str, raw: str, problems: list[str]) -> bool:
+    value = raw.lower()
+    if value not in {"on", "off"}:
+        problems.append(f"{name} must be on or off (got {raw!r}).")
+    return value == "on"
 
 
 def _log_level(raw: str, problems: list[str]) -> str:
@@ -533,6 +575,35 @@ def _database_path(raw: str, problems: list[str]) -> Path:
             "folder it can write to, or change the folder's owner."
         )
     return path
+
+
+def _backup_dir(raw: str, problems: list[str]) -> Path | None:
+    """Where scheduled backups go; None (unset): none are taken."""
+    if not raw:
+        return None
+    path = Path(raw)
+    if path.exists() and not path.is_dir():
+        problems.append(f"BACKUP_DIR {raw} is a file: give a folder (it is made if missing).")
+    return path
+
+
+def backup_settings(
+    environ: Mapping[str, str], *, dotenv: Path | None = Path(".env")
+) -> tuple[Path, Path | None, int]:
+    """DATABASE_PATH, BACKUP_DIR and BACKUP_KEEP, for `backup` and `restore`: they need no
+    Slack settings. Raises `ValueError` with the first problem."""
+    values: dict[str, str] = {}
+    if dotenv is not None and dotenv.is_file():
+        values.update(read_dotenv(dotenv, []))
+    wanted = ("DATABASE_PATH", "BACKUP_DIR", "BACKUP_KEEP")
+    values.update({k: v for k, v in environ.items() if k in wanted})
+    problems: list[str] = []
+    database = _database_path(values.get("DATABASE_PATH", "").strip() or DEFAULT_DATABASE, problems)
+    folder = _backup_dir(values.get("BACKUP_DIR", "").strip(), problems)
+    keep = _int(values.get("BACKUP_KEEP", "").strip() or "14", "BACKUP_KEEP", 1, 10_000, problems)
+    if problems:
+        raise ValueError(problems[0])
+    return database, folder, keep
 
 
 def _content_dir(raw: str, problems: list[str]) -> Path:

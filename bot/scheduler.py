@@ -20,6 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot import metrics
 from bot.storage import Storage
 
 logger = logging.getLogger(__name__)
@@ -121,8 +122,10 @@ class Scheduler:
                 await func()
             except Exception:
                 logger.exception("job %s failed after %.0f ms", job_id, _ms(started))
+                metrics.job_ran(job_id, ok=False)
             else:
                 logger.info("job %s ok in %.0f ms", job_id, _ms(started))
+                metrics.job_ran(job_id, ok=True)
 
         first = {"next_run_time": datetime.now(self.timezone)} if run_at_start else {}
         self._scheduler.add_job(timed, trigger=trigger, id=job_id, replace_existing=True, **first)

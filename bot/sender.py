@@ -39,6 +39,7 @@ from aiolimiter import AsyncLimiter
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import metrics
 from bot.slack.mrkdwn import escape
 from bot.storage import Storage
 from bot.storage.outbox import Delivery
@@ -230,6 +231,8 @@ class OutboxSender:
 
     async def _pause(self, seconds: float, reason: str) -> None:
         """No send of any kind until `seconds` from now, even across a restart."""
+        if reason == "ratelimited":
+            metrics.ratelimited("outbox")
         until = self._clock() + timedelta(seconds=seconds)
         if self._paused_until is None or until > self._paused_until:
             self._paused_until = until
@@ -305,6 +308,7 @@ class OutboxSender:
                 message_ts=str(response["ts"]),
                 now=self._clock(),
             )
+            metrics.sent(delivery.purpose)
         await self._finish(delivery.broadcast_id)
 
     async def _update(self, delivery: Delivery) -> None:

@@ -34,6 +34,7 @@ from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
+from bot import metrics
 from bot.deps import Work
 
 logger = logging.getLogger("line_of_sight")
@@ -61,7 +62,10 @@ def describe_request(body: Any) -> str:
 
 
 def log_request(what: str, status: int, started: float, retry: str | None = None) -> None:
-    """One line per request, in both modes: what it was, the outcome, the time to answer."""
+    """One line per request, in both modes: what it was, the outcome, the time to answer.
+
+    Also counted for `/metrics` when it is on (by route and status; see bot/metrics.py)."""
+    metrics.request_answered(what, status, started)
     logger.info(
         "request %s -> %d in %.1f ms%s",
         what,
@@ -245,8 +249,10 @@ def build_web_app(
     *,
     healthz: Callable[[], Awaitable[dict[str, Any]]],
     events: SlackEndpoint | None,
+    exposition: metrics.Metrics | None = None,
 ) -> web.Application:
-    """The aiohttp app: POST /slack/events (all Slack traffic) and GET /healthz."""
+    """The aiohttp app: POST /slack/events (all Slack traffic), GET /healthz, and GET /metrics
+    only when metrics are on (`METRICS=on`): otherwise it is not there at all (404)."""
 
     async def health(request: web.Request) -> web.Response:
         report = await healthz()
@@ -254,9 +260,22 @@ def build_web_app(
 
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app.router.add_get("/healthz", health)
+    if exposition is not None:
+        app.router.add_get("/metrics", MetricsEndpoint(exposition).handle)
     if events is not None:
         app.router.add_post("/slack/events", events.handle)
     return app
+
+
+class MetricsEndpoint:
+    """`GET /metrics`: the Prometheus text exposition of one bot's `Metrics`."""
+
+    def __init__(self, exposition: metrics.Metrics):
+        self._metrics = exposition
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await self._metrics.render()
+        return web.Response(body=body, headers={"Content-Type": metrics.CONTENT_TYPE})
 
 
 class SlowClientGuard(RequestHandler):

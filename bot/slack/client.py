@@ -7,8 +7,12 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import metrics
 from bot.config import Config
 
 
@@ -34,8 +38,27 @@ def make_client(
         # `retries=False` (the outbox): no handlers at all, not slack_sdk's default list.
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            CountedRateLimitRetryHandler(max_retry_count=3),
         ]
         if retries
         else [],
     )
+
+
+class CountedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler (wait `Retry-After`, then retry), counting every 429 for /metrics,
+    the last one after the retries run out too (slack_sdk asks this before its own count)."""
+
+    async def can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if response is not None and response.status_code == 429:
+            metrics.ratelimited("api")
+        return await super().can_retry_async(
+            state=state, request=request, response=response, error=error
+        )

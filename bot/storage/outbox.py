@@ -323,6 +323,23 @@ class Outbox:
 
         return await self._w.read(query)
 
+    async def depth(self, now: datetime) -> dict[str, int]:
+        """Deliveries not yet sent, by state: due now, waiting for later, in flight (/metrics)."""
+        at = utc_iso(now)
+
+        def count_unsent(db: Database) -> dict[str, int]:
+            row = db.execute(
+                "SELECT COALESCE(SUM(status = 'pending'"
+                " AND (not_before IS NULL OR not_before <= ?)), 0),"
+                " COALESCE(SUM(status = 'pending' AND not_before > ?), 0),"
+                " COALESCE(SUM(status = 'in_flight'), 0)"
+                " FROM deliveries WHERE status IN ('pending', 'in_flight')",
+                [at, at],
+            ).fetchone()
+            return {"due": int(row[0]), "later": int(row[1]), "in_flight": int(row[2])}
+
+        return await self._w.read(count_unsent)
+
     async def idle(self, now: datetime) -> bool:
         """Nothing in flight and nothing waiting to be sent, read at one instant (two reads
         could miss a delivery moving from in flight back to waiting between them)."""
