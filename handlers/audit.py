@@ -2,7 +2,8 @@
 
 The trail is `results_audit`: every view or export of a check's results, every listing of who
 has not acknowledged a briefing and every "Send the reminder now", with who and when (never what
-they saw). Newest first, in `TIMEZONE`, capped at `SHOWN`; a briefing id narrows it to that one.
+they saw); and, for the whole trail, the retention purge's last run (`retention_runs`).
+Newest first, in `TIMEZONE`, capped at `SHOWN`; a briefing id narrows it to that one.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from bot.slack.mrkdwn import escape
 from bot.slack.roles import ENGAGEMENT_LEAD
 from bot.slack.sections import sections
 from bot.storage.audit import LISTED, REMINDED, TRENDS, Access
+from bot.storage.retention import Purge
 from bot.timefmt import format_local
 
 if TYPE_CHECKING:
@@ -57,6 +59,9 @@ async def answer_audit(deps: Deps, user_id: str, text: str) -> Answer:
     briefing_id = words[0].lower()[:64] if words else None
     entries, older = await deps.storage.audit.recent(SHOWN, briefing_id=briefing_id)
     lines = build_audit(entries, deps.config.timezone, older=older, briefing_id=briefing_id)
+    if briefing_id is None:  # the whole trail: what the retention purge deleted, too
+        purged = await Purge(deps.storage.writer).recent(20)
+        lines.append(build_retention_line(purged, deps.config.timezone))
     blocks = sections("audit", lines)
     return lines[0], [b.to_dict() for b in blocks]
 
@@ -83,6 +88,24 @@ def build_audit(
     if older:
         lines.append(f"_Only the newest {SHOWN} are shown; older entries are kept._")
     return lines
+
+
+def build_retention_line(rows: list[tuple[str, str, int]], tz: ZoneInfo) -> str:
+    """The newest purge (`retention_runs`, newest first): when, and how many records of each
+    kind went; counts only, as the record keeps."""
+    if not rows:
+        return "_Retention: the daily purge has not run yet._"
+    at = rows[0][0]
+    latest = {kind: n for when, kind, n in rows if when == at}
+    total = latest.pop("run", sum(latest.values()))
+    when = format_local(at, tz)
+    if not total:
+        return f"_Retention: the daily purge last ran {when}; nothing was past its time._"
+    kinds = ", ".join(f"{escape(kind)} {n:,}" for kind, n in sorted(latest.items()) if n)
+    return (
+        f"_Retention: the daily purge last ran {when} and deleted {total:,} records past "
+        f"their time ({kinds})._"
+    )
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

@@ -245,6 +245,9 @@ async def test_engage_audit_shows_leads_every_listing_and_reminder_newest_first(
         f"`{BRIEFING}` (version 2)",
     ]
     assert "Europe/London" in text_of(shown)
+    # The retention purge ran at start, with nothing yet past its time: the trail says so.
+    assert "_Retention: the daily purge last ran " in text_of(shown)
+    assert "nothing was past its time._" in text_of(shown)
     one = await ask(driver, bot, ENGAGEMENT_LEAD, "/engage", "audit recruitment-funding")
     assert "Nothing is recorded for `recruitment-funding` yet" in text_of(one)
 

@@ -10,7 +10,7 @@ import pytest
 from bot.slack.roles import ENGAGEMENT_LEAD, SENIOR_MANAGER, Access, Verdict
 from bot.storage.audit import LISTED, REMINDED
 from bot.storage.audit import Access as Row
-from handlers.audit import SHOWN, build_audit
+from handlers.audit import SHOWN, build_audit, build_retention_line
 from handlers.briefings.waiting import may_list
 from handlers.briefings.waiting_blocks import (
     PAGE,
@@ -148,3 +148,17 @@ def test_the_audit_lists_newest_first_in_london_time_and_says_when_older_are_kep
         "Nothing is recorded for `x` yet: nobody has viewed results or listed who hasn't "
         "acknowledged."
     ]
+
+
+def test_the_audit_says_what_the_last_purge_deleted_in_counts_only():
+    rows = [
+        ("2026-12-08T02:30:00+00:00", "run", 15),
+        ("2026-12-08T02:30:00+00:00", "check_answers", 12),
+        ("2026-12-08T02:30:00+00:00", "questions", 3),
+        ("2026-12-07T02:30:00+00:00", "run", 0),
+    ]
+    assert build_retention_line(rows, LONDON) == (
+        "_Retention: the daily purge last ran 8 Dec 2026, 02:30 and deleted 15 records past "
+        "their time (check_answers 12, questions 3)._"
+    )
+    assert build_retention_line([], LONDON) == "_Retention: the daily purge has not run yet._"
