@@ -6,6 +6,7 @@ Nothing here imports the bot, so the stand-in encodes Slack's behaviour, not the
 """
 
 from .blockkit import validate_message_blocks, validate_view
+from .chaos import Chaos
 from .driver import DriverResponse, SlackDriver
 from .ratelimit import RateLimits
 from .server import ApiError, Call, Message, Seen, SlackStandIn, UploadedFile
@@ -15,6 +16,7 @@ __all__ = [
     "ApiError",
     "Call",
     "Channel",
+    "Chaos",
     "DriverResponse",
     "Message",
     "RateLimits",

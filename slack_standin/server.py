@@ -15,6 +15,7 @@ import binascii
 import contextlib
 import hashlib
 import json
+import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -32,6 +33,7 @@ from .blockkit import (
     validate_view,
     view_size,
 )
+from .chaos import Chaos, Fault
 from .ratelimit import RateLimiter, RateLimits
 from .scopes import METHOD_SCOPES, conversation_scope, manifest_scopes, missing
 from .workspace import Channel, Workspace
@@ -60,6 +62,8 @@ class Call:
     at: float
     warnings: list[str] = field(default_factory=list)
     response: dict[str, Any] | None = None
+    #: The Retry-After (seconds) Slack answered a 429 with.
+    retry_after: int | None = None
 
 
 @dataclass
@@ -257,6 +261,7 @@ class SlackStandIn:
         rate_limits: RateLimits | None = None,
         scopes: Iterable[str] | None = None,
         latency: float | Mapping[str, float] | None = None,
+        chaos: Chaos | None = None,
     ) -> None:
         self.ws = workspace
         self.workspace = workspace
@@ -265,6 +270,8 @@ class SlackStandIn:
         self.signing_secret = signing_secret
         self.rate_limits = rate_limits if rate_limits is not None else RateLimits()
         self.limiter = RateLimiter(self.rate_limits)
+        #: Seeded random 429s, 500s and dropped connections (slack_standin/chaos.py); None: off.
+        self.chaos: Chaos | None = chaos
         #: The bot token's OAuth scopes (default: manifest.yml's bot scopes; None: every scope).
         #: A method needing one it lacks answers `missing_scope`; see slack_standin/scopes.py.
         self.scopes: frozenset[str] | None = (
@@ -288,6 +295,7 @@ class SlackStandIn:
         #: Calls made to a method before the Retry-After of an earlier 429 on it had passed.
         self.early_retries: list[Call] = []
         self._retry_until: dict[str, float] = {}
+        self._chaos_until: dict[str, float] = {}  # a chaos 429's window, per method
         self._forced_errors: dict[str, list[str]] = {}
         self.files: dict[str, UploadedFile] = {}
         self._messages: dict[str, list[Message]] = {}
@@ -599,11 +607,21 @@ class SlackStandIn:
             if now < self._retry_until.get(method, 0.0):
                 self.early_retries.append(call)
             retry_after = self.limiter.check(method, now, channel_key)
+            fault: Fault | None = None
+            if retry_after is None and now < self._chaos_until.get(method, 0.0):
+                # A method Slack has limited stays limited until its Retry-After has passed.
+                retry_after = max(1, math.ceil(self._chaos_until[method] - now))
+            elif retry_after is None and self.chaos is not None:
+                fault = self.chaos.roll(method)
+                if fault is not None and fault.kind == "ratelimited":
+                    retry_after = fault.retry_after
+                    self._chaos_until[method] = now + retry_after
             if retry_after is not None:
                 self._retry_until[method] = max(
                     self._retry_until.get(method, 0.0), now + retry_after
                 )
                 call.error, call.http_status = "ratelimited", 429
+                call.retry_after = retry_after
                 body: dict[str, Any] = {"ok": False, "error": "ratelimited"}
                 call.response = body
                 return web.json_response(
@@ -613,7 +631,11 @@ class SlackStandIn:
             if forced:
                 raise ApiError(forced.pop(0))
             self._need(METHOD_SCOPES.get(method, ()))
+            if fault is not None and fault.kind != "ratelimited" and not fault.after:
+                return self._fail(request, call, fault, headers)
             result = await handler(args, call)
+            if fault is not None and fault.after:
+                return self._fail(request, call, fault, headers)
             body = {"ok": True, **result}
             if call.warnings:
                 body["warning"] = ",".join(call.warnings)
@@ -625,6 +647,22 @@ class SlackStandIn:
             body = {"ok": False, "error": exc.error, **exc.extra}
         call.response = body
         return web.json_response(body, headers=headers)
+
+    @staticmethod
+    def _fail(
+        request: web.Request, call: Call, fault: Fault, headers: dict[str, str]
+    ) -> web.Response:
+        """A chaos failure: HTTP 500 ``internal_error``, or the connection closed unanswered."""
+        call.ok = False
+        if fault.kind.startswith("drop"):
+            call.error, call.http_status = "connection_dropped", 0
+            if request.transport is not None:
+                request.transport.abort()  # no answer: what is returned below never leaves
+            return web.Response(status=500)
+        call.error, call.http_status = "internal_error", 500
+        body: dict[str, Any] = {"ok": False, "error": "internal_error"}
+        call.response = body
+        return web.json_response(body, status=500, headers=headers)
 
     def _scope_headers(self, method: str) -> dict[str, str]:
         """The headers Slack answers a bot token's call with: its scopes, and the method's."""
