@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.metadata
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -27,7 +28,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import backup, metrics
 from bot.audiences import Audiences
 from bot.config import Config
-from bot.deps import Deps, Work, listener_outcome
+from bot.deps import FAILED, Deps, Work, failure_push, listener_outcome
 from bot.doctor import Check, log_setup, token_scopes
 from bot.home import Home
 from bot.lock import InstanceLock
@@ -390,6 +391,14 @@ def build_bolt_app(
             return BoltResponse(status=404, body="")  # the transport answers and logs it
         if listener_outcome(context) == "failed":
             logger.error("listener failed for %s", what, exc_info=error)
+            if body.get("type") == "view_submission":
+                # No response_url to say it in: the modal says nothing was kept (pushed over
+                # the form, whose answers stay there to send again), not close as if it was.
+                return BoltResponse(
+                    status=200,
+                    body=json.dumps(failure_push(FAILED)),
+                    headers={"content-type": ["application/json;charset=utf-8"]},
+                )
             return BoltResponse(status=200, body="")
         logger.warning("request not understood by Bolt: %s", what, exc_info=error)
         return BoltResponse(status=400, body='{"error": "malformed"}')

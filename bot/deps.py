@@ -36,12 +36,15 @@ import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Concatenate, TypeVar
 
+from slack_bolt.async_app import AsyncAck
 from slack_bolt.kwargs_injection.async_args import AsyncArgs
 
+from bot.slack.submissions import Submissions
+from bot.slack.views import build_notice_view
 from bot.storage import WriteTimeout
 
 if TYPE_CHECKING:
@@ -188,10 +191,10 @@ class Work:
                 logger.warning("a write did not commit in time; the person was asked to retry")
                 outcome = "not_stored"
                 if ack.response is None:
-                    await ack()
+                    await _ack_failure(ack, body, NOT_STORED)
             except Exception:
                 context[_OUTCOME] = outcome = "failed"
-                raise  # Bolt hands it to the app's error handler, which logs the traceback
+                raise  # Bolt hands it to the app's error handler, which logs and answers
             except BaseException:  # cancelled: nothing to follow up
                 if slot:
                     self._release()
@@ -268,6 +271,21 @@ class Work:
             logger.warning("could not tell the person what happened", exc_info=True)
 
 
+def failure_push(text: str) -> dict[str, Any]:
+    """What a modal's submission is answered with when nothing was kept: a notice pushed over
+    the form (whose answers stay there, to send again). A submission has no response_url, nor
+    anywhere else to say it, and closing the modal would look as if all had gone well."""
+    return {"response_action": "push", "view": build_notice_view("Not sent", text).to_dict()}
+
+
+async def _ack_failure(ack: AsyncAck, body: dict[str, Any], text: str) -> None:
+    """Answer Slack for a request whose write did not commit in time (see `failure_push`)."""
+    if body.get("type") == "view_submission":
+        await ack(**failure_push(text))
+    else:
+        await ack()
+
+
 T = TypeVar("T")
 
 # The names Bolt can hand a listener: `AsyncArgs`' own (tests/test_bolt_contract.py holds Bolt
@@ -334,3 +352,6 @@ class Deps:
     pseudonyms: Pseudonyms
     engage: Subcommands
     practice: Library
+    # One outcome per modal submission, however often it arrives (a question is not
+    # idempotent on its own): bot/slack/submissions.py.
+    submissions: Submissions = field(default_factory=Submissions)

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.slack.roles import Access, Verdict
+from bot.slack.submissions import Submissions
 from bot.storage import WriteTimeout
 from bot.storage.question_rules import may_ask, moderation_refusal, vote_refusal
 from bot.storage.questions import Asked, Question, Voted
@@ -77,6 +78,7 @@ def fake_deps(*, lead: bool = True, **questions: Any) -> SimpleNamespace:
         ),
         clock=lambda: NOW,
         home=SimpleNamespace(publish=Calls(), republish=Calls()),
+        submissions=Submissions(),
         replies=SimpleNamespace(respond=Calls(), tell=Calls()),
         outbox=SimpleNamespace(wake=lambda: outbox_woken.append(True)),
     )

@@ -8,6 +8,7 @@ send it at once.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt.async_app import AsyncAck
 
 from bot.slack.mrkdwn import escape
+from bot.slack.submissions import Outcome
 from bot.slack.views import build_notice_view
 from bot.storage import WriteTimeout
 from bot.storage.questions import Asked, Moderated
@@ -65,6 +67,18 @@ async def store_question(
     deps: Deps, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
 ) -> None:
     """Send question: checked, then committed before Slack hears back; the modal becomes
+    the receipt. A copy of the same submission (Slack's view id and hash) gets the first's
+    answer and records nothing more (`deps.submissions`)."""
+    outcome = await deps.submissions.once(
+        view,
+        functools.partial(decide_question, deps, body, view),
+        kept=lambda said: said.get("response_action") == "update",
+    )
+    await ack(**outcome)
+
+
+async def decide_question(deps: Deps, body: dict[str, Any], view: dict[str, Any]) -> Outcome:
+    """The question checked and kept, and what the acknowledgement says: field errors, or
     the receipt."""
     text, topic, forum, anonymous = read_question(modal_values(view))
     tell = anonymous and read_tell(modal_values(view))
@@ -78,27 +92,24 @@ async def store_question(
     )
     if errors:
         logger.info("a question was returned for changes (%s)", ", ".join(sorted(errors)))
-        await ack(response_action="errors", errors=errors)
-        return
+        return {"response_action": "errors", "errors": errors}
     try:
         asked = await ask(deps, body["user"]["id"], text, topic, forum, anonymous, view, tell)
     except WriteTimeout:
-        await ack(
-            response_action="errors",
-            errors={QUESTION_BLOCK: "That didn't go through, so nothing was kept. Send again."},
-        )
-        return
+        return {
+            "response_action": "errors",
+            "errors": {QUESTION_BLOCK: "That didn't go through, so nothing was kept. Send again."},
+        }
     if asked.status == "too_many" or asked.question is None:
-        await ack(
-            response_action="errors",
-            errors={
+        return {
+            "response_action": "errors",
+            "errors": {
                 QUESTION_BLOCK: f"You've asked {deps.config.questions_per_day} questions "
                 "today, the most there can be. Please ask this one tomorrow."
             },
-        )
-        return
+        }
     logger.info("a question was recorded")  # never which kind: that narrows who asked
-    await ack(response_action="update", view=build_receipt_view(asked.question, told=tell))
+    return {"response_action": "update", "view": build_receipt_view(asked.question, told=tell)}
 
 
 async def ask(
