@@ -142,7 +142,7 @@ def trend_figure(
     legend = [
         Patch(facecolor=BLUE, label="Acknowledged, of those reached"),
         Patch(facecolor=VERMILION, label="Understood first time, of those who took it"),
-        Patch(facecolor=HELD, hatch="///", edgecolor=MUTED, label=_held_text(min_group)),
+        Patch(facecolor=HELD, hatch="///", edgecolor=MUTED, label=held_text(min_group)),
     ]
     labels = [f"{_wrap(_printable(p.title), 30, lines=1)}\n{_printable(p.sent)}" for p in points]
     fig, ax = _canvas(height, title, subtitle, labels, LABEL - 2, legend)
@@ -208,7 +208,7 @@ def _bar(
     """A bar on an axis `scale` long, `count` long (or its percentage of its base, on a 0-100
     axis), labelled with its figure and base; one held back: hatched grey, saying so."""
     if share.held or not share.base:
-        _held_bar(ax, y, scale, height, _held_text(min_group))
+        _held_bar(ax, y, scale, height, held_text(min_group))
         return
     assert share.count is not None
     length = 100 * share.count / share.base if percent else share.count
@@ -265,7 +265,7 @@ def _held_bar(ax: Axes, y: float, scale: float, height: float, text: str) -> Non
     )
 
 
-def _held_text(min_group: int) -> str:
+def held_text(min_group: int) -> str:
     return f"held back (fewer than {min_group})"
 
 

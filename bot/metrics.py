@@ -25,6 +25,7 @@ dashboard needs. A label that does not look like one of ours, or one past the fi
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -159,7 +160,9 @@ class Metrics:
             for state, count in (await self._depth(now)).items():
                 self.outbox_depth.labels(state=state).set(count)
         self._now = now
-        return generate_latest(self.registry)
+        # On a worker thread: the backup-age gauge looks at BACKUP_DIR's files (perhaps a
+        # network mount), which must never hold up Slack's requests on the event loop.
+        return await asyncio.to_thread(generate_latest, self.registry)
 
     def backup_age(self) -> float | None:
         """Seconds since the newest backup known, at the last render; None if none is known."""

@@ -100,7 +100,9 @@ def test_the_image_installs_from_the_lock_file():
 
 def test_every_file_the_image_copies_exists_and_is_not_ignored():
     ignored = DOCKERIGNORE.read_text(encoding="utf-8").split()
-    for rest in args_of("COPY"):
+    copies = args_of("COPY")
+    assert copies, "no COPY read from the Dockerfile"
+    for rest in copies:
         *sources, _ = shlex.split(rest)
         for source in sources:
             assert (REPO / source).exists(), source

@@ -371,6 +371,7 @@ async def test_a_sealed_id_a_reader_kept_in_the_wal_is_emptied_by_the_next_pass(
     reader.execute("BEGIN")
     reader.execute("SELECT COUNT(*) FROM questions").fetchone()
     await news.done(claimed.id)  # a reader is in the way of emptying the WAL
+    assert in_files(path, marker)  # so it is still there, deleted but not yet overwritten
     reader.execute("COMMIT")
     reader.close()
     await bot.scheduler.run_now(NEWS_JOB)  # the next pass, with nothing to send

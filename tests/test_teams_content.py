@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.cli import _user_group_handles
 from bot.content import check_content, run_content_check
-from bot.content.teams import Team, load_teams, shown_name
+from bot.content.teams import Team, load_teams
 from tests.conftest import BOT_TOKEN
 
 LONDON = ZoneInfo("Europe/London")
@@ -34,9 +34,6 @@ def test_each_team_has_its_name_and_managers(tmp_path):
         "@fostering-team": Team("@fostering-team", "Fostering", ("@fostering-managers", "U0FOS01")),
         "@north-team": Team("@north-team", "North locality"),
     }
-    assert shown_name(teams, "@north-team") == "North locality"
-    assert shown_name(teams, "@south-team") == "@south-team"  # not described: its handle
-    assert shown_name(teams, "not in a listed team") == "not in a listed team"
 
 
 def test_no_file_is_no_teams_and_no_problem(tmp_path):

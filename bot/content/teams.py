@@ -125,12 +125,6 @@ def listing_problems(
     return problems, warnings
 
 
-def shown_name(teams: dict[str, Team], group: str) -> str:
-    """How a figure's group is named to people: a team's name, else the group as it is."""
-    team = teams.get(group)
-    return team.name if team is not None else group
-
-
 def team_names(content_dir: Path) -> dict[str, str]:
     """Each described team's name by handle, for views: a broken file names nobody (the
     figures then show handles) and `content check` says what to fix."""

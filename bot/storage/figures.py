@@ -216,7 +216,7 @@ def _work_out_people(
             " LIMIT 1) FROM _people_made",
             [kept],
         ).fetchone()
-        if oldest is None or (total or 0) <= PEOPLE_KEPT + 0:
+        if oldest is None or (total or 0) <= PEOPLE_KEPT:
             return kept
         _forget(db, int(oldest))
 

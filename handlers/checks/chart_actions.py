@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from bot.charts import Point, Share, Step, render_funnel, render_trend
+from bot.charts import Point, Share, Step, held_text, render_funnel, render_trend
 from bot.comprehension import parse_check_value
 from bot.content.teams import team_names
 from bot.slack.mrkdwn import escape
@@ -252,7 +252,7 @@ def trend_points(trend: Trend, tz: ZoneInfo) -> list[Point]:
         acked = acks.total("acknowledged")
         understood = None
         if figures is not None:
-            took = figures.answers.total("took") if figures.answers.shown else 0
+            took = figures.answers.total("took")  # 0 when nothing is shown
             first = figures.answers.total("first_time")
             understood = Share(first if took else None, took, "who took it")
         sent = datetime.fromisoformat(row.sent.first_sent).astimezone(tz)
@@ -334,7 +334,9 @@ def released_at(times: list[str | None], tz: ZoneInfo) -> str | None:
 
 def described(title: str, steps: list[Step], min_group: int) -> str:
     """The funnel in words, for the image's alt text."""
-    parts = [f"{s.label.replace(chr(10), ' ')}: {s.share.text() or held(min_group)}" for s in steps]
+    parts = [
+        f"{s.label.replace(chr(10), ' ')}: {s.share.text() or held_text(min_group)}" for s in steps
+    ]
     return f"Funnel of {title}: " + "; ".join(parts)
 
 
@@ -343,11 +345,7 @@ def point_words(p: Point, min_group: int) -> str:
         return f"reached fewer than {min_group}, nothing shown"
     words = []
     if p.acknowledged is not None:
-        words.append("acknowledged " + (p.acknowledged.text() or held(min_group)))
+        words.append("acknowledged " + (p.acknowledged.text() or held_text(min_group)))
     if p.understood is not None:
-        words.append("understood first time " + (p.understood.text() or held(min_group)))
+        words.append("understood first time " + (p.understood.text() or held_text(min_group)))
     return ", ".join(words) or "no figures asked for"
-
-
-def held(min_group: int) -> str:
-    return f"held back (fewer than {min_group})"

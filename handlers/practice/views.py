@@ -43,6 +43,6 @@ async def store_search(deps: Deps, ack: AsyncAck, view: dict[str, Any]) -> None:
     if not found.searchable:
         await ack(response_action="errors", errors={QUERY_BLOCK: NOTHING_TO_SEARCH.strip()})
         return
-    await note_unsure(deps, found)
     shown = build_search_view(await results(deps, found, wait=False), query=found.query)
     await ack(response_action="update", view=shown)
+    await note_unsure(deps, found)  # after the answer: the person never waits for it

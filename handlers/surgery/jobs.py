@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from bot.doctor import FORUM_SETTINGS
 from bot.slack.roles import ENGAGEMENT_LEAD
 from bot.storage import utc_iso
 from bot.timefmt import format_local
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 # The setting that names each forum's channel, for telling a lead how to set one.
-CHANNEL_SETTINGS = {"surgery": "SURGERY_CHANNEL", "pag": "PAG_CHANNEL"}
 
 
 async def draw_agendas(deps: Deps) -> None:
@@ -66,7 +66,7 @@ async def draw_agenda(deps: Deps, forum: str, *, early: bool = False, by: str = 
     if not early and not agenda_worth_drawing(await deps.storage.questions.count_on_board(forum)):
         return Drawn("not_due")
     channel, why = await checked(deps, where)
-    how = "" if channel else how_to_set(where, CHANNEL_SETTINGS.get(forum, "SURGERY_CHANNEL"))
+    how = "" if channel else how_to_set(where, FORUM_SETTINGS.get(forum, "SURGERY_CHANNEL"))
     if channel:
         targets = [("channel", channel)]
     else:
