@@ -36,7 +36,7 @@ from bot.practice.library import Library
 from bot.pseudonyms import Pseudonyms, anonymity_key, checks_key
 from bot.scheduler import Scheduler
 from bot.sender import OutboxSender
-from bot.slack.client import make_client
+from bot.slack.client import MethodPause, make_client
 from bot.slack.people import People
 from bot.slack.replies import Replies
 from bot.slack.roles import Roles
@@ -71,6 +71,7 @@ class LineOfSight:
     def __init__(self, config: Config, *, clock: Callable[[], datetime] = _now):
         self.config = config
         self.clock = clock
+        self.pause = MethodPause()  # one record of Slack's 429s for all of this bot's calls
         self.lock = InstanceLock(config.database_path)
         self.storage = Storage(
             config.database_path,
@@ -109,7 +110,7 @@ class LineOfSight:
             # Slack's API and response_urls set no cookies we need; skipping the jar saves
             # its bookkeeping on every call and reply.
             self.session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
-            client = make_client(self.config, self.session)
+            client = make_client(self.config, self.session, pause=self.pause)
             try:
                 auth = await client.auth_test()
             except SlackApiError as error:
@@ -182,7 +183,7 @@ class LineOfSight:
         people = People(client)
         self.outbox = OutboxSender(
             self.storage,
-            make_client(self.config, session, retries=False),
+            make_client(self.config, session, retries=False, pause=self.pause),
             per_minute=self.config.outbox_per_minute,
             clock=self.clock,
         )

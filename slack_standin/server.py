@@ -398,6 +398,29 @@ class SlackStandIn:
         """Every recorded call of one Web API method, in order."""
         return [c for c in self.calls if c.method == method]
 
+    def repeated_early(self) -> list[str]:
+        """Requests sent again (same method, same arguments) before their 429's Retry-After.
+
+        Stricter than nothing, looser than `early_retries`: a call already on its way when
+        another call met a 429 cannot have known of it, but a client that sends the very
+        request Slack refused again inside its Retry-After has not waited.
+        """
+        early = []
+        for n, refused in enumerate(self.calls):
+            if refused.http_status != 429:
+                continue
+            again = next(
+                (
+                    c
+                    for c in self.calls[n + 1 :]
+                    if (c.method, c.args) == (refused.method, refused.args)
+                ),
+                None,
+            )
+            if again is not None and again.at < refused.at + (refused.retry_after or 0):
+                early.append(f"{refused.method} again after {again.at - refused.at:.2f} s")
+        return early
+
     def messages(self, channel_id: str) -> list[Message]:
         """Messages everyone in the channel sees (not ephemeral, not deleted), oldest first.
 

@@ -71,22 +71,6 @@ async def confirm_under_chaos(driver, bot, text: str, chaos: Chaos) -> None:
         await bot.work.idle()
 
 
-def retried_early(slack) -> list[str]:
-    """Requests sent again (same method, same arguments) before their 429's Retry-After."""
-    calls = slack.calls
-    early = []
-    for n, refused in enumerate(calls):
-        if refused.http_status != 429:
-            continue
-        again = next(
-            (c for c in calls[n + 1 :] if (c.method, c.args) == (refused.method, refused.args)),
-            None,
-        )
-        if again is not None and again.at < refused.at + (refused.retry_after or 0):
-            early.append(f"{refused.method} again after {again.at - refused.at:.2f} s")
-    return early
-
-
 def answers(*picked: str) -> dict:
     return {
         f"q{n}": {"answer": {"type": "radio_buttons", "selected_option": {"value": value}}}
@@ -151,7 +135,7 @@ async def test_a_broadcast_and_a_check_through_429s_500s_and_drops(slack, bot, d
     )
     assert [o["status"] for o in outcomes] == ["sent"], f"seed {SEED}: {outcomes}"
     sent = outcomes[0]["n"]
-    assert retried_early(slack) == [], f"seed {SEED}"
+    assert slack.repeated_early() == [], f"seed {SEED}"
     outbox_early = [c.method for c in slack.early_retries if c.method in OUTBOX_METHODS]
     assert outbox_early == [], f"seed {SEED}"
     assert chaos.injected["ratelimited"] > 0
