@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from bot import metrics
 from bot.lock import InstanceLock
+from bot.storage import restores
 from bot.storage.migrations import migrations
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ def backup(database: Path, directory: Path, now: datetime) -> Path:
     partial = final.with_name(final.name + ".partial")
     try:
         copy_database(database, partial)
+        _note(partial, functools.partial(restores.note_taken, now=now))
         problem = check_file(partial)
         if problem:
             raise BackupError(f"The copy failed its check ({problem}); nothing was kept.")
@@ -247,6 +249,8 @@ def restore(source: Path, database: Path, now: datetime) -> Path | None:
         try:
             copy_database(source, staged)
             _look_before_sending(staged)
+            taken = _taken_at(source)
+            _note(staged, functools.partial(restores.note_restored, taken=taken, now=now))
             _fsync(staged)
             aside = _set_aside(database, now) if database.exists() else None
             os.replace(staged, database)
@@ -276,6 +280,25 @@ def _look_before_sending(path: Path) -> None:
         connection.commit()
     finally:
         connection.close()
+
+
+def _note(path: Path, write: Callable[[sqlite3.Connection], None]) -> None:
+    connection = sqlite3.connect(path)
+    try:
+        write(connection)
+        connection.commit()
+    finally:
+        connection.close()
+
+
+def _taken_at(source: Path) -> datetime:
+    """When a backup without its own record was taken: the time in its name, as `backup`
+    names it, or else when the file was last written (a copy with `cp` moves that later,
+    which narrows what is held after the restore: the drill says to keep backups' names)."""
+    found = re.search(r"-(\d{8}T\d{6}Z)\.db$", source.name)
+    if found:
+        return datetime.strptime(found.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    return datetime.fromtimestamp(source.stat().st_mtime, UTC)
 
 
 def _set_aside(database: Path, now: datetime) -> Path:

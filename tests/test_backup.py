@@ -30,6 +30,7 @@ from slack_standin.harness import (
     spawn_bot,
     wait_healthy,
 )
+from slack_standin.harness import posts as slack_posts
 from tests.conftest import REPO, SENIOR_MANAGER, SIGNING_SECRET, dm_plan, publish_confirmed
 
 MARKER = b"remember-me-not-0123456789"
@@ -82,7 +83,8 @@ async def test_restore_drill_counts_and_integrity_equal(
         await los.stop()
     assert live["deliveries"] > 0
     assert live["publications"] > 0
-    assert counts(made) == live
+    # Everything the database held, and one row more: when the backup was taken.
+    assert counts(made) == live | {"restores": live["restores"] + 1}
     assert integrity(made) == ["ok"]
     assert not (made.parent / f"{made.name}-wal").exists()
 
@@ -93,7 +95,7 @@ async def test_restore_drill_counts_and_integrity_equal(
     assert main(["restore", str(made)]) == 0
     said = capsys.readouterr().out
     assert "before-restore" in said
-    assert counts(config.database_path) == live
+    assert counts(config.database_path) == counts(made)  # its row now says when it went back
     assert integrity(config.database_path) == ["ok"]
     [aside] = config.database_path.parent.glob("los.db.before-restore-*")
     assert counts(aside)["deliveries"] == 0  # the old file, kept whole, aside
@@ -350,3 +352,74 @@ async def _run_cli(env: dict[str, str], cwd: Path, *args: str) -> int:
         sys.executable, "-m", "bot", *args, env=env, cwd=cwd
     )
     return await process.wait()
+
+
+# -- what fell due between the backup and the restore -----------------------------------------
+
+SCHEDULED = "getting-to-good-seminars"  # publish_at: 2026-12-01 09:00 (London), deliver: both
+BEFORE = datetime(2026, 11, 28, 9, 0, tzinfo=UTC)  # a Saturday
+TAKEN = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)  # the backup
+SENT = datetime(2026, 12, 1, 9, 1, tzinfo=UTC)  # the lost days: it went out
+RESTORED = datetime(2026, 12, 1, 11, 0, tzinfo=UTC)  # the disk failed; the backup goes back
+
+
+async def settle(los: LineOfSight, now: list[datetime]) -> None:
+    """The outbox emptied, moving the bot's clock past any Retry-After it waits for (a DM to
+    the publisher can meet Slack's 1 a second per channel; the clock here stands still)."""
+    assert los.outbox is not None
+    for _ in range(5):
+        if await los.outbox.idle(3):
+            return
+        now[0] += timedelta(seconds=2)
+        los.outbox.wake()
+    raise AssertionError("the outbox did not empty")
+
+
+async def test_what_fell_due_between_the_backup_and_its_restore_is_held_and_its_publisher_told(
+    slack, bot, driver, config, tmp_path
+):
+    from handlers.briefings import schedule
+
+    bot.deps.clock = lambda: BEFORE
+    for text in (f"publish {SCHEDULED}", "publish recruitment-funding at 2026-12-03 08:30"):
+        await publish_confirmed(driver, bot, text)
+    made = backup(config.database_path, tmp_path / "backups", TAKEN)  # while it runs
+    bot.deps.clock = lambda: SENT
+    await schedule.send_due(bot.deps)  # the days the backup does not know: it goes out
+    assert bot.outbox is not None
+    assert await bot.outbox.idle(30)
+    assert len(slack_posts(slack, "C0TMS")) == 1
+    await bot.stop()
+
+    assert restore(made, config.database_path, RESTORED) is not None
+    now = [RESTORED + timedelta(minutes=1)]
+    after = LineOfSight(replace(config), clock=lambda: now[0])
+    await after.start()  # the jobs run at start, from what the restored database holds
+    try:
+        await schedule.send_due(after.deps)
+        await settle(after, now)
+
+        def told() -> list[str]:
+            return [m.text for m in slack.messages(SENIOR_MANAGER) if "restored" in m.text]
+
+        await eventually(lambda: bool(told()), "tell the publisher", within=10)
+        assert told() == [
+            '*"Getting to good" seminars - what our audits are teaching us* was due to go out'
+            " at 1 Dec 2026, 09:00. The bot has since been restored from a backup taken at 28"
+            " Nov 2026, 10:00, before then, so it may have gone out already, and I have not sent it"
+            " again. Look in its channels or your DMs with me: if it did not go,"
+            f" `/brief publish {SCHEDULED} now`."
+        ]
+        assert len(slack_posts(slack, "C0TMS")) == 1  # not sent again
+        # What falls due after the restore goes as usual.
+        now[0] = datetime(2026, 12, 3, 8, 31, tzinfo=UTC)
+        await schedule.send_due(after.deps)
+        await settle(after, now)
+        assert len(slack_posts(slack, "C0SWALL")) == 1
+    finally:
+        await after.stop()
+    with closing(sqlite3.connect(config.database_path)) as db:
+        schedules = dict(db.execute("SELECT briefing_id, status FROM schedules"))
+        gap = db.execute("SELECT taken_at, restored_at FROM restores").fetchall()
+    assert schedules == {SCHEDULED: "held", "recruitment-funding": "fired"}
+    assert gap == [("2026-11-28T10:00:00+00:00", "2026-12-01T11:00:00+00:00")]

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.app import LineOfSight
 from bot.content import check_content
+from bot.storage.writer import utc_iso
 from handlers.briefings.circulars import JOB
 from slack_standin.harness import posts
 from tests.conftest import (
@@ -205,3 +206,45 @@ def test_a_circular_is_checked_with_file_and_line(tmp_path):
     problems = [str(p) for p in check_content(folder, LONDON)]
     assert any("bad.md:5: schedule: write it like 'every Friday 09:00'" in p for p in problems)
     assert any("bad.md:6: publisher 'Jane Smith' must be a Slack user id" in p for p in problems)
+
+
+async def settle(bot, clock) -> None:
+    """The outbox emptied, moving the bot's clock on past any Retry-After it waits for: a DM
+    to the publisher can meet Slack's 1 a second per channel, and the clock here stands still."""
+    for _ in range(5):
+        if await bot.outbox.idle(3):
+            return
+        clock.now += timedelta(seconds=2)
+        bot.outbox.wake()
+    raise AssertionError("the outbox did not empty")
+
+
+async def test_a_period_due_between_a_backup_and_its_restore_is_held_not_sent_again(
+    slack, bot, driver, clock
+):
+    """The database was put back from a backup taken before Friday's issue, after it was due:
+    it may have gone out, so it is held and the publisher told; the next Friday's goes."""
+    clock.now = at(3, 10)
+    await publish_confirmed(driver, bot, "publish recruitment-funding now")  # news for both
+    gap = (utc_iso(at(4, 8)), utc_iso(at(4, 10)))
+    await bot.storage.call(
+        lambda db: db.execute("INSERT INTO restores (taken_at, restored_at) VALUES (?, ?)", gap)
+    )
+    await run(bot, clock, at(4, 10, 5))
+    assert circulars_in(slack) == []
+    [held] = [m.text for m in slack.messages(SENIOR_MANAGER) if "restored from a backup" in m.text]
+    assert "*The week in children's services* was due at 4 Dec 2026, 09:00." in held
+    assert "backup taken at 4 Dec 2026, 08:00" in held
+    await run(bot, clock, at(11, 9, 5))
+    clock.now = at(11, 12)
+    await publish_confirmed(driver, bot, "publish cse-team now")
+    await settle(bot, clock)  # posted, and who it reached listed: news for the 18th
+    clock.now = at(18, 9, 5)
+    await bot.scheduler.run_now(JOB)
+    await settle(bot, clock)
+    assert len(circulars_in(slack)) == 1
+    assert [(n, s) for _, n, s, _ in await issues(bot)] == [
+        (1, "held"),
+        (2, "skipped"),
+        (3, "sent"),
+    ]

@@ -16,6 +16,7 @@ import pytest
 from bot.app import LineOfSight
 from bot.comprehension import TAKE_ACTION
 from bot.config import Config
+from bot.storage.writer import utc_iso
 from handlers.briefings import ACK_ACTION
 from handlers.checks.digest import JOB, send_digest_if_due
 from slack_standin import Workspace
@@ -386,3 +387,20 @@ def test_the_digest_time_is_a_day_and_a_time(value, every, hour):
     )
     assert config.digest_at is not None
     assert (config.digest_at.every, config.digest_at.at.hour) == (every, hour)
+
+
+async def test_a_week_due_between_a_backup_and_its_restore_is_held_not_sent_again(
+    slack, bot, driver, clock
+):
+    """Put back from a backup taken before Monday 09:00, after it: that week's digest may have
+    gone, so it is not sent again; the next week's covers from the restore."""
+    await a_week(slack, bot, driver, clock)
+    gap = (utc_iso(at(2, 8)), utc_iso(at(2, 10)))
+    await bot.storage.call(
+        lambda db: db.execute("INSERT INTO restores (taken_at, restored_at) VALUES (?, ?)", gap)
+    )
+    await run(bot, clock, at(2, 10, 5))
+    assert [digests_to(slack, lead) for lead in LEADS] == [[], []]
+    assert [r[2] for r in await runs(bot)] == ["started", "held"]
+    await run(bot, clock, at(9, 9, 1))  # the week before the restore is not news again
+    assert [r[2] for r in await runs(bot)] == ["started", "held", "skipped"]

@@ -69,6 +69,7 @@ async def test_migrations_create_the_schema_and_are_recorded(storage):
         "m015_asker_news",
         "m016_gaps_dismissed",
         "m017_retention_runs",
+        "m018_restores",
     ]
 
 
@@ -79,7 +80,7 @@ async def test_reopening_applies_no_migration_twice(tmp_path):
         await s.open()
         count = await s.call(lambda db: db["_sqlite_migrations"].count)
         await s.close()
-    assert count == 17
+    assert count == 18
 
 
 async def test_wal_and_foreign_keys_are_on(storage):

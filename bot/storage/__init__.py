@@ -36,6 +36,7 @@ from bot.storage.outbox import Outbox
 from bot.storage.publications import Publications
 from bot.storage.questions import Questions
 from bot.storage.reminders import Reminders
+from bot.storage.restores import Restores
 from bot.storage.schedules import Schedules
 from bot.storage.search_gaps import PracticeGaps
 from bot.storage.writer import Writer, WriteTimeout, utc_iso
@@ -70,6 +71,7 @@ class Storage:
         self.drafts = Drafts(self.writer)
         self.circulars = Circulars(self.writer)
         self.digests = Digests(self.writer)
+        self.restores = Restores(self.writer)
         self.dashboard = Dashboard(self.writer)  # Home's reads of what was sent, not done
 
     @property

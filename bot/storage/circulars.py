@@ -115,7 +115,7 @@ class Circulars:
         circular_id: str,
         *,
         period: datetime,
-        status: Literal["sent", "skipped"],
+        status: Literal["sent", "skipped", "held"],
         items: int,
         notes: dict[str, str],
         until: datetime,

@@ -21,7 +21,7 @@ from bot.storage.writer import Writer, utc_iso
 
 KEY = "digest:weekly"  # the digest's outbox key: never a content id (those have no colon)
 PURPOSE = "digest"
-Status = Literal["sent", "skipped", "started"]
+Status = Literal["sent", "skipped", "started", "held"]
 
 
 @dataclass(frozen=True)

@@ -614,3 +614,18 @@ def m017_retention_runs(db: Database) -> None:
         "CREATE TABLE retention_runs (id INTEGER PRIMARY KEY, at TEXT NOT NULL,"
         " kind TEXT NOT NULL, purged INTEGER NOT NULL)"
     )
+
+
+@migrations()
+def m018_restores(db: Database) -> None:
+    """When the backup in use was taken and put back (bot/storage/restores.py), so that what
+    fell due in between is held rather than sent again. IF NOT EXISTS: `restore` creates it in
+    an older release's backup before a bot migrates it."""
+    db.execute(RESTORES_TABLE)
+
+
+# Also run by `restore` (bot/storage/restores.py) on an older release's backup.
+RESTORES_TABLE = (
+    "CREATE TABLE IF NOT EXISTS restores (id INTEGER PRIMARY KEY, taken_at TEXT NOT NULL,"
+    " restored_at TEXT)"
+)

@@ -32,6 +32,8 @@ from bot.disclosure import Figures
 from bot.slack.long_messages import MESSAGE_TEXT_BUDGET, split_message
 from bot.slack.mrkdwn import escape, escape_within, markdown_to_mrkdwn, split_mrkdwn
 from bot.storage.circulars import News
+from bot.storage.restores import Gap
+from bot.timefmt import format_local
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -206,6 +208,7 @@ async def send_due(deps: Deps) -> None:
     """The job: each circular whose period has come and has no issue yet gets one."""
     now = deps.clock()
     tz = deps.config.timezone
+    gap = await deps.storage.restores.last_gap()
     for circular in (await asyncio.to_thread(load_circulars, deps)).values():
         period = circular.schedule.latest(now, tz)
         if now - period > GRACE or await deps.storage.circulars.has_issue(circular.id, period):
@@ -214,7 +217,12 @@ async def send_due(deps: Deps) -> None:
         if issue is None:
             logger.info("circular %s waits for practice search to be ready", circular.id)
             continue
-        if issue["items"] == 0:
+        if gap is not None and gap.holds(period):
+            number = await _hold(deps, circular, period, issue, gap)
+            logger.warning(
+                "circular %s held: due after the restored backup (%s)", circular.id, number
+            )
+        elif issue["items"] == 0:
             note = (
                 f"This period's *{escape(circular.title)}* was not sent: there was nothing new "
                 f"since {_day(issue['since'], deps)} (no briefings, answers or practice "
@@ -258,6 +266,36 @@ async def send_due(deps: Deps) -> None:
             )
             logger.info("circular %s queued: issue %s to %d", circular.id, number, len(targets))
         deps.outbox.wake()
+
+
+async def _hold(
+    deps: Deps, circular: Circular, period: datetime, issue: dict[str, Any], gap: Gap
+) -> int | None:
+    """A period that fell due between a backup and its restore: its issue may have gone out
+    then, so it is recorded as held and its publisher told, not sent again."""
+    tz = deps.config.timezone
+    note = (
+        f"This period's *{escape(circular.title)}* was due at {format_local(period, tz)}. The "
+        f"bot has since been restored from a backup taken at {format_local(gap.taken_at, tz)}, "
+        "before then, so it may have gone out already, and I have not sent it again. The next "
+        "one goes as usual, with what is new from now."
+    )
+    return await deps.storage.circulars.record_issue(
+        circular.id,
+        period=period,
+        status="held",
+        items=0,
+        notes=issue["notes"],
+        until=issue["until"],
+        title=circular.title,
+        message={
+            "text": note,
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": note}}],
+        },
+        targets=[("dm", circular.publisher)],
+        published_by=circular.publisher,
+        now=deps.clock(),
+    )
 
 
 async def preview(deps: Deps, circular_id: str) -> tuple[str, list[dict[str, Any]] | None]:

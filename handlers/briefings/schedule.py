@@ -12,7 +12,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot.content.briefings import read_briefings
 from bot.slack.mrkdwn import escape
+from bot.storage.restores import Gap
 from bot.storage.schedules import Schedule
+from bot.timefmt import format_local
 from handlers.briefings.blocks import describe_queued
 from handlers.briefings.problem_blocks import build_broken_reply
 from handlers.briefings.publish import (
@@ -34,7 +36,16 @@ POLL_SECONDS = 15  # how often the job looks: a 09:00 briefing goes by 09:00:15
 
 async def send_due(deps: Deps) -> None:
     """Send every schedule whose time has come (and any a stop left half sent), once each."""
-    for schedule in await deps.storage.schedules.due(deps.clock()):
+    due = await deps.storage.schedules.due(deps.clock())
+    gap = await deps.storage.restores.last_gap() if due else None
+    for schedule in due:
+        if gap is not None and gap.holds(datetime.fromisoformat(schedule.at)):
+            if await deps.storage.schedules.mark(
+                schedule.id, "held", only_from=("scheduled", "firing")
+            ):
+                logger.warning("a scheduled briefing due after the restored backup was held")
+                await _tell(deps, schedule.published_by, held_note(deps, schedule, gap))
+            continue
         if not await deps.storage.schedules.mark(
             schedule.id, "firing", only_from=("scheduled", "firing")
         ):
@@ -53,6 +64,18 @@ async def send_due(deps: Deps) -> None:
             continue  # moved later in its file: it waits for its new time
         await deps.storage.schedules.mark(schedule.id, "fired", only_from=("firing",))
         await _tell(deps, schedule.published_by, note)
+
+
+def held_note(deps: Deps, schedule: Schedule, gap: Gap) -> str:
+    """Why a schedule due between a backup and its restore was not sent: it may have gone."""
+    tz = deps.config.timezone
+    return (
+        f"*{escape(schedule.title)}* was due to go out at {format_local(schedule.at, tz)}. The "
+        f"bot has since been restored from a backup taken at {format_local(gap.taken_at, tz)}, "
+        "before then, so it may have gone out already, and I have not sent it again. Look in "
+        "its channels or your DMs with me: if it did not go, "
+        f"`/brief publish {schedule.briefing_id} now`."
+    )
 
 
 async def _send(deps: Deps, schedule: Schedule) -> str | None:

@@ -54,6 +54,12 @@ async def send_digest_if_due(deps: Deps) -> None:
     last = await deps.storage.digests.last_run()
     if last is not None and datetime.fromisoformat(last.period) >= period:
         return  # this week's is recorded (or a later one, DIGEST_AT having moved earlier)
+    gap = await deps.storage.restores.last_gap()
+    if gap is not None and gap.holds(period):
+        # It may have gone before the restore: not again. The next one covers from now.
+        number = await _unsent(deps, period, "held", None, now)
+        logger.warning("weekly digest %s held: due after the restored backup", number)
+        return
     if last is None:
         await _unsent(deps, period, "started", None, now)
         logger.info("weekly digest: first start; the first digest will cover from now")
