@@ -70,6 +70,7 @@ async def test_migrations_create_the_schema_and_are_recorded(storage):
         "m016_gaps_dismissed",
         "m017_retention_runs",
         "m018_restores",
+        "m019_outbox_claim_indexes",
     ]
 
 
@@ -80,7 +81,7 @@ async def test_reopening_applies_no_migration_twice(tmp_path):
         await s.open()
         count = await s.call(lambda db: db["_sqlite_migrations"].count)
         await s.close()
-    assert count == 18
+    assert count == 19
 
 
 async def test_wal_and_foreign_keys_are_on(storage):

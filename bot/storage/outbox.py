@@ -291,9 +291,9 @@ class Outbox:
         """Mark the broadcast done when nothing of it is left to send; True only that once."""
 
         def finish(db: Database) -> bool:
-            left = db.execute(
-                "SELECT COUNT(*) FROM deliveries WHERE broadcast_id = ?"
-                " AND status IN ('pending', 'in_flight')",
+            left = db.execute(  # EXISTS, on idx_deliveries_waiting (m019): one row read
+                "SELECT EXISTS (SELECT 1 FROM deliveries WHERE broadcast_id = ?"
+                " AND status IN ('pending', 'in_flight'))",
                 [broadcast_id],
             ).fetchone()[0]
             if left:
