@@ -20,6 +20,7 @@ from bot.app import LineOfSight
 from bot.backup import BACKUP_AT, JOB, BackupError, backup, check_file, prune, restore
 from bot.cli import main
 from bot.storage import Storage
+from bot.storage.restores import Gap
 from handlers.briefings.blocks import CONFIRM_ACTION
 from slack_standin import RateLimits, SlackDriver, SlackStandIn, Workspace
 from slack_standin.harness import (
@@ -405,12 +406,23 @@ async def test_what_fell_due_between_the_backup_and_its_restore_is_held_and_its_
         await eventually(lambda: bool(told()), "tell the publisher", within=10)
         assert told() == [
             '*"Getting to good" seminars - what our audits are teaching us* was due to go out'
-            " at 1 Dec 2026, 09:00. The bot has since been restored from a backup taken at 28"
-            " Nov 2026, 10:00, before then, so it may have gone out already, and I have not sent it"
-            " again. Look in its channels or your DMs with me: if it did not go,"
-            f" `/brief publish {SCHEDULED} now`."
+            " at 1 Dec 2026, 09:00. Since then the bot has been restored from a backup taken at"
+            " 28 Nov 2026, 10:00, which does not record it as sent. It may have gone out after"
+            " that backup was taken, so I have not sent it again. Look in its channels or your"
+            f" DMs with me: if it did not go, `/brief publish {SCHEDULED} now`, or choose a new"
+            " time."
         ]
         assert len(slack_posts(slack, "C0TMS")) == 1  # not sent again
+        # Its publisher may set it again, for a time of their choosing (as `/brief publish
+        # … at` does, which says "has gone out already" when this refuses).
+        assert await after.deps.storage.schedules.schedule(
+            briefing_id=SCHEDULED,
+            version=1,
+            title="seminars",
+            at=datetime(2026, 12, 4, 9, 0, tzinfo=UTC),
+            published_by=SENIOR_MANAGER,
+            now=now[0],
+        )
         # What falls due after the restore goes as usual.
         now[0] = datetime(2026, 12, 3, 8, 31, tzinfo=UTC)
         await schedule.send_due(after.deps)
@@ -421,5 +433,15 @@ async def test_what_fell_due_between_the_backup_and_its_restore_is_held_and_its_
     with closing(sqlite3.connect(config.database_path)) as db:
         schedules = dict(db.execute("SELECT briefing_id, status FROM schedules"))
         gap = db.execute("SELECT taken_at, restored_at FROM restores").fetchall()
-    assert schedules == {SCHEDULED: "held", "recruitment-funding": "fired"}
+    assert schedules == {SCHEDULED: "scheduled", "recruitment-funding": "fired"}
     assert gap == [("2026-11-28T10:00:00+00:00", "2026-12-01T11:00:00+00:00")]
+
+
+def test_a_restore_holds_whatever_was_due_before_it_went_back_and_nothing_after():
+    """Due a moment before the backup was taken, and not yet sent when it was, it may have gone
+    a moment after: held too. Due after the restore: the bot's to send as usual."""
+    gap = Gap(TAKEN, RESTORED)
+    assert gap.holds(TAKEN - timedelta(seconds=5))
+    assert gap.holds(TAKEN + timedelta(hours=1))
+    assert gap.holds(RESTORED)
+    assert not gap.holds(RESTORED + timedelta(seconds=1))

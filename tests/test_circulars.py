@@ -232,9 +232,9 @@ async def test_a_period_due_between_a_backup_and_its_restore_is_held_not_sent_ag
     )
     await run(bot, clock, at(4, 10, 5))
     assert circulars_in(slack) == []
-    [held] = [m.text for m in slack.messages(SENIOR_MANAGER) if "restored from a backup" in m.text]
+    [held] = [m.text for m in slack.messages(SENIOR_MANAGER) if "restored from a" in m.text]
     assert "*The week in children's services* was due at 4 Dec 2026, 09:00." in held
-    assert "backup taken at 4 Dec 2026, 08:00" in held
+    assert "restored from a backup taken at 4 Dec 2026, 08:00" in held
     await run(bot, clock, at(11, 9, 5))
     clock.now = at(11, 12)
     await publish_confirmed(driver, bot, "publish cse-team now")

@@ -1,10 +1,10 @@
 """Restores: when the backup now in use was taken, and when it was put back.
 
-What was sent between those two moments is not in the database, but it reached people. A
-scheduled briefing, a circular or a digest due in that gap would be sent a second time by a bot
-that knows nothing of the gap; with it, each is held and its publisher told (see
-handlers/briefings/schedule.py). `backup` writes the moment into each copy it takes
-(`taken_at`); `restore` adds the moment it put the copy back (`restored_at`).
+What was sent after the backup was taken is not in the database, but it reached people. A
+scheduled briefing, a circular or a digest that was due before the restore and is not recorded
+as sent would be sent a second time by a bot that knows nothing of the restore; with it, each
+is held and its publisher told (see handlers/briefings/schedule.py). `backup` writes the moment
+into each copy it takes (`taken_at`); `restore` adds when it put the copy back (`restored_at`).
 """
 
 from __future__ import annotations
@@ -27,8 +27,13 @@ class Gap:
     restored_at: datetime
 
     def holds(self, moment: datetime) -> bool:
-        """Whether something due at `moment` may have been sent by the database's lost days."""
-        return self.taken_at < moment <= self.restored_at
+        """Whether something due at `moment`, and not recorded as sent in the database, may
+        have been sent in the days it lost: anything due before it was put back. Not only what
+        fell due after the backup was taken: something due a little before may not yet have
+        been sent when the copy was taken, and sent a moment later; something due long before
+        may have waited for a bot that was stopped. Holding costs its publisher a message;
+        sending twice reaches everyone twice."""
+        return moment <= self.restored_at
 
 
 class Restores:

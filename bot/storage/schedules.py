@@ -185,7 +185,8 @@ def schedule_version(
         " created_at) VALUES (?, ?, ?, ?, ?, 'scheduled', ?)"
         " ON CONFLICT (briefing_id, version) DO UPDATE SET at = excluded.at,"
         " published_by = excluded.published_by, status = 'scheduled'"
-        " WHERE schedules.status IN ('scheduled', 'cancelled')",
+        # held: due while a restored backup was out of use; its publisher may set it again
+        " WHERE schedules.status IN ('scheduled', 'cancelled', 'held')",
         [briefing_id, version, title, utc_iso(at), published_by, utc_iso(now)],
     )
     return cursor.rowcount == 1

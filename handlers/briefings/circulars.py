@@ -275,10 +275,11 @@ async def _hold(
     then, so it is recorded as held and its publisher told, not sent again."""
     tz = deps.config.timezone
     note = (
-        f"This period's *{escape(circular.title)}* was due at {format_local(period, tz)}. The "
-        f"bot has since been restored from a backup taken at {format_local(gap.taken_at, tz)}, "
-        "before then, so it may have gone out already, and I have not sent it again. The next "
-        "one goes as usual, with what is new from now."
+        f"This period's *{escape(circular.title)}* was due at {format_local(period, tz)}. "
+        "Since then the bot has been restored from a backup taken at "
+        f"{format_local(gap.taken_at, tz)}, which does not record it as sent. It may have gone "
+        "out after that backup was taken, so I have not sent it again. The next one goes as "
+        "usual, with what is new from now."
     )
     return await deps.storage.circulars.record_issue(
         circular.id,

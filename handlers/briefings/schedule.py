@@ -70,11 +70,12 @@ def held_note(deps: Deps, schedule: Schedule, gap: Gap) -> str:
     """Why a schedule due between a backup and its restore was not sent: it may have gone."""
     tz = deps.config.timezone
     return (
-        f"*{escape(schedule.title)}* was due to go out at {format_local(schedule.at, tz)}. The "
-        f"bot has since been restored from a backup taken at {format_local(gap.taken_at, tz)}, "
-        "before then, so it may have gone out already, and I have not sent it again. Look in "
-        "its channels or your DMs with me: if it did not go, "
-        f"`/brief publish {schedule.briefing_id} now`."
+        f"*{escape(schedule.title)}* was due to go out at {format_local(schedule.at, tz)}. "
+        f"Since then the bot has been restored from a backup taken at "
+        f"{format_local(gap.taken_at, tz)}, which does not record it as sent. It may have gone "
+        "out after that backup was taken, so I have not sent it again. Look in its channels or "
+        f"your DMs with me: if it did not go, `/brief publish {schedule.briefing_id} now`, or "
+        "choose a new time."
     )
 
 
