@@ -99,7 +99,7 @@ def report_broadcast(run: Any, standin: SlackStandIn) -> None:
     print("   projection to Slack's own limits and the bot's default 300/min (computed, not run):")
     row("  directory walk at Tier 2, 20/min (s)", f"{f['x1_walk_s']:.0f}")
     row("  command to first DM (s)", f"{f['x1_first_dm_s']:.0f}")
-    row("  first DM to last, at the measured ratio (s)", f"{f['x1_broadcast_s']:.0f}")
+    row("  first DM to last, at the ratio to the bot's floor (s)", f"{f['x1_broadcast_s']:.0f}")
     row("  Slack's minimum for the same copies (s)", f"{f['x1_minimum_s']:.0f}")
     row("  command to last DM (min)", f"{f['x1_total_s'] / 60:.0f}")
     row(f"  {run.burst:,} check modals at Tier 4, 100/min (min)", f"{f['x1_opens_s'] / 60:.0f}")

@@ -1,17 +1,20 @@
 """The crash suite: `kill -9` twenty times at random moments, under load and mid-broadcast.
 
 The bot runs as its own process, as in production. A DM briefing goes out to every social worker
-through the outbox while 50 at a time press Acknowledge on a channel briefing, open its check and
-send their answers. The process is killed with SIGKILL at seeded random moments (some while it
-is still starting: migrations, the outbox resuming), and started again at once, twenty times;
+through the outbox while 50 at a time press Acknowledge on one channel briefing (with no check:
+taking an attributed check acknowledges its briefing too, which would make good a lost
+acknowledgement), then open another's check and send their answers. The process is killed with
+SIGKILL at seeded random moments (some while it is still starting: migrations, the outbox
+resuming), and started again at once, twenty times;
 then a last start is left running until everyone is done. Whatever a person's request met (a
 refused connection, a reset, a 200), they carry on as a person would: press again, take the
 check again if its questions come back.
 
 It must end with:
-- every acknowledgement and every check answer that was answered 200 stored, and none twice
-  (one first attempt per person: an answer stored whose 200 died with the process shows as
-  "already taken" or the retake, never as a second first attempt);
+- every acknowledgement and every check answer that was answered 200 stored (a 200 that said
+  it was not kept excepted: the bot answers so when a write misses its deadline), and no
+  answer twice (one first attempt per person: an answer stored whose 200 died with the
+  process shows as "already taken" or the retake, never as a second first attempt);
 - every social worker holding exactly one copy of the DM briefing, nothing left in the outbox,
   no request sent again inside its 429's Retry-After and no outbox call inside any (the outbox
   keeps its pause in the database, so a new process honours the dead one's);
@@ -26,9 +29,9 @@ of a minute whatever the machine.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import sys
@@ -63,7 +66,21 @@ SEED = int(os.environ.get("FAULTS_SEED", "19"))
 STAFF = 1200 if LONG else 240
 KILLS = 60 if LONG else 20
 CONCURRENCY = 50
-CHANNEL_BRIEFING = "recruitment-funding"  # to #social-work-all, with a three-question check
+CHECK_BRIEFING = "recruitment-funding"  # to #social-work-all, with a three-question check
+ACK_BRIEFING = "out-of-hours-numbers"  # to #social-work-all, acknowledged, no check (below)
+# Its own briefing, so that an acknowledgement lost to a kill cannot be made good by the check:
+# taking an attributed check acknowledges its briefing too.
+ACK_ONLY = """---
+id: out-of-hours-numbers
+title: New out-of-hours duty numbers from Monday
+audience: ["#social-work-all"]
+deliver: channel
+acknowledge: true
+---
+From Monday the out-of-hours duty team has **one number**: 0300 123 4567. Save it in your
+phone today. The old numbers stop working on Monday morning.
+"""
+BUSY_OR_NOT_KEPT = ("I'm very busy just now", "nothing was recorded", "Not sent")
 DM_BRIEFING = "threshold-document"  # by DM to every social worker and team manager
 OUTBOX_METHODS = {
     "chat.postMessage",
@@ -114,7 +131,8 @@ class Load:
     """People acknowledging and answering, each carrying on through refusals as a person would."""
 
     driver: SlackDriver
-    post: Any
+    ack_post: Any
+    check_post: Any
     waiting: list[str]
     acked_200: set[str] = field(default_factory=set)
     answered_200: set[str] = field(default_factory=set)
@@ -125,15 +143,15 @@ class Load:
         driver = self.driver
         try:
             if who not in self.acked_200:
-                response = await driver.click(who, self.post, ACK_ACTION)
-                if response.status != 200:
+                response = await driver.click(who, self.ack_post, ACK_ACTION)
+                if not kept(response):
                     self.refused += 1
                     return False
                 self.acked_200.add(who)
             stack = driver.standin.views_for(who)
             if not stack or not has_questions(stack[-1]):
                 before = len(stack)
-                await driver.click(who, self.post, TAKE_ACTION)
+                await driver.click(who, self.check_post, TAKE_ACTION)
                 await eventually(
                     lambda: len(driver.standin.views_for(who)) > before, "open", within=3
                 )
@@ -144,7 +162,7 @@ class Load:
         except (aiohttp.ClientError, OSError, TimeoutError):
             self.refused += 1
             return False
-        if response.status != 200:
+        if not kept(response):
             self.refused += 1
             return False
         self.answered_200.add(who)
@@ -164,6 +182,30 @@ class Load:
         await asyncio.gather(*(one(p) for p in self.waiting))
 
 
+def kept(response: Any) -> bool:
+    """A 200 that says it was kept: the bot also answers 200 when a write missed its deadline or
+    it was too busy to start, and says so ("not sent" pushed over a form, "busy" in the ack)."""
+    return response.status == 200 and not any(t in response.body for t in BUSY_OR_NOT_KEPT)
+
+
+def told_not_kept(slack: SlackStandIn, person: str) -> bool:
+    """Told afterwards, over the response_url, that a click of theirs was not recorded."""
+    return any(
+        s.kind == "response" and "nothing was recorded" in (s.text or "")
+        for s in slack.seen_by(person)
+    )
+
+
+async def answering(url: str) -> bool:
+    """Whether the bot answers its health check now (not still starting), within 0.3 s."""
+    try:
+        limit = aiohttp.ClientTimeout(total=0.3)
+        async with aiohttp.ClientSession(timeout=limit) as session, session.get(url) as response:
+            return response.status == 200
+    except (aiohttp.ClientError, OSError, TimeoutError):
+        return False
+
+
 def one_copy_each(slack: SlackStandIn, people: list[str]) -> dict[int, int]:
     """How many people hold how many copies of the DM briefing: {1: n} is exactly once."""
     tally: dict[int, int] = {}
@@ -176,6 +218,9 @@ def one_copy_each(slack: SlackStandIn, people: list[str]) -> dict[int, int]:
 async def test_kill_9_twenty_times_under_load_and_mid_broadcast_loses_and_doubles_nothing(
     tmp_path,
 ):
+    content = tmp_path / "content"
+    shutil.copytree(REPO / "content", content)
+    (content / "briefings" / f"{ACK_BRIEFING}.md").write_text(ACK_ONLY, encoding="utf-8")
     workspace = Workspace.sample(n_staff=STAFF + 6)
     people = sorted(u for u in workspace.users if u.startswith("U0SW"))
     dm_people = sorted({*workspace.usergroups["S0SWS"].users, *workspace.usergroups["S0TMS"].users})
@@ -195,12 +240,13 @@ async def test_kill_9_twenty_times_under_load_and_mid_broadcast_loses_and_double
             slack,
             port=port,
             database=database,
-            content_dir=REPO / "content",
+            content_dir=content,
             signing_secret=SIGNING_SECRET,
             pythonpath=REPO,
             SENIOR_MANAGERS=SENIOR_MANAGER,
-            # Slow enough that the broadcast spans the kills: it is resumed many times.
-            OUTBOX_PER_MINUTE=str(STAFF * 2),
+            # Slow enough that the broadcast spans the kills, on any machine: it is resumed
+            # many times. (The load spans them too: Slack opens 100 modals a minute.)
+            OUTBOX_PER_MINUTE=str(STAFF),
             LOG_LEVEL="WARNING",
         )
         url = f"http://127.0.0.1:{port}"
@@ -212,12 +258,11 @@ async def test_kill_9_twenty_times_under_load_and_mid_broadcast_loses_and_double
                 async with SlackDriver(
                     slack, bot_url=f"{url}/slack/events", signing_secret=SIGNING_SECRET
                 ) as driver:
-                    await driver.slash_command(
-                        SENIOR_MANAGER, "/brief", f"publish {CHANNEL_BRIEFING}"
-                    )
-                    await click_when_shown(driver, SENIOR_MANAGER, CONFIRM_ACTION)
-                    await eventually(lambda: bool(posts(slack, SOCIAL_WORK_ALL)), "post", within=30)
-                    [post] = posts(slack, SOCIAL_WORK_ALL)
+                    for briefing in (ACK_BRIEFING, CHECK_BRIEFING):
+                        await driver.slash_command(SENIOR_MANAGER, "/brief", f"publish {briefing}")
+                        await click_when_shown(driver, SENIOR_MANAGER, CONFIRM_ACTION)
+                    await eventually(lambda: len(posts(slack, SOCIAL_WORK_ALL)) == 2, "post")
+                    ack_post, check_post = posts(slack, SOCIAL_WORK_ALL)
                     await driver.slash_command(SENIOR_MANAGER, "/brief", f"publish {DM_BRIEFING}")
                     await click_when_shown(driver, SENIOR_MANAGER, CONFIRM_ACTION)
 
@@ -225,16 +270,14 @@ async def test_kill_9_twenty_times_under_load_and_mid_broadcast_loses_and_double
                         return any(one_copy_each(slack, dm_people).get(n) for n in (1, 2, 3))
 
                     await eventually(sending, "start the broadcast", within=30)
-                    load = Load(driver, post, people)
+                    load = Load(driver, ack_post, check_post, people)
                     loading = asyncio.create_task(load.run())
                     started = time.monotonic()
                     for _ in range(KILLS):
                         alive_for = rng.uniform(0.3, 3.5)  # from spawn: some land in the start
                         await asyncio.sleep(alive_for)
-                        with contextlib.suppress(TimeoutError):
-                            await wait_healthy(f"{url}/healthz", within=0.01)
-                            bot.kills_while_starting -= 1
-                        bot.kills_while_starting += 1
+                        if not await answering(f"{url}/healthz"):
+                            bot.kills_while_starting += 1
                         await bot.kill()
                         assert not loading.done(), "the load finished before the kills did"
                         await bot.start()
@@ -264,10 +307,16 @@ async def test_kill_9_twenty_times_under_load_and_mid_broadcast_loses_and_double
         outbox_early = [c.method for c in slack.early_retries if c.method in OUTBOX_METHODS]
         assert outbox_early == []
         limited = sorted({c.method for c in slack.calls if c.http_status == 429})
+        excused = {p for p in people if told_not_kept(slack, p)}
 
     with sqlite3.connect(database) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        acks = [r[0] for r in db.execute("SELECT user_id FROM acknowledgements")]
+        acks = [
+            r[0]
+            for r in db.execute(
+                "SELECT user_id FROM acknowledgements WHERE briefing_id = ?", [ACK_BRIEFING]
+            )
+        ]
         firsts = [
             r[0]
             for r in db.execute(
@@ -278,8 +327,11 @@ async def test_kill_9_twenty_times_under_load_and_mid_broadcast_loses_and_double
         waiting = db.execute(
             "SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'in_flight', 'lost')"
         ).fetchone()[0]
-    assert len(acks) == len(set(acks))  # none twice
-    assert load.acked_200 - set(acks) == set(), "acknowledged 200 but not stored"
+    # A click answered 200 and then told "nothing was recorded" (its write missed its deadline)
+    # was never promised: only the others must be there.
+    promised = load.acked_200 - excused
+    assert promised - set(acks) == set(), "acknowledged 200 but not stored"
+    assert set(acks) == set(people)  # everyone got there in the end
     assert len(firsts) == len(set(firsts))  # one first attempt each
     assert load.answered_200 - set(firsts) == set(), "answered 200 but not stored"
     assert set(firsts) == set(people)  # everyone got there in the end
@@ -288,6 +340,7 @@ async def test_kill_9_twenty_times_under_load_and_mid_broadcast_loses_and_double
         f"\n{KILLS} kills in {killing:.0f} s ({bot.kills_while_starting} while starting),"
         f" {bot.starts} starts; {load.refused} requests met a dead process;"
         f" {len(load.acked_200)} acks and {len(load.answered_200)} answers answered 200,"
-        f" all stored; {len(dm_people)} DMs, one each; 429s met on {limited}",
+        f" all stored ({len(excused)} told a click was not recorded); {len(dm_people)} DMs,"
+        f" one each; 429s met on {limited}",
         file=sys.stderr,
     )

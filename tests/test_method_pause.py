@@ -33,14 +33,12 @@ class Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(slack_client.asyncio, "sleep", clock.sleep)
-    return clock
+def clock() -> Clock:
+    return Clock()
 
 
 async def test_another_call_to_a_limited_method_waits_out_its_retry_after(slack, config, clock):
-    pause = MethodPause(clock)
+    pause = MethodPause(clock, clock.sleep)
     outbox_like = make_client(config, retries=False, pause=pause)
     other = make_client(config, pause=pause)
     slack.force_ratelimit("chat.postMessage", retry_after=4)
@@ -56,7 +54,7 @@ async def test_another_call_to_a_limited_method_waits_out_its_retry_after(slack,
 async def test_a_modal_that_would_outlive_its_trigger_is_refused_without_calling(
     slack, config, clock
 ):
-    pause = MethodPause(clock)
+    pause = MethodPause(clock, clock.sleep)
     client = make_client(config, pause=pause)
     slack.force_ratelimit("views.open", retry_after=5)
     view = {"type": "modal", "title": {"type": "plain_text", "text": "Check"}, "blocks": [SECTION]}
@@ -76,7 +74,7 @@ async def test_a_modal_that_would_outlive_its_trigger_is_refused_without_calling
 
 def test_the_pause_keeps_the_latest_end_and_reads_retry_after_as_slack_sends_it():
     clock = Clock()
-    pause = MethodPause(clock)
+    pause = MethodPause(clock, clock.sleep)
     pause.limited("views.publish", 10)
     pause.limited("views.publish", 2)  # an earlier end never shortens the wait
     assert pause.left("views.publish") == 10

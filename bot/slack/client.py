@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -103,10 +103,21 @@ class MethodPause:
     slack_sdk's retry handler waits only in the call that met the 429; fifty people opening a
     check at once would otherwise go on calling a limited method (found by the crash suite).
     Hand-written: slack_sdk has no shared limiter, and this is a few lines.
+
+    Kept per method, chat.postMessage included, although its limit is partly per channel: a
+    429 does not say which limit it met, and the outbox already treats one as the workspace's
+    (its pause, in the database). Over-pausing costs a Retry-After, usually a second. Calls go
+    through `PacedWebClient.api_call`, so a response's own paging (`AsyncSlackResponse`'s
+    iteration, which calls `_request`) would pass by: the bot pages by hand (bot/audiences.py).
     """
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self._clock = clock
+        self.sleep = sleep  # a test's own clock moves when it "sleeps"
         self._until: dict[str, float] = {}
 
     def limited(self, method: str, retry_after: float) -> None:
@@ -139,7 +150,7 @@ class PacedWebClient(AsyncWebClient):
                     f"{api_method} is rate limited for {wait:.1f} s more",
                     {"ok": False, "error": "ratelimited"},
                 )
-            await asyncio.sleep(wait)
+            await self.pause.sleep(wait)
         try:
             return await super().api_call(api_method, **options)
         except SlackApiError as error:
