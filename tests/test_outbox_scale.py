@@ -55,3 +55,30 @@ async def test_taking_a_copy_and_finishing_read_an_index_never_every_waiting_row
             plan,
         )
         assert not any(step.startswith("SCAN d") for step in plan), (sql, plan)
+
+
+async def test_sends_go_past_a_long_correction_s_waiting_updates_without_reading_them(tmp_path):
+    """When corrections' own limit is spent, a briefing's copies are taken past the updates
+    waiting before them: from an index, not by stepping over each update."""
+    database = tmp_path / "los.db"
+    storage = Storage(database)
+    await storage.open()
+    try:
+        await storage.outbox.prepare(
+            dm_plan([f"C{n:05d}" for n in range(3000)], briefing_id="recruitment-funding"), NOW
+        )
+        await storage.call(lambda db: db.execute("UPDATE deliveries SET kind = 'update'"))
+        await storage.outbox.prepare(dm_plan([f"U{n:05d}" for n in range(3000)]), NOW)
+        statements: list[str] = []
+        await storage.call(lambda db: db.conn.set_trace_callback(statements.append))
+        claimed = await storage.outbox.claim_next(NOW, updates=False)
+        await storage.call(lambda db: db.conn.set_trace_callback(None))
+    finally:
+        await storage.close()
+    assert claimed is not None
+    assert (claimed.kind, claimed.target) == ("dm", "U00000")
+    lanes = {sql: plan for sql, plan in plans(database, statements).items() if "ORDER BY" in sql}
+    assert len(lanes) == 2  # a direct message's lane and a channel post's
+    for sql, plan in lanes.items():
+        assert not any("TEMP B-TREE" in step for step in plan), (sql, plan)
+        assert "idx_deliveries_status_kind_id" in plan[0], (sql, plan)

@@ -628,10 +628,12 @@ def m018_restores(db: Database) -> None:
 def m019_outbox_claim_indexes(db: Database) -> None:
     """The outbox's two questions after every copy, answered from an index: the next pending
     delivery in id order (`status, id`: without it every pending row was sorted to take the
-    first, 8 ms a claim with 30,000 waiting) and whether a broadcast has anything left (a
+    first, 8 ms a claim with 30,000 waiting; `status, kind, id` when updates must wait, so the
+    claim does not walk past a long correction's) and whether a broadcast has anything left (a
     partial index of the waiting rows only: the count read every row of the broadcast, 3 ms).
     Found by bench/capacity.py: a broadcast's cost grew with the square of its size."""
     db.table("deliveries").create_index(["status", "id"])
+    db.table("deliveries").create_index(["status", "kind", "id"])  # sends past waiting updates
     db.execute(
         "CREATE INDEX idx_deliveries_waiting ON deliveries (broadcast_id)"
         " WHERE status IN ('pending', 'in_flight')"

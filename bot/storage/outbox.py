@@ -171,19 +171,25 @@ class Outbox:
         that a long correction never holds up a briefing queued after it.
         """
         at = utc_iso(now)
-        lane = "" if updates else " AND d.kind != 'update'"
+        # Without updates: the first of each other kind, from idx_deliveries_status_kind_id
+        # (m019), not a walk past every waiting update (a long correction's thousands).
+        lanes = ["1"] if updates else ["d.kind = 'dm'", "d.kind = 'channel'"]
 
-        def claim(db: Database) -> Delivery | None:
-            row = db.execute(
+        def first_of(db: Database, lane: str) -> Any:
+            return db.execute(
                 "SELECT d.id, d.broadcast_id, d.target, d.attempts, d.error,"
                 " b.status = 'cancelled', d.kind, d.channel_id, d.message_ts,"
                 " b.correction IS NOT NULL, b.purpose FROM deliveries d"
                 " JOIN broadcasts b ON b.id = d.broadcast_id"
-                f" WHERE d.status = 'pending' AND {_CLAIMABLE}{lane}"
+                f" WHERE d.status = 'pending' AND {lane} AND {_CLAIMABLE}"
                 " AND (d.not_before IS NULL OR d.not_before <= ?)"
                 " AND (d.not_after IS NULL OR d.not_after > ?) ORDER BY d.id LIMIT 1",
                 [at, at],
             ).fetchone()
+
+        def claim(db: Database) -> Delivery | None:
+            found = [row for lane in lanes if (row := first_of(db, lane)) is not None]
+            row = min(found, key=lambda r: r[0], default=None)
             if row is None:
                 return None
             # The first claim's time is kept: a copy sent then is looked for from then on.
