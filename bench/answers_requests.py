@@ -15,6 +15,7 @@ import sqlite3
 import statistics
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -69,21 +70,7 @@ async def open_modals(
                 assert app.driver is not None
                 await app.driver.click(person, post, TAKE_ACTION)
 
-        # In batches, pressing again for anyone whose modal did not open: a trigger lives 3 s,
-        # and a bot busy opening hundreds of modals may let one lapse, as Slack would.
-        for start in range(0, len(people), 50):
-            batch = people[start : start + 50]
-            for _ in range(5):
-                waiting = [p for p in batch if not standin.views_for(p)]
-                if not waiting:
-                    break
-                await asyncio.gather(*[press(p) for p in waiting])
-                with contextlib.suppress(TimeoutError):
-                    await eventually(
-                        lambda w=waiting: all(standin.views_for(p) for p in w), "open", within=5
-                    )
-            if any(not standin.views_for(p) for p in batch):
-                raise RuntimeError("the bot did not open every modal")
+        await press_until_open(standin, people, press)
         return
     client = AsyncWebClient(token=TOKEN, base_url=standin.api_url)
 
@@ -92,6 +79,26 @@ async def open_modals(
             await client.views_open(trigger_id=standin.issue_trigger(person), view=template)
 
     await asyncio.gather(*[push(p) for p in people])
+
+
+async def press_until_open(
+    standin: SlackStandIn, people: list[str], press: Callable[[str], Awaitable[None]]
+) -> None:
+    """In batches, pressing again for anyone whose modal did not open: a trigger lives 3 s,
+    and a bot busy opening hundreds of modals may let one lapse, as Slack would."""
+    for start in range(0, len(people), 50):
+        batch = people[start : start + 50]
+        for _ in range(5):
+            waiting = [p for p in batch if not standin.views_for(p)]
+            if not waiting:
+                break
+            await asyncio.gather(*[press(p) for p in waiting])
+            with contextlib.suppress(TimeoutError):
+                await eventually(
+                    lambda w=waiting: all(standin.views_for(p) for p in w), "open", within=5
+                )
+        if any(not standin.views_for(p) for p in batch):
+            raise RuntimeError("the bot did not open every modal")
 
 
 async def submit(app: App, people: list[str], offset: int, concurrency: int) -> list[float]:

@@ -79,7 +79,7 @@ sys.path.insert(0, str(REPO))
 
 from slack_sdk.web.async_client import AsyncWebClient  # noqa: E402
 
-from bench.answers_requests import TAKE_ACTION, choices_for  # noqa: E402
+from bench.answers_requests import TAKE_ACTION, choices_for, press_until_open  # noqa: E402
 from bench.bench_requests import (  # noqa: E402
     ACK_ACTION,
     ROUNDS,
@@ -241,19 +241,7 @@ async def open_bot_modals(standin: SlackStandIn, bot: App, people: list[str]) ->
         async with gate:
             await driver.click(person, copy_for(standin, person), TAKE_ACTION)
 
-    for start in range(0, len(people), 50):
-        batch = people[start : start + 50]
-        for _ in range(5):
-            waiting = [p for p in batch if not standin.views_for(p)]
-            if not waiting:
-                break
-            await asyncio.gather(*[press(p) for p in waiting])
-            with contextlib.suppress(TimeoutError):
-                await eventually(
-                    lambda w=waiting: all(standin.views_for(p) for p in w), "open", within=5
-                )
-        if any(not standin.views_for(p) for p in batch):
-            raise RuntimeError("the bot did not open every modal")
+    await press_until_open(standin, people, press)
 
 
 async def open_baseline_modals(standin: SlackStandIn, template: dict, people: list[str]) -> None:

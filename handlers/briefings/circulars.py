@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from slack_sdk.models.blocks import (
     Block,
@@ -228,22 +228,7 @@ async def send_due(deps: Deps) -> None:
                 f"since {_day(issue['since'], deps)} (no briefings, answers or practice "
                 "guidance). It will go next time there is."
             )
-            number = await deps.storage.circulars.record_issue(
-                circular.id,
-                period=period,
-                status="skipped",
-                items=0,
-                notes=issue["notes"],
-                until=issue["until"],
-                title=circular.title,
-                message={
-                    "text": note,
-                    "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": note}}],
-                },
-                targets=[("dm", circular.publisher)],
-                published_by=circular.publisher,
-                now=now,
-            )
+            number = await _unsent(deps, circular, period, issue, "skipped", note)
             logger.info("circular %s skipped: nothing new (issue %s)", circular.id, number)
         else:
             try:
@@ -281,10 +266,22 @@ async def _hold(
         "out after that backup was taken, so I have not sent it again. The next one goes as "
         "usual, with what is new from now."
     )
+    return await _unsent(deps, circular, period, issue, "held", note)
+
+
+async def _unsent(
+    deps: Deps,
+    circular: Circular,
+    period: datetime,
+    issue: dict[str, Any],
+    status: Literal["skipped", "held"],
+    note: str,
+) -> int | None:
+    """Record a period whose issue is not sent, and queue the note saying why to its publisher."""
     return await deps.storage.circulars.record_issue(
         circular.id,
         period=period,
-        status="held",
+        status=status,
         items=0,
         notes=issue["notes"],
         until=issue["until"],
