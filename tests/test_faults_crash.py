@@ -245,9 +245,10 @@ async def test_kill_9_twenty_times_under_load_and_mid_broadcast_loses_and_double
             signing_secret=SIGNING_SECRET,
             pythonpath=REPO,
             SENIOR_MANAGERS=SENIOR_MANAGER,
-            # Slow enough that the broadcast spans the kills, on any machine: it is resumed
-            # many times. (The load spans them too: Slack opens 100 modals a minute.)
-            OUTBOX_PER_MINUTE=str(STAFF),
+            # Slow enough that the broadcast spans the kills (about 3 s each, a start included),
+            # on any machine: it is resumed many times. (The load spans them too: Slack opens
+            # 100 modals a minute.)
+            OUTBOX_PER_MINUTE=str(max(60, STAFF * 60 // (KILLS * 3))),
             LOG_LEVEL="WARNING",
         )
         url = f"http://127.0.0.1:{port}"
