@@ -18,7 +18,7 @@ import json
 import math
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -398,12 +398,14 @@ class SlackStandIn:
         """Every recorded call of one Web API method, in order."""
         return [c for c in self.calls if c.method == method]
 
-    def repeated_early(self) -> list[str]:
+    def repeated_early(self, restarts: Sequence[float] = ()) -> list[str]:
         """Requests sent again (same method, same arguments) before their 429's Retry-After.
 
         Stricter than nothing, looser than `early_retries`: a call already on its way when
         another call met a 429 cannot have known of it, but a client that sends the very
-        request Slack refused again inside its Retry-After has not waited.
+        request Slack refused again inside its Retry-After has not waited. `restarts` (times,
+        as `Call.at`) are when the client's process was replaced: a repeat after one is a new
+        process's first call, which cannot know a dead one's 429.
         """
         early = []
         for n, refused in enumerate(self.calls):
@@ -417,7 +419,9 @@ class SlackStandIn:
                 ),
                 None,
             )
-            if again is not None and again.at < refused.at + (refused.retry_after or 0):
+            if again is None or any(refused.at < r < again.at for r in restarts):
+                continue
+            if again.at < refused.at + (refused.retry_after or 0):
                 early.append(f"{refused.method} again after {again.at - refused.at:.2f} s")
         return early
 
