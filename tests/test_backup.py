@@ -445,3 +445,26 @@ def test_a_restore_holds_whatever_was_due_before_it_went_back_and_nothing_after(
     assert gap.holds(TAKEN + timedelta(hours=1))
     assert gap.holds(RESTORED)
     assert not gap.holds(RESTORED + timedelta(seconds=1))
+
+
+async def test_a_schedule_the_backup_caught_queued_is_finished_by_the_outbox_not_held(bot):
+    """Left firing with its broadcast queued when the backup was taken: the outbox finishes it
+    (each copy looked for first), so its publisher is not told "not sent again"."""
+    from handlers.briefings import schedule as schedules
+
+    storage = bot.deps.storage
+    for briefing in ("threshold-document", "triple-lock"):
+        assert await storage.schedules.schedule(
+            briefing_id=briefing,
+            version=2,
+            title=briefing,
+            at=TAKEN,
+            published_by=SENIOR_MANAGER,
+            now=BEFORE,
+        )
+    await storage.outbox.prepare(dm_plan(["U0SW01"], briefing_id="threshold-document"), TAKEN)
+    gap = Gap(TAKEN, RESTORED)
+    due = {s.briefing_id: s for s in await storage.schedules.due(RESTORED)}
+    assert not await schedules._held(bot.deps, due["threshold-document"], gap)
+    assert await schedules._held(bot.deps, due["triple-lock"], gap)
+    assert await storage.schedules.status_of(due["triple-lock"].id) == "held"

@@ -68,6 +68,22 @@ class Schedules:
 
         return await self._w.read(query)
 
+    async def queued(self, briefing_id: str, version: int) -> bool:
+        """Whether this version's broadcast is in the outbox already: a schedule left firing
+        then is the outbox's to finish, copy by copy, looking for any sent before."""
+
+        def query(db: Database) -> bool:
+            return (
+                db.execute(
+                    "SELECT 1 FROM broadcasts WHERE briefing_id = ? AND version = ?"
+                    " AND purpose = 'briefing'",
+                    [briefing_id, version],
+                ).fetchone()
+                is not None
+            )
+
+        return await self._w.read(query)
+
     async def mark(self, schedule_id: int, status: str, *, only_from: tuple[str, ...]) -> bool:
         """Move a schedule on (firing, fired) if it is still in one of `only_from`."""
 

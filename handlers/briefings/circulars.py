@@ -220,7 +220,7 @@ async def send_due(deps: Deps) -> None:
         if gap is not None and gap.holds(period):
             number = await _hold(deps, circular, period, issue, gap)
             logger.warning(
-                "circular %s held: due after the restored backup (%s)", circular.id, number
+                "circular %s held: due before the restore, not sent (%s)", circular.id, number
             )
         elif issue["items"] == 0:
             note = (
@@ -256,8 +256,8 @@ async def send_due(deps: Deps) -> None:
 async def _hold(
     deps: Deps, circular: Circular, period: datetime, issue: dict[str, Any], gap: Gap
 ) -> int | None:
-    """A period that fell due between a backup and its restore: its issue may have gone out
-    then, so it is recorded as held and its publisher told, not sent again."""
+    """A period due before a restore, with no issue in the backup: its issue may have gone out
+    after the backup was taken, so it is recorded as held and its publisher told, not sent."""
     tz = deps.config.timezone
     note = (
         f"This period's *{escape(circular.title)}* was due at {format_local(period, tz)}. "

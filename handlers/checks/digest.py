@@ -58,7 +58,7 @@ async def send_digest_if_due(deps: Deps) -> None:
     if gap is not None and gap.holds(period):
         # It may have gone before the restore: not again. The next one covers from now.
         number = await _unsent(deps, period, "held", None, now)
-        logger.warning("weekly digest %s held: due after the restored backup", number)
+        logger.warning("weekly digest %s held: due before the restore, not recorded", number)
         return
     if last is None:
         await _unsent(deps, period, "started", None, now)
