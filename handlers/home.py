@@ -15,7 +15,6 @@ from slack_bolt.async_app import AsyncAck
 
 from bot.home import REFRESH_JOB, REFRESH_SECONDS
 from bot.slack.roles import ENGAGEMENT_LEAD
-from bot.storage import WriteTimeout
 from bot.storage.writer import utc_iso
 
 if TYPE_CHECKING:
@@ -29,16 +28,9 @@ async def note_home_opened(
 ) -> bool:
     """Remember the event id first, so a retried delivery is answered but not redone.
     Returns whether this is the first delivery (a write that timed out counts as first)."""
-    event_id = body.get("event_id")
     first = True
-    if event.get("tab") == "home" and event_id:
-        try:
-            first = await deps.storage.events.first_delivery(
-                str(event_id), deps.clock(), timeout=1.0
-            )
-        except WriteTimeout:
-            # Showing Home twice is harmless; leaving Slack waiting past 3 s is not.
-            first = True
+    if event.get("tab") == "home":
+        first = await deps.storage.events.first_of(body, deps.clock())
     await ack()
     return first
 

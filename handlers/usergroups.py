@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.slack.usergroups import EVENTS
-from bot.storage import WriteTimeout
 
 if TYPE_CHECKING:
     from slack_bolt.app.async_app import AsyncApp
@@ -27,14 +26,7 @@ async def note_change(deps: Deps, ack: AsyncAck, body: dict[str, Any]) -> bool:
     deps.usergroups.apply(event)
     first = False
     if event.get("type") == "subteam_members_changed" and event.get("added_users"):
-        first = True
-        if body.get("event_id"):
-            try:
-                first = await deps.storage.events.first_delivery(
-                    str(body["event_id"]), deps.clock(), timeout=1.0
-                )
-            except WriteTimeout:
-                first = True  # catching up twice sends nothing twice (bot/storage/catchup.py)
+        first = await deps.storage.events.first_of(body, deps.clock())
     await ack()
     return first
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlite_utils import Database
 
-from bot.storage.writer import Writer, utc_iso
+from bot.storage.writer import Writer, WriteTimeout, utc_iso
 
 
 class Events:
@@ -31,6 +32,19 @@ class Events:
             return cursor.rowcount == 1
 
         return await self._w.write(mark, timeout=timeout)
+
+    async def first_of(self, body: dict[str, Any], now: datetime) -> bool:
+        """Whether this Events API delivery is the first of its `event_id`. One without an id,
+        or not noted within a second, counts as first: each caller's work is safe to redo (a
+        catch-up sends nothing twice, a Home shown twice is harmless), and Slack must hear back
+        within 3 s."""
+        event_id = body.get("event_id")
+        if not event_id:
+            return True
+        try:
+            return await self.first_delivery(str(event_id), now, timeout=1.0)
+        except WriteTimeout:
+            return True
 
     async def prune_events(self, before: datetime) -> int:
         """Forget handled event ids older than Slack's retry window (about five minutes)."""

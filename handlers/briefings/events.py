@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from bot.storage import WriteTimeout
 from handlers.briefings import catchup
 
 if TYPE_CHECKING:
@@ -17,14 +16,7 @@ if TYPE_CHECKING:
 async def note_joiner(deps: Deps, ack: AsyncAck, body: dict[str, Any]) -> bool:
     """A join: remember the event id first, so a retried delivery is not redone. Returns
     whether this is the event's first delivery (the one to act on)."""
-    first = True
-    if body.get("event_id"):
-        try:
-            first = await deps.storage.events.first_delivery(
-                str(body["event_id"]), deps.clock(), timeout=1.0
-            )
-        except WriteTimeout:
-            first = True  # catching up twice sends nothing twice (bot/storage/catchup.py)
+    first = await deps.storage.events.first_of(body, deps.clock())
     await ack()
     return first
 
