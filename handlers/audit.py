@@ -16,7 +16,6 @@ from bot.slack.mrkdwn import escape
 from bot.slack.roles import ENGAGEMENT_LEAD
 from bot.slack.sections import sections
 from bot.storage.audit import LISTED, REMINDED, TRENDS, Access
-from bot.storage.retention import Purge
 from bot.timefmt import format_local
 
 if TYPE_CHECKING:
@@ -60,7 +59,7 @@ async def answer_audit(deps: Deps, user_id: str, text: str) -> Answer:
     entries, older = await deps.storage.audit.recent(SHOWN, briefing_id=briefing_id)
     lines = build_audit(entries, deps.config.timezone, older=older, briefing_id=briefing_id)
     if briefing_id is None:  # the whole trail: what the retention purge deleted, too
-        purged = await Purge(deps.storage.writer).recent(20)
+        purged = await deps.storage.retention.recent(20)
         lines.append(build_retention_line(purged, deps.config.timezone))
     blocks = sections("audit", lines)
     return lines[0], [b.to_dict() for b in blocks]

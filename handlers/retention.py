@@ -13,7 +13,7 @@ import logging
 from datetime import time
 from typing import TYPE_CHECKING
 
-from bot.storage.retention import Purge, Retention, Run
+from bot.storage.retention import Retention, Run
 
 if TYPE_CHECKING:
     from slack_bolt.app.async_app import AsyncApp
@@ -39,7 +39,7 @@ def retention(config: Config) -> Retention:
 
 async def purge_due(deps: Deps) -> Run:
     """Delete what is past its time, and log how many rows went from each table."""
-    run = await Purge(deps.storage.writer).run(deps.clock(), retention(deps.config))
+    run = await deps.storage.retention.run(deps.clock(), retention(deps.config))
     if run.purged:
         counts = ", ".join(f"{table} {n}" for table, n in sorted(run.purged.items()))
         logger.info("retention: purged %s", counts)

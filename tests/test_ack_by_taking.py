@@ -6,18 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
-from bot.storage import Storage
 from bot.storage.acknowledgements import acknowledge_by_taking
-
-
-@pytest.fixture
-async def storage(tmp_path):
-    store = Storage(tmp_path / "test.db")
-    await store.open()
-    yield store
-    await store.close()
 
 
 def _setup(db):

@@ -169,6 +169,14 @@ def test_the_offline_demo_plays_the_slice_and_shows_what_each_person_saw(tmp_pat
     assert "Your weekly digest" in digest
     assert "*New briefings* since" in digest
     assert "*Checks closing in the coming week*" in digest
+    # Running it for years: a backup while it runs, the restore drill, metrics, retention.
+    ops = out[out.index("24. The operator takes a backup") :]
+    assert "integrity_check ok)." in ops
+    assert "counts equal: publications" in ops
+    assert "; integrity_check ok" in ops
+    assert 'line_of_sight_outbox_depth{state="due"} 0.0' in ops
+    assert "line_of_sight_last_backup_age_seconds" in ops
+    assert "_Retention: the daily purge last ran" in ops
     assert "Bot stopped on SIGTERM with exit code 0" in out
 
 

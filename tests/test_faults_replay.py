@@ -73,9 +73,7 @@ def workspace():
 @pytest.fixture
 def config(config):
     """Catch-up copies wait for working hours: all hours here, whenever the suite runs."""
-    return replace(
-        config, working_hours=(dtime(0), dtime(23, 59)), working_days=frozenset(range(7))
-    )
+    return replace(config, working_hours=(dtime(0), dtime.max), working_days=frozenset(range(7)))
 
 
 def social_workers(ws: Workspace) -> list[str]:

@@ -105,9 +105,7 @@ async def test_a_copy_slack_accepted_but_a_dead_process_never_recorded_is_not_se
     """The crash between the send and its record: the copy is found by its metadata."""
     # The rest of the group get catch-up copies, which wait for working hours: all hours here,
     # so the outbox empties whatever the time the suite runs.
-    config = replace(
-        config, working_hours=(time(0), time(23, 59)), working_days=frozenset(range(7))
-    )
+    config = replace(config, working_hours=(time(0), time.max), working_days=frozenset(range(7)))
     people = social_workers(slack.workspace)[:3]
     storage = Storage(config.database_path)
     await storage.open()

@@ -8,6 +8,7 @@ import asyncio
 from datetime import UTC, datetime
 
 import pytest
+from sqlite_utils import Database
 
 from bot.comprehension import TAKE_ACTION
 from bot.storage.retention import Purge, Retention, months_before, purgeable_questions
@@ -90,6 +91,8 @@ def seed(db) -> None:
       " ('2026-01-10', 'kept-note', 1)")  # fmt: skip
     x("INSERT INTO gaps_raised VALUES ('purged-raised', 'Q-OLD', '2025-10-01'),"
       " ('kept-raised', 'Q-NEW', '2026-02-01')")  # fmt: skip
+    x("INSERT INTO gaps_dismissed VALUES ('purged-dismissed', '2025-10-01T09:00:00+00:00'),"
+      " ('kept-dismissed', '2026-02-01T09:00:00+00:00')")  # fmt: skip
     audit = "INSERT INTO results_audit (at, user_id, action, briefing_id, version) VALUES"
     x(f"{audit} (?, 'U1', 'results', 'PURGED-AUDIT', 1)", [iso(2020, 11)])
     x(f"{audit} (?, 'U1', 'results', 'KEPT-AUDIT', 1)", [iso(2021, 1)])
@@ -104,7 +107,7 @@ def on_disk(path) -> bytes:
 KEPT = (
     "KEPT-ANSWER-A", "KEPT-ANSWER-B", "KEPT-TAKER", "KEPT-QUESTION", "KEPT-DUPLICATE",
     "KEPT-PENDING", "KEPT-VOTER", "KEPT-MODLOG", "kept-gap", "kept-note", "kept-raised",
-    "KEPT-AUDIT",
+    "KEPT-AUDIT", "kept-dismissed",
 )  # fmt: skip
 
 
@@ -133,13 +136,13 @@ async def test_the_purge_deletes_what_is_past_its_time_and_nothing_else(bot, clo
     assert [m for m in KEPT if m.encode() not in data] == []
     assert run.scrubbed
     assert run.purged == {
-        "check_submissions": 2,
-        "check_taken": 1,
+        "answered_checks": 1,  # checks, never rows: rows would count a check's takers
         "questions": 2,
         "moderation_log": 1,  # the old log row of a question still pending
         "practice_gaps": 1,
         "practice_helped": 1,
         "gaps_raised": 1,
+        "gaps_dismissed": 1,  # a dismissal's words are a search's: they go too
         "results_audit": 1,
     }
 
@@ -164,7 +167,7 @@ async def test_the_purge_deletes_what_is_past_its_time_and_nothing_else(bot, clo
     assert after["log"] == ["KEPT-MODLOG"]
     # The record says what went, counted, and when: never what it held.
     at = NOW.isoformat(timespec="seconds")
-    assert (at, "run", 10) in after["record"]
+    assert (at, "run", 9) in after["record"]
     assert (at, "results_audit", 1) in after["record"]
     assert b"PURGED" not in repr(await Purge(storage.writer).recent(50)).encode()
 
@@ -200,7 +203,7 @@ async def test_a_purged_checks_released_figures_stay_as_released(slack, bot, dri
     assert (await purge_due(bot.deps)).purged == {}
     clock.now = months_before(NOW, -25)
     run = await purge_due(bot.deps)
-    assert run.purged["check_submissions"] == 12
+    assert run.purged["answered_checks"] == 1
     assert await bot.deps.storage.call(lambda db: db.execute(count).fetchone()[0]) == 0
     after = await disclosure.check("duty-changes", 1, clock.now)
     assert after is not None
@@ -218,3 +221,21 @@ async def test_a_duplicate_goes_only_with_the_question_it_joined(storage):
     await storage.writer.write(seed)
     cutoff = months_before(NOW, Retention().questions).isoformat(timespec="seconds")
     assert await storage.call(lambda db: purgeable_questions(db, cutoff)) == [1, 2]
+
+
+def test_duplicates_whose_question_went_in_an_earlier_batch_still_go():
+    """A purge deletes a batch at a time: when the answered question went in one batch, the
+    duplicates merged into it (through a chain) must not be left behind for good."""
+    db = Database(memory=True)
+    db.execute(
+        "CREATE TABLE questions (id INTEGER PRIMARY KEY, state TEXT, merged_into INTEGER,"
+        " answered_at TEXT, moderated_at TEXT)"
+    )
+    db.execute("INSERT INTO questions VALUES (1, 'answered', NULL, '2020-01-01', NULL)")
+    db.execute("INSERT INTO questions VALUES (2, 'merged', 1, NULL, '2020-01-01')")
+    db.execute("INSERT INTO questions VALUES (3, 'merged', 2, NULL, '2020-01-01')")
+    db.execute("INSERT INTO questions VALUES (4, 'pending', NULL, NULL, NULL)")
+    db.execute("INSERT INTO questions VALUES (5, 'merged', 4, NULL, '2020-01-01')")
+    assert purgeable_questions(db, "2021-01-01") == [1, 2, 3]
+    db.execute("DELETE FROM questions WHERE id = 1")  # the first batch took the question
+    assert purgeable_questions(db, "2021-01-01") == [2, 3]  # its chain goes next

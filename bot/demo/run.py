@@ -44,6 +44,7 @@ from bot.demo.leads import (
     trend_chart,
     trends_by_team,
 )
+from bot.demo.operations import operate
 from bot.demo.surgery import play_practice, play_surgery
 from slack_standin import RateLimits, SlackDriver, SlackStandIn, Workspace
 from slack_standin.harness import bot_env, free_port, spawn_bot, wait_healthy
@@ -117,7 +118,15 @@ async def run_demo(staff: int = 6, out: Any = None, charts: Path | None = None) 
             process = await spawn_bot(env, scratch, stdout=log, stderr=log)
             try:
                 await wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
-                shown = Shown(process.pid, dm_file, charts or Path.cwd() / "demo-charts", minute)
+                shown = Shown(
+                    process.pid,
+                    dm_file,
+                    charts or Path.cwd() / "demo-charts",
+                    minute,
+                    env,
+                    Path(scratch),
+                    port,
+                )
                 await play_and_show(standin, workspace, port, shown, say)
             except (RuntimeError, TimeoutError) as error:
                 log.flush()
@@ -152,6 +161,9 @@ class Shown:
     dm_file: Path
     charts: Path
     digest: datetime
+    env: dict[str, str]  # the bot's settings, for the operator's `python -m bot` commands
+    scratch: Path
+    port: int
 
 
 def prepare_content(scratch: Path) -> tuple[Path, Path]:
@@ -192,6 +204,8 @@ def demo_env(
         TEAMS=teams_setting(),
         TIMEZONE=TIMEZONE,
         DIGEST_AT=digest_at,
+        METRICS="on",
+        BACKUP_DIR=str(scratch / "backups"),
     )
 
 
@@ -246,6 +260,7 @@ async def play(scene: Scene, shown: Shown) -> None:
     await show_dashboard(scene)  # 21
     await trend_chart(scene, shown.charts)  # 22
     await show_digest(scene, shown.digest)  # 23
+    await operate(scene, shown.env, shown.scratch, shown.port)  # 24 to 27
 
 
 def report_log(log_path: Path, returncode: int | None, say: Say) -> bool:

@@ -37,6 +37,7 @@ from bot.storage.publications import Publications
 from bot.storage.questions import Questions
 from bot.storage.reminders import Reminders
 from bot.storage.restores import Restores
+from bot.storage.retention import Purge
 from bot.storage.schedules import Schedules
 from bot.storage.search_gaps import PracticeGaps
 from bot.storage.writer import Writer, WriteTimeout, utc_iso
@@ -72,6 +73,7 @@ class Storage:
         self.circulars = Circulars(self.writer)
         self.digests = Digests(self.writer)
         self.restores = Restores(self.writer)
+        self.retention = Purge(self.writer)  # the daily purge (bot/storage/retention.py)
         self.dashboard = Dashboard(self.writer)  # Home's reads of what was sent, not done
 
     @property

@@ -181,7 +181,8 @@ def snapshot(db: Database, read: Callable[[], T]) -> T:
     except BaseException:
         # Undone, not kept: the temporary tables the reads fill (the people and patterns kept
         # for the next view) must never keep half a fill that later views would trust.
-        db.execute("ROLLBACK")
+        if db.conn.in_transaction:  # SQLite may have rolled back itself (a full disk)
+            db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
     return found

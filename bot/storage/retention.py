@@ -14,20 +14,22 @@ reasons for each default are in docs/PRIVACY.md):
   votes, its moderation log and any sealed watch; a merged duplicate goes with the question it
   joined (its votes count on that one's board until then). Moderation log rows of that age
   go whatever the question's state.
-- **gaps**: practice search gaps, "it helped" counts and raised gaps, by day. A dismissed gap
-  stays dismissed.
+- **gaps**: practice search gaps, "it helped" counts, raised gaps and dismissals, by day (a
+  dismissal's words are a search's words; a gap searched again after that shows again).
 - **audit**: `results_audit` and this purge's own record, `retention_runs`.
 
 Every delete is a batch of at most `BATCH` rows in its own short write on the writer thread,
 so a click waits behind one batch at most, never the whole purge. `secure_delete` is on, so
 deleted rows are overwritten in the file; afterwards the write-ahead log is emptied into it
 (`Writer.scrub`), so no copy of a purged row is left in the WAL. Each run's counts (never
-contents) are kept in `retention_runs`.
+contents) are kept in `retention_runs`; for answers, how many checks, never how many rows
+(which would count a check's takers).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,6 +75,23 @@ Step = Callable[[Database, str, int], int]
 _CLOSED = (
     "SELECT briefing_id, version FROM checks WHERE closed_at IS NOT NULL AND closed_at < :cutoff"
 )
+
+
+ANSWERED_CHECKS = "answered_checks"  # the record's kind for the answers step: checks, not rows
+
+
+def _answered_checks(db: Database, cutoff: str) -> int:
+    """Closed checks (before `cutoff`) with any individual answer or taker still kept."""
+    follow = (
+        "SELECT f.briefing_id, f.version FROM check_follow_ups f JOIN {t} r"
+        " ON r.broadcast_id = f.broadcast_id WHERE (f.briefing_id, f.version) IN ({closed})"
+    )
+    parts = [
+        f"SELECT briefing_id, version FROM {t} WHERE (briefing_id, version) IN ({_CLOSED})"
+        for t in ("check_submissions", "check_taken", "check_retakes")
+    ] + [follow.format(t=t, closed=_CLOSED) for t in ("check_reanswers", "check_reanswered")]
+    sql = "SELECT COUNT(*) FROM (" + " UNION ".join(parts) + ")"
+    return int(db.execute(sql, {"cutoff": cutoff}).fetchone()[0])
 
 
 def _deleted(db: Database, sql: str, cutoff: str, limit: int) -> int:
@@ -149,13 +168,15 @@ def purgeable_questions(db: Database, cutoff: str) -> list[int]:
         elif state == "merged":
             merged[qid] = into
     found = set(final)
+    present = final | set(merged) | {r[0] for r in db.execute("SELECT id FROM questions")}
     for qid in merged:
         seen: set[int] = set()
         root: int | None = qid
         while root in merged and root not in seen:
             seen.add(root)
             root = merged[root]
-        if root in found:
+        # A chain whose question went in an earlier batch goes too: nothing else would take it.
+        if root in found or (root is not None and root not in present):
             found |= seen
     return sorted(found)
 
@@ -201,6 +222,8 @@ GAP_STEPS: dict[str, Step] = {
     "practice_gaps": _by_day("practice_gaps", "day, query, reason", "day"),
     "practice_helped": _by_day("practice_helped", "day, note_id", "day"),
     "gaps_raised": _by_day("gaps_raised", "query", "raised_at"),
+    # A dismissal's words are a search's words: they go with the rest (the gap may come back).
+    "gaps_dismissed": _by_day("gaps_dismissed", "query", "dismissed_at"),
 }
 
 AUDIT_STEPS: dict[str, Step] = {
@@ -241,10 +264,20 @@ class Purge:
         purged: dict[str, int] = {}
         for months, steps in kinds:
             cutoff = utc_iso(months_before(now, months))
+            checks = 0
+            if steps is ANSWER_STEPS:
+                checks = await self._w.read(functools.partial(_answered_checks, cutoff=cutoff))
+            answer_rows = 0
             for table, step in steps.items():
                 n = await self._drain(step, cutoff)
-                if n:
+                if steps is ANSWER_STEPS:
+                    answer_rows += n
+                elif n:
                     purged[table] = n
+            if answer_rows:
+                # How many checks' answers went, never how many rows: a day's purge is about
+                # the checks that closed on one day, and rows would count their takers.
+                purged[ANSWERED_CHECKS] = checks
         at = utc_iso(now)
         await self._w.write(lambda db: _record(db, at, purged))
         scrubbed = await self._scrub() if purged else True
