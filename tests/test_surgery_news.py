@@ -376,3 +376,17 @@ async def test_a_sealed_id_a_reader_kept_in_the_wal_is_emptied_by_the_next_pass(
     reader.close()
     await bot.scheduler.run_now(NEWS_JOB)  # the next pass, with nothing to send
     assert not in_files(path, marker)
+
+
+async def test_a_refusal_of_the_app_ends_the_pass_instead_of_meeting_it_for_every_asker(slack, bot):
+    """Two askers' news due, and Slack refuses the app: the pass stops at the first, rather
+    than make one call per asker that would be refused the same way (found in review)."""
+    news = bot.storage.questions.news
+    async with news.lock:  # the timed pass waits: this test runs the sends
+        await _accepted_news(bot, ASKER, "Is the rota changing?")
+        await _accepted_news(bot, OTHER, "When is the next surgery?")
+    slack.force_error("chat.postMessage", "token_revoked", times=5)
+    before = len(slack.calls_to("chat.postMessage"))
+    await bot.scheduler.run_now(NEWS_JOB)
+    assert len(slack.calls_to("chat.postMessage")) - before == 1
+    assert await news.waiting() == 2  # both kept, to go when the app is let in again

@@ -39,23 +39,23 @@ async def send_news(deps: Deps) -> None:
         await deps.storage.questions.news.expire(deps.clock())
         for _ in range(PER_PASS):
             news = await deps.storage.questions.news.claim(deps.clock())
-            if news is None:
-                return
-            await send_one(deps, news)
+            if news is None or not await send_one(deps, news):
+                return  # nothing left, or Slack asked the app to wait: the pass ends
 
 
-async def send_one(deps: Deps, news: News) -> None:
-    """One message: unsealed, looked for first if it may have gone, sent, then deleted."""
+async def send_one(deps: Deps, news: News) -> bool:
+    """One message: unsealed, looked for first if it may have gone, sent, then deleted.
+    False when Slack asked the app to wait (a 429, a refused app): no more this pass."""
     store = deps.storage.questions.news
     user_id = deps.pseudonyms.unseal(news.sealed)
     if user_id is None:  # sealed under another key: ASKER_KEY (or the token) changed
         logger.warning("news for an anonymous asker could not be unsealed (the key changed?)")
         await store.done(news.id)
-        return
+        return True
     try:
         if news.look_first and await already_sent(deps, user_id, news):
             await store.done(news.id)
-            return
+            return True
         await deps.client.chat_postMessage(
             channel=user_id,
             text=news.message["text"],
@@ -65,17 +65,17 @@ async def send_one(deps: Deps, news: News) -> None:
             unfurl_media=False,
         )
     except SlackApiError as error:
-        await refused(deps, news, error)
-        return
+        return await refused(deps, news, error)
     except (aiohttp.ClientError, TimeoutError):  # Slack may have posted it: look first
         await again(deps, news, BACKOFF * 2 ** min(news.attempts, 6), maybe_sent=True)
-        return
+        return True
     except Exception:  # never a row that fails the same way, forever, ahead of the rest
         logger.exception("news for an anonymous asker failed unexpectedly")
         await again(deps, news, BACKOFF * 2 ** min(news.attempts, 6), maybe_sent=True)
-        return
+        return True
     await store.done(news.id)
     logger.info("news sent to an anonymous asker")  # never whom, nor of which question
+    return True
 
 
 async def already_sent(deps: Deps, user_id: str, news: News) -> bool:
@@ -95,25 +95,29 @@ async def already_sent(deps: Deps, user_id: str, news: News) -> bool:
     )
 
 
-async def refused(deps: Deps, news: News, error: SlackApiError) -> None:
-    """Slack said no: wait when asked to, give up when no retry can mend it."""
+async def refused(deps: Deps, news: News, error: SlackApiError) -> bool:
+    """Slack said no: wait when asked to, give up when no retry can mend it. False when the
+    wait is the app's, not this message's (a 429, a refused app): the rest would meet it too."""
     code = str(error.response.get("error") or error.response.status_code)
     if error.response.status_code == 429:
         wait = int(error.response.headers.get("Retry-After", "30") or 30)
         await deps.storage.questions.news.hold(  # not sent, and not counted as a try
             news.id, not_before=deps.clock() + timedelta(seconds=wait)
         )
+        return False
     elif code in WORKSPACE_REFUSALS:
         # The app itself was refused (a revoked token, a missing scope): nobody's news is
         # given up for that, as the outbox keeps its messages.
         logger.error("Slack refused the app (%s): news to askers waits", code)
         await deps.storage.questions.news.hold(news.id, not_before=deps.clock() + WORKSPACE_PAUSE)
+        return False
     elif code in PERMANENT or code in UNREACHABLE:
         logger.warning("news for an anonymous asker could not be sent (%s); dropped", code)
         await deps.storage.questions.news.done(news.id)
     else:
         unclear = error.response.status_code >= 500 or code in UNCLEAR
         await again(deps, news, BACKOFF * 2 ** min(news.attempts, 6), maybe_sent=unclear)
+    return True
 
 
 async def again(deps: Deps, news: News, wait: timedelta, *, maybe_sent: bool = False) -> None:
