@@ -4,6 +4,7 @@ test_catch_up.py)."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, time
 from types import SimpleNamespace
 from typing import Any
@@ -19,6 +20,7 @@ from bot.slack.usergroups import UserGroups
 from bot.storage import WriteTimeout
 from bot.storage.acknowledgements import AckResult
 from bot.storage.confirmations import Outcome
+from bot.storage.events import Events
 from handlers import briefings
 from handlers.briefings import actions, catchup, commands, compose, events, home, problems_home
 from handlers.briefings.blocks import CANCEL_ACTION, CONFIRM_ACTION, HELP
@@ -245,6 +247,13 @@ async def test_the_brief_command_answers_slack_at_once():
 # -- joins -------------------------------------------------------------------------------------
 
 
+def events_with(first_delivery: Any) -> SimpleNamespace:
+    """The Events store with its one write faked (`first_of` is the real one, over it)."""
+    fake = SimpleNamespace(first_delivery=first_delivery)
+    fake.first_of = functools.partial(Events.first_of, fake)
+    return fake
+
+
 async def test_a_join_redelivered_by_slack_is_not_caught_up_twice(monkeypatch):
     first: dict[str, bool] = {}
 
@@ -259,7 +268,7 @@ async def test_a_join_redelivered_by_slack_is_not_caught_up_twice(monkeypatch):
         caught.append((user_id, channel_id))
 
     monkeypatch.setattr(catchup, "joined_channel", joined_channel)
-    deps = fake_deps(storage=SimpleNamespace(events=SimpleNamespace(first_delivery=first_delivery)))
+    deps = fake_deps(storage=SimpleNamespace(events=events_with(first_delivery)))
     body = {
         "event_id": "Ev1",
         "event": {"type": "member_joined_channel", "user": WORKER, "channel": "C0SWALL"},
@@ -276,7 +285,7 @@ async def test_a_join_whose_event_id_could_not_be_written_is_still_caught_up():
     async def first_delivery(event_id: str, now: datetime, *, timeout: float) -> bool:
         raise WriteTimeout("busy")
 
-    deps = fake_deps(storage=SimpleNamespace(events=SimpleNamespace(first_delivery=first_delivery)))
+    deps = fake_deps(storage=SimpleNamespace(events=events_with(first_delivery)))
     assert await events.note_joiner(deps, Ack(), {"event_id": "Ev2"}) is True
 
 
