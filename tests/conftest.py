@@ -76,22 +76,38 @@ def content_dir():
     return REPO / "content"
 
 
-@pytest.fixture
-def config(tmp_path, slack, content_dir):
+def make_config(slack, folder, content_dir, **settings: str) -> Config:
+    """The tests' bot settings (the stand-in's Slack, the sample's roles, a database in
+    `folder`), with `settings` added or overriding."""
     return Config.from_env(
         {
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_APP_TOKEN": APP_TOKEN,
             "SLACK_API_URL": slack.api_url,
-            "DATABASE_PATH": str(tmp_path / "los.db"),
+            "DATABASE_PATH": str(folder / "los.db"),
             "CONTENT_DIR": str(content_dir),
             "SENIOR_MANAGERS": "@senior-managers",
             "ENGAGEMENT_LEADS": "@engagement-leads",
             "OUTBOX_PER_MINUTE": str(BOT_PER_MINUTE),
+            **settings,
         },
         dotenv=None,
     )
+
+
+# The Practice Advisory Group meeting in its own channel, the surgery not running.
+PAG_SETTINGS = {
+    "PAG_MEETS": "third Thursday 10:00",
+    "PAG_CHANNEL": "#practice-advisory-group",
+    "SURGERY_MEETS": "",
+    "YOU_SAID_WE_DID_CHANNEL": "#general",
+}
+
+
+@pytest.fixture
+def config(tmp_path, slack, content_dir):
+    return make_config(slack, tmp_path, content_dir)
 
 
 @pytest.fixture

@@ -12,16 +12,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.config import Config
 from handlers.surgery import AGENDA_JOB
 from slack_standin.harness import posts
 from tests.clocks import FixedClock
 from tests.conftest import (
-    APP_TOKEN,
-    BOT_TOKEN,
     ENGAGEMENT_LEAD,
-    SIGNING_SECRET,
+    PAG_SETTINGS,
     SOCIAL_WORKERS,
+    make_config,
     stored_question,
 )
 
@@ -42,23 +40,7 @@ def workspace(workspace):
 
 @pytest.fixture
 def config(tmp_path, slack, content_dir):
-    return Config.from_env(
-        {
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_APP_TOKEN": APP_TOKEN,
-            "SLACK_API_URL": slack.api_url,
-            "DATABASE_PATH": str(tmp_path / "los.db"),
-            "CONTENT_DIR": str(content_dir),
-            "SENIOR_MANAGERS": "@senior-managers",
-            "ENGAGEMENT_LEADS": "@engagement-leads",
-            "PAG_MEETS": "third Thursday 10:00",
-            "PAG_CHANNEL": "#practice-advisory-group",
-            "SURGERY_MEETS": "",
-            "YOU_SAID_WE_DID_CHANNEL": "#general",
-        },
-        dotenv=None,
-    )
+    return make_config(slack, tmp_path, content_dir, **PAG_SETTINGS)
 
 
 async def on_the_board(bot, clock, text):

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.app import LineOfSight
-from bot.config import Config
 from bot.slack.long_messages import MESSAGE_TEXT_BUDGET, block_text_length
 from handlers.briefings.circulars import JOB
 from handlers.surgery import AGENDA_JOB
@@ -20,13 +19,12 @@ from slack_standin.blockkit import validate_message_blocks
 from slack_standin.harness import posts
 from tests.clocks import Clock
 from tests.conftest import (
-    APP_TOKEN,
-    BOT_TOKEN,
     ENGAGEMENT_LEAD,
+    PAG_SETTINGS,
     REPO,
-    SIGNING_SECRET,
     SOCIAL_WORK_ALL,
     SOCIAL_WORKERS,
+    make_config,
     publish_confirmed,
     stored_question,
 )
@@ -66,24 +64,7 @@ def content_dir(tmp_path):
 
 @pytest.fixture
 def config(tmp_path, slack, content_dir):
-    return Config.from_env(
-        {
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_APP_TOKEN": APP_TOKEN,
-            "SLACK_API_URL": slack.api_url,
-            "DATABASE_PATH": str(tmp_path / "los.db"),
-            "CONTENT_DIR": str(content_dir),
-            "SENIOR_MANAGERS": "@senior-managers",
-            "ENGAGEMENT_LEADS": "@engagement-leads",
-            "PAG_MEETS": "third Thursday 10:00",
-            "PAG_CHANNEL": "#practice-advisory-group",
-            "SURGERY_MEETS": "",
-            "YOU_SAID_WE_DID_CHANNEL": "#general",
-            "AGENDA_SIZE": "40",
-        },
-        dotenv=None,
-    )
+    return make_config(slack, tmp_path, content_dir, **PAG_SETTINGS, AGENDA_SIZE="40")
 
 
 def parts_in(slack, channel, marker):

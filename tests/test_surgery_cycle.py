@@ -18,11 +18,10 @@ from handlers.surgery.blocks import ANSWER_ACTION, build_answer_public, build_ne
 from slack_standin.blockkit import validate_message_blocks
 from slack_standin.harness import posts
 from tests.conftest import (
-    APP_TOKEN,
-    BOT_TOKEN,
     ENGAGEMENT_LEAD,
-    SIGNING_SECRET,
+    PAG_SETTINGS,
     SOCIAL_WORKERS,
+    make_config,
     stored_question,
 )
 from tests.test_reminders import Clock
@@ -39,24 +38,8 @@ def clock():
 
 @pytest.fixture
 def config(tmp_path, slack, content_dir):
-    return Config.from_env(
-        {
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_APP_TOKEN": APP_TOKEN,
-            "SLACK_API_URL": slack.api_url,
-            "DATABASE_PATH": str(tmp_path / "los.db"),
-            "CONTENT_DIR": str(content_dir),
-            "SENIOR_MANAGERS": "@senior-managers",
-            "ENGAGEMENT_LEADS": "@engagement-leads",
-            "PAG_MEETS": "third Thursday 10:00",
-            "PAG_CHANNEL": "#practice-advisory-group",
-            "SURGERY_MEETS": "",  # not running
-            "YOU_SAID_WE_DID_CHANNEL": "#general",
-            "AGENDA_SIZE": "2",
-            "AGENDA_CUTOFF_DAYS": "3",
-        },
-        dotenv=None,
+    return make_config(
+        slack, tmp_path, content_dir, **PAG_SETTINGS, AGENDA_SIZE="2", AGENDA_CUTOFF_DAYS="3"
     )
 
 
